@@ -1,0 +1,77 @@
+# strain — plain Makefile. `make` builds build/strain; `make test` runs every
+# test tier; `make demo` runs the main job; `make bench` the benchmarks.
+# Each target first installs the Debian packages it needs (scripts/deps.sh).
+
+CC      ?= gcc
+BUILD   ?= build
+OPT     ?= -O2
+WERROR  ?= $(if $(CI),-Werror,)
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc -MMD -MP \
+           -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter $(WERROR)
+LDLIBS  += -pthread -ljansson -lm
+
+SRCS    := $(wildcard src/*/*.c)
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+MAIN    := $(BUILD)/src/main.o
+LIB     := $(BUILD)/libstrain.a
+BIN     := $(BUILD)/strain
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS_STAMP := $(BUILD)/.deps-build
+
+.PHONY: all test unit integration demo bench asan clean format deps
+all: $(BIN)
+
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh build
+	@touch $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh test
+
+# Every tier, then one summary line: "total: N passed, N failed".
+test: $(BIN) $(UNIT_BINS) deps
+	@/usr/bin/python3 tests/run.py --bin $(BIN) $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@/usr/bin/python3 tests/run.py --unit-only $(UNIT_BINS)
+
+integration: $(BIN) deps
+	@/usr/bin/python3 tests/run.py --bin $(BIN)
+
+# ASan + UBSan build of everything, then the same tests against it.
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDLIBS="-pthread -ljansson -lm -fsanitize=address,undefined" test
+
+demo: $(BIN)
+	$(BIN) demo
+
+bench: $(BIN)
+	@sh scripts/deps.sh bench
+	@sh bench/run.sh
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(MAIN:.o=.d)

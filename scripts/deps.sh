@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages strain needs to build, test and benchmark,
+# only those that are missing. Called by make; safe to run again.
+set -eu
+
+want="gcc make pkg-config libcmocka-dev libjansson-dev python3 python3-pytest"
+case "${1:-build}" in
+build) ;;
+test) want="$want curl" ;;
+bench) want="$want nginx-light wrk curl" ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

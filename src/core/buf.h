@@ -1,0 +1,33 @@
+/* Growable byte buffer with a hard maximum. Growth happens only when a
+ * message is larger than anything seen before on that buffer, so a warmed-up
+ * connection never allocates. */
+#ifndef STRAIN_CORE_BUF_H
+#define STRAIN_CORE_BUF_H
+
+#include <stddef.h>
+
+typedef struct buf {
+	char *data;
+	size_t len;  /* bytes in use */
+	size_t cap;  /* bytes allocated */
+	size_t max;  /* hard limit on cap */
+} buf;
+
+/* Sets up an empty buffer with `initial` bytes allocated (0: none yet). */
+void buf_init(buf *b, size_t initial, size_t max);
+/* Frees the storage; b may be zeroed or already freed. */
+void buf_free(buf *b);
+/* Makes room for `extra` more bytes. Returns 0, or -1 if that would exceed max. */
+int buf_reserve(buf *b, size_t extra);
+/* Appends n bytes. Returns 0, or -1 past max (nothing appended). */
+int buf_append(buf *b, const void *p, size_t n);
+int buf_appends(buf *b, const char *s);
+/* printf-style append. Returns 0, or -1 past max (nothing appended). */
+int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drops the first n bytes, moving the rest to the front. */
+void buf_consume(buf *b, size_t n);
+
+static inline void buf_reset(buf *b) { b->len = 0; }
+static inline size_t buf_room(const buf *b) { return b->cap - b->len; }
+
+#endif

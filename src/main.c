@@ -1,0 +1,61 @@
+/* strain: command dispatch. Each command lives in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"run", cli_run_main, "generate load: a plan file, or a quick test with --url"},
+	{"target", cli_target_main, "serve the built-in demo API with fault endpoints"},
+	{"demo", cli_demo_main, "the whole story against the built-in target"},
+	{"version", cli_version_main, "print the version"},
+	{"help", cli_help_main, "help for a command"},
+};
+
+int cli_help_main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1) {
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (strcmp(argv[1], commands[i].name) == 0 && commands[i].fn != cli_help_main) {
+				char *args[] = {argv[1], "--help", NULL};
+
+				return commands[i].fn(2, args);
+			}
+		fprintf(stderr, "strain help: unknown command '%s'\n", argv[1]);
+		return CLI_EXIT_USAGE;
+	}
+	printf("strain — load testing for HTTP APIs\n\nUsage: strain COMMAND [ARGS]\n\nCommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun 'strain help COMMAND' for a command's flags.\n");
+	return 0;
+}
+
+int cli_version_main(int argc, char **argv)
+{
+	printf("strain %s\n", STRAIN_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return cli_help_main(1, argv);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cli_help_main(1, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return cli_version_main(1, argv);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "strain: unknown command '%s' (see 'strain help')\n", argv[1]);
+	return CLI_EXIT_USAGE;
+}
