@@ -1,0 +1,255 @@
+/* strain run: flags -> run_config -> run_execute. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "engine/run.h"
+
+#define MAX_HEADERS 64
+#define MAX_BODY (64u * 1024 * 1024)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: strain run --url URL [flags]\n"
+		"\n"
+		"Quick mode: VUs loop requests to one URL, like wrk or hey.\n"
+		"\n"
+		"  -u, --vus N               virtual users (default 1)\n"
+		"  -d, --duration D          how long to run, e.g. 30s, 1m30s\n"
+		"  -i, --iterations N        total iterations shared by the VUs\n"
+		"                            (neither: one iteration; iterations alone: at most 10m)\n"
+		"      --url URL             the request URL (http://)\n"
+		"  -X, --method M            HTTP method (default GET)\n"
+		"  -H, --header 'N: V'       request header, repeatable\n"
+		"      --body TEXT           request body\n"
+		"      --body-file FILE      request body from a file\n"
+		"      --timeout D           per-request timeout (default 60s)\n"
+		"      --connect-timeout D   TCP connect timeout (default 30s)\n"
+		"      --graceful-stop D     time in-flight iterations get at the end (default 30s)\n"
+		"      --no-connection-reuse a new connection for every request\n"
+		"      --expect-status A-B   statuses that are not failures (default 200-399)\n"
+		"      --threads N           worker threads (default: one per core)\n"
+		"      --summary-export FILE write the end-of-test summary as JSON\n"
+		"  -q, --quiet               no live progress and no summary on stdout\n"
+		"\n"
+		"Exit status: 0 ok, 1 error, 2 usage, 104 bad configuration, 105 interrupted,\n"
+		"107 could not start. See docs/exit-codes.md.\n");
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			if (cap >= MAX_BODY) {
+				snprintf(err, errsz, "%s: larger than %u MiB", path, MAX_BODY >> 20);
+				free(data);
+				fclose(f);
+				return NULL;
+			}
+			cap = cap ? cap * 2 : 65536;
+			data = xrealloc(data, cap);
+		}
+		got = fread(data + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		free(data);
+		data = NULL;
+	}
+	fclose(f);
+	*len = n;
+	return data ? data : xstrdup("");
+}
+
+static int parse_status_range(const char *s, int *lo, int *hi)
+{
+	uint64_t a, b;
+	const char *dash = strchr(s, '-');
+
+	if (!dash) {
+		if (parse_u64(s, 100, 599, &a) < 0)
+			return -1;
+		*lo = *hi = (int)a;
+		return 0;
+	}
+	if (parse_u64n(s, (size_t)(dash - s), 100, 599, &a) < 0 || parse_u64(dash + 1, 100, 599, &b) < 0 || b < a)
+		return -1;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+int cli_run_main(int argc, char **argv)
+{
+	run_config cfg;
+	args a;
+	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
+	char *file_body = NULL;
+	size_t body_len = 0;
+	uint32_t nheaders = 0;
+	uint64_t v;
+	int kind, rc = CLI_EXIT_BAD_CONFIG, have_duration = 0;
+	char err[512], dur[32];
+
+	run_config_init(&cfg);
+	args_init(&a, "run", argc, argv);
+	while ((kind = args_next(&a))) {
+		if (kind == 2) {
+			fprintf(stderr,
+				"strain run: %s: plan files are not supported by this build yet; use --url for a quick test\n",
+				a.value);
+			goto out;
+		}
+		if (args_is(&a, "--help", "-h")) {
+			usage(stdout);
+			rc = CLI_EXIT_OK;
+			goto out;
+		} else if (args_is(&a, "--url", NULL)) {
+			if (!(url = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--vus", "-u")) {
+			if (args_u64(&a, 1, 1000000, &v) < 0)
+				goto out;
+			cfg.vus = (uint32_t)v;
+		} else if (args_is(&a, "--duration", "-d")) {
+			if (args_duration(&a, &cfg.duration_ns) < 0)
+				goto out;
+			if (!cfg.duration_ns) {
+				args_error(&a, "must be longer than 0s");
+				goto out;
+			}
+			have_duration = 1;
+		} else if (args_is(&a, "--iterations", "-i")) {
+			if (args_u64(&a, 1, UINT64_C(1) << 50, &cfg.iterations) < 0)
+				goto out;
+		} else if (args_is(&a, "--method", "-X")) {
+			if (!(method = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--header", "-H")) {
+			if (nheaders == MAX_HEADERS) {
+				args_error(&a, "at most %d headers", MAX_HEADERS);
+				goto out;
+			}
+			if (!(headers[nheaders++] = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--body", NULL)) {
+			if (!(body = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--body-file", NULL)) {
+			if (!(body_file = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--timeout", NULL)) {
+			if (args_duration(&a, &cfg.timeout_ns) < 0)
+				goto out;
+			if (!cfg.timeout_ns) {
+				args_error(&a, "must be longer than 0s");
+				goto out;
+			}
+		} else if (args_is(&a, "--connect-timeout", NULL)) {
+			if (args_duration(&a, &cfg.connect_timeout_ns) < 0)
+				goto out;
+			if (!cfg.connect_timeout_ns) {
+				args_error(&a, "must be longer than 0s");
+				goto out;
+			}
+		} else if (args_is(&a, "--graceful-stop", NULL)) {
+			if (args_duration(&a, &cfg.graceful_stop_ns) < 0)
+				goto out;
+		} else if (args_is(&a, "--no-connection-reuse", NULL)) {
+			cfg.no_reuse = 1;
+		} else if (args_is(&a, "--expect-status", NULL)) {
+			const char *s = args_value(&a);
+
+			if (!s)
+				goto out;
+			if (parse_status_range(s, &cfg.expected_lo, &cfg.expected_hi) < 0) {
+				args_error(&a, "'%s': expected STATUS or LOW-HIGH within 100-599", s);
+				goto out;
+			}
+		} else if (args_is(&a, "--threads", NULL)) {
+			if (args_u64(&a, 1, 1024, &v) < 0)
+				goto out;
+			cfg.threads = (uint32_t)v;
+		} else if (args_is(&a, "--summary-export", NULL)) {
+			if (!(cfg.summary_export = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--quiet", "-q")) {
+			cfg.quiet = 1;
+		} else {
+			fprintf(stderr, "strain run: unknown flag %s (see 'strain help run')\n", a.flag);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (!url) {
+		fprintf(stderr, "strain run: --url is required (plan files are not supported by this build yet)\n");
+		goto out;
+	}
+	if (body && body_file) {
+		fprintf(stderr, "strain run: --body and --body-file: give one or the other\n");
+		goto out;
+	}
+	if (body_file) {
+		file_body = read_file(body_file, &body_len, err, sizeof(err));
+		if (!file_body) {
+			fprintf(stderr, "strain run: --body-file: %s\n", err);
+			goto out;
+		}
+		body = file_body;
+	} else if (body) {
+		body_len = strlen(body);
+	}
+	if (!have_duration && !cfg.iterations)
+		cfg.iterations = 1; /* k6's default: one iteration */
+	if (cfg.iterations && cfg.iterations < cfg.vus) {
+		fprintf(stderr, "strain run: --iterations (%llu) can't be less than --vus (%u)\n",
+			(unsigned long long)cfg.iterations, cfg.vus);
+		goto out;
+	}
+	cfg.reqs = xcalloc(1, sizeof(*cfg.reqs));
+	if (run_request_build(&cfg.reqs[0], method, url, headers, nheaders, body, body_len, cfg.no_reuse, err,
+			      sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: --url: %s\n", err);
+		goto out;
+	}
+	cfg.nreqs = 1;
+	{
+		char line[512];
+
+		if (have_duration && cfg.iterations)
+			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations within %s", cfg.reqs[0].method, url,
+				 cfg.vus, (unsigned long long)cfg.iterations, fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
+		else if (have_duration)
+			snprintf(line, sizeof(line), "%s %s: %u VUs for %s", cfg.reqs[0].method, url, cfg.vus,
+				 fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
+		else
+			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations", cfg.reqs[0].method, url, cfg.vus,
+				 (unsigned long long)cfg.iterations);
+		cfg.description = xstrdup(line);
+	}
+	rc = run_execute(&cfg);
+out:
+	run_config_free(&cfg);
+	free(file_body);
+	return rc;
+}

@@ -1,0 +1,76 @@
+#include "engine/errcode.h"
+
+#include <errno.h>
+
+int err_from_dial_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return ERR_DIAL_REFUSED;
+	case ETIMEDOUT:
+		return ERR_DIAL_TIMEOUT;
+	case ECONNRESET:
+		return ERR_TCP_RESET;
+	case 0:
+		return ERR_DIAL;
+	default:
+		return ERR_DIAL_ERRNO;
+	}
+}
+
+int err_from_io_errno(int e)
+{
+	switch (e) {
+	case ECONNRESET:
+		return ERR_TCP_RESET;
+	case EPIPE:
+		return ERR_TCP_BROKEN_PIPE;
+	case ETIMEDOUT:
+		return ERR_TCP;
+	default:
+		return ERR_TCP_ERRNO;
+	}
+}
+
+const char *err_describe(int code)
+{
+	if (code >= 1400 && code <= 1599)
+		return code < 1500 ? "HTTP 4xx status" : "HTTP 5xx status";
+	switch (code) {
+	case ERR_NONE:
+		return "ok";
+	case ERR_GENERIC:
+		return "unknown error";
+	case ERR_INVALID_URL:
+		return "invalid URL";
+	case ERR_TIMEOUT:
+		return "request timeout";
+	case ERR_DNS:
+		return "DNS lookup failed";
+	case ERR_DNS_NO_HOST:
+		return "lookup: no such host";
+	case ERR_TCP:
+		return "TCP error";
+	case ERR_TCP_BROKEN_PIPE:
+		return "write: broken pipe";
+	case ERR_TCP_ERRNO:
+		return "TCP: unexpected errno";
+	case ERR_DIAL:
+		return "dial: failed";
+	case ERR_DIAL_TIMEOUT:
+		return "dial: i/o timeout";
+	case ERR_DIAL_REFUSED:
+		return "dial: connection refused";
+	case ERR_DIAL_ERRNO:
+		return "dial: unexpected errno";
+	case ERR_TCP_RESET:
+		return "read: connection reset by peer";
+	case ERR_CLOSED_EARLY:
+		return "connection closed before the response was complete";
+	case ERR_MALFORMED:
+		return "malformed HTTP response";
+	case ERR_HEAD_TOO_LARGE:
+		return "response head too large";
+	}
+	return "error";
+}

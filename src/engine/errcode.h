@@ -1,0 +1,40 @@
+/* Error classification. Codes follow k6's table where k6 has one, so
+ * dashboards and thresholds on error_code carry over; strain's own codes
+ * fill gaps k6 leaves under its generic 1000 (docs/error-codes.md). */
+#ifndef STRAIN_ENGINE_ERRCODE_H
+#define STRAIN_ENGINE_ERRCODE_H
+
+enum {
+	ERR_NONE = 0,
+	ERR_GENERIC = 1000,
+	ERR_INVALID_URL = 1020,
+	ERR_TIMEOUT = 1050,        /* request timeout (--timeout) */
+	ERR_DNS = 1100,
+	ERR_DNS_NO_HOST = 1101,
+	ERR_TCP = 1200,
+	ERR_TCP_BROKEN_PIPE = 1201,
+	ERR_TCP_ERRNO = 1202,      /* unexpected errno on read/write */
+	ERR_DIAL = 1210,
+	ERR_DIAL_TIMEOUT = 1211,
+	ERR_DIAL_REFUSED = 1212,
+	ERR_DIAL_ERRNO = 1213,
+	ERR_TCP_RESET = 1220,
+	/* strain extensions */
+	ERR_CLOSED_EARLY = 1230,   /* peer closed before the response was complete */
+	ERR_MALFORMED = 1720,      /* not a valid HTTP/1.x response */
+	ERR_HEAD_TOO_LARGE = 1721, /* response head over the client's limit */
+};
+
+/* Classifies a failed non-blocking connect's errno. */
+int err_from_dial_errno(int e);
+/* Classifies an errno from read or write on an established connection. */
+int err_from_io_errno(int e);
+/* k6's code for an HTTP status: 1000 + status for 4xx/5xx, else 0. */
+static inline int err_from_status(int status)
+{
+	return status >= 400 && status <= 599 ? 1000 + status : 0;
+}
+/* A short, stable description of a code ("dial: connection refused"). */
+const char *err_describe(int code);
+
+#endif

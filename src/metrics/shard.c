@@ -1,0 +1,109 @@
+#include "metrics/shard.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+void met_shard_init(met_shard *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void met_shard_free(met_shard *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->cap; i++)
+		met_hist_destroy(s->cells[i].hist);
+	free(s->touched);
+	free(s->cells);
+	memset(s, 0, sizeof(*s));
+}
+
+void met_shard_clear(met_shard *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->ntouched; i++) {
+		met_cell *c = &s->cells[s->touched[i]];
+
+		c->n = 0;
+		memset(&c->u, 0, sizeof(c->u));
+		if (c->hist)
+			met_hist_reset(c->hist);
+	}
+	s->ntouched = 0;
+}
+
+met_cell *met_shard_touch_slow(met_shard *s, const met_registry *r, uint32_t series)
+{
+	met_cell *c;
+
+	if (series >= s->cap) {
+		uint32_t cap = s->cap ? s->cap : 64;
+
+		while (cap <= series)
+			cap *= 2;
+		s->cells = xrealloc(s->cells, cap * sizeof(*s->cells));
+		memset(s->cells + s->cap, 0, (cap - s->cap) * sizeof(*s->cells));
+		s->cap = cap;
+	}
+	c = &s->cells[series];
+	if (c->n)
+		return c;
+	if (s->ntouched == s->touched_cap) {
+		s->touched_cap = s->touched_cap ? s->touched_cap * 2 : 64;
+		s->touched = xrealloc(s->touched, s->touched_cap * sizeof(*s->touched));
+	}
+	s->touched[s->ntouched++] = series;
+	if (!c->hist && met_metric(r, met_series_metric(r, series))->type == MET_TREND)
+		c->hist = met_hist_create();
+	return c;
+}
+
+void met_shard_gauge(met_shard *s, const met_registry *r, uint32_t series, double v)
+{
+	met_cell *c = met_shard_cell(s, r, series);
+
+	if (!c->n || v < c->u.gauge.min)
+		c->u.gauge.min = v;
+	if (!c->n || v > c->u.gauge.max)
+		c->u.gauge.max = v;
+	c->u.gauge.value = v;
+	c->n++;
+}
+
+void met_shard_merge(met_shard *dst, const met_registry *r, const met_shard *src)
+{
+	uint32_t i;
+
+	for (i = 0; i < src->ntouched; i++) {
+		uint32_t id = src->touched[i];
+		const met_cell *sc = &src->cells[id];
+		met_cell *dc;
+
+		if (!sc->n)
+			continue;
+		dc = met_shard_cell(dst, r, id);
+		switch (met_metric(r, met_series_metric(r, id))->type) {
+		case MET_COUNTER:
+			dc->u.sum += sc->u.sum;
+			break;
+		case MET_RATE:
+			dc->u.rate.nonzero += sc->u.rate.nonzero;
+			break;
+		case MET_GAUGE:
+			if (!dc->n || sc->u.gauge.min < dc->u.gauge.min)
+				dc->u.gauge.min = sc->u.gauge.min;
+			if (!dc->n || sc->u.gauge.max > dc->u.gauge.max)
+				dc->u.gauge.max = sc->u.gauge.max;
+			dc->u.gauge.value = sc->u.gauge.value;
+			break;
+		case MET_TREND:
+			met_hist_merge(dc->hist, sc->hist);
+			break;
+		}
+		dc->n += sc->n;
+	}
+}

@@ -1,0 +1,36 @@
+#include "output/format.h"
+
+#include <stdio.h>
+
+char *fmt_ns(double ns, char *out, size_t outsz)
+{
+	if (ns <= 0)
+		snprintf(out, outsz, "0s");
+	else if (ns < 1e3)
+		snprintf(out, outsz, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(out, outsz, "%.2fµs", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(out, outsz, "%.2fms", ns / 1e6);
+	else if (ns < 60e9)
+		snprintf(out, outsz, "%.2fs", ns / 1e9);
+	else
+		snprintf(out, outsz, "%.0fm%.1fs", (double)(long long)(ns / 60e9), (ns - (double)(long long)(ns / 60e9) * 60e9) / 1e9);
+	return out;
+}
+
+char *fmt_bytes(double b, char *out, size_t outsz)
+{
+	static const char *units[] = {"B", "kB", "MB", "GB", "TB"};
+	int u = 0;
+
+	while (b >= 1000 && u < 4) {
+		b /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, outsz, "%.0f B", b);
+	else
+		snprintf(out, outsz, "%.*f %s", b < 10 ? 1 : 0, b, units[u]);
+	return out;
+}

@@ -1,0 +1,12 @@
+/* Human formatting of durations, byte counts and rates, k6-style. */
+#ifndef STRAIN_OUTPUT_FORMAT_H
+#define STRAIN_OUTPUT_FORMAT_H
+
+#include <stddef.h>
+
+/* "0s", "812.5µs", "12.3ms", "1.52s", "1m2.5s" from nanoseconds. */
+char *fmt_ns(double ns, char *out, size_t outsz);
+/* "0 B", "512 B", "6.4 kB", "12 MB" (SI units, as k6 prints them). */
+char *fmt_bytes(double bytes, char *out, size_t outsz);
+
+#endif

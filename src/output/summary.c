@@ -1,0 +1,339 @@
+#include "output/summary.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "engine/errcode.h"
+#include "metrics/query.h"
+#include "output/format.h"
+
+#define NAME_WIDTH 32
+#define MAX_ERROR_CODES 64
+
+static int name_cmp(const void *a, const void *b, void *r)
+{
+	return strcmp(met_metric(r, *(const uint32_t *)a)->name, met_metric(r, *(const uint32_t *)b)->name);
+}
+
+/* Metrics that have samples, sorted by name as k6 prints them. */
+static uint32_t present_metrics(const met_registry *r, const met_shard *total, uint32_t *out)
+{
+	uint32_t n = 0, m, i;
+
+	for (m = 0; m < met_metric_count(r); m++)
+		for (i = 0; i < total->ntouched; i++)
+			if (met_series_metric(r, total->touched[i]) == m && total->cells[total->touched[i]].n) {
+				out[n++] = m;
+				break;
+			}
+	qsort_r(out, n, sizeof(*out), name_cmp, (void *)r);
+	return n;
+}
+
+static void dotted(FILE *f, const char *indent, const char *name)
+{
+	int len = (int)strlen(name) + (int)strlen(indent);
+
+	fprintf(f, "     %s%s", indent, name);
+	for (; len < NAME_WIDTH; len++)
+		fputc('.', f);
+	fputs(": ", f);
+}
+
+/* Pads to a column width counting characters, not bytes ("µs"). */
+static void padded(FILE *f, const char *s, int width)
+{
+	int chars = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	fputs(s, f);
+	for (; chars < width; chars++)
+		fputc(' ', f);
+}
+
+static void print_trend(FILE *f, const met_hist *h, int is_time)
+{
+	static const struct {
+		const char *label;
+		double p;
+	} cols[] = {{"min", 0}, {"med", 50}, {"max", 100}, {"p(90)", 90}, {"p(95)", 95}, {"p(99)", 99}};
+	char b[32];
+	size_t i;
+
+	if (is_time)
+		fmt_ns(met_hist_mean(h), b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "%.4g", met_hist_mean(h));
+	fputs("avg=", f);
+	padded(f, b, 10);
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		double v = met_hist_percentile(h, cols[i].p);
+
+		if (is_time)
+			fmt_ns(v, b, sizeof(b));
+		else
+			snprintf(b, sizeof(b), "%.4g", v);
+		fprintf(f, " %s=", cols[i].label);
+		if (i + 1 < sizeof(cols) / sizeof(cols[0]))
+			padded(f, b, 10);
+		else
+			fputs(b, f);
+	}
+	fputc('\n', f);
+}
+
+static void print_metric(FILE *f, const met_registry *r, const met_shard *total, uint32_t m, double secs)
+{
+	const met_def *d = met_metric(r, m);
+	met_agg a;
+	char b[32];
+
+	met_agg_init(&a);
+	met_query(total, r, m, NULL, 0, &a);
+	dotted(f, "", d->name);
+	switch (d->type) {
+	case MET_COUNTER:
+		if (d->contains == MET_DATA)
+			fprintf(f, "%-10s %s/s\n", fmt_bytes(a.sum, b, sizeof(b)),
+				fmt_bytes(a.sum / secs, b + 16, sizeof(b) - 16));
+		else
+			fprintf(f, "%-10.0f %.2f/s\n", a.sum, a.sum / secs);
+		break;
+	case MET_RATE:
+		fprintf(f, "%.2f%%  %llu out of %llu\n", a.n ? 100.0 * (double)a.nonzero / (double)a.n : 0.0,
+			(unsigned long long)a.nonzero, (unsigned long long)a.n);
+		break;
+	case MET_GAUGE:
+		fprintf(f, "%-10.0f min=%-8.0f max=%.0f\n", a.value, a.min, a.max);
+		break;
+	case MET_TREND:
+		print_trend(f, a.hist, d->contains == MET_TIME);
+		if (m == MET_HTTP_REQ_DURATION) {
+			met_tag ok = {"expected_response", "true"};
+			met_agg e;
+
+			met_agg_init(&e);
+			if (met_query(total, r, m, &ok, 1, &e) && e.hist->count != a.hist->count) {
+				dotted(f, "  ", "{ expected_response:true }");
+				print_trend(f, e.hist, 1);
+			}
+			met_agg_free(&e);
+		}
+		break;
+	}
+	met_agg_free(&a);
+}
+
+typedef struct err_count {
+	int code;
+	uint64_t n;
+} err_count;
+
+/* Requests per error code, from the error_code tag of http_reqs. */
+static size_t error_counts(const met_registry *r, const met_shard *total, err_count *out, uint64_t *reqs)
+{
+	size_t n = 0, j;
+	uint32_t i;
+
+	*reqs = 0;
+	for (i = 0; i < total->ntouched; i++) {
+		uint32_t id = total->touched[i];
+		const char *code;
+		int c;
+
+		if (met_series_metric(r, id) != MET_HTTP_REQS)
+			continue;
+		*reqs += (uint64_t)total->cells[id].u.sum;
+		code = met_tagset_value(met_tagset_get(r, met_series_tagset(r, id)), "error_code");
+		if (!code)
+			continue;
+		c = atoi(code);
+		for (j = 0; j < n && out[j].code != c; j++)
+			;
+		if (j == n) {
+			if (n == MAX_ERROR_CODES)
+				continue;
+			out[n].code = c;
+			out[n++].n = 0;
+		}
+		out[j].n += (uint64_t)total->cells[id].u.sum;
+	}
+	return n;
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+	const err_count *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : x->code - y->code;
+}
+
+void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info)
+{
+	uint32_t *ms = xcalloc(met_metric_count(r), sizeof(*ms));
+	uint32_t n = present_metrics(r, total, ms), i;
+	double secs = info->elapsed_ns ? (double)info->elapsed_ns / 1e9 : 1;
+	err_count errs[MAX_ERROR_CODES];
+	uint64_t reqs;
+	size_t ne = error_counts(r, total, errs, &reqs);
+	char el[32];
+
+	fprintf(f, "\n  %s\n", info->description ? info->description : "strain run");
+	fprintf(f, "  %s after %s\n\n", info->interrupted ? "interrupted" : "finished",
+		fmt_ns((double)info->elapsed_ns, el, sizeof(el)));
+	for (i = 0; i < n; i++)
+		print_metric(f, r, total, ms[i], secs);
+	if (ne) {
+		qsort(errs, ne, sizeof(errs[0]), err_cmp);
+		fprintf(f, "\n     errors by code:\n");
+		for (i = 0; i < ne; i++) {
+			char label[96];
+
+			snprintf(label, sizeof(label), "%d %s", errs[i].code, err_describe(errs[i].code));
+			fprintf(f, "       %-44s %10llu  (%.2f%% of requests)\n", label,
+				(unsigned long long)errs[i].n, reqs ? 100.0 * (double)errs[i].n / (double)reqs : 0);
+		}
+	}
+	if (info->series_overflow)
+		fprintf(f, "\n     warning: %llu tag combinations beyond the series limit were folded into untagged series\n",
+			(unsigned long long)info->series_overflow);
+	fputc('\n', f);
+	free(ms);
+}
+
+static json_t *ms_real(double ns)
+{
+	return json_real(ns / 1e6);
+}
+
+static char *iso_time(uint64_t wall_ns, char *out, size_t outsz)
+{
+	time_t t = (time_t)(wall_ns / NS_PER_SEC);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)((wall_ns % NS_PER_SEC) / NS_PER_MS));
+	return out;
+}
+
+static json_t *metric_json(const met_registry *r, const met_shard *total, uint32_t m, double secs)
+{
+	const met_def *d = met_metric(r, m);
+	json_t *o = json_object();
+	met_agg a;
+
+	met_agg_init(&a);
+	met_query(total, r, m, NULL, 0, &a);
+	json_object_set_new(o, "type",
+			    json_string(d->type == MET_COUNTER ? "counter"
+					: d->type == MET_RATE  ? "rate"
+					: d->type == MET_GAUGE ? "gauge"
+							       : "trend"));
+	json_object_set_new(o, "contains",
+			    json_string(d->contains == MET_TIME ? "time" : d->contains == MET_DATA ? "data" : "default"));
+	switch (d->type) {
+	case MET_COUNTER:
+		json_object_set_new(o, "count", json_real(a.sum));
+		json_object_set_new(o, "rate", json_real(a.sum / secs));
+		break;
+	case MET_RATE:
+		json_object_set_new(o, "rate", json_real(a.n ? (double)a.nonzero / (double)a.n : 0));
+		json_object_set_new(o, "value", json_real(a.n ? (double)a.nonzero / (double)a.n : 0));
+		json_object_set_new(o, "passes", json_integer((json_int_t)a.nonzero));
+		json_object_set_new(o, "fails", json_integer((json_int_t)(a.n - a.nonzero)));
+		break;
+	case MET_GAUGE:
+		json_object_set_new(o, "value", json_real(a.value));
+		json_object_set_new(o, "min", json_real(a.min));
+		json_object_set_new(o, "max", json_real(a.max));
+		break;
+	case MET_TREND: {
+		int t = d->contains == MET_TIME;
+		double scale = t ? 1e6 : 1; /* time trends in milliseconds, like k6 */
+
+		json_object_set_new(o, "count", json_integer((json_int_t)a.hist->count));
+		json_object_set_new(o, "avg", json_real(met_hist_mean(a.hist) / scale));
+		json_object_set_new(o, "min", json_real((double)a.hist->min / scale));
+		json_object_set_new(o, "med", json_real(met_hist_percentile(a.hist, 50) / scale));
+		json_object_set_new(o, "max", json_real((double)a.hist->max / scale));
+		json_object_set_new(o, "p(90)", json_real(met_hist_percentile(a.hist, 90) / scale));
+		json_object_set_new(o, "p(95)", json_real(met_hist_percentile(a.hist, 95) / scale));
+		json_object_set_new(o, "p(99)", json_real(met_hist_percentile(a.hist, 99) / scale));
+		break;
+	}
+	}
+	met_agg_free(&a);
+	return o;
+}
+
+char *summary_json(const met_registry *r, const met_shard *total, const summary_info *info)
+{
+	uint32_t *ms = xcalloc(met_metric_count(r), sizeof(*ms));
+	uint32_t n = present_metrics(r, total, ms), i;
+	double secs = info->elapsed_ns ? (double)info->elapsed_ns / 1e9 : 1;
+	json_t *root = json_object(), *metrics = json_object(), *cfg = json_object(), *errors = json_object();
+	err_count errs[MAX_ERROR_CODES];
+	uint64_t reqs;
+	size_t ne = error_counts(r, total, errs, &reqs);
+	char t[40];
+	char *text;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(metrics, met_metric(r, ms[i])->name, metric_json(r, total, ms[i], secs));
+	for (i = 0; i < ne; i++) {
+		char code[16];
+		json_t *e = json_object();
+
+		snprintf(code, sizeof(code), "%d", errs[i].code);
+		json_object_set_new(e, "count", json_integer((json_int_t)errs[i].n));
+		json_object_set_new(e, "description", json_string(err_describe(errs[i].code)));
+		json_object_set_new(errors, code, e);
+	}
+	json_object_set_new(cfg, "vus", json_integer(info->vus));
+	json_object_set_new(cfg, "threads", json_integer(info->threads));
+	json_object_set_new(cfg, "duration_ms", ms_real((double)info->duration_ns));
+	json_object_set_new(cfg, "iterations", json_integer((json_int_t)info->iterations));
+	json_object_set_new(cfg, "timeout_ms", ms_real((double)info->timeout_ns));
+	json_object_set_new(cfg, "no_connection_reuse", json_boolean(info->no_reuse));
+	json_object_set_new(root, "version", json_string("strain-summary/1"));
+	json_object_set_new(root, "description", json_string(info->description ? info->description : ""));
+	json_object_set_new(root, "start", json_string(iso_time(info->start_wall_ns, t, sizeof(t))));
+	json_object_set_new(root, "end", json_string(iso_time(info->end_wall_ns, t, sizeof(t))));
+	json_object_set_new(root, "duration_ms", ms_real((double)info->elapsed_ns));
+	json_object_set_new(root, "interrupted", json_boolean(info->interrupted));
+	json_object_set_new(root, "config", cfg);
+	json_object_set_new(root, "metrics", metrics);
+	json_object_set_new(root, "errors", errors);
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	json_decref(root);
+	free(ms);
+	return text;
+}
+
+int summary_export(const char *path, const met_registry *r, const met_shard *total, const summary_info *info,
+		   char *err, size_t errsz)
+{
+	char *text = summary_json(r, total, info);
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
+		snprintf(err, errsz, "--summary-export %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (f && fclose(f) != 0 && !rc) {
+		snprintf(err, errsz, "--summary-export %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
