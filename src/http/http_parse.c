@@ -40,30 +40,28 @@ size_t http_head_end(const char *buf, size_t len, size_t *scan)
 	if (i == 0)
 		while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
 			i++;
+	/* i is always at a line start, so a resumed scan costs nothing extra. */
 	while (i < len) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-		size_t j;
+		const char *nl;
 
+		if (buf[i] == '\n') {
+			*scan = i + 1;
+			return i + 1;
+		}
+		if (buf[i] == '\r') {
+			if (i + 1 == len)
+				break;
+			if (buf[i + 1] == '\n') {
+				*scan = i + 2;
+				return i + 2;
+			}
+		}
+		nl = memchr(buf + i, '\n', len - i);
 		if (!nl)
 			break;
-		j = (size_t)(nl - buf) + 1;
-		/* A line that is empty or just "\r" ends the head. */
-		if (j < len && buf[j] == '\n') {
-			*scan = j + 1;
-			return j + 1;
-		}
-		if (j + 1 < len && buf[j] == '\r' && buf[j + 1] == '\n') {
-			*scan = j + 2;
-			return j + 2;
-		}
-		if (j + 1 >= len) {
-			/* Resume at this line start: its first bytes decide. */
-			*scan = j;
-			return 0;
-		}
-		i = j;
+		i = (size_t)(nl - buf) + 1;
 	}
-	*scan = len;
+	*scan = i;
 	return 0;
 }
 
