@@ -1,0 +1,853 @@
+/* Connections of the target: accept, read, parse, write. The request-level
+ * decisions are in routes.c and faults.c. */
+#include "target/server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "target/dbsvc.h"
+#include "target/faults.h"
+#include "target/routes.h"
+#include "target/tgt_worker.h"
+
+#define SLAB 256           /* connections allocated at a time */
+#define SPARE_BLOCKS 1024  /* input blocks kept for reuse per worker */
+#define ACCEPT_BATCH 64
+#define KEEP_BUF (64 * 1024) /* per-connection buffers above this are freed on close */
+
+char tgt_filler[TGT_FILLER];
+
+static void conn_run(tgt_conn *c);
+
+uint64_t tgt_rand(tgt_worker *w)
+{
+	uint64_t x = w->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	w->rng = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Input blocks: a connection holds one only while it has unparsed bytes or
+ * a request in progress, so 10,000 idle keep-alive connections cost their
+ * structs and nothing more. */
+static char *block_get(tgt_worker *w)
+{
+	if (w->nblocks)
+		return w->blocks[--w->nblocks];
+	return xmalloc(TGT_INBUF);
+}
+
+static void block_put(tgt_worker *w, char *b)
+{
+	if (w->nblocks == SPARE_BLOCKS) {
+		free(b);
+		return;
+	}
+	if (w->nblocks == w->capblocks) {
+		w->capblocks = w->capblocks ? w->capblocks * 2 : 64;
+		w->blocks = xrealloc(w->blocks, sizeof(*w->blocks) * w->capblocks);
+	}
+	w->blocks[w->nblocks++] = b;
+}
+
+static void on_conn_io(ev_loop *loop, ev_io *io, unsigned events);
+static void on_conn_timer(ev_loop *loop, ev_timer *t);
+
+static tgt_conn *conn_alloc(tgt_worker *w)
+{
+	tgt_conn *c;
+
+	if (!w->free) {
+		tgt_conn *slab = xcalloc(SLAB, sizeof(*slab));
+		size_t i;
+
+		w->slabs = xrealloc(w->slabs, sizeof(*w->slabs) * (w->nslabs + 1));
+		w->slabs[w->nslabs++] = slab;
+		for (i = 0; i < SLAB; i++) {
+			slab[i].state = CS_CLOSED;
+			slab[i].io.fd = -1;
+			slab[i].next = i + 1 < SLAB ? &slab[i + 1] : NULL;
+		}
+		w->free = slab;
+	}
+	c = w->free;
+	w->free = c->next;
+	c->next = NULL;
+	c->w = w;
+	c->state = CS_HEAD;
+	c->peer_eof = c->close_after = c->broken = c->query_pending = 0;
+	c->line_checked = c->want_body = 0;
+	c->in = NULL;
+	c->in_off = c->in_len = 0;
+	c->head_scan = 0;
+	c->bodybuf.len = 0;
+	if (!c->bodybuf.max)
+		buf_init(&c->bodybuf, 0, TGT_MAX_BODY);
+	c->out.len = 0;
+	if (!c->out.max)
+		buf_init(&c->out, 0, 64u << 20);
+	c->out_off = 0;
+	c->stream = ST_NONE;
+	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->q, 0, sizeof(c->q));
+	c->q.owner = (uint16_t)w->idx;
+	ev_timer_init(&c->timer, on_conn_timer);
+	return c;
+}
+
+/* Closed connections wait in limbo until the next loop pass: an event for
+ * this fd may still be further down the current epoll batch, and it must
+ * find a closed connection, not a reused one. */
+static void conn_retire(tgt_conn *c)
+{
+	tgt_worker *w = c->w;
+
+	if (c->bodybuf.cap > KEEP_BUF)
+		buf_free(&c->bodybuf);
+	if (c->out.cap > KEEP_BUF)
+		buf_free(&c->out);
+	c->next = w->limbo;
+	w->limbo = c;
+}
+
+static void conn_close(tgt_conn *c, int rst)
+{
+	tgt_worker *w = c->w;
+
+	if (c->state == CS_CLOSED)
+		return;
+	if (rst) {
+		struct linger lg = {1, 0};
+
+		setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	/* Closing removes the fd from the epoll set: no epoll_ctl needed. */
+	close(c->io.fd);
+	c->io.fd = -1;
+	c->io.events = 0;
+	ev_timer_stop(w->loop, &c->timer);
+	if (c->in) {
+		block_put(w, c->in);
+		c->in = NULL;
+	}
+	c->state = CS_CLOSED;
+	w->nconns--;
+	/* A query in the database thread still points here; the completion
+	 * retires the connection. */
+	if (!c->query_pending)
+		conn_retire(c);
+}
+
+static int out_pending(const tgt_conn *c)
+{
+	return c->out_off < c->out.len;
+}
+
+/* Writes what the socket takes of iov[], queues the rest. */
+static void conn_sendv(tgt_conn *c, struct iovec *iov, int n)
+{
+	ssize_t wr = 0;
+	int i;
+
+	if (c->broken || c->state == CS_CLOSED)
+		return;
+	if (!out_pending(c)) {
+		for (;;) {
+			wr = writev(c->io.fd, iov, n);
+			if (wr >= 0)
+				break;
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN) {
+				c->broken = 1;
+				return;
+			}
+			wr = 0;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		size_t skip = (size_t)wr < iov[i].iov_len ? (size_t)wr : iov[i].iov_len;
+
+		wr -= (ssize_t)skip;
+		if (skip < iov[i].iov_len &&
+		    buf_append(&c->out, (char *)iov[i].iov_base + skip, iov[i].iov_len - skip) < 0) {
+			c->broken = 1; /* beyond 64 MiB of unread output: give up */
+			return;
+		}
+	}
+}
+
+void tgt_send(tgt_conn *c, const void *p, size_t n)
+{
+	struct iovec iov = {(void *)p, n};
+
+	conn_sendv(c, &iov, 1);
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Status";
+	}
+}
+
+static const char *date_now(tgt_worker *w)
+{
+	time_t now = time(NULL);
+
+	if ((long long)now != w->date_sec) {
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(w->date, sizeof(w->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		w->date_sec = (long long)now;
+	}
+	return w->date;
+}
+
+static int bodiless(int status)
+{
+	return status < 200 || status == 204 || status == 304;
+}
+
+/* Builds a response head in w->hbuf. */
+static void build_head(tgt_conn *c, int status, const char *ctype, const char *extra,
+		       size_t extra_len, int64_t clen)
+{
+	buf *h = &c->w->hbuf;
+	const char *conn = "";
+
+	if (c->req.close || c->close_after)
+		conn = "Connection: close\r\n";
+	else if (c->req.minor == 0)
+		conn = "Connection: keep-alive\r\n";
+	h->len = 0;
+	buf_printf(h, "HTTP/1.1 %d %s\r\nServer: strain-target\r\nDate: %s\r\n", status,
+		   reason(status), date_now(c->w));
+	if (!bodiless(status) || clen >= 0) {
+		if (ctype)
+			buf_printf(h, "Content-Type: %s\r\n", ctype);
+		if (clen >= 0 && status >= 200 && status != 204)
+			buf_printf(h, "Content-Length: %lld\r\n", (long long)clen);
+		else if (clen == -1)
+			buf_appends(h, "Transfer-Encoding: chunked\r\n");
+	}
+	buf_appends(h, conn);
+	if (extra && extra_len)
+		buf_append(h, extra, extra_len);
+	buf_appends(h, "\r\n");
+}
+
+void tgt_send_head(tgt_conn *c, int status, const char *ctype, const char *extra, size_t extra_len,
+		    int64_t clen)
+{
+	build_head(c, status, ctype, extra, extra_len, clen);
+	tgt_send(c, c->w->hbuf.data, c->w->hbuf.len);
+}
+
+static void request_end(tgt_conn *c)
+{
+	if (c->req.close)
+		c->close_after = 1;
+	c->state = CS_HEAD;
+	c->line_checked = 0;
+	c->want_body = 0;
+	c->head_scan = 0;
+	c->bodybuf.len = 0;
+}
+
+static void count(tgt_conn *c, int slot)
+{
+	if (c->req.route != R_STATS && c->req.route != R_STATS_RESET)
+		stats_count(c->w->stats, c->req.route, slot);
+}
+
+void tgt_finish(tgt_conn *c, int slot)
+{
+	count(c, slot);
+	request_end(c);
+}
+
+void tgt_finish_close(tgt_conn *c, int slot, int rst)
+{
+	count(c, slot);
+	request_end(c);
+	c->close_after = 1;
+	if (rst)
+		conn_close(c, 1);
+}
+
+void tgt_respond(tgt_conn *c, int status, const char *ctype, const char *extra, size_t extra_len,
+		  const char *body, size_t blen)
+{
+	struct iovec iov[2];
+	int send_body = !bodiless(status) && c->req.method != TM_HEAD;
+
+	if (c->req.close)
+		c->close_after = 1;
+	build_head(c, status, ctype ? ctype : "application/json", extra, extra_len,
+		   bodiless(status) ? -2 : (int64_t)blen);
+	iov[0].iov_base = c->w->hbuf.data;
+	iov[0].iov_len = c->w->hbuf.len;
+	iov[1].iov_base = (void *)body;
+	iov[1].iov_len = send_body ? blen : 0;
+	conn_sendv(c, iov, send_body && blen ? 2 : 1);
+	tgt_finish(c, status);
+}
+
+void tgt_error(tgt_conn *c, int status, const char *msg)
+{
+	buf *j = &c->w->json;
+
+	j->len = 0;
+	buf_printf(j, "{\"error\":\"%s\",\"status\":%d}\n", msg, status);
+	tgt_respond(c, status, NULL, NULL, 0, j->data, j->len);
+}
+
+/* A request the parser or the limits reject: answer, count under
+ * "invalid", and close, since the framing of what follows is unknown. */
+static void reject(tgt_conn *c, int status, const char *msg)
+{
+	memset(&c->req, 0, sizeof(c->req));
+	c->req.minor = 1;
+	c->req.route = R_INVALID;
+	c->req.close = 1;
+	tgt_error(c, status, msg);
+}
+
+void tgt_stream(tgt_conn *c, int kind, uint64_t left, uint32_t chunk_size)
+{
+	c->state = CS_STREAM;
+	c->stream = kind;
+	c->stream_left = left;
+	c->chunk_size = chunk_size;
+}
+
+void tgt_stream_end(tgt_conn *c)
+{
+	c->stream = ST_NONE;
+	c->state = CS_HEAD;
+}
+
+/* Produces more of a streamed body. Returns 1 if it made progress, 0 if the
+ * socket is full or the stream waits for a timer, -1 if the write failed. */
+static int stream_more(tgt_conn *c)
+{
+	if (c->stream == ST_BYTES) {
+		ssize_t n;
+
+		if (!c->stream_left) {
+			tgt_stream_end(c);
+			return 1;
+		}
+		/* Straight from the shared filler: a large body never costs memory. */
+		n = write(c->io.fd, tgt_filler, c->stream_left < TGT_FILLER ? c->stream_left : TGT_FILLER);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return errno == EINTR;
+			c->broken = 1;
+			return -1;
+		}
+		c->stream_left -= (uint64_t)n;
+		return 1;
+	}
+	if (c->stream == ST_CHUNKED) {
+		/* Queue chunks up to about one filler's worth, then let them drain. */
+		while (c->stream_left && c->out.len < TGT_FILLER) {
+			char line[24];
+			int l = snprintf(line, sizeof(line), "%x\r\n", c->chunk_size);
+
+			if (buf_append(&c->out, line, (size_t)l) < 0 ||
+			    buf_append(&c->out, tgt_filler, c->chunk_size) < 0 ||
+			    buf_append(&c->out, "\r\n", 2) < 0) {
+				c->broken = 1;
+				return -1;
+			}
+			c->stream_left--;
+		}
+		if (!c->stream_left) {
+			buf_appends(&c->out, "0\r\n\r\n");
+			tgt_stream_end(c);
+		}
+		return 1;
+	}
+	return 0; /* ST_SLOW: the timer feeds it */
+}
+
+/* Writes queued output, then more of a streamed body. Returns -1 if the
+ * connection broke. */
+static int conn_flush(tgt_conn *c)
+{
+	for (;;) {
+		if (out_pending(c)) {
+			ssize_t n = write(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN)
+					return 0;
+				c->broken = 1;
+				return -1;
+			}
+			c->out_off += (size_t)n;
+			if (c->out_off == c->out.len)
+				c->out.len = c->out_off = 0;
+			continue;
+		}
+		if (c->state != CS_STREAM)
+			return 0;
+		{
+			int r = stream_more(c);
+
+			if (r <= 0)
+				return r;
+		}
+	}
+}
+
+static int conn_read(tgt_conn *c)
+{
+	if (c->peer_eof)
+		return 0;
+	if (!c->in)
+		c->in = block_get(c->w);
+	if (c->in_off && c->state != CS_HANG) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	for (;;) {
+		size_t room = TGT_INBUF - c->in_len;
+		ssize_t n;
+
+		if (!room)
+			return 0;
+		n = read(c->io.fd, c->in + c->in_len, room);
+		if (n > 0) {
+			/* A hanging request never reads what follows; drop it. */
+			if (c->state != CS_HANG)
+				c->in_len += (uint32_t)n;
+			if ((size_t)n < room)
+				return 0;
+			continue;
+		}
+		if (n == 0) {
+			c->peer_eof = 1;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return 0;
+		conn_close(c, 0);
+		return -1;
+	}
+}
+
+static int method_of(const char *m, size_t n)
+{
+	static const struct {
+		const char *name;
+		int id;
+	} tab[] = {{"GET", TM_GET}, {"HEAD", TM_HEAD}, {"POST", TM_POST},
+		   {"PUT", TM_PUT}, {"DELETE", TM_DELETE}, {"PATCH", TM_PATCH}};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].name) == n && memcmp(tab[i].name, m, n) == 0)
+			return tab[i].id;
+	return TM_OTHER;
+}
+
+/* Rejects a bad request line as soon as it is complete, so garbage or an
+ * HTTP/2 preface is answered at once rather than after 16 KiB. */
+static int check_line(tgt_conn *c, const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+	http_head h;
+	int rc;
+
+	if (!nl)
+		return 0;
+	c->line_checked = 1;
+	/* Skip the empty lines a head may start with. */
+	while (p < nl && (*p == '\r' || *p == '\n'))
+		p++;
+	if (p == nl) {
+		c->line_checked = 0;
+		return 0;
+	}
+	rc = http_head_parse_request(p, (size_t)(nl - p) + 1, &h);
+	if (rc == HTTP_E_VERSION) {
+		reject(c, 505, "HTTP version not supported");
+		return -1;
+	}
+	if (rc) {
+		reject(c, 400, "malformed request line");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses a head if a complete one is buffered. Returns 1 if the request
+ * moved on, 0 if more input is needed or the request was rejected. */
+static int step_head(tgt_conn *c)
+{
+	http_head h;
+	const char *p = c->in + c->in_off;
+	size_t avail = c->in_len - c->in_off, end;
+	int rc;
+
+	if (!avail)
+		return 0;
+	if (!c->line_checked && check_line(c, p, avail) < 0)
+		return 0;
+	end = http_head_end(p, avail, &c->head_scan);
+	if (!end) {
+		if (avail >= TGT_MAX_HEAD)
+			reject(c, 431, "request head too large");
+		return 0;
+	}
+	if (end > TGT_MAX_HEAD) {
+		reject(c, 431, "request head too large");
+		return 0;
+	}
+	memset(&c->req, 0, sizeof(c->req));
+	rc = http_head_parse_request(p, end, &h);
+	if (rc == HTTP_E_VERSION) {
+		reject(c, 505, "HTTP version not supported");
+		return 0;
+	}
+	if (rc) {
+		reject(c, 400, rc == HTTP_E_FRAMING ? "bad message framing" : "malformed request head");
+		return 0;
+	}
+	if (h.total_headers > HTTP_MAX_HEADERS) {
+		reject(c, 431, "too many header fields");
+		return 0;
+	}
+	c->req.minor = h.minor_version;
+	c->req.close = h.conn_close;
+	c->req.method = method_of(h.method, h.method_len);
+	if (h.other_te) {
+		reject(c, 400, "unsupported transfer coding");
+		return 0;
+	}
+	if (h.content_length > TGT_MAX_BODY) {
+		reject(c, 413, "request body too large");
+		return 0;
+	}
+	http_body_init_request(&c->body, &h);
+	route_head(c, &h);
+	if (h.expect_continue && !c->body.done) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		tgt_send(c, cont, sizeof(cont) - 1);
+	}
+	c->in_off += (uint32_t)end;
+	c->head_scan = 0;
+	c->state = CS_BODY;
+	return 1;
+}
+
+static void body_sink(void *ctx, const char *data, size_t n)
+{
+	tgt_conn *c = ctx;
+
+	/* Past the limit the append fails; step_body sees decoded > max. */
+	if (c->want_body)
+		buf_append(&c->bodybuf, data, n);
+}
+
+static int step_body(tgt_conn *c)
+{
+	ssize_t n = http_body_feed(&c->body, c->in + c->in_off, c->in_len - c->in_off, body_sink, c);
+
+	if (n < 0) {
+		if (n == HTTP_E_TOO_LARGE)
+			reject(c, 413, "chunk too large");
+		else
+			reject(c, 400, "malformed chunked body");
+		return 0;
+	}
+	c->in_off += (uint32_t)n;
+	if (c->body.decoded > TGT_MAX_BODY) {
+		reject(c, 413, "request body too large");
+		return 0;
+	}
+	if (!c->body.done)
+		return 0;
+	c->state = CS_WAIT;
+	route_dispatch(c);
+	return 1;
+}
+
+static void update_interest(tgt_conn *c)
+{
+	unsigned want = 0;
+
+	if (!c->peer_eof && c->in_len - c->in_off < TGT_INBUF)
+		want |= EV_READ;
+	if (out_pending(c) || (c->state == CS_STREAM && c->stream != ST_SLOW))
+		want |= EV_WRITE;
+	if (ev_io_set(c->w->loop, &c->io, want) < 0)
+		conn_close(c, 0);
+}
+
+/* Moves a connection on after any event: parses and answers buffered
+ * requests, then decides what to wait for. */
+static void conn_run(tgt_conn *c)
+{
+	for (;;) {
+		if (c->state == CS_CLOSED)
+			return;
+		if (c->broken) {
+			conn_close(c, 0);
+			return;
+		}
+		if (out_pending(c) || c->close_after)
+			break;
+		if (c->state == CS_HEAD) {
+			if (step_head(c) <= 0)
+				break;
+		} else if (c->state == CS_BODY) {
+			if (step_body(c) <= 0)
+				break;
+		} else if (c->state == CS_STREAM) {
+			if (conn_flush(c) < 0 || c->state == CS_STREAM)
+				break;
+		} else {
+			break;
+		}
+	}
+	if (c->broken) {
+		conn_close(c, 0);
+		return;
+	}
+	if (!out_pending(c) && c->state != CS_WAIT && c->state != CS_STREAM && c->state != CS_HANG &&
+	    c->close_after) {
+		conn_close(c, 0);
+		return;
+	}
+	if (c->peer_eof) {
+		/* A pending answer still goes out (the client may only have shut
+		 * down its side); anything else is over. */
+		if (c->state == CS_WAIT || out_pending(c) ||
+		    (c->state == CS_STREAM && c->stream != ST_SLOW)) {
+			c->close_after = 1;
+		} else {
+			conn_close(c, 0);
+			return;
+		}
+	}
+	if (c->in && c->in_off == c->in_len && c->state != CS_BODY) {
+		block_put(c->w, c->in);
+		c->in = NULL;
+		c->in_off = c->in_len = 0;
+	}
+	update_interest(c);
+}
+
+static void on_conn_io(ev_loop *loop, ev_io *io, unsigned events)
+{
+	tgt_conn *c = container_of(io, tgt_conn, io);
+
+	if (c->state == CS_CLOSED)
+		return; /* an event for a connection closed earlier in this pass */
+	if (events & EV_ERROR) {
+		conn_close(c, 0);
+		return;
+	}
+	if ((events & EV_WRITE) && conn_flush(c) < 0) {
+		conn_close(c, 0);
+		return;
+	}
+	if ((events & EV_READ) && conn_read(c) < 0)
+		return;
+	conn_run(c);
+}
+
+static void on_conn_timer(ev_loop *loop, ev_timer *t)
+{
+	tgt_conn *c = container_of(t, tgt_conn, timer);
+
+	if (c->state == CS_CLOSED)
+		return;
+	fault_timer(c);
+	conn_run(c);
+}
+
+/* Database completions for this worker. */
+static void on_done(ev_loop *loop, ev_io *io, unsigned events)
+{
+	tgt_worker *w = container_of(io, tgt_worker, done_io);
+	db_query *q = dbsvc_take(w->srv->db, w->idx);
+
+	while (q) {
+		db_query *next = q->next;
+		tgt_conn *c = container_of(q, tgt_conn, q);
+
+		c->query_pending = 0;
+		if (c->state == CS_CLOSED) {
+			conn_retire(c);
+		} else {
+			route_complete(c);
+			conn_run(c);
+		}
+		q = next;
+	}
+}
+
+static void on_accept_timer(ev_loop *loop, ev_timer *t)
+{
+	tgt_worker *w = container_of(t, tgt_worker, accept_timer);
+
+	ev_io_set(loop, &w->lio, EV_READ);
+}
+
+static void on_accept(ev_loop *loop, ev_io *io, unsigned events)
+{
+	tgt_worker *w = container_of(io, tgt_worker, lio);
+	int i, one = 1;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		tgt_conn *c;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: stop accepting for a moment
+				 * instead of spinning on a readable listener. */
+				ev_io_set(loop, &w->lio, 0);
+				ev_timer_start(loop, &w->accept_timer, ev_now(loop) + 100 * NS_PER_MS);
+			}
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = conn_alloc(w);
+		ev_io_init(&c->io, fd, on_conn_io);
+		w->nconns++;
+		if (ev_io_set(loop, &c->io, EV_READ) < 0)
+			conn_close(c, 0);
+	}
+}
+
+static void on_ctl(ev_loop *loop, ev_io *io, unsigned events)
+{
+	ev_loop_stop(loop);
+}
+
+static void pass_hook(ev_loop *loop)
+{
+	tgt_worker *w = ev_loop_data(loop);
+
+	fault_stall_hook(loop);
+	/* Nothing from the previous batch can reach limbo any more. */
+	while (w->limbo) {
+		tgt_conn *c = w->limbo;
+
+		w->limbo = c->next;
+		c->next = w->free;
+		w->free = c;
+	}
+}
+
+int tgt_worker_init(tgt_worker *w, tgt_server *srv, int idx, int listen_fd, int ctl_fd)
+{
+	w->idx = idx;
+	w->srv = srv;
+	w->rng = 0x853c49e6748fea9bull ^ ((uint64_t)(idx + 1) * 0x9E3779B97F4A7C15ull);
+	w->loop = ev_loop_create(1024);
+	if (!w->loop)
+		return -1;
+	ev_loop_set_data(w->loop, w);
+	ev_loop_set_pass_hook(w->loop, pass_hook);
+	buf_init(&w->hbuf, 1024, 4u << 20);
+	buf_init(&w->json, 8192, 4u << 20);
+	w->stats = stats_hub_shard(srv->stats, idx);
+	ev_timer_init(&w->accept_timer, on_accept_timer);
+	ev_io_init(&w->lio, listen_fd, on_accept);
+	ev_io_init(&w->ctl_io, ctl_fd, on_ctl);
+	ev_io_init(&w->done_io, dbsvc_done_fd(srv->db, idx), on_done);
+	if (ev_io_set(w->loop, &w->lio, EV_READ) < 0 || ev_io_set(w->loop, &w->ctl_io, EV_READ) < 0 ||
+	    ev_io_set(w->loop, &w->done_io, EV_READ) < 0)
+		return -1;
+	return 0;
+}
+
+int tgt_worker_run(tgt_worker *w)
+{
+	return ev_loop_run(w->loop);
+}
+
+void tgt_worker_fini(tgt_worker *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->nslabs; i++) {
+		for (j = 0; j < SLAB; j++) {
+			tgt_conn *c = &w->slabs[i][j];
+
+			if (c->state != CS_CLOSED && c->io.fd >= 0)
+				close(c->io.fd);
+			if (c->in)
+				free(c->in);
+			buf_free(&c->bodybuf);
+			buf_free(&c->out);
+		}
+		free(w->slabs[i]);
+	}
+	free(w->slabs);
+	for (i = 0; i < w->nblocks; i++)
+		free(w->blocks[i]);
+	free(w->blocks);
+	buf_free(&w->hbuf);
+	buf_free(&w->json);
+	if (w->lio.fd >= 0)
+		close(w->lio.fd);
+	ev_loop_destroy(w->loop);
+}
