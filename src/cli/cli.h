@@ -5,7 +5,7 @@
 
 #define STRAIN_VERSION "0.1.0"
 
-/* Exit codes; k6's where k6 has one (docs/exit-codes.md). */
+/* Exit codes; k6's where k6 has one (docs/error-codes.md). */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_ERROR = 1,          /* a failure that is not the plan's or the user's */

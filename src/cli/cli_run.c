@@ -40,7 +40,7 @@ static void usage(FILE *f)
 		"  -q, --quiet               no live progress and no summary on stdout\n"
 		"\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 104 bad configuration, 105 interrupted,\n"
-		"107 could not start. See docs/exit-codes.md.\n");
+		"107 could not start. See docs/error-codes.md.\n");
 }
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
