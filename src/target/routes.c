@@ -603,6 +603,8 @@ void route_head(tgt_conn *c, const http_head *h)
 		}
 	}
 	if (!tn || t[0] != '/') {
+		/* Not a request this server could ever route: end the connection. */
+		r->close = 1;
 		fail(r, 400, "request target must be an absolute path");
 		return;
 	}
