@@ -149,18 +149,19 @@ def test_headers(target):
 
 def test_stall_pauses_everything(make_target):
     t = make_target("--threads", "2")
-    res = {}
-
-    def stall():
-        res["stall"] = timed_get(t.addr, "/fault/stall?ms=800")
-    th = threading.Thread(target=stall)
-    th.start()
-    time.sleep(0.2)
-    # Several fresh connections: whichever worker they land on, they wait.
+    stall = Conn(t.addr)
+    t0 = time.monotonic()
+    stall.send(b"GET /fault/stall?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n")
+    # The stall starts when a worker reads that request; health checks on
+    # fresh connections (whichever worker takes them) wait for its end.
+    time.sleep(0.1)
     waits = [timed_get(t.addr, "/health")[1] for _ in range(3)]
-    th.join()
-    assert res["stall"][2] == 200 and res["stall"][1] >= 0.75
-    assert waits[0] >= 0.4, waits
+    st, _, _ = stall.response()
+    took = time.monotonic() - t0
+    stall.close()
+    assert st == 200 and took >= 0.79
+    assert waits[0] >= 0.3, waits
+    assert sum(waits) < took + 0.5  # one stall, not one per request
     assert alive(t.addr)
 
 
