@@ -20,7 +20,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-build
 
-.PHONY: all test unit integration demo bench asan clean format deps
+.PHONY: all test unit integration demo bench asan fuzz clean format deps
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/deps.sh
@@ -67,6 +67,16 @@ demo: $(BIN)
 bench: $(BIN)
 	@sh scripts/deps.sh bench
 	@sh bench/run.sh
+
+# libFuzzer drivers for everything that parses untrusted bytes (clang).
+FUZZ_SECONDS ?= 30
+fuzz:
+	@sh scripts/deps.sh fuzz
+	@mkdir -p $(BUILD)/fuzz
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined \
+		tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
+	@mkdir -p $(BUILD)/fuzz/corpus && cp tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
+	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)

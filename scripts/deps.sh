@@ -8,7 +8,8 @@ case "${1:-build}" in
 build) ;;
 test) want="$want curl" ;;
 bench) want="$want nginx-light wrk curl" ;;
-*) echo "deps.sh: unknown set '$1' (build, test, bench)" >&2; exit 2 ;;
+fuzz) want="$want clang libclang-rt-14-dev" ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench, fuzz)" >&2; exit 2 ;;
 esac
 
 missing=""
