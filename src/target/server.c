@@ -671,16 +671,13 @@ static void conn_run(tgt_conn *c)
 		conn_close(c, 0);
 		return;
 	}
-	if (c->peer_eof) {
-		/* A pending answer still goes out (the client may only have shut
-		 * down its side); anything else is over. */
-		if (c->state == CS_WAIT || out_pending(c) ||
-		    (c->state == CS_STREAM && c->stream != ST_SLOW)) {
-			c->close_after = 1;
-		} else {
-			conn_close(c, 0);
-			return;
-		}
+	/* After the client's FIN, answers still go out (it may only have shut
+	 * down its side, with pipelined requests buffered); once nothing
+	 * complete is left to answer, the connection is over. */
+	if (c->peer_eof && !out_pending(c) && c->state != CS_WAIT &&
+	    !(c->state == CS_STREAM && c->stream != ST_SLOW)) {
+		conn_close(c, 0);
+		return;
 	}
 	if (c->in && c->in_off == c->in_len && c->state != CS_BODY) {
 		block_put(c->w, c->in);

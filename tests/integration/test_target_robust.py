@@ -207,3 +207,16 @@ def test_many_connections(make_target):
         for c in socks:
             c.close()
     assert alive(t.addr)
+
+
+def test_half_close_after_pipelined_requests(make_target):
+    """The client sends requests (one waits for the database), then shuts
+    down its side: every answer still arrives, then the server closes."""
+    t = make_target("--db-time", "jobs=100")
+    c = Conn(t.addr)
+    c.send(build("GET", "/jobs/1") + build("GET", "/health") + build("GET", "/fault/delay?ms=50") +
+           build("GET", "/products/2"))
+    c.sock.shutdown(socket.SHUT_WR)
+    assert [c.response()[0] for _ in range(4)] == [200, 200, 200, 200]
+    assert c.is_closed()
+    c.close()
