@@ -12,6 +12,7 @@
 #include "engine/run.h"
 
 #define MAX_HEADERS 64
+#define MAX_OUTS 16
 #define MAX_BODY (64u * 1024 * 1024)
 
 static void usage(FILE *f)
@@ -37,6 +38,8 @@ static void usage(FILE *f)
 		"      --expect-status A-B   statuses that are not failures (default 200-399)\n"
 		"      --threads N           worker threads (default: one per core)\n"
 		"      --summary-export FILE write the end-of-test summary as JSON\n"
+		"  -o, --out KIND=ARG        stream metrics: influxdb=URL, influxdb2=URL, json=FILE,\n"
+		"                            csv=FILE (repeatable; docs/outputs.md)\n"
 		"  -q, --quiet               no live progress and no summary on stdout\n"
 		"\n"
 		"Exit status: 0 ok, 1 error, 2 usage, 104 bad configuration, 105 interrupted,\n"
@@ -104,6 +107,7 @@ int cli_run_main(int argc, char **argv)
 	run_config cfg;
 	args a;
 	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
+	const char *outs[MAX_OUTS];
 	char *file_body = NULL;
 	size_t body_len = 0;
 	uint32_t nheaders = 0;
@@ -193,6 +197,14 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--summary-export", NULL)) {
 			if (!(cfg.summary_export = args_value(&a)))
 				goto out;
+		} else if (args_is(&a, "--out", "-o")) {
+			if (cfg.nouts == MAX_OUTS) {
+				args_error(&a, "at most %d outputs", MAX_OUTS);
+				goto out;
+			}
+			if (!(outs[cfg.nouts++] = args_value(&a)))
+				goto out;
+			cfg.outs = outs;
 		} else if (args_is(&a, "--quiet", "-q")) {
 			cfg.quiet = 1;
 		} else {

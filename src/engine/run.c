@@ -16,6 +16,7 @@
 #include "engine/worker.h"
 #include "metrics/collector.h"
 #include "output/console.h"
+#include "output/output.h"
 #include "output/summary.h"
 
 /* k6's maxDuration default for iteration-bound executors. */
@@ -239,10 +240,16 @@ int run_execute(run_config *cfg)
 	int interrupted = 0, rc = CLI_EXIT_OK;
 	long nofile;
 	met_shard **rest = NULL;
+	output **outs = NULL;
+	summary_output *outstats = NULL;
+	output_env oenv;
 	summary_info info;
-	char err[512];
+	char err[512], host[256] = "";
 
 	memset(&st, 0, sizeof(st));
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
 	nofile = net_raise_nofile();
 	if (nofile > 0 && (uint64_t)nofile < (uint64_t)cfg->vus + 64)
 		fprintf(stderr, "strain: warning: open-file limit %ld is below %u VUs + margin; raise it with ulimit -n\n",
@@ -259,19 +266,33 @@ int run_execute(run_config *cfg)
 	st.s_vus = met_series_intern(reg, MET_VUS, 0);
 	st.s_vus_max = met_series_intern(reg, MET_VUS_MAX, 0);
 
+	/* Outputs first: whether they want raw samples decides how workers record. */
+	outs = xcalloc(cfg->nouts + 1, sizeof(*outs));
+	gethostname(host, sizeof(host) - 1);
+	oenv.reg = reg;
+	oenv.start_wall_ns = clock_wall_ns();
+	oenv.instance = host;
+	for (i = 0; i < cfg->nouts; i++) {
+		outs[i] = output_create(cfg->outs[i], &oenv, err, sizeof(err));
+		if (!outs[i]) {
+			fprintf(stderr, "strain: --out %s: %s\n", cfg->outs[i], err);
+			rc = CLI_EXIT_BAD_CONFIG;
+			goto out;
+		}
+		st.ctx.keep_samples |= outs[i]->wants_samples;
+	}
+
 	st.nworkers = cfg->threads ? cfg->threads : default_threads(cfg->vus);
 	if (st.nworkers > cfg->vus && cfg->vus)
 		st.nworkers = cfg->vus;
 	st.workers = xcalloc(st.nworkers, sizeof(*st.workers));
 
 	/* Workers inherit this mask; only the main thread takes the signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	st.ctx.t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
+	st.ctx.wall0 = t_start_wall;
 	if (cfg->duration_ns)
 		st.ctx.t_end = st.ctx.t0 + cfg->duration_ns;
 	else
@@ -296,6 +317,12 @@ int run_execute(run_config *cfg)
 		met_output o;
 
 		coll = met_collector_create(reg, &src, NS_PER_SEC, st.ctx.t0);
+		if (st.ctx.keep_samples)
+			met_collector_keep_samples(coll);
+		for (i = 0; i < cfg->nouts; i++) {
+			o = output_met(outs[i]);
+			met_collector_add_output(coll, &o);
+		}
 		live = console_live_create(stderr, cfg->quiet, cfg->duration_ns);
 		if (live) {
 			o.snapshot = console_live_snapshot;
@@ -337,6 +364,20 @@ int run_execute(run_config *cfg)
 		rest[2 * i + 1] = &st.workers[i]->shards[1];
 	}
 	met_collector_finish(coll, rest, st.nworkers * 2);
+	outstats = xcalloc(cfg->nouts + 1, sizeof(*outstats));
+	for (i = 0; i < cfg->nouts; i++) {
+		output_stats os;
+
+		if (output_close(outs[i], &os) < 0)
+			rc = CLI_EXIT_ERROR;
+		output_destroy(outs[i]);
+		outs[i] = NULL;
+		outstats[i].spec = cfg->outs[i];
+		outstats[i].written = os.points_written;
+		outstats[i].dropped = os.points_dropped;
+		outstats[i].errors = os.write_errors;
+		outstats[i].last_error = xstrdup(os.last_error);
+	}
 
 	memset(&info, 0, sizeof(info));
 	info.description = cfg->description;
@@ -351,6 +392,8 @@ int run_execute(run_config *cfg)
 	info.timeout_ns = cfg->timeout_ns;
 	info.no_reuse = cfg->no_reuse;
 	info.series_overflow = met_series_overflowed(reg);
+	info.outputs = outstats;
+	info.noutputs = cfg->nouts;
 	if (!cfg->quiet)
 		summary_print(stdout, reg, met_collector_total(coll), &info);
 	fflush(stdout);
@@ -363,6 +406,18 @@ int run_execute(run_config *cfg)
 		rc = CLI_EXIT_INTERRUPTED;
 out:
 	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	for (i = 0; outs && i < cfg->nouts; i++) {
+		if (outs[i]) {
+			output_stats os;
+
+			output_close(outs[i], &os);
+			output_destroy(outs[i]);
+		}
+	}
+	for (i = 0; outstats && i < cfg->nouts; i++)
+		free((char *)outstats[i].last_error);
+	free(outs);
+	free(outstats);
 	free(rest);
 	for (i = 0; i < st.nworkers; i++)
 		worker_destroy(st.workers[i]);

@@ -39,6 +39,8 @@ typedef struct run_config {
 	const char *scenario;       /* scenario tag */
 	int quiet;
 	const char *summary_export; /* path or NULL */
+	const char **outs;          /* --out specs ("json=FILE"), nouts of them */
+	uint32_t nouts;
 	char *description;          /* one line for the summary header */
 } run_config;
 

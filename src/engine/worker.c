@@ -38,6 +38,7 @@ worker *worker_create(run_ctx *ctx, uint32_t index, uint32_t first_vu, uint32_t 
 	sem_init(&w->swap_ack, 0, 0);
 	met_shard_init(&w->shards[0]);
 	met_shard_init(&w->shards[1]);
+	w->shards[0].keep_samples = w->shards[1].keep_samples = ctx->keep_samples;
 	w->active = &w->shards[0];
 	w->retired = &w->shards[1];
 	w->nvus = nvus;
@@ -216,6 +217,8 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 
 	w->busy--;
 	if (completed > 0) {
+		if (w->active->keep_samples)
+			met_shard_stamp(w->active, ctx->wall0 + (clock_mono_ns() - ctx->t0), v->id, v->iter);
 		met_shard_add(w->active, ctx->reg, ctx->s_iterations, 1);
 		met_shard_trend(w->active, ctx->reg, ctx->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
@@ -325,6 +328,9 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	uint64_t first = v->t_first ? v->t_first : (v->t_sent ? end : sent);
 	uint64_t sending = span(send_start, sent), waiting = span(sent, first), receiving = span(first, end);
 	int failed = err || status < cfg->expected_lo || status > cfg->expected_hi;
+
+	if (sh->keep_samples)
+		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter);
 	met_shard_add(sh, r, s->reqs, 1);
 	met_shard_trend(sh, r, s->duration, sending + waiting + receiving);
 	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));

@@ -22,12 +22,14 @@ typedef struct run_ctx {
 	const run_config *cfg;
 	met_registry *reg;
 	uint64_t t0;                 /* monotonic start of the run */
+	uint64_t wall0;              /* wall clock at t0, to stamp raw samples */
 	uint64_t t_end;              /* when new iterations stop; 0: no limit */
 	uint32_t s_iterations;       /* scenario-level series */
 	uint32_t s_iteration_duration;
 	uint32_t s_data_sent;
 	uint32_t s_data_received;
 	_Atomic uint32_t finished;   /* workers whose VUs are all done */
+	int keep_samples;            /* an output wants every raw sample */
 } run_ctx;
 
 /* Series ids of one request's samples, for one (request, status, error). */

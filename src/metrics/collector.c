@@ -57,6 +57,11 @@ void met_collector_destroy(met_collector *c)
 	free(c);
 }
 
+void met_collector_keep_samples(met_collector *c)
+{
+	c->interval.keep_samples = 1;
+}
+
 void met_collector_add_output(met_collector *c, const met_output *o)
 {
 	if (c->noutputs < MAX_OUTPUTS)
@@ -68,6 +73,7 @@ static void emit(met_collector *c, uint64_t now, int final)
 	met_snapshot snap;
 	uint32_t i;
 
+	met_shard_stamp(&c->interval, clock_wall_ns(), 0, 0);
 	if (c->src.gauges)
 		c->src.gauges(c->src.ctx, &c->interval);
 	met_shard_merge(&c->total, c->reg, &c->interval);

@@ -39,6 +39,8 @@ typedef struct met_collector met_collector;
 /* t0 is the run's monotonic start. Destroy with met_collector_destroy. */
 met_collector *met_collector_create(met_registry *reg, const met_source *src, uint64_t interval_ns, uint64_t t0);
 void met_collector_destroy(met_collector *c);
+/* Keep the raw sample log in interval snapshots (for per-sample outputs). */
+void met_collector_keep_samples(met_collector *c);
 /* Outputs are called in the order added. At most 16. */
 void met_collector_add_output(met_collector *c, const met_output *o);
 int met_collector_start(met_collector *c);

@@ -18,7 +18,14 @@ void met_shard_free(met_shard *s)
 		met_hist_destroy(s->cells[i].hist);
 	free(s->touched);
 	free(s->cells);
+	free(s->samples);
 	memset(s, 0, sizeof(*s));
+}
+
+void met_shard_log_slow(met_shard *s)
+{
+	s->samples_cap = s->samples_cap ? s->samples_cap * 2 : 4096;
+	s->samples = xrealloc(s->samples, s->samples_cap * sizeof(*s->samples));
 }
 
 void met_shard_clear(met_shard *s)
@@ -34,6 +41,7 @@ void met_shard_clear(met_shard *s)
 			met_hist_reset(c->hist);
 	}
 	s->ntouched = 0;
+	s->nsamples = 0;
 }
 
 met_cell *met_shard_touch_slow(met_shard *s, const met_registry *r, uint32_t series)
@@ -66,6 +74,7 @@ void met_shard_gauge(met_shard *s, const met_registry *r, uint32_t series, doubl
 {
 	met_cell *c = met_shard_cell(s, r, series);
 
+	met_shard_log(s, series, v);
 	if (!c->n || v < c->u.gauge.min)
 		c->u.gauge.min = v;
 	if (!c->n || v > c->u.gauge.max)
@@ -105,5 +114,11 @@ void met_shard_merge(met_shard *dst, const met_registry *r, const met_shard *src
 			break;
 		}
 		dc->n += sc->n;
+	}
+	if (dst->keep_samples && src->nsamples) {
+		while (dst->samples_cap - dst->nsamples < src->nsamples)
+			met_shard_log_slow(dst);
+		memcpy(dst->samples + dst->nsamples, src->samples, src->nsamples * sizeof(*src->samples));
+		dst->nsamples += src->nsamples;
 	}
 }

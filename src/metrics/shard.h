@@ -20,12 +20,28 @@ typedef struct met_cell {
 	met_hist *hist;    /* trend; kept across clears so recording never allocates */
 } met_cell;
 
+/* One raw sample, kept only when an output needs every sample (k6's JSON,
+ * CSV and InfluxDB schemas write one point per sample). */
+typedef struct met_sample {
+	uint64_t wall_ns;  /* when the sample was taken (wall clock) */
+	uint64_t iter;     /* the VU's iteration, 0 if none */
+	uint32_t vu;       /* 1-based VU id, 0 if none */
+	uint32_t series;
+	double value;      /* ns for time trends, as recorded */
+} met_sample;
+
 typedef struct met_shard {
 	met_cell *cells;     /* by series id */
 	uint32_t cap;
 	uint32_t *touched;   /* series ids with n > 0, in first-touch order */
 	uint32_t ntouched;
 	uint32_t touched_cap;
+	/* Raw sample log (keep_samples): grows to the busiest interval's size,
+	 * then is reused, so steady-state recording does not allocate. */
+	int keep_samples;
+	met_sample *samples;
+	size_t nsamples, samples_cap;
+	met_sample ctx;      /* wall_ns / vu / iter stamped on the next samples */
 } met_shard;
 
 void met_shard_init(met_shard *s);
@@ -49,12 +65,37 @@ static inline met_cell *met_shard_cell(met_shard *s, const met_registry *r, uint
 	return met_shard_touch_slow(s, r, series);
 }
 
+void met_shard_log_slow(met_shard *s);
+
+/* Sets when, and for which VU and iteration, the next samples are taken. */
+static inline void met_shard_stamp(met_shard *s, uint64_t wall_ns, uint32_t vu_id, uint64_t iter)
+{
+	s->ctx.wall_ns = wall_ns;
+	s->ctx.vu = vu_id;
+	s->ctx.iter = iter;
+}
+
+static inline void met_shard_log(met_shard *s, uint32_t series, double v)
+{
+	met_sample *m;
+
+	if (!s->keep_samples)
+		return;
+	if (s->nsamples == s->samples_cap)
+		met_shard_log_slow(s);
+	m = &s->samples[s->nsamples++];
+	*m = s->ctx;
+	m->series = series;
+	m->value = v;
+}
+
 static inline void met_shard_add(met_shard *s, const met_registry *r, uint32_t series, double v)
 {
 	met_cell *c = met_shard_cell(s, r, series);
 
 	c->n++;
 	c->u.sum += v;
+	met_shard_log(s, series, v);
 }
 
 static inline void met_shard_rate(met_shard *s, const met_registry *r, uint32_t series, int nonzero)
@@ -63,6 +104,7 @@ static inline void met_shard_rate(met_shard *s, const met_registry *r, uint32_t 
 
 	c->n++;
 	c->u.rate.nonzero += nonzero != 0;
+	met_shard_log(s, series, nonzero != 0);
 }
 
 static inline void met_shard_trend(met_shard *s, const met_registry *r, uint32_t series, uint64_t ns)
@@ -71,12 +113,13 @@ static inline void met_shard_trend(met_shard *s, const met_registry *r, uint32_t
 
 	c->n++;
 	met_hist_record(c->hist, ns);
+	met_shard_log(s, series, (double)ns);
 }
 
 void met_shard_gauge(met_shard *s, const met_registry *r, uint32_t series, double v);
 
 /* Adds src's touched cells into dst. For gauges, the later value wins and
- * min/max widen. */
+ * min/max widen. When dst keeps samples, src's samples are appended. */
 void met_shard_merge(met_shard *dst, const met_registry *r, const met_shard *src);
 
 #endif

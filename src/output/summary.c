@@ -201,6 +201,16 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 				(unsigned long long)errs[i].n, reqs ? 100.0 * (double)errs[i].n / (double)reqs : 0);
 		}
 	}
+	for (i = 0; i < info->noutputs; i++) {
+		const summary_output *o = &info->outputs[i];
+
+		fprintf(f, "\n     output %s: %llu points written", o->spec, (unsigned long long)o->written);
+		if (o->dropped)
+			fprintf(f, ", %llu DROPPED", (unsigned long long)o->dropped);
+		if (o->errors)
+			fprintf(f, ", %llu failed writes (last: %s)", (unsigned long long)o->errors, o->last_error);
+		fputc('\n', f);
+	}
 	if (info->series_overflow)
 		fprintf(f, "\n     warning: %llu tag combinations beyond the series limit were folded into untagged series\n",
 			(unsigned long long)info->series_overflow);
@@ -242,7 +252,11 @@ static json_t *metric_json(const met_registry *r, const met_shard *total, uint32
 			    json_string(d->contains == MET_TIME ? "time" : d->contains == MET_DATA ? "data" : "default"));
 	switch (d->type) {
 	case MET_COUNTER:
-		json_object_set_new(o, "count", json_real(a.sum));
+		/* Whole counts stay integers, as k6 writes them. */
+		if (a.sum == (double)(json_int_t)a.sum && a.sum < 9007199254740992.0)
+			json_object_set_new(o, "count", json_integer((json_int_t)a.sum));
+		else
+			json_object_set_new(o, "count", json_real(a.sum));
 		json_object_set_new(o, "rate", json_real(a.sum / secs));
 		break;
 	case MET_RATE:
@@ -313,6 +327,23 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 	json_object_set_new(root, "config", cfg);
 	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "errors", errors);
+	{
+		json_t *outs = json_array();
+
+		for (i = 0; i < info->noutputs; i++) {
+			const summary_output *so = &info->outputs[i];
+			json_t *o = json_object();
+
+			json_object_set_new(o, "spec", json_string(so->spec));
+			json_object_set_new(o, "points_written", json_integer((json_int_t)so->written));
+			json_object_set_new(o, "points_dropped", json_integer((json_int_t)so->dropped));
+			json_object_set_new(o, "write_errors", json_integer((json_int_t)so->errors));
+			if (so->last_error && *so->last_error)
+				json_object_set_new(o, "last_error", json_string(so->last_error));
+			json_array_append_new(outs, o);
+		}
+		json_object_set_new(root, "outputs", outs);
+	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	json_decref(root);
 	free(ms);

@@ -10,6 +10,14 @@
 #include "metrics/registry.h"
 #include "metrics/shard.h"
 
+typedef struct summary_output {
+	const char *spec;        /* as given to --out */
+	uint64_t written;
+	uint64_t dropped;
+	uint64_t errors;
+	const char *last_error;  /* "" if none */
+} summary_output;
+
 typedef struct summary_info {
 	const char *description;  /* one line: what ran */
 	uint64_t start_wall_ns;
@@ -23,6 +31,8 @@ typedef struct summary_info {
 	uint64_t timeout_ns;
 	int no_reuse;
 	uint64_t series_overflow; /* samples folded into untagged series */
+	const summary_output *outputs;
+	uint32_t noutputs;
 } summary_info;
 
 void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info);

@@ -1,0 +1,64 @@
+/* Streaming outputs selected with --out KIND=ARG (InfluxDB v1/v2, JSON, CSV).
+ * Every output is driven by the collector thread through met_snapshot
+ * (merged once per second); none of them ever runs on a worker. Outputs
+ * that write one point per sample (k6's schemas) ask for the raw sample log
+ * with wants_samples; the engine then keeps it for them. An output may run
+ * its own thread(s) for I/O, but must never block the collector for long:
+ * a slow or dead destination buffers up to a bound and counts what it
+ * drops. */
+#ifndef STRAIN_OUTPUT_OUTPUT_H
+#define STRAIN_OUTPUT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metrics/collector.h"
+#include "metrics/registry.h"
+
+/* What an output may know about the run. Borrowed for the output's life. */
+typedef struct output_env {
+	const met_registry *reg;
+	uint64_t start_wall_ns;
+	const char *instance;   /* "instance" tag: host name unless set */
+} output_env;
+
+/* What an output did, for the summary and the exit status. */
+typedef struct output_stats {
+	uint64_t points_written;
+	uint64_t points_dropped; /* given up after retries, or over the buffer bound */
+	uint64_t write_errors;   /* failed write attempts (retried or not) */
+	char last_error[256];
+} output_stats;
+
+typedef struct output output;
+
+typedef struct output_ops {
+	const char *kind; /* "influxdb", "influxdb2", "json", "csv" */
+	/* Sets up the output from ARG (the text after "KIND="). Returns 0, or -1
+	 * with a message naming the problem in err (the caller prefixes
+	 * "--out KIND=..."). */
+	int (*open)(output *o, const char *arg, const output_env *env, char *err, size_t errsz);
+	/* Consumes one snapshot (collector thread). */
+	void (*snapshot)(output *o, const met_snapshot *snap);
+	/* Flushes and releases everything; called once, after the final
+	 * snapshot. Fills stats. Returns 0, or -1 if the output failed. */
+	int (*close)(output *o, output_stats *stats);
+} output_ops;
+
+struct output {
+	const output_ops *ops;
+	int wants_samples; /* set by open: needs met_snapshot.interval->samples */
+	void *impl;        /* the kind's own state */
+};
+
+/* Parses one --out spec ("json=run.json.gz") and opens the output.
+ * Returns NULL with a message in err (unknown kind, bad argument, file not
+ * writable). Free with output_destroy after output_close. */
+output *output_create(const char *spec, const output_env *env, char *err, size_t errsz);
+/* The collector hook for an output. */
+met_output output_met(output *o);
+int output_close(output *o, output_stats *stats);
+void output_destroy(output *o);
+
+#endif
