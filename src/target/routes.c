@@ -406,7 +406,7 @@ static int token_check(tgt_req *r, const http_head *h)
 	size_t n, ul, i;
 	char mac[24];
 
-	if (!a || a->value_len < 8 || !http_token_eq(a->value, 7, "bearer ") )
+	if (!a || a->value_len < 8 || !http_token_eq(a->value, 7, "bearer "))
 		return -1;
 	t = a->value + 7;
 	n = a->value_len - 7;
@@ -658,10 +658,10 @@ void route_head(tgt_conn *c, const http_head *h)
 		c->want_body = 1;
 	} else if (seg_is(&s[0], "notifications")) {
 		if (ns == 1) {
-			set_route(r, R_NOTIF_LIST, M_GET, "GET, HEAD");
 			const char *v;
 			size_t vn;
 
+			set_route(r, R_NOTIF_LIST, M_GET, "GET, HEAD");
 			if (!route_query_get(q, qn, "user", &v, &vn))
 				fail(r, 400, "user is required");
 			else if (parse_u64n(v, vn, 0, UINT64_MAX, &r->n[0]) < 0)
