@@ -3,7 +3,7 @@
 # only those that are missing. Called by make; safe to run again.
 set -eu
 
-want="gcc make pkg-config libcmocka-dev libjansson-dev python3 python3-pytest"
+want="gcc make pkg-config libcmocka-dev libjansson-dev libyaml-dev libpcre2-dev python3 python3-pytest"
 case "${1:-build}" in
 build) ;;
 test) want="$want curl" ;;
