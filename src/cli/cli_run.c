@@ -245,6 +245,7 @@ int cli_run_main(int argc, char **argv)
 		goto out;
 	}
 	cfg.nreqs = 1;
+	run_config_quick(&cfg);
 	{
 		char line[512];
 

@@ -34,23 +34,111 @@ void run_config_init(run_config *cfg)
 	cfg->scenario = "default";
 }
 
-void run_config_free(run_config *cfg)
+static void request_free(run_request *r)
 {
 	uint32_t i;
 
-	for (i = 0; i < cfg->nreqs; i++) {
-		run_request *r = &cfg->reqs[i];
+	free(r->method);
+	free(r->url_str);
+	free(r->name);
+	free(r->group);
+	http_url_free(&r->url);
+	buf_free(&r->wire);
+	buf_free(&r->head_rest);
+	tmpl_free(&r->target);
+	tmpl_free(&r->dyn_headers);
+	tmpl_free(&r->body);
+	for (i = 0; i < r->nextracts; i++)
+		flow_extract_free(&r->extracts[i]);
+	for (i = 0; i < r->nchecks; i++)
+		flow_check_free(&r->checks[i]);
+	free(r->extracts);
+	free(r->checks);
+}
 
-		free(r->method);
-		free(r->url_str);
-		free(r->name);
-		http_url_free(&r->url);
-		buf_free(&r->wire);
-	}
+void run_config_free(run_config *cfg)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < cfg->nreqs; i++)
+		request_free(&cfg->reqs[i]);
 	free(cfg->reqs);
+	for (i = 0; i < cfg->nscenarios; i++) {
+		run_scenario *sc = &cfg->scenarios[i];
+
+		free(sc->name);
+		for (j = 0; j < sc->ntags; j++) {
+			free((char *)sc->tags[j].key);
+			free((char *)sc->tags[j].value);
+		}
+		free(sc->tags);
+		flow_program_free(&sc->setup);
+		flow_program_free(&sc->flow);
+		for (j = 0; j < sc->nvars; j++)
+			free(sc->var_names[j]);
+		free(sc->var_names);
+	}
+	free(cfg->scenarios);
+	for (i = 0; i < cfg->nphases; i++) {
+		free(cfg->phases[i].strategy);
+		free(cfg->phases[i].scenarios);
+	}
+	free(cfg->phases);
+	for (i = 0; i < cfg->ndata; i++) {
+		run_data *d = &cfg->data[i];
+
+		for (j = 0; j < d->ncols; j++)
+			free(d->names[j]);
+		for (j = 0; j < d->ncols * d->nrows; j++)
+			free(d->cells[j]);
+		free(d->names);
+		free(d->cells);
+		free(d->alias);
+		free(d->file);
+	}
+	free(cfg->data);
+	for (i = 0; i < cfg->ngroups; i++)
+		free(cfg->groups[i]);
+	free(cfg->groups);
+	for (i = 0; i < cfg->nchoices; i++) {
+		free(cfg->choices[i].cum);
+		free(cfg->choices[i].target);
+	}
+	free(cfg->choices);
+	free(cfg->checks);
 	free(cfg->description);
-	cfg->reqs = NULL;
-	cfg->nreqs = 0;
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void run_config_quick(run_config *cfg)
+{
+	run_scenario *sc;
+	flow_op op = {0};
+
+	cfg->scenarios = xcalloc(1, sizeof(*cfg->scenarios));
+	cfg->nscenarios = 1;
+	sc = &cfg->scenarios[0];
+	sc->name = xstrdup(cfg->scenario);
+	sc->vus = cfg->vus;
+	sc->graceful_stop_ns = cfg->graceful_stop_ns;
+	if (cfg->iterations) {
+		sc->exec = EXEC_SHARED_ITERATIONS;
+		sc->iterations = cfg->iterations;
+		sc->duration_ns = cfg->duration_ns ? cfg->duration_ns : DEFAULT_MAX_DURATION;
+	} else {
+		sc->exec = EXEC_CONSTANT_VUS;
+		sc->duration_ns = cfg->duration_ns;
+	}
+	op.kind = OP_REQUEST;
+	flow_program_add(&sc->flow, op);
+	op.kind = OP_END;
+	flow_program_add(&sc->flow, op);
+	op.kind = OP_END;
+	flow_program_add(&sc->setup, op);
+	cfg->phases = xcalloc(1, sizeof(*cfg->phases));
+	cfg->nphases = 1;
+	cfg->phases[0].scenarios = xcalloc(1, sizeof(uint32_t));
+	cfg->phases[0].nscenarios = 1;
 }
 
 static int header_name_is(const char *h, const char *name)
@@ -104,6 +192,7 @@ int run_request_build(run_request *r, const char *method, const char *url, const
 			*p -= 32;
 	r->url_str = xstrdup(url);
 	r->name = xstrdup(url);
+	r->group = xstrdup("");
 	r->head_method = strcmp(r->method, "HEAD") == 0;
 	buf_init(&r->wire, 256, 64 * 1024 * 1024 + 65536);
 	buf_printf(&r->wire, "%s %s HTTP/1.1\r\n", r->method, r->url.target);
@@ -191,6 +280,11 @@ typedef struct run_state {
 	worker **workers;
 	uint32_t nworkers;
 	uint32_t s_vus, s_vus_max;
+	uint32_t vus_max;
+	sigset_t sigs;
+	int interrupted;
+	console_live *live;
+	const run_config *cfg;
 } run_state;
 
 static met_shard *swap_cb(void *p, uint32_t i)
@@ -215,7 +309,7 @@ static void gauges_cb(void *p, met_shard *interval)
 		vus += peak > cur ? peak : cur;
 	}
 	met_shard_gauge(interval, st->ctx.reg, st->s_vus, vus);
-	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, st->ctx.cfg->vus);
+	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, st->vus_max);
 }
 
 static uint32_t default_threads(uint32_t vus)
@@ -227,42 +321,147 @@ static uint32_t default_threads(uint32_t vus)
 	return (uint32_t)n < vus ? (uint32_t)n : (vus ? vus : 1);
 }
 
+/* Takes one pending SIGINT/SIGTERM, waiting at most wait_ns. Returns 1 if
+ * one came (and acts on it), 0 otherwise. */
+static int take_signal(run_state *st, uint64_t wait_ns)
+{
+	struct timespec ts = {(time_t)(wait_ns / NS_PER_SEC), (long)(wait_ns % NS_PER_SEC)};
+	int sig = sigtimedwait(&st->sigs, NULL, &ts);
+	uint32_t i;
+
+	if (sig != SIGINT && sig != SIGTERM)
+		return 0;
+	st->interrupted++;
+	for (i = 0; i < st->nworkers; i++)
+		worker_request_stop(st->workers[i], st->interrupted == 1 ? STOP_GRACEFUL : STOP_HARD);
+	if (st->interrupted == 1) {
+		console_live_set_note(st->live, "stopping: finishing in-flight requests (signal again to stop now)");
+		if (!st->cfg->quiet)
+			fprintf(stderr, "\nstrain: stopping; in-flight iterations get their graceful stop (signal again to stop now)\n");
+	}
+	return 1;
+}
+
+/* Runs one phase: its scenarios' VUs spread over fresh workers. */
+static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *ph, run_phase_result *res)
+{
+	const run_config *cfg = st->cfg;
+	uint32_t total = 0, k, i, *vus_per, *first, next_id = 1;
+	uint64_t *iters;
+	met_source src = {0, swap_cb, gauges_cb, st};
+	met_source none = {0, NULL, gauges_cb, st};
+	int rc = 0;
+
+	for (k = 0; k < ph->nscenarios; k++)
+		total += cfg->scenarios[ph->scenarios[k]].vus;
+	st->nworkers = cfg->threads ? cfg->threads : default_threads(total);
+	if (st->nworkers > total && total)
+		st->nworkers = total;
+	if (!st->nworkers)
+		st->nworkers = 1;
+	if (total > st->vus_max)
+		st->vus_max = total;
+	st->workers = xcalloc(st->nworkers, sizeof(*st->workers));
+	vus_per = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint32_t));
+	first = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint32_t));
+	iters = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint64_t));
+	/* Each scenario's VUs and shared iterations are split evenly over the
+	 * workers; VU ids are numbered per scenario, as k6 numbers them per run. */
+	for (k = 0; k < ph->nscenarios; k++) {
+		const run_scenario *sc = &cfg->scenarios[ph->scenarios[k]];
+		uint32_t id = next_id;
+
+		for (i = 0; i < st->nworkers; i++) {
+			size_t at = (size_t)i * ph->nscenarios + k;
+
+			vus_per[at] = sc->vus / st->nworkers + (i < sc->vus % st->nworkers);
+			first[at] = id;
+			id += vus_per[at];
+			iters[at] = sc->iterations / st->nworkers + (i < sc->iterations % st->nworkers);
+		}
+		next_id = id;
+	}
+	atomic_store(&st->ctx.finished, 0);
+	st->ctx.phase = ph;
+	st->ctx.t0 = clock_mono_ns();
+	st->ctx.wall0 = clock_wall_ns();
+	res->t_start = st->ctx.t0;
+	for (i = 0; i < st->nworkers; i++) {
+		size_t at = (size_t)i * ph->nscenarios;
+
+		st->workers[i] = worker_create(&st->ctx, i, vus_per + at, first + at, iters + at);
+		if (!st->workers[i]) {
+			fprintf(stderr, "strain: cannot create worker %u: %s\n", i, strerror(errno));
+			st->nworkers = i;
+			rc = CLI_EXIT_SETUP;
+			goto out;
+		}
+	}
+	for (i = 0; i < st->nworkers; i++)
+		if (worker_start(st->workers[i]) < 0) {
+			fprintf(stderr, "strain: cannot start worker thread %u\n", i);
+			abort();
+		}
+	src.n = st->nworkers;
+	met_collector_set_source(coll, &src);
+	if (st->interrupted)
+		for (i = 0; i < st->nworkers; i++)
+			worker_request_stop(st->workers[i], st->interrupted == 1 ? STOP_GRACEFUL : STOP_HARD);
+	while (atomic_load(&st->ctx.finished) < st->nworkers)
+		take_signal(st, 50 * NS_PER_MS);
+	res->t_end = clock_mono_ns();
+	met_collector_set_source(coll, &none);
+	for (i = 0; i < st->nworkers; i++) {
+		met_shard *rest[2];
+
+		worker_request_exit(st->workers[i]);
+		worker_join(st->workers[i]);
+		rest[0] = &st->workers[i]->shards[0];
+		rest[1] = &st->workers[i]->shards[1];
+		met_collector_absorb(coll, rest, 2);
+	}
+out:
+	for (i = 0; i < st->nworkers; i++)
+		worker_destroy(st->workers[i]);
+	free(st->workers);
+	st->workers = NULL;
+	st->nworkers = 0;
+	free(vus_per);
+	free(first);
+	free(iters);
+	return rc;
+}
+
 int run_execute(run_config *cfg)
 {
 	run_state st;
 	met_registry *reg = met_registry_create();
 	met_collector *coll = NULL;
-	console_live *live = NULL;
-	met_tag scen = {"scenario", cfg->scenario};
-	uint32_t ts_scen, i, first = 1;
-	uint64_t t_start_wall;
-	sigset_t sigs;
-	int interrupted = 0, rc = CLI_EXIT_OK;
+	uint32_t i;
+	uint64_t t_start_wall, t0;
+	int rc = CLI_EXIT_OK;
 	long nofile;
-	met_shard **rest = NULL;
 	output **outs = NULL;
 	summary_output *outstats = NULL;
+	run_phase_result *phase_res = NULL;
 	output_env oenv;
 	summary_info info;
 	char err[512], host[256] = "";
+	met_source none;
 
 	memset(&st, 0, sizeof(st));
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
+	st.cfg = cfg;
+	sigemptyset(&st.sigs);
+	sigaddset(&st.sigs, SIGINT);
+	sigaddset(&st.sigs, SIGTERM);
 	nofile = net_raise_nofile();
-	if (nofile > 0 && (uint64_t)nofile < (uint64_t)cfg->vus + 64)
-		fprintf(stderr, "strain: warning: open-file limit %ld is below %u VUs + margin; raise it with ulimit -n\n",
-			nofile, cfg->vus);
+	for (i = 0; i < cfg->nscenarios; i++)
+		if (nofile > 0 && (uint64_t)nofile < (uint64_t)cfg->scenarios[i].vus + 64)
+			fprintf(stderr, "strain: warning: open-file limit %ld is below %u VUs + margin; raise it with ulimit -n\n",
+				nofile, cfg->scenarios[i].vus);
 	resolve_all(cfg);
-
 	st.ctx.cfg = cfg;
 	st.ctx.reg = reg;
-	ts_scen = met_tagset_intern(reg, &scen, 1);
-	st.ctx.s_iterations = met_series_intern(reg, MET_ITERATIONS, ts_scen);
-	st.ctx.s_iteration_duration = met_series_intern(reg, MET_ITERATION_DURATION, ts_scen);
-	st.ctx.s_data_sent = met_series_intern(reg, MET_DATA_SENT, ts_scen);
-	st.ctx.s_data_received = met_series_intern(reg, MET_DATA_RECEIVED, ts_scen);
 	st.s_vus = met_series_intern(reg, MET_VUS, 0);
 	st.s_vus_max = met_series_intern(reg, MET_VUS_MAX, 0);
 
@@ -282,88 +481,50 @@ int run_execute(run_config *cfg)
 		st.ctx.keep_samples |= outs[i]->wants_samples;
 	}
 
-	st.nworkers = cfg->threads ? cfg->threads : default_threads(cfg->vus);
-	if (st.nworkers > cfg->vus && cfg->vus)
-		st.nworkers = cfg->vus;
-	st.workers = xcalloc(st.nworkers, sizeof(*st.workers));
-
 	/* Workers inherit this mask; only the main thread takes the signals. */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-	st.ctx.t0 = clock_mono_ns();
+	pthread_sigmask(SIG_BLOCK, &st.sigs, NULL);
+	t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
-	st.ctx.wall0 = t_start_wall;
-	if (cfg->duration_ns)
-		st.ctx.t_end = st.ctx.t0 + cfg->duration_ns;
-	else
-		st.ctx.t_end = st.ctx.t0 + DEFAULT_MAX_DURATION;
-	for (i = 0; i < st.nworkers; i++) {
-		uint32_t nv = cfg->vus / st.nworkers + (i < cfg->vus % st.nworkers);
-		uint64_t it = 0;
+	none = (met_source){0, NULL, gauges_cb, &st};
+	coll = met_collector_create(reg, &none, NS_PER_SEC, t0);
+	if (st.ctx.keep_samples)
+		met_collector_keep_samples(coll);
+	for (i = 0; i < cfg->nouts; i++) {
+		met_output o = output_met(outs[i]);
 
-		if (cfg->iterations)
-			it = cfg->iterations / st.nworkers + (i < cfg->iterations % st.nworkers);
-		st.workers[i] = worker_create(&st.ctx, i, first, nv, it);
-		if (!st.workers[i]) {
-			fprintf(stderr, "strain: cannot create worker %u: %s\n", i, strerror(errno));
-			st.nworkers = i;
-			rc = CLI_EXIT_SETUP;
-			goto out;
-		}
-		first += nv;
+		met_collector_add_output(coll, &o);
 	}
-	{
-		met_source src = {st.nworkers, swap_cb, gauges_cb, &st};
-		met_output o;
+	st.live = console_live_create(stderr, cfg->quiet, cfg->nphases == 1 ? cfg->duration_ns : 0);
+	if (st.live) {
+		met_output o = {console_live_snapshot, st.live};
 
-		coll = met_collector_create(reg, &src, NS_PER_SEC, st.ctx.t0);
-		if (st.ctx.keep_samples)
-			met_collector_keep_samples(coll);
-		for (i = 0; i < cfg->nouts; i++) {
-			o = output_met(outs[i]);
-			met_collector_add_output(coll, &o);
-		}
-		live = console_live_create(stderr, cfg->quiet, cfg->duration_ns);
-		if (live) {
-			o.snapshot = console_live_snapshot;
-			o.self = live;
-			met_collector_add_output(coll, &o);
-		}
+		met_collector_add_output(coll, &o);
 	}
-	for (i = 0; i < st.nworkers; i++)
-		if (worker_start(st.workers[i]) < 0) {
-			fprintf(stderr, "strain: cannot start worker thread %u\n", i);
-			abort();
-		}
 	met_collector_start(coll);
+	phase_res = xcalloc(cfg->nphases + 1, sizeof(*phase_res));
+	for (i = 0; i < cfg->nphases && !st.interrupted && rc == CLI_EXIT_OK; i++) {
+		const run_phase *ph = &cfg->phases[i];
+		uint64_t until = clock_mono_ns() + ph->pause_ns;
 
-	while (atomic_load(&st.ctx.finished) < st.nworkers) {
-		struct timespec wait = {0, 50 * 1000 * 1000};
-		int sig = sigtimedwait(&sigs, NULL, &wait);
-
-		if (sig != SIGINT && sig != SIGTERM)
-			continue;
-		interrupted++;
-		for (i = 0; i < st.nworkers; i++)
-			worker_request_stop(st.workers[i], interrupted == 1 ? STOP_GRACEFUL : STOP_HARD);
-		if (interrupted == 1) {
-			console_live_set_note(live, "stopping: finishing in-flight requests (signal again to stop now)");
-			if (!cfg->quiet)
-				fprintf(stderr, "\nstrain: stopping; in-flight iterations get %.0fs (signal again to stop now)\n",
-					(double)cfg->graceful_stop_ns / 1e9);
+		if (ph->pause_ns && !cfg->quiet)
+			fprintf(stderr, "strain: pausing %.1fs before the next phase\n", (double)ph->pause_ns / 1e9);
+		while (!st.interrupted && clock_mono_ns() < until)
+			take_signal(&st, until - clock_mono_ns() < 50 * NS_PER_MS ? until - clock_mono_ns() : 50 * NS_PER_MS);
+		if (st.interrupted)
+			break;
+		if (ph->strategy && !cfg->quiet) {
+			fprintf(stderr, "strain: %s:", ph->strategy);
+			for (uint32_t k = 0; k < ph->nscenarios; k++)
+				fprintf(stderr, " %s", cfg->scenarios[ph->scenarios[k]].name);
+			fputc('\n', stderr);
 		}
+		phase_res[i].ran = 1;
+		rc = run_phase_exec(&st, coll, ph, &phase_res[i]);
+		phase_res[i].t_start -= t0;
+		phase_res[i].t_end -= t0;
 	}
 	met_collector_stop(coll);
-	for (i = 0; i < st.nworkers; i++) {
-		worker_request_exit(st.workers[i]);
-		worker_join(st.workers[i]);
-	}
-	rest = xcalloc(st.nworkers * 2 + 1, sizeof(*rest));
-	for (i = 0; i < st.nworkers; i++) {
-		rest[2 * i] = &st.workers[i]->shards[0];
-		rest[2 * i + 1] = &st.workers[i]->shards[1];
-	}
-	met_collector_finish(coll, rest, st.nworkers * 2);
+	met_collector_finish(coll, NULL, 0);
 	outstats = xcalloc(cfg->nouts + 1, sizeof(*outstats));
 	for (i = 0; i < cfg->nouts; i++) {
 		output_stats os;
@@ -383,10 +544,10 @@ int run_execute(run_config *cfg)
 	info.description = cfg->description;
 	info.start_wall_ns = t_start_wall;
 	info.end_wall_ns = clock_wall_ns();
-	info.elapsed_ns = clock_mono_ns() - st.ctx.t0;
-	info.interrupted = interrupted > 0;
-	info.vus = cfg->vus;
-	info.threads = st.nworkers;
+	info.elapsed_ns = clock_mono_ns() - t0;
+	info.interrupted = st.interrupted > 0;
+	info.vus = st.vus_max;
+	info.threads = cfg->threads;
 	info.duration_ns = cfg->duration_ns;
 	info.iterations = cfg->iterations;
 	info.timeout_ns = cfg->timeout_ns;
@@ -394,6 +555,8 @@ int run_execute(run_config *cfg)
 	info.series_overflow = met_series_overflowed(reg);
 	info.outputs = outstats;
 	info.noutputs = cfg->nouts;
+	info.cfg = cfg;
+	info.phases = phase_res;
 	if (!cfg->quiet)
 		summary_print(stdout, reg, met_collector_total(coll), &info);
 	fflush(stdout);
@@ -402,10 +565,10 @@ int run_execute(run_config *cfg)
 		fprintf(stderr, "strain: %s\n", err);
 		rc = CLI_EXIT_ERROR;
 	}
-	if (interrupted)
+	if (st.interrupted)
 		rc = CLI_EXIT_INTERRUPTED;
 out:
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &st.sigs, NULL);
 	for (i = 0; outs && i < cfg->nouts; i++) {
 		if (outs[i]) {
 			output_stats os;
@@ -418,12 +581,9 @@ out:
 		free((char *)outstats[i].last_error);
 	free(outs);
 	free(outstats);
-	free(rest);
-	for (i = 0; i < st.nworkers; i++)
-		worker_destroy(st.workers[i]);
-	free(st.workers);
+	free(phase_res);
 	met_collector_destroy(coll);
-	console_live_destroy(live);
+	console_live_destroy(st.live);
 	met_registry_destroy(reg);
 	return rc;
 }

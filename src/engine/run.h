@@ -8,28 +8,59 @@
 
 #include "core/buf.h"
 #include "core/net.h"
+#include "engine/flow.h"
+#include "engine/tmpl.h"
 #include "http/url.h"
+#include "output/summary.h"
 
 #define RUN_MAX_ADDRS 8
 
-/* One request of a flow. Its wire bytes are built once at load time. */
+/* One request of a flow. When nothing in it is templated its wire bytes
+ * are built once at load time; otherwise the static head part is, and the
+ * templated parts are expanded per request into the VU's own buffer. */
 typedef struct run_request {
 	char *method;
-	char *url_str;      /* as given; the url tag */
-	char *name;         /* name tag; defaults to the URL */
+	char *url_str;      /* the url tag: the URL as written, templates unexpanded */
+	char *name;         /* name tag; defaults to the URL as written */
+	char *group;        /* group tag ("" outside groups, "::a::b" inside) */
 	http_url url;
-	buf wire;           /* the complete request: head and body */
+	buf wire;           /* the complete request, when static */
+	int dynamic;        /* target, a header or the body is templated */
+	tmpl target;        /* path and query */
+	buf head_rest;      /* " HTTP/1.1\r\n" + static headers, ending before the blank line */
+	tmpl dyn_headers;   /* "Name: value\r\n" lines with templates */
+	tmpl body;          /* request body (may be static) */
+	int has_body;       /* send Content-Length even when the body expands empty */
 	int head_method;    /* HEAD: responses carry no body */
+	uint64_t timeout_ns; /* 0: the run's */
+	status_set expect;  /* n == 0: the run's expected range */
+	flow_extract *extracts;
+	uint32_t nextracts;
+	flow_check *checks;
+	uint32_t nchecks;
+	int needs_body;     /* extraction or checks read the body */
 	net_addr addr;      /* resolved at start */
 	int resolve_error;  /* ERR_DNS* when resolution failed; every request then fails */
 } run_request;
 
 typedef struct run_config {
-	run_request *reqs;          /* the flow: every iteration sends these in order */
+	run_request *reqs;          /* every request of every scenario */
 	uint32_t nreqs;
-	uint32_t vus;
-	uint64_t duration_ns;       /* 0: until iterations are done */
-	uint64_t iterations;        /* total across VUs; 0: until duration ends */
+	run_scenario *scenarios;    /* modules */
+	uint32_t nscenarios;
+	run_phase *phases;          /* executed in order */
+	uint32_t nphases;
+	run_data *data;
+	uint32_t ndata;
+	char **groups;              /* group names by index (OP_GROUP_*) */
+	uint32_t ngroups;
+	flow_choice *choices;
+	uint32_t nchoices;
+	flow_check **checks;        /* by check id */
+	uint32_t nchecks;
+	uint32_t vus;               /* quick mode, and the largest phase's total for the summary */
+	uint64_t duration_ns;       /* quick mode: 0 until iterations are done */
+	uint64_t iterations;        /* quick mode: total across VUs */
 	uint32_t threads;           /* 0: one per core */
 	uint64_t timeout_ns;        /* per request, like k6's timeout (default 60 s) */
 	uint64_t connect_timeout_ns;
@@ -48,8 +79,12 @@ typedef struct run_config {
 void run_config_init(run_config *cfg);
 void run_config_free(run_config *cfg);
 
-/* Builds a request's wire bytes. headers: "Name: value" strings. Returns 0,
- * or -1 with a message in err. */
+/* Makes cfg a quick-mode run: one scenario ("default") whose flow is
+ * reqs[0], with cfg's vus / duration / iterations, in one phase. */
+void run_config_quick(run_config *cfg);
+
+/* Builds a static request's wire bytes. headers: "Name: value" strings.
+ * Returns 0, or -1 with a message in err. */
 int run_request_build(run_request *r, const char *method, const char *url, const char *const *headers,
 		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, char *err,
 		      size_t errsz);

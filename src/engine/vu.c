@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/net.h"
 #include "engine/errcode.h"
@@ -14,20 +15,36 @@
 #define RBUF_INITIAL 8192
 /* Heads larger than this are classified ERR_HEAD_TOO_LARGE. */
 #define RBUF_MAX (1024 * 1024)
+/* Response bodies kept for extraction and checks are cut here. */
+#define RESP_BODY_MAX (4 * 1024 * 1024)
+#define VAR_MAX (1024 * 1024)
 
 static void on_io(ev_loop *loop, ev_io *io, unsigned events);
 static void on_timer(ev_loop *loop, ev_timer *t);
 static void request_start(vu *v);
+static void run_program(vu *v);
 
-void vu_init(vu *v, struct worker *w, uint32_t id)
+void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 {
+	uint32_t i, nvars = scn->sc->nvars;
+
 	memset(v, 0, sizeof(*v));
 	v->w = w;
+	v->scn = scn;
 	v->id = id;
 	v->fd = -1;
+	v->rng = (UINT64_C(0x9E3779B97F4A7C15) * id) ^ w->rng;
+	if (!v->rng)
+		v->rng = 1;
 	ev_io_init(&v->io, -1, on_io);
 	ev_timer_init(&v->timer, on_timer);
 	buf_init(&v->rbuf, RBUF_INITIAL, RBUF_MAX);
+	buf_init(&v->wbuf, 0, 64 * 1024 * 1024);
+	buf_init(&v->bbuf, 0, 64 * 1024 * 1024);
+	buf_init(&v->resp_body, 0, RESP_BODY_MAX);
+	v->vars = xcalloc(nvars ? nvars : 1, sizeof(buf));
+	for (i = 0; i < nvars; i++)
+		buf_init(&v->vars[i], 0, VAR_MAX);
 }
 
 /* close() drops the fd from epoll too, which saves an epoll_ctl. */
@@ -43,19 +60,27 @@ static void conn_close(vu *v)
 
 void vu_free(vu *v)
 {
+	uint32_t i;
+
 	conn_close(v);
 	buf_free(&v->rbuf);
+	buf_free(&v->wbuf);
+	buf_free(&v->bbuf);
+	buf_free(&v->resp_body);
+	for (i = 0; v->vars && i < v->scn->sc->nvars; i++)
+		buf_free(&v->vars[i]);
+	free(v->vars);
 }
 
 void vu_abort(vu *v)
 {
 	ev_timer_stop(v->w->loop, &v->timer);
 	conn_close(v);
+	v->state = VU_IDLE;
 	if (v->in_iteration) {
 		v->in_iteration = 0;
 		worker_iteration_done(v->w, v, 0);
 	}
-	v->state = VU_IDLE;
 }
 
 static void iteration_end(vu *v)
@@ -65,17 +90,109 @@ static void iteration_end(vu *v)
 	worker_iteration_done(v->w, v, 1);
 }
 
-/* Continues the flow from a timer: a request that fails without touching
- * the network (unresolvable host, no free fd) must not recurse into the
- * next one, or a failing run would grow the stack without bound. */
-static void defer_next(vu *v)
+/* Continues the program from a timer. A request that fails without touching
+ * the network (unresolvable host, no free fd) must not recurse into the next
+ * one, or a failing run would grow the stack without bound. */
+static void defer_continue(vu *v, uint64_t delay_ns)
 {
 	v->state = VU_WAITING;
-	ev_timer_start(v->w->loop, &v->timer, clock_mono_ns() + 1);
+	ev_timer_start(v->w->loop, &v->timer, clock_mono_ns() + (delay_ns ? delay_ns : 1));
+}
+
+int vu_iteration_start(vu *v)
+{
+	const run_scenario *sc = v->scn->sc;
+	uint32_t a;
+
+	for (a = 0; a < v->w->ctx->cfg->ndata && a < VU_MAX_DATA; a++)
+		if ((v->scn->data_mask >> a) & 1 && worker_data_row(v->w, v, a) < 0)
+			return -1;
+	v->in_iteration = 1;
+	v->iter++;
+	v->iter_start = clock_mono_ns();
+	v->retried = 0;
+	v->async = 0;
+	v->ngroups = 0;
+	v->in_setup = !v->setup_done && sc->setup.nops > 1;
+	v->prog = v->in_setup ? &sc->setup : &sc->flow;
+	v->pc = 0;
+	run_program(v);
+	return 0;
+}
+
+/* Runs steps until one has to wait (a request in flight, a think time) or
+ * the iteration ends. */
+static void run_program(vu *v)
+{
+	const run_config *cfg = v->w->ctx->cfg;
+
+	for (;;) {
+		const flow_op *op = &v->prog->ops[v->pc];
+
+		switch (op->kind) {
+		case OP_REQUEST:
+			v->pc++;
+			v->req = &cfg->reqs[op->arg];
+			v->retried = 0;
+			request_start(v);
+			return;
+		case OP_THINK:
+			v->pc++;
+			v->async = 1;
+			defer_continue(v, op->a + (op->b > op->a ? tmpl_rand(&v->rng) % (op->b - op->a + 1) : 0));
+			return;
+		case OP_GROUP_BEGIN:
+			if (v->ngroups < VU_MAX_GROUP_DEPTH) {
+				v->group_idx[v->ngroups] = op->arg;
+				v->group_start[v->ngroups] = clock_mono_ns();
+			}
+			v->ngroups++;
+			v->pc++;
+			break;
+		case OP_GROUP_END:
+			if (v->ngroups && --v->ngroups < VU_MAX_GROUP_DEPTH)
+				worker_record_group(v->w, v, v->group_idx[v->ngroups],
+						    clock_mono_ns() - v->group_start[v->ngroups]);
+			v->pc++;
+			break;
+		case OP_CHOOSE: {
+			const flow_choice *c = &cfg->choices[op->arg];
+			uint32_t r = (uint32_t)(tmpl_rand(&v->rng) % c->total), k = 0;
+
+			while (k + 1 < c->n && r >= c->cum[k])
+				k++;
+			v->pc = c->target[k];
+			break;
+		}
+		case OP_JUMP:
+			v->pc = op->arg;
+			break;
+		case OP_END:
+			if (v->in_setup) {
+				/* Setup is not an iteration; the flow's first one starts now. */
+				v->in_setup = 0;
+				v->setup_done = 1;
+				v->prog = &v->scn->sc->flow;
+				v->pc = 0;
+				v->iter_start = clock_mono_ns();
+				break;
+			}
+			if (!v->async) {
+				/* Nothing waited this iteration: go through the timer so a
+				 * flow of instant failures cannot spin inside one callback. */
+				v->async = 1;
+				v->pc = v->prog->nops - 1;
+				defer_continue(v, 0);
+				return;
+			}
+			iteration_end(v);
+			return;
+		}
+	}
 }
 
 /* The current request ended (with a response or an error): record it, then
- * move on to the next request of the flow or end the iteration. */
+ * move on. */
 static void request_done(vu *v, int err, int synchronous)
 {
 	worker *w = v->w;
@@ -83,17 +200,13 @@ static void request_done(vu *v, int err, int synchronous)
 	ev_timer_stop(w->loop, &v->timer);
 	if (err || v->conn_close || w->ctx->cfg->no_reuse)
 		conn_close(v);
+	v->state = VU_IDLE;
 	worker_record_http(w, v, err ? 0 : v->status, err);
-	v->step++;
 	if (synchronous) {
-		defer_next(v);
+		defer_continue(v, 0);
 		return;
 	}
-	if (v->step >= w->ctx->cfg->nreqs) {
-		iteration_end(v);
-		return;
-	}
-	request_start(v);
+	run_program(v);
 }
 
 static void request_fail(vu *v, int err)
@@ -118,7 +231,7 @@ static int retry_stale(vu *v)
 
 static void send_request(vu *v)
 {
-	const buf *wire = &v->req->wire;
+	const buf *wire = v->wire;
 
 	if (!v->t_send_start)
 		v->t_send_start = clock_mono_ns();
@@ -149,18 +262,52 @@ static void send_request(vu *v)
 
 static void connected(vu *v)
 {
-	v->deadline = v->t_start + v->w->ctx->cfg->timeout_ns;
+	v->deadline = v->t_start + (v->req->timeout_ns ? v->req->timeout_ns : v->w->ctx->cfg->timeout_ns);
 	ev_timer_start(v->w->loop, &v->timer, v->deadline);
 	send_request(v);
+}
+
+static const char *scenario_name(const vu *v)
+{
+	return v->scn->sc->name;
+}
+
+/* Expands a templated request into wbuf. Returns 0, or -1 if it outgrew the
+ * buffer's limit. */
+static int build_request(vu *v)
+{
+	const run_request *rq = v->req;
+	tmpl_ctx c;
+	buf *b = &v->wbuf;
+
+	c.vu = v->id;
+	c.iter = v->iter ? v->iter - 1 : 0;
+	c.module = scenario_name(v);
+	c.rng = &v->rng;
+	c.vars = v->vars;
+	c.data_rows = v->rows;
+	buf_reset(b);
+	buf_reset(&v->bbuf);
+	if (buf_appends(b, rq->method) < 0 || buf_append(b, " ", 1) < 0 || tmpl_expand(&rq->target, &c, b) < 0 ||
+	    buf_append(b, rq->head_rest.data, rq->head_rest.len) < 0 || tmpl_expand(&rq->dyn_headers, &c, b) < 0)
+		return -1;
+	if (rq->has_body) {
+		if (tmpl_expand(&rq->body, &c, &v->bbuf) < 0 ||
+		    buf_printf(b, "Content-Length: %zu\r\n", v->bbuf.len) < 0)
+			return -1;
+	}
+	if (buf_append(b, "\r\n", 2) < 0 || buf_append(b, v->bbuf.data, v->bbuf.len) < 0)
+		return -1;
+	return 0;
 }
 
 static void request_start(vu *v)
 {
 	worker *w = v->w;
 	const run_config *cfg = w->ctx->cfg;
+	const run_request *rq = v->req;
 	int rc;
 
-	v->req = &cfg->reqs[v->step];
 	v->t_start = clock_mono_ns();
 	v->t_send_start = v->t_sent = v->t_first = 0;
 	v->wr_off = 0;
@@ -169,12 +316,26 @@ static void request_start(vu *v)
 	v->conn_close = 0;
 	v->in_body = 0;
 	v->head_scan = 0;
+	v->check_fail = 0;
+	v->resp_truncated = 0;
 	buf_reset(&v->rbuf);
-	if (v->req->resolve_error) {
+	buf_reset(&v->resp_body);
+	if (rq->resolve_error) {
 		v->t_conn_start = v->t_connected = v->t_start;
-		request_done(v, v->req->resolve_error, 1);
+		request_done(v, rq->resolve_error, 1);
 		return;
 	}
+	if (rq->dynamic) {
+		if (build_request(v) < 0) {
+			v->t_conn_start = v->t_connected = v->t_start;
+			request_done(v, ERR_GENERIC, 1);
+			return;
+		}
+		v->wire = &v->wbuf;
+	} else {
+		v->wire = &rq->wire;
+	}
+	v->async = 1;
 	if (v->fd >= 0) {
 		v->reused = 1;
 		v->t_conn_start = v->t_connected = v->t_start;
@@ -183,7 +344,7 @@ static void request_start(vu *v)
 	}
 	v->reused = 0;
 	v->t_conn_start = v->t_start;
-	v->fd = net_socket(&v->req->addr);
+	v->fd = net_socket(&rq->addr);
 	if (v->fd < 0) {
 		v->t_connected = clock_mono_ns();
 		request_done(v, err_from_dial_errno(errno), 1);
@@ -191,7 +352,7 @@ static void request_start(vu *v)
 	}
 	v->io.fd = v->fd;
 	v->io.events = 0;
-	rc = net_connect(v->fd, &v->req->addr);
+	rc = net_connect(v->fd, &rq->addr);
 	if (rc == 0) {
 		v->t_connected = clock_mono_ns();
 		if (ev_io_set(w->loop, &v->io, EV_READ) < 0) {
@@ -211,19 +372,152 @@ static void request_start(vu *v)
 	}
 	v->state = VU_CONNECTING;
 	ev_io_set(w->loop, &v->io, EV_WRITE);
-	v->deadline = v->t_start + cfg->timeout_ns;
+	v->deadline = v->t_start + (rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns);
 	v->conn_deadline = v->t_start + cfg->connect_timeout_ns;
 	ev_timer_start(w->loop, &v->timer, v->conn_deadline < v->deadline ? v->conn_deadline : v->deadline);
 }
 
-void vu_iteration_start(vu *v)
+/* Stores text into a VU variable, cut at the variable's limit. */
+static void var_set(vu *v, uint32_t slot, const char *s, size_t n)
 {
-	v->in_iteration = 1;
-	v->iter++;
-	v->iter_start = clock_mono_ns();
-	v->step = 0;
-	v->retried = 0;
-	request_start(v);
+	buf *b = &v->vars[slot];
+
+	buf_reset(b);
+	if (n > b->max)
+		n = b->max;
+	buf_append(b, s, n);
+}
+
+static const http_header *find_header(const http_head *h, const char *name)
+{
+	return http_head_find(h, name);
+}
+
+/* Extraction and checks that need only the head: status and headers. */
+static void on_head(vu *v, const http_head *h)
+{
+	const run_request *rq = v->req;
+	uint32_t i;
+
+	for (i = 0; i < rq->nextracts; i++) {
+		const flow_extract *e = &rq->extracts[i];
+		char num[8];
+
+		if (e->kind == EXT_STATUS) {
+			int n = snprintf(num, sizeof(num), "%d", h->status);
+
+			var_set(v, e->slot, num, (size_t)n);
+		} else if (e->kind == EXT_HEADER) {
+			const http_header *f = find_header(h, e->header);
+
+			if (f)
+				var_set(v, e->slot, f->value, f->value_len);
+		}
+	}
+	for (i = 0; i < rq->nchecks; i++) {
+		const flow_check *c = &rq->checks[i];
+		int ok = 1;
+
+		if (c->kind == CHK_STATUS) {
+			ok = status_set_has(&c->status, h->status);
+		} else if (c->kind == CHK_HEADER_EQUALS) {
+			const http_header *f = find_header(h, c->header);
+
+			ok = f && f->value_len == strlen(c->text) && memcmp(f->value, c->text, f->value_len) == 0;
+		} else {
+			continue;
+		}
+		if (!ok)
+			v->check_fail |= UINT64_C(1) << i;
+	}
+}
+
+static int regex_find(vu *v, pcre2_code *re, uint32_t group, const char *s, size_t n, const char **m, size_t *mlen)
+{
+	pcre2_match_data *md = v->w->md;
+	PCRE2_SIZE *ov;
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+
+	if (rc <= 0 || (uint32_t)rc <= group)
+		return 0;
+	ov = pcre2_get_ovector_pointer(md);
+	if (ov[2 * group] == PCRE2_UNSET)
+		return 0;
+	*m = s + ov[2 * group];
+	*mlen = ov[2 * group + 1] - ov[2 * group];
+	return 1;
+}
+
+/* Extraction and checks that read the body, once it is complete. */
+static void on_body(vu *v)
+{
+	const run_request *rq = v->req;
+	const char *body = v->resp_body.data ? v->resp_body.data : "";
+	size_t blen = v->resp_body.len;
+	uint32_t i;
+
+	for (i = 0; i < rq->nextracts; i++) {
+		const flow_extract *e = &rq->extracts[i];
+		const char *raw;
+		size_t rlen;
+		json_kind kind;
+
+		if (e->kind == EXT_JSON) {
+			if (jsonpath_eval(&e->path, body, blen, &kind, &raw, &rlen) == 1) {
+				buf *b = &v->vars[e->slot];
+				ssize_t need;
+
+				buf_reset(b);
+				need = jsonpath_text(kind, raw, rlen, b->data, b->cap);
+				if (need >= 0 && (size_t)need >= b->cap && buf_reserve(b, (size_t)need + 1) == 0)
+					need = jsonpath_text(kind, raw, rlen, b->data, b->cap);
+				if (need >= 0 && (size_t)need < b->cap)
+					b->len = (size_t)need;
+			}
+		} else if (e->kind == EXT_REGEX) {
+			if (regex_find(v, e->re, e->group, body, blen, &raw, &rlen))
+				var_set(v, e->slot, raw, rlen);
+		}
+	}
+	for (i = 0; i < rq->nchecks; i++) {
+		const flow_check *c = &rq->checks[i];
+		const char *raw;
+		size_t rlen;
+		json_kind kind;
+		int ok;
+
+		switch (c->kind) {
+		case CHK_BODY_CONTAINS:
+			ok = memmem(body, blen, c->text, strlen(c->text)) != NULL;
+			break;
+		case CHK_BODY_MATCHES:
+			ok = pcre2_match(c->re, (PCRE2_SPTR)body, blen, 0, 0, v->w->md, NULL) > 0;
+			break;
+		case CHK_JSON_EXISTS:
+			ok = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen) == 1;
+			break;
+		case CHK_JSON_EQUALS:
+			ok = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen) == 1 &&
+			     jsonpath_equals(kind, raw, rlen, c->text, strlen(c->text));
+			break;
+		default:
+			continue;
+		}
+		if (!ok)
+			v->check_fail |= UINT64_C(1) << i;
+	}
+}
+
+static void keep_body(void *ctx, const char *d, size_t n)
+{
+	vu *v = ctx;
+	size_t room = v->resp_body.max - v->resp_body.len;
+
+	if (n > room) {
+		n = room;
+		v->resp_truncated = 1;
+	}
+	buf_append(&v->resp_body, d, n);
 }
 
 /* Parses what is buffered. Returns 1 when the response is complete, 0 when
@@ -252,15 +546,19 @@ static int parse_response(vu *v)
 		http_body_init_response(&v->body, &w->head, v->req->head_method);
 		if (v->body.mode == HTTP_BODY_EOF || w->head.status == 101)
 			v->conn_close = 1;
+		if (v->req->nextracts || v->req->nchecks)
+			on_head(v, &w->head);
 		v->in_body = 1;
 		off = hl;
 	}
-	used = http_body_feed(&v->body, v->rbuf.data + off, v->rbuf.len - off, NULL, NULL);
+	used = http_body_feed(&v->body, v->rbuf.data + off, v->rbuf.len - off, v->req->needs_body ? keep_body : NULL,
+			      v);
 	if (used < 0)
 		return -ERR_MALFORMED;
 	if (v->body.done && off + (size_t)used < v->rbuf.len)
 		v->conn_close = 1; /* bytes nobody asked for: the stream can't be trusted */
-	/* Body bytes are counted and dropped; only an incomplete head is kept. */
+	/* Body bytes are counted and dropped (or kept above); only an
+	 * incomplete head stays in the buffer. */
 	buf_reset(&v->rbuf);
 	return v->body.done;
 }
@@ -269,6 +567,8 @@ static void response_complete(vu *v)
 {
 	if (!v->t_first)
 		v->t_first = clock_mono_ns();
+	if (v->req->needs_body)
+		on_body(v);
 	request_done(v, 0, 0);
 }
 
@@ -370,10 +670,10 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 	switch (v->state) {
 	case VU_WAITING:
 		v->state = VU_IDLE;
-		if (v->step >= v->w->ctx->cfg->nreqs)
+		if (v->pc + 1 == v->prog->nops && v->prog->ops[v->pc].kind == OP_END && !v->in_setup)
 			iteration_end(v);
 		else
-			request_start(v);
+			run_program(v);
 		return;
 	case VU_CONNECTING:
 		v->t_connected = now;

@@ -1,6 +1,7 @@
 /* A virtual user: a state machine over one non-blocking connection, driven
- * by its worker's event loop. It runs iterations of the flow (each a
- * sequence of requests), reusing its connection while the server allows. */
+ * by its worker's event loop. It runs its scenario's setup program once,
+ * then the flow program every iteration: requests, think times, groups and
+ * weighted choices, with variables extracted from responses. */
 #ifndef STRAIN_ENGINE_VU_H
 #define STRAIN_ENGINE_VU_H
 
@@ -8,9 +9,11 @@
 
 #include "core/buf.h"
 #include "engine/ev.h"
+#include "engine/flow.h"
 #include "http/http_parse.h"
 
 struct worker;
+struct worker_scn;
 struct run_request;
 
 typedef enum {
@@ -18,16 +21,20 @@ typedef enum {
 	VU_CONNECTING,
 	VU_SENDING,
 	VU_RECEIVING,
-	VU_WAITING     /* paused on its timer before the next iteration */
+	VU_WAITING     /* on its timer: think time, or continuing after a failure */
 } vu_state;
+
+#define VU_MAX_GROUP_DEPTH 8
+#define VU_MAX_DATA 32
 
 typedef struct vu {
 	struct worker *w;
+	struct worker_scn *scn;
 	uint32_t id;          /* 1-based across the run, like k6's __VU */
 	vu_state state;
 	int fd;               /* -1 when no connection */
 	ev_io io;
-	ev_timer timer;       /* request/connect deadline, or the wait before an iteration */
+	ev_timer timer;       /* request/connect deadline, think time, or deferred continue */
 	buf rbuf;             /* response bytes not yet consumed */
 	size_t head_scan;
 	http_body body;
@@ -38,20 +45,37 @@ typedef struct vu {
 	int retried;          /* resent once after a stale kept-alive connection */
 	int in_iteration;
 	int active;           /* counted in the vus gauge */
-	uint32_t step;        /* index of the current request in the flow */
+	int in_setup;         /* running the setup program */
+	int setup_done;
+	int async;            /* this iteration waited on the network or a timer */
+	const flow_program *prog;
+	uint32_t pc;
 	const struct run_request *req;
+	const buf *wire;      /* bytes being sent: the request's own, or wbuf */
 	size_t wr_off;
+	buf wbuf;             /* expanded request (templated requests) */
+	buf bbuf;             /* expanded request body */
+	buf resp_body;        /* kept when extraction or checks read the body */
+	int resp_truncated;
+	uint64_t check_fail;  /* bit per check of the current request, set = failed */
 	uint64_t iter;        /* iterations started by this VU */
 	uint64_t iter_start;
 	uint64_t t_start, t_conn_start, t_connected, t_send_start, t_sent, t_first;
 	uint64_t deadline, conn_deadline;
 	uint64_t bytes_in, bytes_out;
+	uint64_t rng;
+	uint32_t ngroups;
+	uint32_t group_idx[VU_MAX_GROUP_DEPTH];
+	uint64_t group_start[VU_MAX_GROUP_DEPTH];
+	buf *vars;            /* by slot, scn->sc->nvars of them */
+	const char *const *rows[VU_MAX_DATA]; /* current CSV row per data alias */
 } vu;
 
-/* Sets up an idle VU with no connection. */
-void vu_init(vu *v, struct worker *w, uint32_t id);
-/* Starts the VU's next iteration now. */
-void vu_iteration_start(vu *v);
+/* Sets up an idle VU of scenario scn with no connection. */
+void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id);
+/* Starts the VU's next iteration now. Returns 0, or -1 if it cannot (its
+ * unique data rows are used up), in which case the VU is done. */
+int vu_iteration_start(vu *v);
 /* Abandons whatever the VU is doing without recording it (hard stop). */
 void vu_abort(vu *v);
 /* Closes the connection and frees buffers. */

@@ -13,17 +13,59 @@
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
 static void on_end(ev_loop *loop, ev_timer *t);
-static void on_grace(ev_loop *loop, ev_timer *t);
 
-worker *worker_create(run_ctx *ctx, uint32_t index, uint32_t first_vu, uint32_t nvus, uint64_t iterations)
+/* Tags every sample of a scenario carries: k6's scenario, and strain's
+ * module and strategy, plus the plan's own tags for the module. */
+static size_t scenario_tags(const run_ctx *ctx, const run_scenario *sc, met_tag *tags, size_t max)
 {
-	worker *w = xcalloc(1, sizeof(*w));
+	size_t n = 0, i;
+
+	tags[n++] = (met_tag){"scenario", sc->name};
+	if (ctx->phase->strategy) {
+		tags[n++] = (met_tag){"module", sc->name};
+		tags[n++] = (met_tag){"strategy", ctx->phase->strategy};
+	}
+	for (i = 0; i < sc->ntags && n < max; i++)
+		tags[n++] = sc->tags[i];
+	return n;
+}
+
+static void scn_init(worker *w, worker_scn *s, uint32_t index, uint32_t nvus, uint64_t iters)
+{
+	const run_ctx *ctx = w->ctx;
+	const run_scenario *sc = &ctx->cfg->scenarios[index];
+	met_tag tags[MET_MAX_TAGS];
+	size_t n = scenario_tags(ctx, sc, tags, MET_MAX_TAGS);
 	uint32_t i;
+
+	s->sc = sc;
+	s->index = index;
+	s->nvus = nvus;
+	s->iters_left = sc->exec == EXEC_SHARED_ITERATIONS ? iters : 0;
+	s->t_end = ctx->t0 + sc->duration_ns;
+	s->tagset = met_tagset_intern(ctx->reg, tags, n);
+	s->s_iterations = met_series_intern(ctx->reg, MET_ITERATIONS, s->tagset);
+	s->s_iteration_duration = met_series_intern(ctx->reg, MET_ITERATION_DURATION, s->tagset);
+	s->s_data_sent = met_series_intern(ctx->reg, MET_DATA_SENT, s->tagset);
+	s->s_data_received = met_series_intern(ctx->reg, MET_DATA_RECEIVED, s->tagset);
+	s->s_group = xcalloc(ctx->cfg->ngroups + 1, sizeof(uint32_t));
+	for (i = 0; i < ctx->cfg->ngroups; i++)
+		s->s_group[i] = UINT32_MAX;
+}
+
+worker *worker_create(run_ctx *ctx, uint32_t index, const uint32_t *vus_per_scn, const uint32_t *first_ids,
+		      const uint64_t *iters)
+{
+	const run_phase *ph = ctx->phase;
+	worker *w = xcalloc(1, sizeof(*w));
+	uint32_t i, k, total = 0, at = 0;
 	int efd;
 
+	for (k = 0; k < ph->nscenarios; k++)
+		total += vus_per_scn[k];
 	w->ctx = ctx;
 	w->index = index;
-	w->loop = ev_loop_create(nvus + 8);
+	w->loop = ev_loop_create(total + 8);
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || efd < 0) {
 		if (efd >= 0)
@@ -41,15 +83,23 @@ worker *worker_create(run_ctx *ctx, uint32_t index, uint32_t first_vu, uint32_t 
 	w->shards[0].keep_samples = w->shards[1].keep_samples = ctx->keep_samples;
 	w->active = &w->shards[0];
 	w->retired = &w->shards[1];
-	w->nvus = nvus;
-	w->vus = xcalloc(nvus ? nvus : 1, sizeof(vu));
-	for (i = 0; i < nvus; i++)
-		vu_init(&w->vus[i], w, first_vu + i);
-	w->iters_left = iterations;
+	w->rng = UINT64_C(0x9E3779B97F4A7C15) * (index + 1) ^ clock_mono_ns();
+	w->nscns = ph->nscenarios;
+	w->scns = xcalloc(w->nscns ? w->nscns : 1, sizeof(*w->scns));
+	w->nvus = total;
+	w->vus = xcalloc(total ? total : 1, sizeof(vu));
+	for (k = 0; k < ph->nscenarios; k++) {
+		scn_init(w, &w->scns[k], ph->scenarios[k], vus_per_scn[k], iters[k]);
+		for (i = 0; i < vus_per_scn[k]; i++)
+			vu_init(&w->vus[at++], w, &w->scns[k], first_ids[k] + i);
+	}
 	ev_timer_init(&w->end_timer, on_end);
-	ev_timer_init(&w->grace_timer, on_grace);
+	w->md = pcre2_match_data_create(32, NULL);
 	w->cache_cap = 64;
 	w->cache = xcalloc(w->cache_cap, sizeof(*w->cache));
+	w->s_checks = xcalloc(ctx->cfg->nchecks + 1, sizeof(uint32_t));
+	for (i = 0; i < ctx->cfg->nchecks; i++)
+		w->s_checks[i] = UINT32_MAX;
 	return w;
 }
 
@@ -61,13 +111,18 @@ void worker_destroy(worker *w)
 		return;
 	for (i = 0; i < w->nvus; i++)
 		vu_free(&w->vus[i]);
+	for (i = 0; i < w->nscns; i++)
+		free(w->scns[i].s_group);
+	free(w->scns);
 	free(w->vus);
 	close(w->wake_io.fd);
 	ev_loop_destroy(w->loop);
 	met_shard_free(&w->shards[0]);
 	met_shard_free(&w->shards[1]);
 	sem_destroy(&w->swap_ack);
+	pcre2_match_data_free(w->md);
 	free(w->cache);
+	free(w->s_checks);
 	free(w);
 }
 
@@ -103,51 +158,89 @@ met_shard *worker_swap(worker *w)
 	return w->retired;
 }
 
-uint64_t worker_now(const worker *w)
-{
-	return ev_now(w->loop);
-}
-
 static void check_finished(worker *w)
 {
-	if (w->finished || w->busy || !w->stopping)
+	uint32_t k;
+
+	if (w->finished)
 		return;
+	for (k = 0; k < w->nscns; k++)
+		if (!w->scns[k].done)
+			return;
 	w->finished = 1;
-	ev_timer_stop(w->loop, &w->grace_timer);
 	ev_timer_stop(w->loop, &w->end_timer);
 	atomic_fetch_add(&w->ctx->finished, 1);
 }
 
-static void begin_stop(worker *w)
+/* Arms the worker's one timer for the next scenario end or grace end. */
+static void arm_end_timer(worker *w)
 {
-	const run_config *cfg = w->ctx->cfg;
+	uint64_t next = UINT64_MAX;
+	uint32_t k;
 
-	if (w->stopping)
-		return;
-	w->stopping = 1;
-	if (w->busy)
-		ev_timer_start(w->loop, &w->grace_timer, clock_mono_ns() + cfg->graceful_stop_ns);
-	check_finished(w);
+	for (k = 0; k < w->nscns; k++) {
+		const worker_scn *s = &w->scns[k];
+
+		if (s->done)
+			continue;
+		if (!s->stopping && s->t_end < next)
+			next = s->t_end;
+		if (s->stopping && s->grace_end < next)
+			next = s->grace_end;
+	}
+	if (next == UINT64_MAX)
+		ev_timer_stop(w->loop, &w->end_timer);
+	else
+		ev_timer_start(w->loop, &w->end_timer, next);
 }
 
-static void hard_stop(worker *w)
+static void scn_check_done(worker *w, worker_scn *s)
+{
+	if (!s->done && s->stopping && !s->busy) {
+		s->done = 1;
+		arm_end_timer(w);
+		check_finished(w);
+	}
+}
+
+static void scn_stop(worker *w, worker_scn *s, uint64_t grace_ns)
+{
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	s->grace_end = clock_mono_ns() + grace_ns;
+	arm_end_timer(w);
+	scn_check_done(w, s);
+}
+
+static void scn_abort(worker *w, worker_scn *s)
 {
 	uint32_t i;
 
-	w->stopping = 1;
+	s->stopping = 1;
 	for (i = 0; i < w->nvus; i++)
-		vu_abort(&w->vus[i]);
-	check_finished(w);
-}
-
-static void on_grace(ev_loop *loop, ev_timer *t)
-{
-	hard_stop(container_of(t, worker, grace_timer));
+		if (w->vus[i].scn == s)
+			vu_abort(&w->vus[i]);
+	scn_check_done(w, s);
 }
 
 static void on_end(ev_loop *loop, ev_timer *t)
 {
-	begin_stop(container_of(t, worker, end_timer));
+	worker *w = container_of(t, worker, end_timer);
+	uint64_t now = clock_mono_ns();
+	uint32_t k;
+
+	for (k = 0; k < w->nscns; k++) {
+		worker_scn *s = &w->scns[k];
+
+		if (s->done)
+			continue;
+		if (!s->stopping && now >= s->t_end)
+			scn_stop(w, s, s->sc->graceful_stop_ns);
+		else if (s->stopping && now >= s->grace_end)
+			scn_abort(w, s);
+	}
+	arm_end_timer(w);
 }
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
@@ -155,6 +248,7 @@ static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
 	worker *w = container_of(io, worker, wake_io);
 	uint64_t v;
 	int stop;
+	uint32_t k;
 
 	if (read(io->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		perror("strain: eventfd read");
@@ -166,38 +260,41 @@ static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
 		sem_post(&w->swap_ack);
 	}
 	stop = atomic_load(&w->stop_req);
-	if (stop == STOP_HARD)
-		hard_stop(w);
-	else if (stop == STOP_GRACEFUL)
-		begin_stop(w);
+	for (k = 0; k < w->nscns && stop; k++) {
+		if (stop == STOP_HARD)
+			scn_abort(w, &w->scns[k]);
+		else
+			scn_stop(w, &w->scns[k], w->scns[k].sc->graceful_stop_ns);
+	}
 	if (atomic_load(&w->exit_req))
 		ev_loop_stop(loop);
 }
 
-int worker_may_start_iteration(worker *w)
+static void vu_retire(worker *w, vu *v)
 {
-	if (w->stopping)
-		return 0;
-	if (w->ctx->cfg->iterations) {
-		if (!w->iters_left)
-			return 0;
-		w->iters_left--;
+	if (v->active) {
+		v->active = 0;
+		atomic_fetch_sub_explicit(&w->vus_active, 1, memory_order_relaxed);
 	}
-	return 1;
 }
 
-/* Starts v's next iteration, or retires the VU when the run allows no
+/* Starts v's next iteration, or retires the VU when its scenario allows no
  * more. Returns 1 if it started. */
 static int start_vu(worker *w, vu *v)
 {
-	if (!worker_may_start_iteration(w)) {
-		if (!w->stopping && w->ctx->cfg->iterations)
-			begin_stop(w);
-		if (v->active) {
-			v->active = 0;
-			atomic_fetch_sub_explicit(&w->vus_active, 1, memory_order_relaxed);
+	worker_scn *s = v->scn;
+	const run_scenario *sc = s->sc;
+
+	if (s->stopping)
+		goto retire;
+	if (sc->exec == EXEC_SHARED_ITERATIONS) {
+		if (!s->iters_left) {
+			scn_stop(w, s, sc->graceful_stop_ns);
+			goto retire;
 		}
-		return 0;
+		s->iters_left--;
+	} else if (sc->exec == EXEC_PER_VU_ITERATIONS && v->iter >= sc->iterations) {
+		goto retire;
 	}
 	if (!v->active) {
 		uint32_t n = atomic_fetch_add_explicit(&w->vus_active, 1, memory_order_relaxed) + 1;
@@ -206,29 +303,84 @@ static int start_vu(worker *w, vu *v)
 		if (n > atomic_load_explicit(&w->vus_peak, memory_order_relaxed))
 			atomic_store_explicit(&w->vus_peak, n, memory_order_relaxed);
 	}
-	w->busy++;
-	vu_iteration_start(v);
+	s->busy++;
+	if (vu_iteration_start(v) < 0) {
+		s->busy--;
+		goto retire;
+	}
 	return 1;
+retire:
+	vu_retire(w, v);
+	/* Per-VU iterations end VU by VU: the scenario ends with its last. */
+	if (sc->exec == EXEC_PER_VU_ITERATIONS && !s->stopping) {
+		uint32_t i;
+
+		for (i = 0; i < w->nvus; i++)
+			if (w->vus[i].scn == s && w->vus[i].active)
+				break;
+		if (i == w->nvus)
+			scn_stop(w, s, sc->graceful_stop_ns);
+	}
+	scn_check_done(w, s);
+	return 0;
 }
 
 void worker_iteration_done(worker *w, vu *v, int completed)
 {
-	const run_ctx *ctx = w->ctx;
+	worker_scn *s = v->scn;
 
-	w->busy--;
+	s->busy--;
 	if (completed > 0) {
 		if (w->active->keep_samples)
-			met_shard_stamp(w->active, ctx->wall0 + (clock_mono_ns() - ctx->t0), v->id, v->iter);
-		met_shard_add(w->active, ctx->reg, ctx->s_iterations, 1);
-		met_shard_trend(w->active, ctx->reg, ctx->s_iteration_duration, clock_mono_ns() - v->iter_start);
+			met_shard_stamp(w->active, w->ctx->wall0 + (clock_mono_ns() - w->ctx->t0), v->id, v->iter);
+		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
+		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
 	if (completed >= 0 && start_vu(w, v))
 		return;
-	if (v->active) {
-		v->active = 0;
-		atomic_fetch_sub_explicit(&w->vus_active, 1, memory_order_relaxed);
+	vu_retire(w, v);
+	scn_check_done(w, s);
+}
+
+int worker_data_row(worker *w, vu *v, uint32_t a)
+{
+	run_data *d = &w->ctx->cfg->data[a];
+	uint64_t row;
+
+	switch (d->mode) {
+	case DATA_PER_VU:
+		row = (v->id - 1) % d->nrows;
+		break;
+	case DATA_SEQUENTIAL:
+		row = atomic_fetch_add_explicit(&d->next, 1, memory_order_relaxed) % d->nrows;
+		break;
+	case DATA_RANDOM:
+		row = tmpl_rand(&v->rng) % d->nrows;
+		break;
+	case DATA_UNIQUE:
+	default:
+		row = atomic_fetch_add_explicit(&d->next, 1, memory_order_relaxed);
+		if (row >= d->nrows)
+			return -1;
+		break;
 	}
-	check_finished(w);
+	v->rows[a] = (const char *const *)&d->cells[row * d->ncols];
+	return 0;
+}
+
+void worker_record_group(worker *w, vu *v, uint32_t group, uint64_t ns)
+{
+	worker_scn *s = v->scn;
+
+	if (s->s_group[group] == UINT32_MAX) {
+		met_tag tags[MET_MAX_TAGS];
+		size_t n = scenario_tags(w->ctx, s->sc, tags, MET_MAX_TAGS - 1);
+
+		tags[n++] = (met_tag){"group", w->ctx->cfg->groups[group]};
+		s->s_group[group] = met_series_intern(w->ctx->reg, MET_GROUP_DURATION,
+						      met_tagset_intern(w->ctx->reg, tags, n));
+	}
+	met_shard_trend(w->active, w->ctx->reg, s->s_group[group], ns);
 }
 
 /* Series ids for a (request, status, error) combination; interned once per
@@ -237,16 +389,18 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 {
 	const run_ctx *ctx = w->ctx;
 	const run_config *cfg = ctx->cfg;
-	uint32_t req = (uint32_t)(v->req - cfg->reqs);
+	const run_request *rq = v->req;
+	uint32_t req = (uint32_t)(rq - cfg->reqs);
 	uint64_t key = ((uint64_t)(req + 1) << 32) | ((uint64_t)(uint32_t)status << 16) | (uint32_t)err;
 	uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
 	uint32_t i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
 	char status_s[8], err_s[8];
-	met_tag tags[10];
-	size_t n = 0;
+	met_tag tags[MET_MAX_TAGS];
+	size_t n;
 	uint32_t ts;
 	http_series *s;
-	int expected = !err && status >= cfg->expected_lo && status <= cfg->expected_hi;
+	int expected = !err && (rq->expect.n ? status_set_has(&rq->expect, status)
+					     : status >= cfg->expected_lo && status <= cfg->expected_hi);
 
 	while (w->cache[i].key) {
 		if (w->cache[i].key == key)
@@ -276,12 +430,13 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 			i = (i + 1) & (w->cache_cap - 1);
 	}
 	snprintf(status_s, sizeof(status_s), "%d", status);
-	tags[n++] = (met_tag){"method", v->req->method};
-	tags[n++] = (met_tag){"url", v->req->url_str};
-	tags[n++] = (met_tag){"name", v->req->name};
+	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8);
+	tags[n++] = (met_tag){"method", rq->method};
+	tags[n++] = (met_tag){"url", rq->url_str};
+	tags[n++] = (met_tag){"name", rq->name};
 	tags[n++] = (met_tag){"status", status_s};
 	tags[n++] = (met_tag){"expected_response", expected ? "true" : "false"};
-	tags[n++] = (met_tag){"scenario", cfg->scenario};
+	tags[n++] = (met_tag){"group", rq->group};
 	if (!err)
 		tags[n++] = (met_tag){"proto", "HTTP/1.1"};
 	if (!err)
@@ -305,6 +460,19 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	return s;
 }
 
+static uint32_t check_series(worker *w, const vu *v, const flow_check *c)
+{
+	if (w->s_checks[c->id] == UINT32_MAX) {
+		met_tag tags[MET_MAX_TAGS];
+		size_t n = scenario_tags(w->ctx, v->scn->sc, tags, MET_MAX_TAGS - 2);
+
+		tags[n++] = (met_tag){"check", c->name};
+		tags[n++] = (met_tag){"group", v->req->group};
+		w->s_checks[c->id] = met_series_intern(w->ctx->reg, MET_CHECKS, met_tagset_intern(w->ctx->reg, tags, n));
+	}
+	return w->s_checks[c->id];
+}
+
 static inline uint64_t span(uint64_t a, uint64_t b)
 {
 	return b > a ? b - a : 0;
@@ -317,6 +485,7 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 {
 	const run_ctx *ctx = w->ctx;
 	const run_config *cfg = ctx->cfg;
+	const run_request *rq = v->req;
 	met_shard *sh = w->active;
 	const met_registry *r = ctx->reg;
 	const http_series *s = series_for(w, v, status, err);
@@ -327,12 +496,15 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	uint64_t sent = v->t_sent ? v->t_sent : (v->t_send_start ? end : send_start);
 	uint64_t first = v->t_first ? v->t_first : (v->t_sent ? end : sent);
 	uint64_t sending = span(send_start, sent), waiting = span(sent, first), receiving = span(first, end);
-	int failed = err || status < cfg->expected_lo || status > cfg->expected_hi;
+	uint64_t duration = sending + waiting + receiving;
+	int failed = err || (rq->expect.n ? !status_set_has(&rq->expect, status)
+					  : status < cfg->expected_lo || status > cfg->expected_hi);
+	uint32_t i;
 
 	if (sh->keep_samples)
 		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter);
 	met_shard_add(sh, r, s->reqs, 1);
-	met_shard_trend(sh, r, s->duration, sending + waiting + receiving);
+	met_shard_trend(sh, r, s->duration, duration);
 	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));
 	met_shard_trend(sh, r, s->connecting, span(v->t_conn_start, v->t_connected));
 	met_shard_trend(sh, r, s->tls, 0);
@@ -341,24 +513,32 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	met_shard_trend(sh, r, s->receiving, receiving);
 	met_shard_rate(sh, r, s->failed, failed);
 	if (v->bytes_out)
-		met_shard_add(sh, r, ctx->s_data_sent, (double)v->bytes_out);
+		met_shard_add(sh, r, v->scn->s_data_sent, (double)v->bytes_out);
 	if (v->bytes_in)
-		met_shard_add(sh, r, ctx->s_data_received, (double)v->bytes_in);
+		met_shard_add(sh, r, v->scn->s_data_received, (double)v->bytes_in);
+	for (i = 0; i < rq->nchecks; i++) {
+		const flow_check *c = &rq->checks[i];
+		int ok = !err && !(v->check_fail & (UINT64_C(1) << i));
+
+		if (c->kind == CHK_MAX_DURATION)
+			ok = !err && duration <= c->max_ns;
+		met_shard_rate(sh, r, check_series(w, v, c), ok);
+	}
 }
 
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
-	const run_ctx *ctx = w->ctx;
 	uint32_t i;
 
 	ev_now_update(w->loop);
-	if (ctx->t_end)
-		ev_timer_start(w->loop, &w->end_timer, ctx->t_end);
-	for (i = 0; i < w->nvus && !w->stopping; i++)
-		start_vu(w, &w->vus[i]);
-	if (!w->nvus)
-		begin_stop(w);
+	arm_end_timer(w);
+	for (i = 0; i < w->nvus; i++)
+		if (!w->vus[i].scn->stopping)
+			start_vu(w, &w->vus[i]);
+	for (i = 0; i < w->nscns; i++)
+		if (!w->scns[i].nvus)
+			scn_stop(w, &w->scns[i], 0);
 	check_finished(w);
 	if (ev_loop_run(w->loop) < 0)
 		perror("strain: worker event loop");

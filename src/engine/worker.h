@@ -1,7 +1,8 @@
 /* A worker: one thread with its own event loop, its own VUs and connections,
  * and its own metric shards. Share-nothing: the only cross-thread traffic is
  * control (an eventfd plus atomic flags) and the once-a-second shard swap
- * with the collector, acknowledged through a semaphore. */
+ * with the collector, acknowledged through a semaphore. A worker lives for
+ * one phase and runs its share of every scenario of that phase. */
 #ifndef STRAIN_ENGINE_WORKER_H
 #define STRAIN_ENGINE_WORKER_H
 
@@ -17,19 +18,15 @@
 #include "metrics/registry.h"
 #include "metrics/shard.h"
 
-/* Read-only state shared by all workers of a run. */
+/* Read-only state shared by all workers of a phase. */
 typedef struct run_ctx {
 	const run_config *cfg;
+	const run_phase *phase;
 	met_registry *reg;
-	uint64_t t0;                 /* monotonic start of the run */
+	uint64_t t0;                 /* monotonic start of the phase */
 	uint64_t wall0;              /* wall clock at t0, to stamp raw samples */
-	uint64_t t_end;              /* when new iterations stop; 0: no limit */
-	uint32_t s_iterations;       /* scenario-level series */
-	uint32_t s_iteration_duration;
-	uint32_t s_data_sent;
-	uint32_t s_data_received;
-	_Atomic uint32_t finished;   /* workers whose VUs are all done */
 	int keep_samples;            /* an output wants every raw sample */
+	_Atomic uint32_t finished;   /* workers whose VUs are all done */
 } run_ctx;
 
 /* Series ids of one request's samples, for one (request, status, error). */
@@ -41,6 +38,23 @@ typedef struct series_slot {
 	uint64_t key; /* 0 = empty */
 	http_series s;
 } series_slot;
+
+/* One scenario's share of a worker. */
+typedef struct worker_scn {
+	const run_scenario *sc;
+	uint32_t index;              /* in cfg->scenarios */
+	uint32_t nvus;
+	uint32_t busy;               /* its VUs inside an iteration */
+	uint64_t iters_left;         /* shared-iterations share */
+	uint64_t t_end;              /* no new iterations after this */
+	uint64_t grace_end;          /* in-flight iterations abandoned after this */
+	int stopping;
+	int done;
+	uint32_t tagset;             /* scenario-level tags */
+	uint32_t s_iterations, s_iteration_duration, s_data_sent, s_data_received;
+	uint32_t *s_group;           /* group_duration series by group index */
+	uint32_t data_mask;          /* data aliases its templates read */
+} worker_scn;
 
 enum { STOP_NONE, STOP_GRACEFUL, STOP_HARD };
 
@@ -57,24 +71,27 @@ typedef struct worker {
 	met_shard shards[2];
 	met_shard *active;           /* recorded into by this thread */
 	met_shard *retired;          /* handed to the collector at the last swap */
+	worker_scn *scns;
+	uint32_t nscns;
 	vu *vus;
 	uint32_t nvus;
-	uint32_t busy;               /* VUs inside an iteration */
 	_Atomic uint32_t vus_active; /* gauge, read by the collector */
 	_Atomic uint32_t vus_peak;   /* most active since the collector last looked */
-	uint64_t iters_left;         /* when the run is iteration-bound */
-	int stopping;                /* no new iterations */
 	int finished;
-	ev_timer end_timer;
-	ev_timer grace_timer;
+	ev_timer end_timer;          /* the next scenario end or grace end */
 	http_head head;              /* scratch for response heads */
+	pcre2_match_data *md;        /* scratch for regex extraction and checks */
 	series_slot *cache;          /* (request, status, error) -> series ids */
 	uint32_t cache_cap, cache_len;
+	uint32_t *s_checks;          /* checks series by check id */
+	uint64_t rng;
 } worker;
 
-/* Creates worker `index` owning VUs first_vu .. first_vu + nvus - 1 (1-based
- * ids) and, for iteration-bound runs, `iterations` of the total. */
-worker *worker_create(run_ctx *ctx, uint32_t index, uint32_t first_vu, uint32_t nvus, uint64_t iterations);
+/* Creates worker `index` of ctx->phase. vus_per_scn[k] VUs of the phase's
+ * k-th scenario, with ids starting at first_ids[k]; iters[k] its share of a
+ * shared-iterations scenario. */
+worker *worker_create(run_ctx *ctx, uint32_t index, const uint32_t *vus_per_scn, const uint32_t *first_ids,
+		      const uint64_t *iters);
 int worker_start(worker *w);
 /* From any thread. */
 void worker_request_stop(worker *w, int how);
@@ -86,9 +103,10 @@ void worker_join(worker *w);
 void worker_destroy(worker *w);
 
 /* For VUs. */
-int worker_may_start_iteration(worker *w);
 void worker_iteration_done(worker *w, vu *v, int completed);
 void worker_record_http(worker *w, vu *v, int status, int err);
-uint64_t worker_now(const worker *w);
+void worker_record_group(worker *w, vu *v, uint32_t group, uint64_t ns);
+/* Picks the next row of data alias a for v; -1 when unique rows ran out. */
+int worker_data_row(worker *w, vu *v, uint32_t a);
 
 #endif

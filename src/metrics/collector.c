@@ -22,6 +22,7 @@ struct met_collector {
 	uint32_t noutputs;
 	pthread_t thread;
 	pthread_mutex_t lock;
+	pthread_mutex_t src_lock; /* held while the source or the interval is used */
 	pthread_cond_t cond;
 	int stop;
 	int running;
@@ -39,6 +40,7 @@ met_collector *met_collector_create(met_registry *reg, const met_source *src, ui
 	met_shard_init(&c->interval);
 	met_shard_init(&c->total);
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->src_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cond, &ca);
@@ -53,6 +55,7 @@ void met_collector_destroy(met_collector *c)
 	met_shard_free(&c->interval);
 	met_shard_free(&c->total);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->src_lock);
 	pthread_cond_destroy(&c->cond);
 	free(c);
 }
@@ -94,6 +97,7 @@ static void tick(met_collector *c, uint64_t now)
 {
 	uint32_t i;
 
+	pthread_mutex_lock(&c->src_lock);
 	for (i = 0; i < c->src.n; i++) {
 		met_shard *s = c->src.swap(c->src.ctx, i);
 
@@ -101,6 +105,26 @@ static void tick(met_collector *c, uint64_t now)
 		met_shard_clear(s);
 	}
 	emit(c, now, 0);
+	pthread_mutex_unlock(&c->src_lock);
+}
+
+void met_collector_set_source(met_collector *c, const met_source *src)
+{
+	pthread_mutex_lock(&c->src_lock);
+	c->src = *src;
+	pthread_mutex_unlock(&c->src_lock);
+}
+
+void met_collector_absorb(met_collector *c, met_shard *const *shards, uint32_t n)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&c->src_lock);
+	for (i = 0; i < n; i++) {
+		met_shard_merge(&c->interval, c->reg, shards[i]);
+		met_shard_clear(shards[i]);
+	}
+	pthread_mutex_unlock(&c->src_lock);
 }
 
 static void *collector_main(void *arg)

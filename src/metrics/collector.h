@@ -44,6 +44,12 @@ void met_collector_keep_samples(met_collector *c);
 /* Outputs are called in the order added. At most 16. */
 void met_collector_add_output(met_collector *c, const met_output *o);
 int met_collector_start(met_collector *c);
+/* Replaces the source (between phases of a run). Waits for a tick in
+ * progress, so after it returns the old source is never touched again. */
+void met_collector_set_source(met_collector *c, const met_source *src);
+/* Merges shards that no source will hand over any more (workers that have
+ * exited) into the current interval. */
+void met_collector_absorb(met_collector *c, met_shard *const *shards, uint32_t n);
 /* Stops ticking and joins the thread; no more swaps happen after it. */
 void met_collector_stop(met_collector *c);
 /* After the workers have exited: merges their remaining shards and emits

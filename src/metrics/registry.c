@@ -23,6 +23,8 @@ static const met_def builtins[MET_BUILTIN_COUNT] = {
 	[MET_VUS_MAX] = {"vus_max", MET_GAUGE, MET_DEFAULT},
 	[MET_DATA_SENT] = {"data_sent", MET_COUNTER, MET_DATA},
 	[MET_DATA_RECEIVED] = {"data_received", MET_COUNTER, MET_DATA},
+	[MET_CHECKS] = {"checks", MET_RATE, MET_DEFAULT},
+	[MET_GROUP_DURATION] = {"group_duration", MET_TREND, MET_TIME},
 };
 
 /* Open-addressing hash tables; sized so they never need to grow. */

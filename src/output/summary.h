@@ -18,6 +18,14 @@ typedef struct summary_output {
 	const char *last_error;  /* "" if none */
 } summary_output;
 
+struct run_config;
+
+/* When each phase of the run ran (monotonic ns since the run started). */
+typedef struct run_phase_result {
+	int ran;
+	uint64_t t_start, t_end;
+} run_phase_result;
+
 typedef struct summary_info {
 	const char *description;  /* one line: what ran */
 	uint64_t start_wall_ns;
@@ -33,6 +41,8 @@ typedef struct summary_info {
 	uint64_t series_overflow; /* samples folded into untagged series */
 	const summary_output *outputs;
 	uint32_t noutputs;
+	const struct run_config *cfg;      /* scenarios and phases, for the comparison */
+	const run_phase_result *phases;    /* by cfg->phases index */
 } summary_info;
 
 void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info);

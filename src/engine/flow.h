@@ -1,0 +1,123 @@
+/* What VUs execute, in compiled form: programs of steps (requests, think
+ * times, groups, weighted choices), response extraction into VU variables,
+ * checks, CSV data, and the scenarios (modules) and phases (strategies) a
+ * run is made of. Plans compile to this once, at load time; quick mode
+ * builds the smallest instance of it. */
+#ifndef STRAIN_ENGINE_FLOW_H
+#define STRAIN_ENGINE_FLOW_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "engine/tmpl.h"
+#include "metrics/registry.h"
+#include "plan/jsonpath.h"
+
+typedef enum { OP_REQUEST, OP_THINK, OP_GROUP_BEGIN, OP_GROUP_END, OP_CHOOSE, OP_JUMP, OP_END } flow_op_kind;
+
+typedef struct flow_op {
+	flow_op_kind kind;
+	uint32_t arg;    /* request / group / choice-table index, or jump target */
+	uint64_t a, b;   /* think: uniform in [a, b] ns */
+} flow_op;
+
+typedef struct flow_choice {
+	uint32_t n;
+	uint32_t total;      /* sum of weights */
+	uint32_t *cum;       /* cumulative weights */
+	uint32_t *target;    /* program counter of each branch */
+} flow_choice;
+
+typedef struct flow_program {
+	flow_op *ops;
+	uint32_t nops, cap;
+} flow_program;
+
+typedef enum { EXT_JSON, EXT_REGEX, EXT_HEADER, EXT_STATUS } flow_ext_kind;
+
+typedef struct flow_extract {
+	flow_ext_kind kind;
+	uint32_t slot;       /* VU variable */
+	jsonpath path;
+	pcre2_code *re;
+	uint32_t group;      /* regex capture group (default 1, or 0 without groups) */
+	char *header;
+} flow_extract;
+
+typedef struct status_set {
+	uint32_t n;
+	struct {
+		int lo, hi;
+	} r[16];
+} status_set;
+
+typedef enum {
+	CHK_STATUS,
+	CHK_BODY_CONTAINS,
+	CHK_BODY_MATCHES,
+	CHK_JSON_EQUALS,
+	CHK_JSON_EXISTS,
+	CHK_HEADER_EQUALS,
+	CHK_MAX_DURATION
+} flow_check_kind;
+
+typedef struct flow_check {
+	flow_check_kind kind;
+	char *name;          /* the check tag */
+	uint32_t id;         /* index in run_config.checks_by_id order */
+	status_set status;
+	char *text;          /* contains: needle; header: expected value; json: expected JSON text */
+	char *header;
+	pcre2_code *re;
+	jsonpath path;
+	uint64_t max_ns;
+} flow_check;
+
+typedef enum { DATA_PER_VU, DATA_SEQUENTIAL, DATA_RANDOM, DATA_UNIQUE } data_mode;
+
+typedef struct run_data {
+	char *alias;
+	char *file;
+	data_mode mode;
+	char **names;        /* column names */
+	uint32_t ncols;
+	char **cells;        /* row-major, nrows * ncols */
+	uint32_t nrows;
+	_Atomic uint64_t next; /* sequential / unique cursor, shared by all workers */
+} run_data;
+
+typedef enum { EXEC_CONSTANT_VUS, EXEC_SHARED_ITERATIONS, EXEC_PER_VU_ITERATIONS } exec_type;
+
+typedef struct run_scenario {
+	char *name;          /* module name: the module and scenario tags */
+	met_tag *tags;       /* extra static tags (plan module tags) */
+	uint32_t ntags;
+	exec_type exec;
+	uint32_t vus;
+	uint64_t duration_ns;  /* constant-vus; for iteration executors: maxDuration */
+	uint64_t iterations;   /* shared: total; per-vu: each */
+	uint64_t graceful_stop_ns;
+	flow_program setup;    /* once per VU, before its first iteration */
+	flow_program flow;     /* every iteration */
+	uint32_t nvars;
+	char **var_names;
+} run_scenario;
+
+/* A phase runs some scenarios together; a strategy is a list of phases. */
+typedef struct run_phase {
+	char *strategy;        /* the strategy tag */
+	uint32_t *scenarios;
+	uint32_t nscenarios;
+	uint64_t pause_ns;     /* wait before this phase */
+} run_phase;
+
+void flow_program_add(flow_program *p, flow_op op);
+void flow_program_free(flow_program *p);
+void flow_extract_free(flow_extract *e);
+void flow_check_free(flow_check *c);
+int status_set_has(const status_set *s, int status);
+
+#endif
