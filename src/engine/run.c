@@ -446,7 +446,7 @@ int run_execute(run_config *cfg)
 	run_phase_result *phase_res = NULL;
 	output_env oenv;
 	summary_info info;
-	char err[512], host[256] = "";
+	char err[512], host[256] = "", shown[512];
 	met_source none;
 
 	memset(&st, 0, sizeof(st));
@@ -474,7 +474,7 @@ int run_execute(run_config *cfg)
 	for (i = 0; i < cfg->nouts; i++) {
 		outs[i] = output_create(cfg->outs[i], &oenv, err, sizeof(err));
 		if (!outs[i]) {
-			fprintf(stderr, "strain: --out %s: %s\n", cfg->outs[i], err);
+			fprintf(stderr, "strain: --out %s: %s\n", output_spec_redact(cfg->outs[i], shown, sizeof(shown)), err);
 			rc = CLI_EXIT_BAD_CONFIG;
 			goto out;
 		}
@@ -533,7 +533,7 @@ int run_execute(run_config *cfg)
 			rc = CLI_EXIT_ERROR;
 		output_destroy(outs[i]);
 		outs[i] = NULL;
-		outstats[i].spec = cfg->outs[i];
+		outstats[i].spec = xstrdup(output_spec_redact(cfg->outs[i], shown, sizeof(shown)));
 		outstats[i].written = os.points_written;
 		outstats[i].dropped = os.points_dropped;
 		outstats[i].errors = os.write_errors;
@@ -577,8 +577,10 @@ out:
 			output_destroy(outs[i]);
 		}
 	}
-	for (i = 0; outstats && i < cfg->nouts; i++)
+	for (i = 0; outstats && i < cfg->nouts; i++) {
+		free((char *)outstats[i].spec);
 		free((char *)outstats[i].last_error);
+	}
 	free(outs);
 	free(outstats);
 	free(phase_res);

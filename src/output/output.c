@@ -4,9 +4,16 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "output/csv.h"
+#include "output/influx.h"
+#include "output/json.h"
 
 /* The kinds this build knows; each lives in its own output/<kind>.c. */
 static const output_ops *const kinds[] = {
+	&influx_v1_ops,
+	&influx_v2_ops,
+	&json_output_ops,
+	&csv_output_ops,
 	NULL,
 };
 
@@ -21,7 +28,7 @@ output *output_create(const char *spec, const output_env *env, char *err, size_t
 		if (strlen(kinds[i]->kind) == klen && strncmp(kinds[i]->kind, spec, klen) == 0)
 			break;
 	if (!kinds[i]) {
-		snprintf(err, errsz, "unknown output '%.*s' (this build has none yet)", (int)klen, spec);
+		snprintf(err, errsz, "unknown output '%.*s' (influxdb, influxdb2, json, csv)", (int)klen, spec);
 		return NULL;
 	}
 	o = xcalloc(1, sizeof(*o));
@@ -56,4 +63,23 @@ int output_close(output *o, output_stats *stats)
 void output_destroy(output *o)
 {
 	free(o);
+}
+
+char *output_spec_redact(const char *spec, char *out, size_t outsz)
+{
+	const char *auth = strstr(spec, "://"), *end, *at;
+
+	snprintf(out, outsz, "%s", spec);
+	if (!auth)
+		return out;
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	/* Keep the user name, hide the password: "http://me:***@host/db". */
+	if (at) {
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+
+		snprintf(out, outsz, "%.*s%s%s", (int)((colon ? colon : at) - spec), spec, colon ? ":***" : "", at);
+	}
+	return out;
 }

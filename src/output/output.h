@@ -61,4 +61,8 @@ met_output output_met(output *o);
 int output_close(output *o, output_stats *stats);
 void output_destroy(output *o);
 
+/* Copies spec into out with any password in a URL's user info replaced by
+ * "***", for messages and the summary. Returns out. */
+char *output_spec_redact(const char *spec, char *out, size_t outsz);
+
 #endif

@@ -1,0 +1,219 @@
+#include "output/outq.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+
+struct outq {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	outq_job *head, *tail;
+	uint64_t max_points;
+	uint64_t held;      /* points queued or being consumed */
+	uint64_t deadline;  /* 0 until closing */
+	int closing;
+	outq_fn fn;
+	void *ctx;
+	unsigned nthreads;
+	pthread_t *threads;
+};
+
+typedef struct consumer_arg {
+	outq *q;
+	unsigned i;
+} consumer_arg;
+
+static struct timespec abs_time(uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / NS_PER_SEC), (long)(ns % NS_PER_SEC)};
+
+	return ts;
+}
+
+static void *consumer_main(void *p)
+{
+	consumer_arg a = *(consumer_arg *)p;
+	outq *q = a.q;
+
+	free(p);
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		outq_job *j = q->head;
+
+		if (q->closing && (!j || clock_mono_ns() >= q->deadline))
+			break;
+		if (!j) {
+			pthread_cond_wait(&q->cond, &q->lock);
+			continue;
+		}
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->lock);
+		q->fn(q->ctx, a.i, j);
+		pthread_mutex_lock(&q->lock);
+		q->held -= j->npoints;
+		outq_job_free(j);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+outq *outq_create(uint64_t max_points, unsigned nthreads, outq_fn fn, void *ctx)
+{
+	outq *q = xcalloc(1, sizeof(*q));
+	pthread_condattr_t ca;
+	unsigned i;
+
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	q->max_points = max_points;
+	q->fn = fn;
+	q->ctx = ctx;
+	q->threads = xcalloc(nthreads, sizeof(*q->threads));
+	for (i = 0; i < nthreads; i++) {
+		consumer_arg *a = xmalloc(sizeof(*a));
+
+		a->q = q;
+		a->i = i;
+		if (pthread_create(&q->threads[i], NULL, consumer_main, a)) {
+			free(a);
+			outq_close(q, 0);
+			outq_destroy(q);
+			return NULL;
+		}
+		q->nthreads++;
+	}
+	return q;
+}
+
+void outq_destroy(outq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q->threads);
+	free(q);
+}
+
+outq_job *outq_job_create(const met_sample *samples, size_t n, size_t text_max)
+{
+	outq_job *j = xcalloc(1, sizeof(*j));
+
+	if (n) {
+		j->samples = xmalloc(n * sizeof(*samples));
+		memcpy(j->samples, samples, n * sizeof(*samples));
+		j->nsamples = n;
+		j->npoints = n;
+	}
+	buf_init(&j->text, 0, text_max);
+	return j;
+}
+
+void outq_job_free(outq_job *j)
+{
+	if (!j)
+		return;
+	free(j->samples);
+	buf_free(&j->text);
+	free(j);
+}
+
+uint64_t outq_room(outq *q)
+{
+	uint64_t room;
+
+	pthread_mutex_lock(&q->lock);
+	room = q->held < q->max_points ? q->max_points - q->held : 0;
+	pthread_mutex_unlock(&q->lock);
+	return room;
+}
+
+int outq_push(outq *q, outq_job *job)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&q->lock);
+	if (!q->closing && job->npoints <= q->max_points - (q->held < q->max_points ? q->held : q->max_points)) {
+		job->next = NULL;
+		if (q->tail)
+			q->tail->next = job;
+		else
+			q->head = job;
+		q->tail = job;
+		q->held += job->npoints;
+		/* Broadcast: a consumer sleeping out a retry backoff waits on the
+		 * same condition, and must not swallow the wake-up. */
+		pthread_cond_broadcast(&q->cond);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+uint64_t outq_close(outq *q, uint64_t deadline)
+{
+	uint64_t left = 0;
+	unsigned i;
+
+	pthread_mutex_lock(&q->lock);
+	q->closing = 1;
+	q->deadline = deadline ? deadline : 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	for (i = 0; i < q->nthreads; i++)
+		pthread_join(q->threads[i], NULL);
+	q->nthreads = 0;
+	while (q->head) {
+		outq_job *j = q->head;
+
+		q->head = j->next;
+		left += j->npoints;
+		outq_job_free(j);
+	}
+	q->tail = NULL;
+	q->held = 0;
+	return left;
+}
+
+uint64_t outq_deadline(outq *q)
+{
+	uint64_t d;
+
+	pthread_mutex_lock(&q->lock);
+	d = q->closing ? q->deadline : 0;
+	pthread_mutex_unlock(&q->lock);
+	return d;
+}
+
+int outq_sleep(outq *q, uint64_t ns)
+{
+	uint64_t until = clock_mono_ns() + ns;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		uint64_t now = clock_mono_ns(), end = until;
+		struct timespec ts;
+
+		if (q->closing && q->deadline < end)
+			end = q->deadline;
+		if (now >= end) {
+			rc = q->closing && now >= q->deadline ? -1 : 0;
+			break;
+		}
+		ts = abs_time(end);
+		/* Woken early when closing starts, to move to the deadline. */
+		pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
