@@ -10,15 +10,24 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "engine/run.h"
+#include "plan/plan.h"
 
 #define MAX_HEADERS 64
 #define MAX_OUTS 16
+#define MAX_ENV 128
+#define MAX_MODULES 64
 #define MAX_BODY (64u * 1024 * 1024)
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: strain run --url URL [flags]\n"
+		"Usage: strain run PLAN.yaml [--strategy S] [--module NAME]... [-e KEY=VALUE]... [flags]\n"
+		"       strain run --url URL [flags]\n"
+		"\n"
+		"With a plan: its modules run in the chosen strategy (docs/plan-format.md).\n"
+		"      --strategy S          sequential, hybrid, parallel (default) or all\n"
+		"      --module NAME         only this module (repeatable)\n"
+		"  -e, --env KEY=VALUE       sets {{env.KEY}}, overriding the environment\n"
 		"\n"
 		"Quick mode: VUs loop requests to one URL, like wrk or hey.\n"
 		"\n"
@@ -107,7 +116,9 @@ int cli_run_main(int argc, char **argv)
 	run_config cfg;
 	args a;
 	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
-	const char *outs[MAX_OUTS];
+	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
+	uint32_t nenv = 0, nmodules = 0;
+	int quick_flags = 0;
 	char *file_body = NULL;
 	size_t body_len = 0;
 	uint32_t nheaders = 0;
@@ -119,11 +130,18 @@ int cli_run_main(int argc, char **argv)
 	args_init(&a, "run", argc, argv);
 	while ((kind = args_next(&a))) {
 		if (kind == 2) {
-			fprintf(stderr,
-				"strain run: %s: plan files are not supported by this build yet; use --url for a quick test\n",
-				a.value);
-			goto out;
+			if (plan) {
+				fprintf(stderr, "strain run: one plan at a time ('%s' and '%s')\n", plan, a.value);
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+			plan = a.value;
+			continue;
 		}
+		if (args_is(&a, "--url", NULL) || args_is(&a, "--vus", "-u") || args_is(&a, "--duration", "-d") ||
+		    args_is(&a, "--iterations", "-i") || args_is(&a, "--method", "-X") || args_is(&a, "--header", "-H") ||
+		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL))
+			quick_flags = 1;
 		if (args_is(&a, "--help", "-h")) {
 			usage(stdout);
 			rc = CLI_EXIT_OK;
@@ -205,6 +223,30 @@ int cli_run_main(int argc, char **argv)
 			if (!(outs[cfg.nouts++] = args_value(&a)))
 				goto out;
 			cfg.outs = outs;
+		} else if (args_is(&a, "--strategy", NULL)) {
+			if (!(strategy = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--module", NULL)) {
+			if (nmodules == MAX_MODULES) {
+				args_error(&a, "at most %d", MAX_MODULES);
+				goto out;
+			}
+			if (!(modules[nmodules++] = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--env", "-e")) {
+			const char *kv;
+
+			if (!(kv = args_value(&a)))
+				goto out;
+			if (!strchr(kv, '=') || kv[0] == '=') {
+				args_error(&a, "'%s': expected KEY=VALUE", kv);
+				goto out;
+			}
+			if (nenv == MAX_ENV) {
+				args_error(&a, "at most %d", MAX_ENV);
+				goto out;
+			}
+			envs[nenv++] = kv;
 		} else if (args_is(&a, "--quiet", "-q")) {
 			cfg.quiet = 1;
 		} else {
@@ -213,8 +255,33 @@ int cli_run_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (plan) {
+		plan_opts po = {strategy, 0, modules, nmodules, envs, nenv};
+		plan_errors errs;
+		char line[600];
+
+		if (quick_flags) {
+			fprintf(stderr, "strain run: --url, --vus, --duration, --iterations, --method, --header, --body and "
+					"--expect-status are for quick mode; a plan sets these per module\n");
+			goto out;
+		}
+		if (plan_load(plan, &po, &cfg, &errs) < 0) {
+			plan_errors_print(&errs, stderr);
+			plan_errors_free(&errs);
+			goto out;
+		}
+		snprintf(line, sizeof(line), "%s: %u modules, strategy %s", plan, cfg.nscenarios,
+			 strategy ? strategy : "parallel");
+		cfg.description = xstrdup(line);
+		rc = run_execute(&cfg);
+		goto out;
+	}
+	if (strategy || nmodules || nenv) {
+		fprintf(stderr, "strain run: --strategy, --module and -e need a plan file\n");
+		goto out;
+	}
 	if (!url) {
-		fprintf(stderr, "strain run: --url is required (plan files are not supported by this build yet)\n");
+		fprintf(stderr, "strain run: give a plan file or --url (see 'strain help run')\n");
 		goto out;
 	}
 	if (body && body_file) {

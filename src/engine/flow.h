@@ -104,6 +104,7 @@ typedef struct run_scenario {
 	flow_program flow;     /* every iteration */
 	uint32_t nvars;
 	char **var_names;
+	uint32_t data_mask;    /* data aliases its templates read */
 } run_scenario;
 
 /* A phase runs some scenarios together; a strategy is a list of phases. */

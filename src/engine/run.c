@@ -106,6 +106,9 @@ void run_config_free(run_config *cfg)
 	}
 	free(cfg->choices);
 	free(cfg->checks);
+	for (i = 0; i < cfg->nthresholds; i++)
+		met_threshold_free(&cfg->thresholds[i]);
+	free(cfg->thresholds);
 	free(cfg->description);
 	memset(cfg, 0, sizeof(*cfg));
 }

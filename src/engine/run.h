@@ -11,6 +11,7 @@
 #include "engine/flow.h"
 #include "engine/tmpl.h"
 #include "http/url.h"
+#include "metrics/threshold.h"
 #include "output/summary.h"
 
 #define RUN_MAX_ADDRS 8
@@ -58,6 +59,8 @@ typedef struct run_config {
 	uint32_t nchoices;
 	flow_check **checks;        /* by check id */
 	uint32_t nchecks;
+	met_threshold *thresholds;
+	uint32_t nthresholds;
 	uint32_t vus;               /* quick mode, and the largest phase's total for the summary */
 	uint64_t duration_ns;       /* quick mode: 0 until iterations are done */
 	uint64_t iterations;        /* quick mode: total across VUs */

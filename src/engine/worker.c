@@ -48,6 +48,7 @@ static void scn_init(worker *w, worker_scn *s, uint32_t index, uint32_t nvus, ui
 	s->s_iteration_duration = met_series_intern(ctx->reg, MET_ITERATION_DURATION, s->tagset);
 	s->s_data_sent = met_series_intern(ctx->reg, MET_DATA_SENT, s->tagset);
 	s->s_data_received = met_series_intern(ctx->reg, MET_DATA_RECEIVED, s->tagset);
+	s->data_mask = sc->data_mask;
 	s->s_group = xcalloc(ctx->cfg->ngroups + 1, sizeof(uint32_t));
 	for (i = 0; i < ctx->cfg->ngroups; i++)
 		s->s_group[i] = UINT32_MAX;

@@ -1,0 +1,45 @@
+/* Thresholds in k6's syntax: a metric with an optional tag filter
+ * ("http_req_duration{module:profile,name:profile view}") and an expression
+ * ("p(95)<2000", "avg<200", "rate<0.01", "count>100", "med", "min", "max",
+ * "value" for gauges). Time trends compare in milliseconds, as in k6. */
+#ifndef STRAIN_METRICS_THRESHOLD_H
+#define STRAIN_METRICS_THRESHOLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics/registry.h"
+#include "metrics/shard.h"
+
+typedef enum { TH_AVG, TH_MIN, TH_MAX, TH_MED, TH_PCT, TH_RATE, TH_COUNT, TH_VALUE } th_agg;
+typedef enum { TH_LT, TH_LE, TH_GT, TH_GE, TH_EQ, TH_NE } th_op;
+
+typedef struct met_threshold {
+	char *source;       /* the metric part as written */
+	char *expr;         /* the expression as written */
+	uint32_t metric;
+	met_tag *filter;    /* owned strings */
+	uint32_t nfilter;
+	th_agg agg;
+	double pct;
+	th_op op;
+	double value;
+	int abort_on_fail;
+	uint64_t delay_ns;  /* abort only after the run has lasted this long */
+	/* results of the last evaluation */
+	int failed;
+	int no_data;
+	double observed;
+} met_threshold;
+
+/* Parses one threshold. Returns 0, or -1 with a message in err and the
+ * offending part's offset in *err_in_expr (1: in expr, 0: in the metric). */
+int met_threshold_parse(met_threshold *t, const char *metric_spec, const char *expr, const met_registry *reg,
+			char *err, size_t errsz, int *err_in_expr);
+/* Evaluates against merged totals over secs seconds (for counters' rate);
+ * returns 1 if it holds. No samples: holds. */
+int met_threshold_eval(met_threshold *t, const met_shard *total, const met_registry *reg, double secs);
+void met_threshold_free(met_threshold *t);
+const char *met_threshold_op_str(th_op op);
+
+#endif

@@ -1,0 +1,2003 @@
+#include "plan/plan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "plan/yaml.h"
+
+#define MAX_VARS 64
+#define MAX_REQ_CHECKS 64
+
+typedef struct loader {
+	const char *path;
+	char *dir;
+	ydoc doc;
+	plan_errors *errs;
+	run_config *cfg;
+	const plan_opts *opts;
+	ynode *env_defaults;
+	/* the module being compiled */
+	run_scenario *sc;
+	uint32_t data_mask;
+	char *group_path;
+	/* target and defaults */
+	http_url target;
+	int have_target;
+	ynode *def_headers;
+	uint64_t def_timeout;
+	status_set def_expect;
+	uint64_t def_think_lo, def_think_hi;
+	uint32_t caps[8]; /* array capacities */
+} loader;
+
+enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS };
+
+static void add_error(plan_errors *e, char *msg)
+{
+	if (e->n < PLAN_MAX_ERRORS)
+		e->msgs[e->n++] = msg;
+	else {
+		e->dropped++;
+		free(msg);
+	}
+}
+
+static void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err_at(loader *L, const ynode *n, const char *fmt, ...)
+{
+	char msg[768], *full;
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	len = strlen(L->path) + strlen(msg) + 32;
+	full = xmalloc(len);
+	snprintf(full, len, "%s:%d:%d: %s", L->path, n ? ynode_line(n) : 1, n ? ynode_col(n) : 1, msg);
+	add_error(L->errs, full);
+}
+
+void plan_errors_print(const plan_errors *errs, FILE *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(f, "%s\n", errs->msgs[i]);
+	if (errs->dropped)
+		fprintf(f, "(%u more errors not shown)\n", errs->dropped);
+}
+
+void plan_errors_free(plan_errors *errs)
+{
+	uint32_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	memset(errs, 0, sizeof(*errs));
+}
+
+/* Edit distance, for "did you mean" on misspelt keys. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+static const char *nearest(const char *key, const char *const *allowed)
+{
+	const char *best = NULL;
+	size_t bd = 99, i;
+
+	for (i = 0; allowed[i]; i++) {
+		size_t d = distance(key, allowed[i]);
+
+		if (d < bd) {
+			bd = d;
+			best = allowed[i];
+		}
+	}
+	return bd <= 2 || (best && bd <= strlen(best) / 3) ? best : NULL;
+}
+
+static void list_allowed(const char *const *allowed, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; allowed[i] && n + 2 < outsz; i++)
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? ", " : "", allowed[i]);
+}
+
+/* Reports keys of map that are not in allowed. Returns 0 if all are known. */
+static int check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
+{
+	size_t i, n = ymap_len(map);
+	int bad = 0;
+
+	for (i = 0; i < n; i++) {
+		ynode *k = ymap_key(&L->doc, map, i);
+		const char *ks = ynode_str(k), *near;
+		size_t j;
+		char list[512];
+
+		if (!ks) {
+			err_at(L, k, "keys must be plain text in %s", where);
+			bad = 1;
+			continue;
+		}
+		for (j = 0; allowed[j]; j++)
+			if (strcmp(ks, allowed[j]) == 0)
+				break;
+		if (allowed[j])
+			continue;
+		near = nearest(ks, allowed);
+		list_allowed(allowed, list, sizeof(list));
+		if (near)
+			err_at(L, k, "unknown key '%s' in %s; did you mean '%s'?", ks, where, near);
+		else
+			err_at(L, k, "unknown key '%s' in %s; expected one of: %s", ks, where, list);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+static const char *get_str(loader *L, const ynode *n, const char *what)
+{
+	const char *s = ynode_str(n);
+
+	if (!s || ynode_is_null(n)) {
+		err_at(L, n, "%s: expected text, found %s", what, ynode_kind(n));
+		return NULL;
+	}
+	return s;
+}
+
+static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out)
+{
+	const char *s = ynode_str(n);
+
+	if (!s || parse_duration_ns(s, out) < 0) {
+		err_at(L, n, "%s: expected a duration such as 30s, 1m30s or 250ms, found %s%s%s", what,
+		       s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *s = ynode_str(n);
+
+	if (!s || parse_u64(s, min, max, out) < 0) {
+		err_at(L, n, "%s: expected a whole number from %llu to %llu, found %s%s%s", what, (unsigned long long)min,
+		       (unsigned long long)max, s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int get_bool(loader *L, const ynode *n, const char *what, int *out)
+{
+	const char *s = ynode_str(n);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))) {
+		*out = 1;
+		return 0;
+	}
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))) {
+		*out = 0;
+		return 0;
+	}
+	err_at(L, n, "%s: expected true or false", what);
+	return -1;
+}
+
+/* "1s", or a uniform range "1s..3s". */
+static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
+{
+	const char *s = ynode_str(n), *dots;
+	char a[64];
+
+	if (!s) {
+		err_at(L, n, "think: expected a duration or a range such as 1s..3s");
+		return -1;
+	}
+	dots = strstr(s, "..");
+	if (!dots)
+		return get_duration(L, n, "think", lo) < 0 ? -1 : (*hi = *lo, 0);
+	if ((size_t)(dots - s) >= sizeof(a) || parse_duration_ns(dots + 2, hi) < 0) {
+		err_at(L, n, "think: expected a range such as 1s..3s, found '%s'", s);
+		return -1;
+	}
+	memcpy(a, s, (size_t)(dots - s));
+	a[dots - s] = '\0';
+	if (parse_duration_ns(a, lo) < 0 || *hi < *lo) {
+		err_at(L, n, "think: expected a range such as 1s..3s (low..high), found '%s'", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* 200, "200-299", or a list of those. */
+static int get_status_set(loader *L, const ynode *n, const char *what, status_set *out)
+{
+	size_t i, cnt = ynode_is_seq(n) ? yseq_len(n) : 1;
+
+	out->n = 0;
+	for (i = 0; i < cnt; i++) {
+		const ynode *it = ynode_is_seq(n) ? yseq_item(&L->doc, n, i) : n;
+		const char *s = ynode_str(it), *dash;
+		uint64_t a, b;
+
+		if (!s || out->n == 16)
+			goto bad;
+		dash = strchr(s, '-');
+		if (dash) {
+			if (parse_u64n(s, (size_t)(dash - s), 100, 599, &a) < 0 || parse_u64(dash + 1, 100, 599, &b) < 0 ||
+			    b < a)
+				goto bad;
+		} else {
+			if (parse_u64(s, 100, 599, &a) < 0)
+				goto bad;
+			b = a;
+		}
+		out->r[out->n].lo = (int)a;
+		out->r[out->n].hi = (int)b;
+		out->n++;
+		continue;
+	bad:
+		err_at(L, it, "%s: expected a status (100-599), a range like 200-299, or a list of them", what);
+		return -1;
+	}
+	if (!out->n) {
+		err_at(L, n, "%s: the list is empty", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- template names ---- */
+
+static int env_lookup(void *ctx, const char *name, const char **value)
+{
+	loader *L = ctx;
+	const char *v;
+	uint32_t i;
+	size_t n = strlen(name);
+
+	for (i = 0; i < L->opts->nenv; i++)
+		if (strncmp(L->opts->env[i], name, n) == 0 && L->opts->env[i][n] == '=') {
+			*value = L->opts->env[i] + n + 1;
+			return 0;
+		}
+	v = getenv(name);
+	if (v) {
+		*value = v;
+		return 0;
+	}
+	if (L->env_defaults) {
+		const char *d = ynode_str(ymap_get(&L->doc, L->env_defaults, name));
+
+		if (d) {
+			*value = d;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int var_lookup(void *ctx, const char *name, uint32_t *slot)
+{
+	loader *L = ctx;
+	uint32_t i;
+
+	for (i = 0; L->sc && i < L->sc->nvars; i++)
+		if (strcmp(L->sc->var_names[i], name) == 0) {
+			*slot = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int data_lookup(void *ctx, const char *alias, const char *column, uint32_t *ai, uint32_t *ci)
+{
+	loader *L = ctx;
+	uint32_t a, c;
+
+	for (a = 0; a < L->cfg->ndata; a++) {
+		run_data *d = &L->cfg->data[a];
+
+		if (strcmp(d->alias, alias) != 0)
+			continue;
+		for (c = 0; c < d->ncols; c++)
+			if (strcmp(d->names[c], column) == 0) {
+				*ai = a;
+				*ci = c;
+				L->data_mask |= 1u << a;
+				return 0;
+			}
+	}
+	return -1;
+}
+
+static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmpl_esc esc)
+{
+	tmpl_names names = {L, env_lookup, var_lookup, data_lookup};
+	char err[512];
+	size_t off = 0;
+
+	if (tmpl_add(t, src, esc, &names, err, sizeof(err), &off) < 0) {
+		/* Point at the expression when the scalar is on one line. */
+		if (n && !strchr(src, '\n')) {
+			ynode tmp = *n;
+
+			tmp.start_mark.column += off + (ynode_quoted(n) ? 1 : 0);
+			err_at(L, &tmp, "%s", err);
+		} else {
+			err_at(L, n, "%s", err);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- data files ---- */
+
+/* Splits one CSV record (RFC 4180 quoting) at p; returns the next record. */
+static char *csv_record(char *p, char **fields, uint32_t max, uint32_t *nf)
+{
+	*nf = 0;
+	for (;;) {
+		char *out = p, *start = p;
+
+		if (*p == '"') {
+			p++;
+			start = out = p;
+			for (;;) {
+				if (!*p)
+					break;
+				if (*p == '"' && p[1] == '"') {
+					*out++ = '"';
+					p += 2;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					*out++ = *p++;
+				}
+			}
+			while (*p && *p != ',' && *p != '\n')
+				p++;
+		} else {
+			while (*p && *p != ',' && *p != '\n' && *p != '\r')
+				p++;
+			out = p;
+			while (*p == '\r')
+				p++;
+		}
+		if (*nf < max)
+			fields[(*nf)++] = start;
+		if (*p == ',') {
+			*out = '\0';
+			p++;
+			continue;
+		}
+		if (*p == '\n')
+			p++;
+		*out = '\0';
+		return p;
+	}
+}
+
+static void load_data(loader *L, ynode *data)
+{
+	size_t i, n = ymap_len(data);
+	static const char *const keys[] = {"file", "mode", NULL};
+
+	if (data && !ynode_is_map(data)) {
+		err_at(L, data, "data: expected a mapping of ALIAS: {file: FILE.csv, mode: ...}");
+		return;
+	}
+	L->cfg->data = xcalloc(n + 1, sizeof(run_data));
+	for (i = 0; i < n && i < 32; i++) {
+		ynode *k = ymap_key(&L->doc, data, i), *v = ymap_value(&L->doc, data, i), *f, *m;
+		run_data *d = &L->cfg->data[L->cfg->ndata];
+		const char *file, *mode = "per-vu";
+		char *path, *text, *p, *fields[256];
+		FILE *fp;
+		size_t len, cap = 0;
+		uint32_t nf, ccap = 0;
+
+		if (!ynode_is_map(v)) {
+			err_at(L, v, "data.%s: expected {file: FILE.csv, mode: per-vu|sequential|random|unique}",
+			       ynode_str(k) ? ynode_str(k) : "?");
+			continue;
+		}
+		if (check_keys(L, v, keys, "a data entry") < 0)
+			continue;
+		f = ymap_get(&L->doc, v, "file");
+		m = ymap_get(&L->doc, v, "mode");
+		if (!f) {
+			err_at(L, v, "data.%s: 'file' is required", ynode_str(k));
+			continue;
+		}
+		if (!(file = get_str(L, f, "file")))
+			continue;
+		if (m && !(mode = get_str(L, m, "mode")))
+			continue;
+		if (strcmp(mode, "per-vu") && strcmp(mode, "sequential") && strcmp(mode, "random") && strcmp(mode, "unique")) {
+			err_at(L, m, "mode: expected per-vu, sequential, random or unique, found '%s'", mode);
+			continue;
+		}
+		len = strlen(L->dir) + strlen(file) + 2;
+		path = xmalloc(len);
+		snprintf(path, len, "%s/%s", file[0] == '/' ? "" : L->dir, file);
+		fp = fopen(file[0] == '/' ? file : path, "rb");
+		if (!fp) {
+			err_at(L, f, "data file '%s': %s", file, strerror(errno));
+			free(path);
+			continue;
+		}
+		text = NULL;
+		len = 0;
+		for (;;) {
+			size_t got;
+
+			if (len + 4096 + 1 > cap) {
+				cap = (len + 4096 + 1) * 2;
+				text = xrealloc(text, cap);
+			}
+			got = fread(text + len, 1, cap - len - 1, fp);
+			if (!got)
+				break;
+			len += got;
+		}
+		fclose(fp);
+		text[len] = '\0';
+		p = csv_record(text, fields, 256, &nf);
+		if (!len || !nf || !fields[0][0]) {
+			err_at(L, f, "data file '%s' has no header row", file);
+			free(text);
+			free(path);
+			continue;
+		}
+		d->alias = xstrdup(ynode_str(k));
+		d->file = path;
+		d->mode = !strcmp(mode, "per-vu") ? DATA_PER_VU : !strcmp(mode, "sequential") ? DATA_SEQUENTIAL
+				   : !strcmp(mode, "random")			       ? DATA_RANDOM
+										       : DATA_UNIQUE;
+		d->ncols = nf;
+		d->names = xcalloc(nf, sizeof(char *));
+		for (uint32_t c = 0; c < nf; c++)
+			d->names[c] = xstrdup(fields[c]);
+		while (*p) {
+			uint32_t c, got;
+
+			if (*p == '\n' || *p == '\r') {
+				p++;
+				continue;
+			}
+			p = csv_record(p, fields, 256, &got);
+			if ((d->nrows + 1) * d->ncols > ccap) {
+				ccap = ccap ? ccap * 2 : d->ncols * 64;
+				while (ccap < (d->nrows + 1) * d->ncols)
+					ccap *= 2;
+				d->cells = xrealloc(d->cells, ccap * sizeof(char *));
+			}
+			for (c = 0; c < d->ncols; c++)
+				d->cells[d->nrows * d->ncols + c] = xstrdup(c < got ? fields[c] : "");
+			d->nrows++;
+		}
+		free(text);
+		L->cfg->ndata++;
+		if (!d->nrows)
+			err_at(L, f, "data file '%s' has a header but no rows", file);
+	}
+}
+
+/* ---- requests ---- */
+
+static void *grow(void *p, uint32_t n, uint32_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 16;
+	p = xrealloc(p, *cap * size);
+	memset((char *)p + (size_t)n * size, 0, (*cap - n) * size);
+	return p;
+}
+
+static const char *const methods[] = {"get", "post", "put", "patch", "delete", "head", "options", NULL};
+
+static const char *const request_keys[] = {"get",  "post",   "put",     "patch", "delete", "head",   "options", "name",
+					   "headers", "query", "json", "body", "form", "file", "timeout", "expect",
+					   "extract", "check", NULL};
+
+/* YAML value -> JSON text template. Strings become JSON strings whose
+ * templates expand JSON-escaped; a string that is exactly one numeric
+ * template ("{{rand_int 1 9}}") becomes a number. */
+static int json_from_yaml(loader *L, const ynode *n, tmpl *t, int depth)
+{
+	size_t i;
+
+	if (depth > 64) {
+		err_at(L, n, "json: nested too deeply");
+		return -1;
+	}
+	if (ynode_is_map(n)) {
+		tmpl_lit(t, "{", 1);
+		for (i = 0; i < ymap_len(n); i++) {
+			ynode *k = ymap_key(&L->doc, n, i);
+			const char *ks = ynode_str(k);
+
+			if (!ks) {
+				err_at(L, k, "json: object keys must be text");
+				return -1;
+			}
+			if (i)
+				tmpl_lit(t, ",", 1);
+			tmpl_lit(t, "\"", 1);
+			if (compile_tmpl(L, k, ks, t, TESC_JSON) < 0)
+				return -1;
+			tmpl_lit(t, "\":", 2);
+			if (json_from_yaml(L, ymap_value(&L->doc, n, i), t, depth + 1) < 0)
+				return -1;
+		}
+		tmpl_lit(t, "}", 1);
+		return 0;
+	}
+	if (ynode_is_seq(n)) {
+		tmpl_lit(t, "[", 1);
+		for (i = 0; i < yseq_len(n); i++) {
+			if (i)
+				tmpl_lit(t, ",", 1);
+			if (json_from_yaml(L, yseq_item(&L->doc, n, i), t, depth + 1) < 0)
+				return -1;
+		}
+		tmpl_lit(t, "]", 1);
+		return 0;
+	}
+	{
+		const char *s = ynode_str(n);
+		char *end;
+
+		if (ynode_is_null(n)) {
+			tmpl_lit(t, "null", 4);
+			return 0;
+		}
+		if (!ynode_quoted(n)) {
+			if (!strcmp(s, "true") || !strcmp(s, "false")) {
+				tmpl_lit(t, s, strlen(s));
+				return 0;
+			}
+			strtod(s, &end);
+			if (*s && !*end && (isdigit((unsigned char)*s) || *s == '-') && !strchr(s, 'x')) {
+				tmpl_lit(t, s, strlen(s));
+				return 0;
+			}
+		} else {
+			tmpl one;
+
+			tmpl_init(&one);
+			if (compile_tmpl(L, n, s, &one, TESC_JSON) < 0) {
+				tmpl_free(&one);
+				return -1;
+			}
+			if (tmpl_is_numeric(&one)) {
+				tmpl_free(&one);
+				return compile_tmpl(L, n, s, t, TESC_NONE);
+			}
+			tmpl_free(&one);
+		}
+		tmpl_lit(t, "\"", 1);
+		if (compile_tmpl(L, n, s, t, TESC_JSON) < 0)
+			return -1;
+		tmpl_lit(t, "\"", 1);
+	}
+	return 0;
+}
+
+static int header_given(loader *L, const ynode *headers, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ymap_len(headers); i++) {
+		const char *k = ynode_str(ymap_key(&L->doc, headers, i));
+
+		if (k && !strcasecmp(k, name))
+			return 1;
+	}
+	return 0;
+}
+
+static int add_headers(loader *L, run_request *r, const ynode *headers, const ynode *skip)
+{
+	size_t i;
+	int bad = 0;
+
+	if (!headers)
+		return 0;
+	if (!ynode_is_map(headers)) {
+		err_at(L, headers, "headers: expected a mapping of Name: value");
+		return -1;
+	}
+	for (i = 0; i < ymap_len(headers); i++) {
+		ynode *k = ymap_key(&L->doc, headers, i), *v = ymap_value(&L->doc, headers, i);
+		const char *ks = ynode_str(k), *vs = ynode_str(v);
+		tmpl val;
+
+		if (skip && ks && header_given(L, skip, ks))
+			continue; /* the request's own header overrides the default */
+		if (!ks || !*ks || strpbrk(ks, " :\r\n\t")) {
+			err_at(L, k, "header names must be tokens without spaces or colons");
+			bad = 1;
+			continue;
+		}
+		if (!vs || strpbrk(vs, "\r\n")) {
+			err_at(L, v, "header %s: expected a one-line value", ks);
+			bad = 1;
+			continue;
+		}
+		tmpl_init(&val);
+		if (compile_tmpl(L, v, vs, &val, TESC_NONE) < 0) {
+			tmpl_free(&val);
+			bad = 1;
+			continue;
+		}
+		if (tmpl_static(&val)) {
+			buf_printf(&r->head_rest, "%s: %s\r\n", ks, vs);
+		} else {
+			tmpl_lit(&r->dyn_headers, ks, strlen(ks));
+			tmpl_lit(&r->dyn_headers, ": ", 2);
+			tmpl_free(&val);
+			compile_tmpl(L, v, vs, &r->dyn_headers, TESC_NONE);
+			tmpl_lit(&r->dyn_headers, "\r\n", 2);
+			r->dynamic = 1;
+			continue;
+		}
+		tmpl_free(&val);
+	}
+	return bad ? -1 : 0;
+}
+
+static uint32_t var_slot(loader *L, const char *name)
+{
+	uint32_t slot;
+
+	if (var_lookup(L, name, &slot) == 0)
+		return slot;
+	L->sc->var_names = xrealloc(L->sc->var_names, (L->sc->nvars + 1) * sizeof(char *));
+	L->sc->var_names[L->sc->nvars] = xstrdup(name);
+	return L->sc->nvars++;
+}
+
+static pcre2_code *compile_regex(loader *L, const ynode *n, const char *re)
+{
+	int ec;
+	PCRE2_SIZE off;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+
+	if (!c) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		err_at(L, n, "regular expression '%s': %s at offset %zu", re, (char *)msg, (size_t)off);
+		return NULL;
+	}
+	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+	return c;
+}
+
+static int compile_path(loader *L, const ynode *n, const char *src, jsonpath *p)
+{
+	char err[256];
+	size_t pos = 0;
+
+	if (jsonpath_compile(src, p, err, sizeof(err), &pos) < 0) {
+		err_at(L, n, "JSON path '%s': %s (at offset %zu; supported: $.a.b[0], $['key'], [-1])", src, err, pos);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const extract_keys[] = {"json", "regex", "group", "header", "status", NULL};
+
+static int compile_extracts(loader *L, run_request *r, const ynode *ex)
+{
+	size_t i, n = ymap_len(ex);
+	int bad = 0;
+
+	if (!ynode_is_map(ex)) {
+		err_at(L, ex, "extract: expected a mapping of VARIABLE: $.json.path (or {regex: ...}, {header: ...}, {status: true})");
+		return -1;
+	}
+	r->extracts = xcalloc(n + 1, sizeof(flow_extract));
+	for (i = 0; i < n; i++) {
+		ynode *k = ymap_key(&L->doc, ex, i), *v = ymap_value(&L->doc, ex, i);
+		const char *name = ynode_str(k);
+		flow_extract *e = &r->extracts[r->nextracts];
+		const char *s;
+
+		if (!name || !*name || strpbrk(name, " .{}")) {
+			err_at(L, k, "extract: variable names are words without spaces, dots or braces");
+			bad = 1;
+			continue;
+		}
+		e->slot = var_slot(L, name);
+		if (ynode_is_scalar(v)) {
+			s = ynode_str(v);
+			if (s[0] != '$') {
+				err_at(L, v, "extract %s: a bare value must be a JSON path starting with $; use {regex: ...}, {header: ...} or {status: true} otherwise",
+				       name);
+				bad = 1;
+				continue;
+			}
+			e->kind = EXT_JSON;
+			if (compile_path(L, v, s, &e->path) < 0) {
+				bad = 1;
+				continue;
+			}
+		} else if (ynode_is_map(v)) {
+			ynode *j = ymap_get(&L->doc, v, "json"), *re = ymap_get(&L->doc, v, "regex");
+			ynode *h = ymap_get(&L->doc, v, "header"), *st = ymap_get(&L->doc, v, "status");
+			ynode *g = ymap_get(&L->doc, v, "group");
+
+			if (check_keys(L, v, extract_keys, "an extraction") < 0) {
+				bad = 1;
+				continue;
+			}
+			if (!!j + !!re + !!h + !!st != 1) {
+				err_at(L, v, "extract %s: give exactly one of json, regex, header, status", name);
+				bad = 1;
+				continue;
+			}
+			if (j) {
+				e->kind = EXT_JSON;
+				if (!(s = get_str(L, j, "json")) || compile_path(L, j, s, &e->path) < 0) {
+					bad = 1;
+					continue;
+				}
+			} else if (re) {
+				uint64_t grp = 1;
+				uint32_t caps = 0;
+
+				e->kind = EXT_REGEX;
+				if (!(s = get_str(L, re, "regex")) || !(e->re = compile_regex(L, re, s))) {
+					bad = 1;
+					continue;
+				}
+				pcre2_pattern_info(e->re, PCRE2_INFO_CAPTURECOUNT, &caps);
+				if (!caps)
+					grp = 0;
+				if (g && get_u64(L, g, "group", 0, caps, &grp) < 0) {
+					bad = 1;
+					continue;
+				}
+				e->group = (uint32_t)grp;
+			} else if (h) {
+				e->kind = EXT_HEADER;
+				if (!(s = get_str(L, h, "header"))) {
+					bad = 1;
+					continue;
+				}
+				e->header = xstrdup(s);
+			} else {
+				e->kind = EXT_STATUS;
+			}
+		} else {
+			err_at(L, v, "extract %s: expected a JSON path or a mapping", name);
+			bad = 1;
+			continue;
+		}
+		r->nextracts++;
+		if (e->kind == EXT_JSON || e->kind == EXT_REGEX)
+			r->needs_body = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+static const char *const check_keys_allowed[] = {"status", "body_contains", "body_matches", "json", "json_exists",
+						 "header", "max_duration", NULL};
+
+static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, const char *fmt, ...)
+{
+	flow_check *c;
+	char label[512];
+	size_t n;
+	va_list ap;
+
+	if (r->nchecks == MAX_REQ_CHECKS)
+		return NULL;
+	r->checks = xrealloc(r->checks, (r->nchecks + 1) * sizeof(*r->checks));
+	c = &r->checks[r->nchecks++];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	n = (size_t)snprintf(label, sizeof(label), "%s: ", r->name);
+	va_start(ap, fmt);
+	vsnprintf(label + (n < sizeof(label) ? n : sizeof(label) - 1), sizeof(label) - (n < sizeof(label) ? n : sizeof(label) - 1), fmt, ap);
+	va_end(ap);
+	c->name = xstrdup(label);
+	(void)L;
+	return c;
+}
+
+static int compile_checks(loader *L, run_request *r, const ynode *ch)
+{
+	size_t i;
+	ynode *v;
+	int bad = 0;
+	flow_check *c;
+
+	if (!ynode_is_map(ch)) {
+		err_at(L, ch, "check: expected a mapping (status, body_contains, body_matches, json, json_exists, header, max_duration)");
+		return -1;
+	}
+	if (check_keys(L, ch, check_keys_allowed, "check") < 0)
+		return -1;
+	if ((v = ymap_get(&L->doc, ch, "status"))) {
+		status_set ss;
+
+		if (get_status_set(L, v, "check status", &ss) < 0)
+			bad = 1;
+		else if ((c = new_check(L, r, CHK_STATUS, "status %s%s", ss.n == 1 && ss.r[0].lo == ss.r[0].hi ? "is " : "in ",
+					ynode_is_scalar(v) ? ynode_str(v) : "list")))
+			c->status = ss;
+	}
+	if ((v = ymap_get(&L->doc, ch, "body_contains"))) {
+		const char *s = get_str(L, v, "body_contains");
+
+		if (!s)
+			bad = 1;
+		else if ((c = new_check(L, r, CHK_BODY_CONTAINS, "body contains '%s'", s)))
+			c->text = xstrdup(s), r->needs_body = 1;
+	}
+	if ((v = ymap_get(&L->doc, ch, "body_matches"))) {
+		const char *s = get_str(L, v, "body_matches");
+		pcre2_code *re = s ? compile_regex(L, v, s) : NULL;
+
+		if (!re)
+			bad = 1;
+		else if ((c = new_check(L, r, CHK_BODY_MATCHES, "body matches /%s/", s)))
+			c->re = re, r->needs_body = 1;
+		else
+			pcre2_code_free(re);
+	}
+	if ((v = ymap_get(&L->doc, ch, "json"))) {
+		if (!ynode_is_map(v)) {
+			err_at(L, v, "check json: expected a mapping of $.path: expected value");
+			bad = 1;
+		}
+		for (i = 0; i < ymap_len(v); i++) {
+			ynode *k = ymap_key(&L->doc, v, i), *val = ymap_value(&L->doc, v, i);
+			const char *path = ynode_str(k);
+			tmpl lit;
+			jsonpath jp = {0};
+
+			if (!path || compile_path(L, k, path, &jp) < 0) {
+				bad = 1;
+				continue;
+			}
+			tmpl_init(&lit);
+			if (json_from_yaml(L, val, &lit, 0) < 0 || !tmpl_static(&lit)) {
+				if (tmpl_static(&lit))
+					;
+				else
+					err_at(L, val, "check json: expected values are literals, not templates");
+				bad = 1;
+				jsonpath_free(&jp);
+				tmpl_free(&lit);
+				continue;
+			}
+			if ((c = new_check(L, r, CHK_JSON_EQUALS, "%s == %s", path, lit.text ? lit.text : ""))) {
+				c->path = jp;
+				c->text = xstrdup(lit.text ? lit.text : "");
+				r->needs_body = 1;
+			} else {
+				jsonpath_free(&jp);
+			}
+			tmpl_free(&lit);
+		}
+	}
+	if ((v = ymap_get(&L->doc, ch, "json_exists"))) {
+		size_t cnt = ynode_is_seq(v) ? yseq_len(v) : 1;
+
+		for (i = 0; i < cnt; i++) {
+			ynode *it = ynode_is_seq(v) ? yseq_item(&L->doc, v, i) : v;
+			const char *path = get_str(L, it, "json_exists");
+			jsonpath jp = {0};
+
+			if (!path || compile_path(L, it, path, &jp) < 0) {
+				bad = 1;
+				continue;
+			}
+			if ((c = new_check(L, r, CHK_JSON_EXISTS, "%s exists", path)))
+				c->path = jp, r->needs_body = 1;
+			else
+				jsonpath_free(&jp);
+		}
+	}
+	if ((v = ymap_get(&L->doc, ch, "header"))) {
+		if (!ynode_is_map(v)) {
+			err_at(L, v, "check header: expected a mapping of Name: value");
+			bad = 1;
+		}
+		for (i = 0; i < ymap_len(v); i++) {
+			const char *hn = ynode_str(ymap_key(&L->doc, v, i));
+			const char *hv = get_str(L, ymap_value(&L->doc, v, i), "check header");
+
+			if (!hn || !hv) {
+				bad = 1;
+				continue;
+			}
+			if ((c = new_check(L, r, CHK_HEADER_EQUALS, "header %s == %s", hn, hv))) {
+				c->header = xstrdup(hn);
+				c->text = xstrdup(hv);
+			}
+		}
+	}
+	if ((v = ymap_get(&L->doc, ch, "max_duration"))) {
+		uint64_t ns;
+
+		if (get_duration(L, v, "max_duration", &ns) < 0)
+			bad = 1;
+		else if ((c = new_check(L, r, CHK_MAX_DURATION, "duration <= %s", ynode_str(v))))
+			c->max_ns = ns;
+	}
+	return bad ? -1 : 0;
+}
+
+/* Compiles one request step into cfg->reqs; returns its index or -1. */
+static int compile_request(loader *L, const ynode *step)
+{
+	run_config *cfg = L->cfg;
+	run_request *r;
+	const char *method = NULL, *url = NULL, *s;
+	const ynode *url_node = NULL, *v, *body_nodes[4];
+	char err[512], methodu[16];
+	int bad = 0, nb = 0;
+	size_t i;
+	uint32_t idx;
+
+	for (i = 0; methods[i]; i++)
+		if ((v = ymap_get(&L->doc, step, methods[i]))) {
+			if (method) {
+				err_at(L, v, "a step makes one request: both %s and %s given", method, methods[i]);
+				return -1;
+			}
+			method = methods[i];
+			url_node = v;
+		}
+	if (!(url = get_str(L, url_node, method)))
+		return -1;
+	if (check_keys(L, step, request_keys, "a request step") < 0)
+		bad = 1;
+	cfg->reqs = grow(cfg->reqs, cfg->nreqs, &L->caps[CAP_REQS], sizeof(run_request));
+	idx = cfg->nreqs++;
+	r = &cfg->reqs[idx];
+	memset(r, 0, sizeof(*r));
+	for (i = 0; method[i] && i < sizeof(methodu) - 1; i++)
+		methodu[i] = (char)toupper((unsigned char)method[i]);
+	methodu[i] = '\0';
+	r->method = xstrdup(methodu);
+	r->head_method = !strcmp(methodu, "HEAD");
+	r->group = xstrdup(L->group_path ? L->group_path : "");
+	tmpl_init(&r->target);
+	tmpl_init(&r->dyn_headers);
+	tmpl_init(&r->body);
+	buf_init(&r->wire, 0, 64 * 1024 * 1024);
+	buf_init(&r->head_rest, 256, 1024 * 1024);
+
+	/* Where it goes: a path on the plan's target, or a full URL whose
+	 * scheme, host and port are fixed (connections depend on them). */
+	{
+		const char *path = url;
+		char origin[512];
+
+		if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+			const char *p = url + (url[4] == 's' ? 8 : 7);
+			size_t olen = strcspn(p, "/?#") + (size_t)(p - url);
+
+			if (olen >= sizeof(origin) || memchr(url, '{', olen)) {
+				err_at(L, url_node, "%s: templates are allowed in the path and query, not in the scheme or host", method);
+				return -1;
+			}
+			memcpy(origin, url, olen);
+			origin[olen] = '\0';
+			path = url + olen;
+			if (http_url_parse(origin, &r->url, err, sizeof(err)) < 0) {
+				err_at(L, url_node, "%s: %s", method, err);
+				return -1;
+			}
+		} else if (url[0] == '/' || url[0] == '?') {
+			if (!L->have_target) {
+				err_at(L, url_node, "%s: '%s' is a path, but the plan has no 'target'", method, url);
+				return -1;
+			}
+			snprintf(origin, sizeof(origin), "%s://%s", L->target.scheme, L->target.authority);
+			if (http_url_parse(origin, &r->url, err, sizeof(err)) < 0) {
+				err_at(L, url_node, "%s", err);
+				return -1;
+			}
+		} else {
+			err_at(L, url_node, "%s: expected a path starting with / or a full http:// URL, found '%s'", method, url);
+			return -1;
+		}
+		if (strcmp(r->url.scheme, "http")) {
+			err_at(L, url_node, "%s: https:// is not supported yet", method);
+			return -1;
+		}
+		if (!*path)
+			tmpl_lit(&r->target, "/", 1);
+		else if (path[0] == '?')
+			tmpl_lit(&r->target, "/", 1);
+		if (compile_tmpl(L, url_node, path, &r->target, TESC_NONE) < 0)
+			bad = 1;
+		for (i = 0; i < r->target.nparts; i++)
+			if (r->target.parts[i].kind == TP_LIT &&
+			    memchr(r->target.text + r->target.parts[i].off, ' ', r->target.parts[i].len)) {
+				err_at(L, url_node, "%s: the URL contains a space; encode it (%%20)", method);
+				return -1;
+			}
+		r->url_str = xmalloc(strlen(origin) + strlen(path) + 2);
+		snprintf(r->url_str, strlen(origin) + strlen(path) + 2, "%s%s", origin, *path ? path : "/");
+		v = ymap_get(&L->doc, step, "query");
+		if (v) {
+			int first = !strchr(path, '?');
+
+			if (!ynode_is_map(v)) {
+				err_at(L, v, "query: expected a mapping of name: value");
+				bad = 1;
+			}
+			for (i = 0; i < ymap_len(v); i++) {
+				ynode *k = ymap_key(&L->doc, v, i), *qv = ymap_value(&L->doc, v, i);
+				const char *ks = ynode_str(k), *vs = ynode_str(qv);
+
+				if (!ks || !vs) {
+					err_at(L, qv, "query: expected text values");
+					bad = 1;
+					continue;
+				}
+				tmpl_lit(&r->target, first ? "?" : "&", 1);
+				first = 0;
+				if (compile_tmpl(L, k, ks, &r->target, TESC_URL) < 0)
+					bad = 1;
+				tmpl_lit(&r->target, "=", 1);
+				if (compile_tmpl(L, qv, vs, &r->target, TESC_URL) < 0)
+					bad = 1;
+			}
+		}
+	}
+	v = ymap_get(&L->doc, step, "name");
+	if (v && (s = get_str(L, v, "name")))
+		r->name = xstrdup(s);
+	else
+		r->name = xstrdup(url);
+
+	buf_appends(&r->head_rest, " HTTP/1.1\r\n");
+	buf_printf(&r->head_rest, "Host: %s\r\n", r->url.authority);
+	if (!header_given(L, ymap_get(&L->doc, step, "headers"), "user-agent") &&
+	    !header_given(L, L->def_headers, "user-agent"))
+		buf_printf(&r->head_rest, "User-Agent: strain/%s\r\n", STRAIN_VERSION);
+	if (L->cfg->no_reuse)
+		buf_appends(&r->head_rest, "Connection: close\r\n");
+	if (add_headers(L, r, L->def_headers, ymap_get(&L->doc, step, "headers")) < 0 ||
+	    add_headers(L, r, ymap_get(&L->doc, step, "headers"), NULL) < 0)
+		bad = 1;
+
+	/* Body: one of json, body, form, file. */
+	{
+		static const char *const kinds[] = {"json", "body", "form", "file"};
+		const char *ctype = NULL;
+		int which = -1;
+
+		for (i = 0; i < 4; i++)
+			if ((body_nodes[i] = ymap_get(&L->doc, step, kinds[i]))) {
+				nb++;
+				which = (int)i;
+			}
+		if (nb > 1) {
+			err_at(L, step, "give one body: json, body, form or file");
+			bad = 1;
+		} else if (which == 0) {
+			ctype = "application/json";
+			if (json_from_yaml(L, body_nodes[0], &r->body, 0) < 0)
+				bad = 1;
+		} else if (which == 1) {
+			if (!(s = get_str(L, body_nodes[1], "body")) || compile_tmpl(L, body_nodes[1], s, &r->body, TESC_NONE) < 0)
+				bad = 1;
+		} else if (which == 2) {
+			const ynode *f = body_nodes[2];
+
+			ctype = "application/x-www-form-urlencoded";
+			if (!ynode_is_map(f)) {
+				err_at(L, f, "form: expected a mapping of field: value");
+				bad = 1;
+			}
+			for (i = 0; i < ymap_len(f); i++) {
+				const char *ks = ynode_str(ymap_key(&L->doc, f, i)), *vs = ynode_str(ymap_value(&L->doc, f, i));
+
+				if (!ks || !vs) {
+					err_at(L, ymap_value(&L->doc, f, i), "form: expected text values");
+					bad = 1;
+					continue;
+				}
+				if (i)
+					tmpl_lit(&r->body, "&", 1);
+				compile_tmpl(L, ymap_key(&L->doc, f, i), ks, &r->body, TESC_URL);
+				tmpl_lit(&r->body, "=", 1);
+				if (compile_tmpl(L, ymap_value(&L->doc, f, i), vs, &r->body, TESC_URL) < 0)
+					bad = 1;
+			}
+		} else if (which == 3) {
+			const char *file = get_str(L, body_nodes[3], "file");
+			char *path;
+			FILE *fp;
+			size_t len;
+
+			if (!file) {
+				bad = 1;
+			} else {
+				len = strlen(L->dir) + strlen(file) + 2;
+				path = xmalloc(len);
+				snprintf(path, len, "%s/%s", L->dir, file);
+				fp = fopen(file[0] == '/' ? file : path, "rb");
+				if (!fp) {
+					err_at(L, body_nodes[3], "file '%s': %s", file, strerror(errno));
+					bad = 1;
+				} else {
+					char chunk[65536];
+					size_t got;
+
+					while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+						tmpl_lit(&r->body, chunk, got);
+					fclose(fp);
+				}
+				free(path);
+			}
+		}
+		r->has_body = which >= 0 || !strcmp(methodu, "POST") || !strcmp(methodu, "PUT") || !strcmp(methodu, "PATCH");
+		if (ctype && !header_given(L, ymap_get(&L->doc, step, "headers"), "content-type") &&
+		    !header_given(L, L->def_headers, "content-type"))
+			buf_printf(&r->head_rest, "Content-Type: %s\r\n", ctype);
+	}
+	if ((v = ymap_get(&L->doc, step, "timeout")) && get_duration(L, v, "timeout", &r->timeout_ns) < 0)
+		bad = 1;
+	if (!r->timeout_ns)
+		r->timeout_ns = L->def_timeout;
+	if ((v = ymap_get(&L->doc, step, "expect"))) {
+		if (get_status_set(L, v, "expect", &r->expect) < 0)
+			bad = 1;
+	} else {
+		r->expect = L->def_expect;
+	}
+	if ((v = ymap_get(&L->doc, step, "extract")) && compile_extracts(L, r, v) < 0)
+		bad = 1;
+	if ((v = ymap_get(&L->doc, step, "check")) && compile_checks(L, r, v) < 0)
+		bad = 1;
+	if (bad)
+		return -1;
+	r->dynamic = r->target.dynamic || r->dyn_headers.dynamic || r->body.dynamic || r->dyn_headers.nparts;
+	if (!r->dynamic) {
+		tmpl_ctx c = {0};
+		buf b;
+
+		buf_init(&b, 256, 64 * 1024 * 1024);
+		tmpl_expand(&r->body, &c, &b);
+		buf_printf(&r->wire, "%s ", r->method);
+		tmpl_expand(&r->target, &c, &r->wire);
+		buf_append(&r->wire, r->head_rest.data, r->head_rest.len);
+		if (r->has_body)
+			buf_printf(&r->wire, "Content-Length: %zu\r\n", b.len);
+		buf_appends(&r->wire, "\r\n");
+		buf_append(&r->wire, b.data, b.len);
+		buf_free(&b);
+	}
+	return (int)idx;
+}
+
+/* ---- steps and programs ---- */
+
+static const char *const think_keys[] = {"think", NULL};
+static const char *const group_keys[] = {"group", "steps", NULL};
+static const char *const choose_keys[] = {"choose", NULL};
+static const char *const branch_keys[] = {"weight", "steps", "name", NULL};
+
+static uint32_t group_index(loader *L, const char *path)
+{
+	run_config *cfg = L->cfg;
+	uint32_t i;
+
+	for (i = 0; i < cfg->ngroups; i++)
+		if (!strcmp(cfg->groups[i], path))
+			return i;
+	cfg->groups = grow(cfg->groups, cfg->ngroups, &L->caps[CAP_GROUPS], sizeof(char *));
+	cfg->groups[cfg->ngroups] = xstrdup(path);
+	return cfg->ngroups++;
+}
+
+static int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth);
+
+static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
+{
+	ynode *v;
+	flow_op op = {0};
+	size_t i;
+
+	if (!ynode_is_map(st)) {
+		err_at(L, st, "a step is a mapping: a request (get: /path ...), think, group or choose; found %s", ynode_kind(st));
+		return -1;
+	}
+	if ((v = ymap_get(&L->doc, st, "think"))) {
+		if (check_keys(L, st, think_keys, "a think step") < 0 || get_think(L, v, &op.a, &op.b) < 0)
+			return -1;
+		op.kind = OP_THINK;
+		flow_program_add(p, op);
+		return 0;
+	}
+	if ((v = ymap_get(&L->doc, st, "group"))) {
+		const char *name = get_str(L, v, "group");
+		char *saved = L->group_path, *path;
+		size_t len;
+		int rc;
+		ynode *steps = ymap_get(&L->doc, st, "steps");
+
+		if (check_keys(L, st, group_keys, "a group step") < 0 || !name)
+			return -1;
+		if (strstr(name, "::")) {
+			err_at(L, v, "group names cannot contain '::'");
+			return -1;
+		}
+		if (!steps) {
+			err_at(L, st, "group %s: 'steps' is required", name);
+			return -1;
+		}
+		len = strlen(saved ? saved : "") + strlen(name) + 3;
+		path = xmalloc(len);
+		snprintf(path, len, "%s::%s", saved ? saved : "", name);
+		op.kind = OP_GROUP_BEGIN;
+		op.arg = group_index(L, path);
+		flow_program_add(p, op);
+		L->group_path = path;
+		rc = compile_steps(L, steps, p, "group steps", depth + 1);
+		L->group_path = saved;
+		free(path);
+		op.kind = OP_GROUP_END;
+		flow_program_add(p, op);
+		return rc;
+	}
+	if ((v = ymap_get(&L->doc, st, "choose"))) {
+		run_config *cfg = L->cfg;
+		flow_choice *c;
+		uint32_t ci, *jumps, nb = (uint32_t)yseq_len(v), total = 0;
+		int bad = 0;
+
+		if (check_keys(L, st, choose_keys, "a choose step") < 0)
+			return -1;
+		if (!ynode_is_seq(v) || !nb) {
+			err_at(L, v, "choose: expected a list of {weight: N, steps: [...]}");
+			return -1;
+		}
+		cfg->choices = grow(cfg->choices, cfg->nchoices, &L->caps[CAP_CHOICES], sizeof(flow_choice));
+		ci = cfg->nchoices++;
+		cfg->choices[ci].n = nb;
+		cfg->choices[ci].cum = xcalloc(nb, sizeof(uint32_t));
+		cfg->choices[ci].target = xcalloc(nb, sizeof(uint32_t));
+		op.kind = OP_CHOOSE;
+		op.arg = ci;
+		flow_program_add(p, op);
+		jumps = xcalloc(nb, sizeof(uint32_t));
+		for (i = 0; i < nb; i++) {
+			ynode *b = yseq_item(&L->doc, v, i), *w, *steps;
+			uint64_t weight = 1;
+
+			if (!ynode_is_map(b) || check_keys(L, b, branch_keys, "a choose branch") < 0) {
+				if (!ynode_is_map(b))
+					err_at(L, b, "choose: each branch is {weight: N, steps: [...]}");
+				bad = 1;
+				continue;
+			}
+			w = ymap_get(&L->doc, b, "weight");
+			steps = ymap_get(&L->doc, b, "steps");
+			if (w && get_u64(L, w, "weight", 1, 1000000, &weight) < 0)
+				bad = 1;
+			if (!steps) {
+				err_at(L, b, "choose branch: 'steps' is required");
+				bad = 1;
+				continue;
+			}
+			total += (uint32_t)weight;
+			c = &cfg->choices[ci]; /* steps below may grow the array */
+			c->cum[i] = total;
+			c->target[i] = p->nops;
+			if (compile_steps(L, steps, p, "choose steps", depth + 1) < 0)
+				bad = 1;
+			/* Each branch jumps past the others. */
+			op.kind = OP_JUMP;
+			op.arg = 0;
+			jumps[i] = p->nops;
+			flow_program_add(p, op);
+		}
+		for (i = 0; i < nb; i++)
+			p->ops[jumps[i]].arg = p->nops;
+		cfg->choices[ci].total = total ? total : 1;
+		free(jumps);
+		return bad ? -1 : 0;
+	}
+	for (i = 0; methods[i]; i++)
+		if (ymap_get(&L->doc, st, methods[i]))
+			break;
+	if (!methods[i]) {
+		const char *k = ymap_len(st) ? ynode_str(ymap_key(&L->doc, st, 0)) : NULL;
+		static const char *const kinds[] = {"get", "post", "put", "patch", "delete", "head", "options",
+						    "think", "group", "choose", NULL};
+		const char *near = k ? nearest(k, kinds) : NULL;
+
+		if (near)
+			err_at(L, st, "unknown step '%s'; did you mean '%s'?", k, near);
+		else
+			err_at(L, st, "a step needs a request (get, post, put, patch, delete, head, options: URL), think, group or choose");
+		return -1;
+	}
+	{
+		int r = compile_request(L, st);
+
+		if (r < 0)
+			return -1;
+		op.kind = OP_REQUEST;
+		op.arg = (uint32_t)r;
+		flow_program_add(p, op);
+	}
+	return 0;
+}
+
+static int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth)
+{
+	size_t i, n = yseq_len(steps);
+	int bad = 0;
+
+	if (depth > 16) {
+		err_at(L, steps, "%s: nested too deeply (16 levels at most)", where);
+		return -1;
+	}
+	if (!ynode_is_seq(steps) || !n) {
+		err_at(L, steps, "%s: expected a non-empty list of steps, found %s", where,
+		       ynode_is_seq(steps) ? "an empty list" : ynode_kind(steps));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (compile_step(L, yseq_item(&L->doc, steps, i), p, depth) < 0)
+			bad = 1;
+	return bad ? -1 : 0;
+}
+
+/* Variables are known before templates are compiled, so a step may use a
+ * variable that a later step (or the previous iteration) extracts. */
+static void collect_vars(loader *L, const ynode *steps)
+{
+	size_t i, j;
+
+	for (i = 0; i < yseq_len(steps); i++) {
+		ynode *st = yseq_item(&L->doc, steps, i), *v;
+
+		if (!ynode_is_map(st))
+			continue;
+		if ((v = ymap_get(&L->doc, st, "extract")) && ynode_is_map(v))
+			for (j = 0; j < ymap_len(v); j++) {
+				const char *name = ynode_str(ymap_key(&L->doc, v, j));
+
+				if (name && L->sc->nvars < MAX_VARS)
+					var_slot(L, name);
+			}
+		if ((v = ymap_get(&L->doc, st, "steps")))
+			collect_vars(L, v);
+		if ((v = ymap_get(&L->doc, st, "choose")) && ynode_is_seq(v))
+			for (j = 0; j < yseq_len(v); j++) {
+				ynode *b = yseq_item(&L->doc, v, j);
+
+				if (ynode_is_map(b) && ymap_get(&L->doc, b, "steps"))
+					collect_vars(L, ymap_get(&L->doc, b, "steps"));
+			}
+	}
+}
+
+static int program_has_request(const flow_program *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nops; i++)
+		if (p->ops[i].kind == OP_REQUEST)
+			return 1;
+	return 0;
+}
+
+/* ---- modules ---- */
+
+static const char *const module_keys[] = {"executor", "tags", "think", "setup", "flow", NULL};
+static const char *const exec_keys[] = {"type", "vus", "duration", "iterations", "gracefulStop", "maxDuration", NULL};
+static const char *const exec_types[] = {"constant-vus", "shared-iterations", "per-vu-iterations", NULL};
+
+static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
+{
+	ynode *t, *v;
+	const char *type;
+	uint64_t n;
+	int bad = 0;
+
+	if (!ynode_is_map(ex)) {
+		err_at(L, ex, "module %s: executor: expected a mapping such as {type: constant-vus, vus: 10, duration: 30s}", module);
+		return -1;
+	}
+	if (check_keys(L, ex, exec_keys, "an executor") < 0)
+		bad = 1;
+	t = ymap_get(&L->doc, ex, "type");
+	type = t ? get_str(L, t, "type") : "constant-vus";
+	if (!type)
+		return -1;
+	if (!strcmp(type, "constant-vus")) {
+		sc->exec = EXEC_CONSTANT_VUS;
+	} else if (!strcmp(type, "shared-iterations")) {
+		sc->exec = EXEC_SHARED_ITERATIONS;
+	} else if (!strcmp(type, "per-vu-iterations")) {
+		sc->exec = EXEC_PER_VU_ITERATIONS;
+	} else {
+		const char *near = nearest(type, exec_types);
+
+		err_at(L, t, "executor type '%s' is not known%s%s%s (constant-vus, shared-iterations, per-vu-iterations)",
+		       type, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		return -1;
+	}
+	sc->vus = 1;
+	sc->graceful_stop_ns = 30 * NS_PER_SEC;
+	if ((v = ymap_get(&L->doc, ex, "vus"))) {
+		if (get_u64(L, v, "vus", 1, 1000000, &n) < 0)
+			bad = 1;
+		else
+			sc->vus = (uint32_t)n;
+	}
+	if ((v = ymap_get(&L->doc, ex, "gracefulStop")) && get_duration(L, v, "gracefulStop", &sc->graceful_stop_ns) < 0)
+		bad = 1;
+	if (sc->exec == EXEC_CONSTANT_VUS) {
+		v = ymap_get(&L->doc, ex, "duration");
+		if (!v) {
+			err_at(L, ex, "module %s: constant-vus needs a duration", module);
+			bad = 1;
+		} else if (get_duration(L, v, "duration", &sc->duration_ns) < 0) {
+			bad = 1;
+		} else if (!sc->duration_ns) {
+			err_at(L, v, "duration: must be longer than 0s");
+			bad = 1;
+		}
+		if ((v = ymap_get(&L->doc, ex, "iterations")))
+			err_at(L, v, "iterations: not for constant-vus (use shared-iterations or per-vu-iterations)"), bad = 1;
+	} else {
+		v = ymap_get(&L->doc, ex, "iterations");
+		if (!v) {
+			err_at(L, ex, "module %s: %s needs iterations", module, type);
+			bad = 1;
+		} else if (get_u64(L, v, "iterations", 1, UINT64_C(1) << 40, &sc->iterations) < 0) {
+			bad = 1;
+		}
+		sc->duration_ns = 10 * 60 * NS_PER_SEC;
+		if ((v = ymap_get(&L->doc, ex, "maxDuration")) && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
+			bad = 1;
+		if ((v = ymap_get(&L->doc, ex, "duration")))
+			err_at(L, v, "duration: %s uses maxDuration", type), bad = 1;
+		if (sc->exec == EXEC_SHARED_ITERATIONS && !bad && sc->iterations < sc->vus) {
+			err_at(L, ymap_get(&L->doc, ex, "iterations"),
+			       "iterations (%llu) can't be less than vus (%u) for shared-iterations",
+			       (unsigned long long)sc->iterations, sc->vus);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static void compile_module(loader *L, ynode *k, ynode *m)
+{
+	run_config *cfg = L->cfg;
+	run_scenario *sc = &cfg->scenarios[cfg->nscenarios];
+	const char *name = ynode_str(k);
+	ynode *v, *flow, *setup;
+	flow_op end = {0};
+	uint64_t think_lo = L->def_think_lo, think_hi = L->def_think_hi;
+	size_t i;
+
+	end.kind = OP_END;
+	if (!name || !*name || strpbrk(name, " ,{}:")) {
+		err_at(L, k, "module names are words without spaces, commas, braces or colons");
+		return;
+	}
+	sc->name = xstrdup(name);
+	cfg->nscenarios++;
+	L->sc = sc;
+	L->data_mask = 0;
+	if (!ynode_is_map(m)) {
+		err_at(L, m, "module %s: expected a mapping with executor and flow", name);
+		return;
+	}
+	check_keys(L, m, module_keys, "a module");
+	v = ymap_get(&L->doc, m, "executor");
+	if (!v)
+		err_at(L, m, "module %s: 'executor' is required", name);
+	else
+		compile_executor(L, sc, v, name);
+	if ((v = ymap_get(&L->doc, m, "tags"))) {
+		if (!ynode_is_map(v)) {
+			err_at(L, v, "tags: expected a mapping of name: value");
+		} else {
+			sc->tags = xcalloc(ymap_len(v) + 1, sizeof(met_tag));
+			for (i = 0; i < ymap_len(v) && i < 8; i++) {
+				const char *tk = ynode_str(ymap_key(&L->doc, v, i)), *tv = ynode_str(ymap_value(&L->doc, v, i));
+
+				if (!tk || !tv) {
+					err_at(L, ymap_value(&L->doc, v, i), "tags: expected text");
+					continue;
+				}
+				sc->tags[sc->ntags].key = xstrdup(tk);
+				sc->tags[sc->ntags].value = xstrdup(tv);
+				sc->ntags++;
+			}
+		}
+	}
+	if ((v = ymap_get(&L->doc, m, "think")))
+		get_think(L, v, &think_lo, &think_hi);
+	flow = ymap_get(&L->doc, m, "flow");
+	setup = ymap_get(&L->doc, m, "setup");
+	if (setup)
+		collect_vars(L, setup);
+	if (flow)
+		collect_vars(L, flow);
+	if (setup) {
+		L->group_path = xstrdup("::setup");
+		compile_steps(L, setup, &sc->setup, "setup", 0);
+		free(L->group_path);
+		L->group_path = NULL;
+	}
+	flow_program_add(&sc->setup, end);
+	if (!flow) {
+		err_at(L, m, "module %s: 'flow' is required", name);
+	} else if (compile_steps(L, flow, &sc->flow, "flow", 0) == 0 && !program_has_request(&sc->flow)) {
+		err_at(L, flow, "module %s: the flow makes no request", name);
+	}
+	if (think_hi) {
+		flow_op t = {OP_THINK, 0, think_lo, think_hi};
+
+		flow_program_add(&sc->flow, t);
+	}
+	flow_program_add(&sc->flow, end);
+	/* Which data aliases this module's templates read: only those advance. */
+	sc->data_mask = L->data_mask;
+	L->sc = NULL;
+}
+
+/* ---- thresholds ---- */
+
+static const char *const threshold_keys[] = {"threshold", "abortOnFail", "delayAbortEval", NULL};
+
+static void compile_thresholds(loader *L, ynode *th)
+{
+	run_config *cfg = L->cfg;
+	size_t i, j, total = 0;
+	met_registry *reg = met_registry_create();
+
+	if (!ynode_is_map(th)) {
+		err_at(L, th, "thresholds: expected a mapping of METRIC: [EXPRESSION, ...]");
+		met_registry_destroy(reg);
+		return;
+	}
+	for (i = 0; i < ymap_len(th); i++)
+		total += ynode_is_seq(ymap_value(&L->doc, th, i)) ? yseq_len(ymap_value(&L->doc, th, i)) : 1;
+	cfg->thresholds = xcalloc(total + 1, sizeof(met_threshold));
+	for (i = 0; i < ymap_len(th); i++) {
+		ynode *k = ymap_key(&L->doc, th, i), *v = ymap_value(&L->doc, th, i);
+		const char *metric = ynode_str(k);
+		size_t cnt = ynode_is_seq(v) ? yseq_len(v) : 1;
+
+		if (!metric) {
+			err_at(L, k, "thresholds: keys are metric names");
+			continue;
+		}
+		if (ynode_is_seq(v) && !cnt)
+			err_at(L, v, "thresholds %s: the list is empty", metric);
+		for (j = 0; j < cnt; j++) {
+			ynode *it = ynode_is_seq(v) ? yseq_item(&L->doc, v, j) : v, *e = it, *x;
+			met_threshold *t = &cfg->thresholds[cfg->nthresholds];
+			const char *expr;
+			char err[512];
+			int in_expr, abort = 0;
+			uint64_t delay = 0;
+
+			if (ynode_is_map(it)) {
+				if (check_keys(L, it, threshold_keys, "a threshold") < 0)
+					continue;
+				e = ymap_get(&L->doc, it, "threshold");
+				if (!e) {
+					err_at(L, it, "threshold: 'threshold' (the expression) is required");
+					continue;
+				}
+				if ((x = ymap_get(&L->doc, it, "abortOnFail")) && get_bool(L, x, "abortOnFail", &abort) < 0)
+					continue;
+				if ((x = ymap_get(&L->doc, it, "delayAbortEval")) &&
+				    get_duration(L, x, "delayAbortEval", &delay) < 0)
+					continue;
+			}
+			if (!(expr = get_str(L, e, "threshold")))
+				continue;
+			if (met_threshold_parse(t, metric, expr, reg, err, sizeof(err), &in_expr) < 0) {
+				err_at(L, in_expr ? e : k, "threshold: %s", err);
+				met_threshold_free(t);
+				continue;
+			}
+			t->abort_on_fail = abort;
+			t->delay_ns = delay;
+			cfg->nthresholds++;
+		}
+	}
+	met_registry_destroy(reg);
+}
+
+/* ---- strategies ---- */
+
+static const char *const strategy_keys[] = {"sequential", "hybrid", "parallel", "all", NULL};
+static const char *const seq_keys[] = {"order", "pause", NULL};
+static const char *const hybrid_keys[] = {"groups", "recovery", NULL};
+static const char *const all_keys[] = {"recovery", NULL};
+
+static int find_module(const run_config *cfg, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nscenarios; i++)
+		if (!strcmp(cfg->scenarios[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int selected(loader *L, uint32_t sc)
+{
+	uint32_t i;
+
+	if (!L->opts->nmodules)
+		return 1;
+	for (i = 0; i < L->opts->nmodules; i++)
+		if (!strcmp(L->opts->modules[i], L->cfg->scenarios[sc].name))
+			return 1;
+	return 0;
+}
+
+static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t pause)
+{
+	run_phase *p;
+
+	cfg->phases = xrealloc(cfg->phases, (cfg->nphases + 1) * sizeof(*cfg->phases));
+	p = &cfg->phases[cfg->nphases++];
+	memset(p, 0, sizeof(*p));
+	p->strategy = xstrdup(strategy);
+	p->scenarios = xcalloc(cfg->nscenarios + 1, sizeof(uint32_t));
+	p->pause_ns = pause;
+	return p;
+}
+
+static int module_ref(loader *L, ynode *n, const char *what)
+{
+	const char *s = ynode_str(n);
+	int m = s ? find_module(L->cfg, s) : -1;
+
+	if (m < 0) {
+		const char *names[65];
+		uint32_t i;
+		const char *near;
+
+		for (i = 0; i < L->cfg->nscenarios && i < 64; i++)
+			names[i] = L->cfg->scenarios[i].name;
+		names[i] = NULL;
+		near = s ? nearest(s, names) : NULL;
+		err_at(L, n, "%s: no module named '%s'%s%s%s", what, s ? s : "?", near ? "; did you mean '" : "",
+		       near ? near : "", near ? "'?" : "");
+	}
+	return m;
+}
+
+/* Builds the phases of one strategy. Returns 0 or -1. */
+static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pause_first)
+{
+	run_config *cfg = L->cfg;
+	ynode *sec = strat ? ymap_get(&L->doc, strat, name) : NULL, *v;
+	uint32_t i, j;
+
+	if (!strcmp(name, "parallel")) {
+		run_phase *p = add_phase(cfg, "parallel", pause_first);
+
+		for (i = 0; i < cfg->nscenarios; i++)
+			if (selected(L, i))
+				p->scenarios[p->nscenarios++] = i;
+		return 0;
+	}
+	if (!strcmp(name, "sequential")) {
+		uint64_t pause = 0;
+		int first = 1;
+
+		if (sec && !ynode_is_map(sec) && !ynode_is_null(sec)) {
+			err_at(L, sec, "strategies.sequential: expected a mapping ({order: [...], pause: 5s})");
+			return -1;
+		}
+		if (sec && ynode_is_map(sec) && check_keys(L, sec, seq_keys, "strategies.sequential") < 0)
+			return -1;
+		if (sec && (v = ymap_get(&L->doc, sec, "pause")) && get_duration(L, v, "pause", &pause) < 0)
+			return -1;
+		if (sec && (v = ymap_get(&L->doc, sec, "order"))) {
+			if (!ynode_is_seq(v) || !yseq_len(v)) {
+				err_at(L, v, "order: expected a list of module names");
+				return -1;
+			}
+			for (i = 0; i < yseq_len(v); i++) {
+				int m = module_ref(L, yseq_item(&L->doc, v, i), "order");
+
+				if (m < 0)
+					return -1;
+				if (!selected(L, (uint32_t)m))
+					continue;
+				add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = (uint32_t)m;
+				cfg->phases[cfg->nphases - 1].nscenarios = 1;
+				first = 0;
+			}
+			return 0;
+		}
+		for (i = 0; i < cfg->nscenarios; i++) {
+			if (!selected(L, i))
+				continue;
+			add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = i;
+			cfg->phases[cfg->nphases - 1].nscenarios = 1;
+			first = 0;
+		}
+		return 0;
+	}
+	/* hybrid */
+	{
+		ynode *groups;
+		uint64_t recovery = 10 * NS_PER_SEC;
+		int *seen, bad = 0, first = 1;
+
+		if (!sec || !ynode_is_map(sec)) {
+			err_at(L, sec ? sec : strat, "--strategy hybrid needs strategies.hybrid: {groups: [[a, b], [c]], recovery: 10s}");
+			return -1;
+		}
+		if (check_keys(L, sec, hybrid_keys, "strategies.hybrid") < 0)
+			return -1;
+		if ((v = ymap_get(&L->doc, sec, "recovery")) && get_duration(L, v, "recovery", &recovery) < 0)
+			return -1;
+		groups = ymap_get(&L->doc, sec, "groups");
+		if (!groups || !ynode_is_seq(groups) || !yseq_len(groups)) {
+			err_at(L, groups ? groups : sec, "strategies.hybrid.groups: expected a list of lists of modules");
+			return -1;
+		}
+		seen = xcalloc(cfg->nscenarios + 1, sizeof(int));
+		for (i = 0; i < yseq_len(groups); i++) {
+			ynode *g = yseq_item(&L->doc, groups, i);
+			run_phase *p = NULL;
+
+			if (!ynode_is_seq(g) || !yseq_len(g)) {
+				err_at(L, g, "a hybrid group is a non-empty list of module names");
+				bad = 1;
+				continue;
+			}
+			for (j = 0; j < yseq_len(g); j++) {
+				ynode *mn = yseq_item(&L->doc, g, j);
+				int m = module_ref(L, mn, "hybrid group");
+
+				if (m < 0) {
+					bad = 1;
+					continue;
+				}
+				if (seen[m]) {
+					err_at(L, mn, "module '%s' is in two hybrid groups (%d and %u)", cfg->scenarios[m].name,
+					       seen[m], i + 1);
+					bad = 1;
+					continue;
+				}
+				seen[m] = (int)i + 1;
+				if (!selected(L, (uint32_t)m))
+					continue;
+				if (!p) {
+					p = add_phase(cfg, "hybrid", first ? pause_first : recovery);
+					first = 0;
+				}
+				p->scenarios[p->nscenarios++] = (uint32_t)m;
+			}
+		}
+		for (i = 0; i < cfg->nscenarios; i++)
+			if (!seen[i]) {
+				err_at(L, groups, "module '%s' is in no hybrid group", cfg->scenarios[i].name);
+				bad = 1;
+			}
+		free(seen);
+		return bad ? -1 : 0;
+	}
+}
+
+static void plan_strategies(loader *L, ynode *strat)
+{
+	const char *which = L->opts->strategy ? L->opts->strategy : "parallel";
+	uint64_t recovery = 10 * NS_PER_SEC;
+	ynode *v;
+	uint32_t i;
+
+	if (strat && !ynode_is_map(strat)) {
+		err_at(L, strat, "strategies: expected a mapping (sequential, hybrid, parallel, all)");
+		return;
+	}
+	if (strat)
+		check_keys(L, strat, strategy_keys, "strategies");
+	if (strat && (v = ymap_get(&L->doc, strat, "all"))) {
+		if (ynode_is_map(v) && check_keys(L, v, all_keys, "strategies.all") == 0 &&
+		    ymap_get(&L->doc, v, "recovery"))
+			get_duration(L, ymap_get(&L->doc, v, "recovery"), "recovery", &recovery);
+	}
+	for (i = 0; i < L->opts->nmodules; i++) {
+		int m = find_module(L->cfg, L->opts->modules[i]);
+
+		if (m < 0) {
+			char msg[300];
+
+			snprintf(msg, sizeof(msg), "--module %s: the plan has no such module", L->opts->modules[i]);
+			add_error(L->errs, xstrdup(msg));
+			return;
+		}
+	}
+	if (L->opts->validate_all && !L->opts->strategy) {
+		plan_strategy(L, strat, "sequential", 0);
+		if (strat && ymap_get(&L->doc, strat, "hybrid"))
+			plan_strategy(L, strat, "hybrid", recovery);
+		plan_strategy(L, strat, "parallel", recovery);
+		return;
+	}
+	if (!strcmp(which, "all")) {
+		if (plan_strategy(L, strat, "sequential", 0) < 0 ||
+		    plan_strategy(L, strat, "hybrid", recovery) < 0 ||
+		    plan_strategy(L, strat, "parallel", recovery) < 0)
+			return;
+	} else if (!strcmp(which, "sequential") || !strcmp(which, "hybrid") || !strcmp(which, "parallel")) {
+		plan_strategy(L, strat, which, 0);
+	} else {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "--strategy %s: expected sequential, hybrid, parallel or all", which);
+		add_error(L->errs, xstrdup(msg));
+	}
+}
+
+/* ---- the file ---- */
+
+static const char *const top_keys[] = {"target", "defaults", "env", "data", "modules", "thresholds", "strategies", NULL};
+static const char *const default_keys[] = {"headers", "timeout", "think", "expect", NULL};
+
+int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
+{
+	loader L;
+	ynode *root, *v, *mods;
+	char err[512], *dcopy;
+	int line, col;
+	size_t i;
+
+	memset(&L, 0, sizeof(L));
+	memset(errs, 0, sizeof(*errs));
+	L.path = path;
+	L.errs = errs;
+	L.cfg = cfg;
+	L.opts = opts;
+	dcopy = xstrdup(path);
+	L.dir = xstrdup(dirname(dcopy));
+	free(dcopy);
+	if (ydoc_load(&L.doc, path, err, sizeof(err), &line, &col) < 0) {
+		size_t len = strlen(path) + strlen(err) + 32;
+		char *m = xmalloc(len);
+
+		snprintf(m, len, "%s:%d:%d: %s", path, line ? line : 1, col ? col : 1, err);
+		add_error(errs, m);
+		goto out;
+	}
+	root = ydoc_root(&L.doc);
+	if (!ynode_is_map(root)) {
+		err_at(&L, root, "a plan is a mapping with target, modules and more; found %s", ynode_kind(root));
+		goto out;
+	}
+	check_keys(&L, root, top_keys, "the plan");
+	L.env_defaults = ymap_get(&L.doc, root, "env");
+	if (L.env_defaults && !ynode_is_map(L.env_defaults)) {
+		err_at(&L, L.env_defaults, "env: expected a mapping of NAME: default value");
+		L.env_defaults = NULL;
+	}
+	if ((v = ymap_get(&L.doc, root, "target"))) {
+		const char *t = get_str(&L, v, "target");
+
+		if (t && http_url_parse(t, &L.target, err, sizeof(err)) < 0)
+			err_at(&L, v, "target: %s", err);
+		else if (t && strcmp(L.target.scheme, "http"))
+			err_at(&L, v, "target: https:// is not supported yet");
+		else if (t && strcmp(L.target.target, "/"))
+			err_at(&L, v, "target: give only scheme, host and port (paths go in the requests), found '%s'", t);
+		else if (t)
+			L.have_target = 1;
+	}
+	if ((v = ymap_get(&L.doc, root, "defaults"))) {
+		ynode *d;
+
+		if (!ynode_is_map(v)) {
+			err_at(&L, v, "defaults: expected a mapping (headers, timeout, think, expect)");
+		} else {
+			check_keys(&L, v, default_keys, "defaults");
+			L.def_headers = ymap_get(&L.doc, v, "headers");
+			if (L.def_headers && !ynode_is_map(L.def_headers)) {
+				err_at(&L, L.def_headers, "headers: expected a mapping of Name: value");
+				L.def_headers = NULL;
+			}
+			if ((d = ymap_get(&L.doc, v, "timeout")))
+				get_duration(&L, d, "timeout", &L.def_timeout);
+			if ((d = ymap_get(&L.doc, v, "think")))
+				get_think(&L, d, &L.def_think_lo, &L.def_think_hi);
+			if ((d = ymap_get(&L.doc, v, "expect")))
+				get_status_set(&L, d, "expect", &L.def_expect);
+		}
+	}
+	load_data(&L, ymap_get(&L.doc, root, "data"));
+	mods = ymap_get(&L.doc, root, "modules");
+	if (!mods) {
+		err_at(&L, root, "the plan has no 'modules'");
+		goto out;
+	}
+	if (!ynode_is_map(mods) || !ymap_len(mods)) {
+		err_at(&L, mods, "modules: expected a mapping of NAME: {executor: ..., flow: [...]}");
+		goto out;
+	}
+	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
+	for (i = 0; i < ymap_len(mods); i++)
+		compile_module(&L, ymap_key(&L.doc, mods, i), ymap_value(&L.doc, mods, i));
+	if ((v = ymap_get(&L.doc, root, "thresholds")))
+		compile_thresholds(&L, v);
+	if (!errs->n)
+		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
+	/* Checks get run-wide ids (their series are interned per worker by id). */
+	for (i = 0; i < cfg->nreqs; i++)
+		cfg->nchecks += cfg->reqs[i].nchecks;
+	cfg->checks = xcalloc(cfg->nchecks + 1, sizeof(flow_check *));
+	cfg->nchecks = 0;
+	for (i = 0; i < cfg->nreqs; i++)
+		for (uint32_t c = 0; c < cfg->reqs[i].nchecks; c++) {
+			cfg->reqs[i].checks[c].id = cfg->nchecks;
+			cfg->checks[cfg->nchecks++] = &cfg->reqs[i].checks[c];
+		}
+	for (i = 0; i < cfg->nscenarios; i++)
+		if (cfg->scenarios[i].vus > cfg->vus)
+			cfg->vus = cfg->scenarios[i].vus;
+out:
+	ydoc_free(&L.doc);
+	http_url_free(&L.target);
+	free(L.dir);
+	return errs->n ? -1 : 0;
+}
