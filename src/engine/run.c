@@ -280,6 +280,8 @@ static void resolve_all(run_config *cfg)
 
 typedef struct run_state {
 	run_ctx ctx;
+	_Atomic int aborted;         /* a threshold with abortOnFail failed */
+	uint64_t t_run0;
 	worker **workers;
 	uint32_t nworkers;
 	uint32_t s_vus, s_vus_max;
@@ -324,14 +326,44 @@ static uint32_t default_threads(uint32_t vus)
 	return (uint32_t)n < vus ? (uint32_t)n : (vus ? vus : 1);
 }
 
+/* Collector output: thresholds with abortOnFail, checked every second on
+ * the run's totals once their delay has passed. */
+static void threshold_watch(void *self, const met_snapshot *snap)
+{
+	run_state *st = self;
+	const run_config *cfg = st->cfg;
+	uint32_t i;
+
+	if (snap->final || atomic_load(&st->aborted))
+		return;
+	for (i = 0; i < cfg->nthresholds; i++) {
+		met_threshold t = cfg->thresholds[i];
+
+		if (!t.abort_on_fail || snap->elapsed_ns < t.delay_ns)
+			continue;
+		if (!met_threshold_eval(&t, snap->total, snap->reg, (double)snap->elapsed_ns / 1e9)) {
+			fprintf(stderr, "\nstrain: threshold %s %s failed (observed %.4g): aborting the run\n", t.source, t.expr,
+				t.observed);
+			atomic_store(&st->aborted, 1);
+			return;
+		}
+	}
+}
+
 /* Takes one pending SIGINT/SIGTERM, waiting at most wait_ns. Returns 1 if
- * one came (and acts on it), 0 otherwise. */
+ * one came (and acts on it), 0 otherwise. An abort by threshold stops the
+ * workers like a first signal. */
 static int take_signal(run_state *st, uint64_t wait_ns)
 {
 	struct timespec ts = {(time_t)(wait_ns / NS_PER_SEC), (long)(wait_ns % NS_PER_SEC)};
 	int sig = sigtimedwait(&st->sigs, NULL, &ts);
 	uint32_t i;
 
+	if (atomic_load(&st->aborted) == 1) {
+		atomic_store(&st->aborted, 2);
+		for (i = 0; i < st->nworkers; i++)
+			worker_request_stop(st->workers[i], STOP_GRACEFUL);
+	}
 	if (sig != SIGINT && sig != SIGTERM)
 		return 0;
 	st->interrupted++;
@@ -497,6 +529,11 @@ int run_execute(run_config *cfg)
 
 		met_collector_add_output(coll, &o);
 	}
+	if (cfg->nthresholds) {
+		met_output o = {threshold_watch, &st};
+
+		met_collector_add_output(coll, &o);
+	}
 	st.live = console_live_create(stderr, cfg->quiet, cfg->nphases == 1 ? cfg->duration_ns : 0);
 	if (st.live) {
 		met_output o = {console_live_snapshot, st.live};
@@ -505,15 +542,15 @@ int run_execute(run_config *cfg)
 	}
 	met_collector_start(coll);
 	phase_res = xcalloc(cfg->nphases + 1, sizeof(*phase_res));
-	for (i = 0; i < cfg->nphases && !st.interrupted && rc == CLI_EXIT_OK; i++) {
+	for (i = 0; i < cfg->nphases && !st.interrupted && !atomic_load(&st.aborted) && rc == CLI_EXIT_OK; i++) {
 		const run_phase *ph = &cfg->phases[i];
 		uint64_t until = clock_mono_ns() + ph->pause_ns;
 
 		if (ph->pause_ns && !cfg->quiet)
 			fprintf(stderr, "strain: pausing %.1fs before the next phase\n", (double)ph->pause_ns / 1e9);
-		while (!st.interrupted && clock_mono_ns() < until)
+		while (!st.interrupted && !atomic_load(&st.aborted) && clock_mono_ns() < until)
 			take_signal(&st, until - clock_mono_ns() < 50 * NS_PER_MS ? until - clock_mono_ns() : 50 * NS_PER_MS);
-		if (st.interrupted)
+		if (st.interrupted || atomic_load(&st.aborted))
 			break;
 		if (ph->strategy && !cfg->quiet) {
 			fprintf(stderr, "strain: %s:", ph->strategy);
@@ -543,6 +580,15 @@ int run_execute(run_config *cfg)
 		outstats[i].last_error = xstrdup(os.last_error);
 	}
 
+	{
+		int failed = 0;
+
+		for (i = 0; i < cfg->nthresholds; i++)
+			failed |= !met_threshold_eval(&cfg->thresholds[i], met_collector_total(coll), reg,
+						      (double)(clock_mono_ns() - t0) / 1e9);
+		if (failed && rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_THRESHOLDS;
+	}
 	memset(&info, 0, sizeof(info));
 	info.description = cfg->description;
 	info.start_wall_ns = t_start_wall;
@@ -570,6 +616,8 @@ int run_execute(run_config *cfg)
 	}
 	if (st.interrupted)
 		rc = CLI_EXIT_INTERRUPTED;
+	else if (atomic_load(&st.aborted))
+		rc = CLI_EXIT_THRESHOLDS;
 out:
 	pthread_sigmask(SIG_UNBLOCK, &st.sigs, NULL);
 	for (i = 0; outs && i < cfg->nouts; i++) {

@@ -10,7 +10,9 @@
 #include "core/clock.h"
 #include "engine/errcode.h"
 #include "metrics/query.h"
+#include "engine/run.h"
 #include "output/format.h"
+#include "output/verdict.h"
 
 #define NAME_WIDTH 32
 #define MAX_ERROR_CODES 64
@@ -201,6 +203,20 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 				(unsigned long long)errs[i].n, reqs ? 100.0 * (double)errs[i].n / (double)reqs : 0);
 		}
 	}
+	if (info->cfg && info->cfg->nthresholds) {
+		fprintf(f, "\n     thresholds:\n");
+		for (i = 0; i < info->cfg->nthresholds; i++) {
+			const met_threshold *t = &info->cfg->thresholds[i];
+			char label[600];
+
+			snprintf(label, sizeof(label), "%s %s", t->source, t->expr);
+			fprintf(f, "       %s %-56s %s\n", t->failed ? "FAIL" : "ok  ", label,
+				t->no_data ? "(no samples)" : "");
+			if (!t->no_data)
+				fprintf(f, "            observed %.4g%s\n", t->observed, t->abort_on_fail ? ", aborts the run" : "");
+		}
+	}
+	verdict_print(f, r, total, info);
 	for (i = 0; i < info->noutputs; i++) {
 		const summary_output *o = &info->outputs[i];
 
@@ -327,6 +343,28 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 	json_object_set_new(root, "config", cfg);
 	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "errors", errors);
+	if (info->cfg && info->cfg->nthresholds) {
+		json_t *ths = json_array();
+
+		for (i = 0; i < info->cfg->nthresholds; i++) {
+			const met_threshold *th = &info->cfg->thresholds[i];
+			json_t *o = json_object();
+
+			json_object_set_new(o, "metric", json_string(th->source));
+			json_object_set_new(o, "expression", json_string(th->expr));
+			json_object_set_new(o, "ok", json_boolean(!th->failed));
+			json_object_set_new(o, "observed", th->no_data ? json_null() : json_real(th->observed));
+			json_object_set_new(o, "abort_on_fail", json_boolean(th->abort_on_fail));
+			json_array_append_new(ths, o);
+		}
+		json_object_set_new(root, "thresholds", ths);
+	}
+	{
+		json_t *cmp = verdict_json(r, total, info);
+
+		if (cmp)
+			json_object_set_new(root, "comparison", cmp);
+	}
 	{
 		json_t *outs = json_array();
 

@@ -291,18 +291,18 @@ static json_kind kind_of(int c)
 {
 	switch (c) {
 	case '{':
-		return JSON_OBJECT;
+		return JK_OBJECT;
 	case '[':
-		return JSON_ARRAY;
+		return JK_ARRAY;
 	case '"':
-		return JSON_STRING;
+		return JK_STRING;
 	case 't':
 	case 'f':
-		return JSON_BOOL;
+		return JK_BOOL;
 	case 'n':
-		return JSON_NULL;
+		return JK_NULL;
 	default:
-		return JSON_NUMBER;
+		return JK_NUMBER;
 	}
 }
 
@@ -751,7 +751,7 @@ ssize_t jsonpath_text(json_kind kind, const char *raw, size_t raw_len, char *out
 	size_t n = 0, i = 1;
 	int k, j;
 
-	if (kind != JSON_STRING) {
+	if (kind != JK_STRING) {
 		if (outsz) {
 			n = raw_len < outsz - 1 ? raw_len : outsz - 1;
 			if (n)
@@ -896,7 +896,7 @@ int jsonpath_equals(json_kind kind, const char *raw, size_t raw_len, const char 
 	json_kind rk, ek;
 	size_t rs, re, es, ee;
 
-	if (kind == JSON_NONE || !raw || !expected)
+	if (kind == JK_NONE || !raw || !expected)
 		return 0;
 	if (value_span(raw, raw_len, &rk, &rs, &re) < 0 || rk != kind)
 		return 0;
@@ -907,9 +907,9 @@ int jsonpath_equals(json_kind kind, const char *raw, size_t raw_len, const char 
 	expected += es;
 	expected_len = ee - es;
 	switch (kind) {
-	case JSON_NUMBER:
+	case JK_NUMBER:
 		return numbers_equal(raw, raw_len, expected, expected_len);
-	case JSON_STRING:
+	case JK_STRING:
 		return strings_equal(raw, raw_len, expected, expected_len);
 	default:
 		return texts_equal(raw, raw_len, expected, expected_len);

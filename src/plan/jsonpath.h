@@ -42,7 +42,7 @@ int jsonpath_compile(const char *src, jsonpath *out, char *err, size_t errsz, si
 /* Frees a compiled path and zeroes it; p may be zeroed or already freed. */
 void jsonpath_free(jsonpath *p);
 
-typedef enum { JSON_NONE, JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_OBJECT, JSON_ARRAY } json_kind;
+typedef enum { JK_NONE, JK_NULL, JK_BOOL, JK_NUMBER, JK_STRING, JK_OBJECT, JK_ARRAY } json_kind;
 
 /* Finds the value at p in the JSON text json[0..len) (need not be
  * NUL-terminated). Returns

@@ -21,7 +21,7 @@
 static void run(const char *src, const char *doc, size_t len, const char *lit, size_t lit_len)
 {
 	jsonpath p;
-	json_kind kind = JSON_NONE;
+	json_kind kind = JK_NONE;
 	const char *raw = NULL;
 	size_t raw_len = 0, err_pos = 0;
 	char err[128], small[16], *big;
@@ -35,7 +35,7 @@ static void run(const char *src, const char *doc, size_t len, const char *lit, s
 	rc = jsonpath_eval(&p, doc, len, &kind, &raw, &raw_len);
 	CHECK(rc >= -1 && rc <= 1);
 	if (rc == 1) {
-		CHECK(kind != JSON_NONE && raw >= doc && raw + raw_len <= doc + len && raw_len > 0);
+		CHECK(kind != JK_NONE && raw >= doc && raw + raw_len <= doc + len && raw_len > 0);
 		n = jsonpath_text(kind, raw, raw_len, NULL, 0);
 		CHECK(n >= 0);
 		CHECK(jsonpath_text(kind, raw, raw_len, small, sizeof(small)) == n);

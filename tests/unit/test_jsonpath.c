@@ -217,32 +217,32 @@ static const struct eval_row {
 	const char *raw;
 } eval_rows[] = {
 	/* the whole document */
-	{"$", "  {\"a\":1}  ", 1, JSON_OBJECT, "{\"a\":1}"},
-	{"$", "\"str\"", 1, JSON_STRING, "\"str\""},
-	{"$", "-12.5e3", 1, JSON_NUMBER, "-12.5e3"},
-	{"$", "[]", 1, JSON_ARRAY, "[]"},
-	{"$", "null", 1, JSON_NULL, "null"},
-	{"$", "false", 1, JSON_BOOL, "false"},
+	{"$", "  {\"a\":1}  ", 1, JK_OBJECT, "{\"a\":1}"},
+	{"$", "\"str\"", 1, JK_STRING, "\"str\""},
+	{"$", "-12.5e3", 1, JK_NUMBER, "-12.5e3"},
+	{"$", "[]", 1, JK_ARRAY, "[]"},
+	{"$", "null", 1, JK_NULL, "null"},
+	{"$", "false", 1, JK_BOOL, "false"},
 	{"$", "", -1, 0, NULL},
 	{"$", " \n ", -1, 0, NULL},
 	{"$", "{\"a\":1", -1, 0, NULL},
 	{"$", "{\"a\":[1,2}", -1, 0, NULL},
 	/* nested objects and arrays */
-	{"$.data.items[0].id", D1, 1, JSON_NUMBER, "7"},
-	{"$.data.items[1].id", D1, 1, JSON_NUMBER, "8"},
-	{"$.data.items[-1].id", D1, 1, JSON_NUMBER, "8"},
-	{"$.data.items[-2].name", D1, 1, JSON_STRING, "\"a\""},
-	{"$['data']['items'][0]['name']", D1, 1, JSON_STRING, "\"a\""},
+	{"$.data.items[0].id", D1, 1, JK_NUMBER, "7"},
+	{"$.data.items[1].id", D1, 1, JK_NUMBER, "8"},
+	{"$.data.items[-1].id", D1, 1, JK_NUMBER, "8"},
+	{"$.data.items[-2].name", D1, 1, JK_STRING, "\"a\""},
+	{"$['data']['items'][0]['name']", D1, 1, JK_STRING, "\"a\""},
 	{"$.data.items[-3]", D1, 0, 0, NULL},
 	{"$.data.items[2]", D1, 0, 0, NULL},
 	{"$.data.items[1].name", D1, 0, 0, NULL},
-	{"$.data.count", D1, 1, JSON_NUMBER, "2"},
-	{"$.data.items", D1, 1, JSON_ARRAY, "[{\"id\":7,\"name\":\"a\"},{\"id\":8}]"},
-	{"$.data", D1, 1, JSON_OBJECT, "{\"items\":[{\"id\":7,\"name\":\"a\"},{\"id\":8}],\"count\":2}"},
-	{"$.ok", D1, 1, JSON_BOOL, "true"},
-	{"$.no", D1, 1, JSON_BOOL, "false"},
-	{"$.nil", D1, 1, JSON_NULL, "null"},
-	{"$.s", D1, 1, JSON_STRING, "\"a\\nb\""},
+	{"$.data.count", D1, 1, JK_NUMBER, "2"},
+	{"$.data.items", D1, 1, JK_ARRAY, "[{\"id\":7,\"name\":\"a\"},{\"id\":8}]"},
+	{"$.data", D1, 1, JK_OBJECT, "{\"items\":[{\"id\":7,\"name\":\"a\"},{\"id\":8}],\"count\":2}"},
+	{"$.ok", D1, 1, JK_BOOL, "true"},
+	{"$.no", D1, 1, JK_BOOL, "false"},
+	{"$.nil", D1, 1, JK_NULL, "null"},
+	{"$.s", D1, 1, JK_STRING, "\"a\\nb\""},
 	{"$.missing", D1, 0, 0, NULL},
 	{"$.data.items.id", D1, 0, 0, NULL},
 	{"$.ok.x", D1, 0, 0, NULL},
@@ -251,41 +251,41 @@ static const struct eval_row {
 	{"$[0]", D1, 0, 0, NULL},
 	{"$.a", "[1]", 0, 0, NULL},
 	{"$.a", "5", 0, 0, NULL},
-	{"$[0][1]", "[[1,2],3]", 1, JSON_NUMBER, "2"},
-	{"$[1]", "[[1,2],3]", 1, JSON_NUMBER, "3"},
+	{"$[0][1]", "[[1,2],3]", 1, JK_NUMBER, "2"},
+	{"$[1]", "[[1,2],3]", 1, JK_NUMBER, "3"},
 	{"$[0]", "[]", 0, 0, NULL},
 	{"$[-1]", "[]", 0, 0, NULL},
 	{"$[-1]", "[ ]", 0, 0, NULL},
 	{"$.a", "{}", 0, 0, NULL},
 	{"$.a", "{ }", 0, 0, NULL},
-	{"$['']", "{\"\":1}", 1, JSON_NUMBER, "1"},
+	{"$['']", "{\"\":1}", 1, JK_NUMBER, "1"},
 	/* whitespace everywhere */
-	{"$.a[1].b", " \n\t{ \"a\" \r\n : [ 1 , { \"b\" : \"c\" } ] } ", 1, JSON_STRING, "\"c\""},
-	{"$.a[-1].b", " \n\t{ \"a\" \r\n : [ 1 , { \"b\" : \"c\" } ] } ", 1, JSON_STRING, "\"c\""},
-	{"$.b", "{ \"a\" : [ 1 , { } , [ ] ] , \"b\" : 2 }", 1, JSON_NUMBER, "2"},
+	{"$.a[1].b", " \n\t{ \"a\" \r\n : [ 1 , { \"b\" : \"c\" } ] } ", 1, JK_STRING, "\"c\""},
+	{"$.a[-1].b", " \n\t{ \"a\" \r\n : [ 1 , { \"b\" : \"c\" } ] } ", 1, JK_STRING, "\"c\""},
+	{"$.b", "{ \"a\" : [ 1 , { } , [ ] ] , \"b\" : 2 }", 1, JK_NUMBER, "2"},
 	/* escaped and unicode keys */
-	{"$['a\"b']", DKEYS, 1, JSON_NUMBER, "1"},
-	{"$['c\\\\d']", DKEYS, 1, JSON_NUMBER, "2"},
-	{"$.eA", DKEYS, 1, JSON_NUMBER, "3"},
-	{"$.\xc3\xa9", DKEYS, 1, JSON_NUMBER, "4"},
-	{"$['\xf0\x9f\x98\x80']", DKEYS, 1, JSON_NUMBER, "5"},
-	{"$['a/b']", DKEYS, 1, JSON_NUMBER, "6"},
-	{"$.\xc3\xa8", DKEYS, 1, JSON_NUMBER, "7"},
+	{"$['a\"b']", DKEYS, 1, JK_NUMBER, "1"},
+	{"$['c\\\\d']", DKEYS, 1, JK_NUMBER, "2"},
+	{"$.eA", DKEYS, 1, JK_NUMBER, "3"},
+	{"$.\xc3\xa9", DKEYS, 1, JK_NUMBER, "4"},
+	{"$['\xf0\x9f\x98\x80']", DKEYS, 1, JK_NUMBER, "5"},
+	{"$['a/b']", DKEYS, 1, JK_NUMBER, "6"},
+	{"$.\xc3\xa8", DKEYS, 1, JK_NUMBER, "7"},
 	{"$.e", DKEYS, 0, 0, NULL},
 	{"$.eAx", DKEYS, 0, 0, NULL},
-	{"$.a", "{\"ab\":1,\"a\":2}", 1, JSON_NUMBER, "2"},
+	{"$.a", "{\"ab\":1,\"a\":2}", 1, JK_NUMBER, "2"},
 	{"$.ab", "{\"a\":1}", 0, 0, NULL},
-	{"$['\xef\xbf\xbd']", "{\"\\ud800\":1}", 1, JSON_NUMBER, "1"},
+	{"$['\xef\xbf\xbd']", "{\"\\ud800\":1}", 1, JK_NUMBER, "1"},
 	/* duplicate keys: the first wins */
-	{"$.a", "{\"a\":1,\"a\":2}", 1, JSON_NUMBER, "1"},
-	{"$.a", "{\"b\":0,\"a\":{\"x\":1},\"a\":2}", 1, JSON_OBJECT, "{\"x\":1}"},
+	{"$.a", "{\"a\":1,\"a\":2}", 1, JK_NUMBER, "1"},
+	{"$.a", "{\"b\":0,\"a\":{\"x\":1},\"a\":2}", 1, JK_OBJECT, "{\"x\":1}"},
 	/* numbers */
-	{"$[0]", DNUM, 1, JSON_NUMBER, "1e5"},
-	{"$[1]", DNUM, 1, JSON_NUMBER, "-0.5E-3"},
-	{"$[2]", DNUM, 1, JSON_NUMBER, "0"},
-	{"$[3]", DNUM, 1, JSON_NUMBER, "-0"},
-	{"$[4]", DNUM, 1, JSON_NUMBER, "12.5e+2"},
-	{"$[-1]", DNUM, 1, JSON_NUMBER, "1E-0"},
+	{"$[0]", DNUM, 1, JK_NUMBER, "1e5"},
+	{"$[1]", DNUM, 1, JK_NUMBER, "-0.5E-3"},
+	{"$[2]", DNUM, 1, JK_NUMBER, "0"},
+	{"$[3]", DNUM, 1, JK_NUMBER, "-0"},
+	{"$[4]", DNUM, 1, JK_NUMBER, "12.5e+2"},
+	{"$[-1]", DNUM, 1, JK_NUMBER, "1E-0"},
 	{"$[6]", DNUM, 0, 0, NULL},
 	{"$[1]", "[01,2]", -1, 0, NULL},
 	{"$[0]", "[01]", -1, 0, NULL},
@@ -298,17 +298,17 @@ static const struct eval_row {
 	{"$[1]", "[0x1,2]", -1, 0, NULL},
 	{"$[0]", "[-]", -1, 0, NULL},
 	/* negative indices, near and far from the end */
-	{"$[-1]", D20, 1, JSON_NUMBER, "19"},
-	{"$[-8]", D20, 1, JSON_NUMBER, "12"},
-	{"$[-9]", D20, 1, JSON_NUMBER, "11"},
-	{"$[-15]", D20, 1, JSON_NUMBER, "5"},
-	{"$[-20]", D20, 1, JSON_NUMBER, "0"},
+	{"$[-1]", D20, 1, JK_NUMBER, "19"},
+	{"$[-8]", D20, 1, JK_NUMBER, "12"},
+	{"$[-9]", D20, 1, JK_NUMBER, "11"},
+	{"$[-15]", D20, 1, JK_NUMBER, "5"},
+	{"$[-20]", D20, 1, JK_NUMBER, "0"},
 	{"$[-21]", D20, 0, 0, NULL},
 	{"$[-9223372036854775807]", D20, 0, 0, NULL},
-	{"$[19]", D20, 1, JSON_NUMBER, "19"},
+	{"$[19]", D20, 1, JK_NUMBER, "19"},
 	{"$[20]", D20, 0, 0, NULL},
 	{"$[9223372036854775807]", D20, 0, 0, NULL},
-	{"$[-1][-1]", "[[1,[2]],[3,[4,5]]]", 1, JSON_ARRAY, "[4,5]"},
+	{"$[-1][-1]", "[[1,[2]],[3,[4,5]]]", 1, JK_ARRAY, "[4,5]"},
 	/* invalid literals, strings and structure on the way */
 	{"$[1]", "[tru,1]", -1, 0, NULL},
 	{"$[1]", "[nul,1]", -1, 0, NULL},
@@ -342,15 +342,15 @@ static const struct eval_row {
 	{"$.a.b", "{\"a\":1", -1, 0, NULL},
 	{"$.a.b", "{\"a\":1}", 0, 0, NULL},
 	/* brackets inside strings do not count */
-	{"$.b", "{\"a\":\"}]\",\"b\":\"[{\"}", 1, JSON_STRING, "\"[{\""},
-	{"$.t", "{\"x\":{\"y\":[{\"z\":\"}\\\"\"}]},\"t\":5}", 1, JSON_NUMBER, "5"},
+	{"$.b", "{\"a\":\"}]\",\"b\":\"[{\"}", 1, JK_STRING, "\"[{\""},
+	{"$.t", "{\"x\":{\"y\":[{\"z\":\"}\\\"\"}]},\"t\":5}", 1, JK_NUMBER, "5"},
 	/* trailing garbage after the found value is not examined */
-	{"$.a", "{\"a\":1}garbage", 1, JSON_NUMBER, "1"},
-	{"$.a", "{\"a\":1, xyz", 1, JSON_NUMBER, "1"},
-	{"$.a", "{\"a\":\"x\"}}}", 1, JSON_STRING, "\"x\""},
-	{"$[0]", "[1,2] junk", 1, JSON_NUMBER, "1"},
-	{"$", "{\"a\":1}xyz", 1, JSON_OBJECT, "{\"a\":1}"},
-	{"$", "42 rest", 1, JSON_NUMBER, "42"},
+	{"$.a", "{\"a\":1}garbage", 1, JK_NUMBER, "1"},
+	{"$.a", "{\"a\":1, xyz", 1, JK_NUMBER, "1"},
+	{"$.a", "{\"a\":\"x\"}}}", 1, JK_STRING, "\"x\""},
+	{"$[0]", "[1,2] junk", 1, JK_NUMBER, "1"},
+	{"$", "{\"a\":1}xyz", 1, JK_OBJECT, "{\"a\":1}"},
+	{"$", "42 rest", 1, JK_NUMBER, "42"},
 	/* but the value must end at a delimiter, or it may have been cut */
 	{"$.a", "{\"a\":12x}", -1, 0, NULL},
 	{"$.a", "{\"a\":12", -1, 0, NULL},
@@ -371,7 +371,7 @@ static void test_eval_table(void **state)
 	for (i = 0; i < NROWS(eval_rows); i++) {
 		const struct eval_row *r = &eval_rows[i];
 
-		kind = JSON_NONE;
+		kind = JK_NONE;
 		raw[0] = '\0';
 		rc = eval_exact(r->path, r->doc, strlen(r->doc), &kind, raw, sizeof(raw));
 		CHECK(rc == r->rc, "row %zu %s on %s: rc %d, want %d\n", i, r->path, r->doc, rc, r->rc);
@@ -473,7 +473,7 @@ static void test_nesting_limit(void **state)
 	(void)state;
 	doc = nest(JSONPATH_MAX_DEPTH, 0, &len);
 	assert_int_equal(eval_exact("$", doc, len, &kind, NULL, 0), 1);
-	assert_int_equal(kind, JSON_ARRAY);
+	assert_int_equal(kind, JK_ARRAY);
 	path[0] = '$';
 	for (k = 0; k < JSONPATH_MAX_STEPS; k++) {
 		memcpy(path + n, "[0]", 3);
@@ -538,12 +538,12 @@ static void test_eval_args(void **state)
 	jsonpath zero = {0}, p;
 	const char *raw = (const char *)1;
 	size_t rl = 99;
-	json_kind kind = JSON_NONE;
+	json_kind kind = JK_NONE;
 
 	(void)state;
 	/* A zeroed path is "$". */
 	assert_int_equal(jsonpath_eval(&zero, "7", 1, &kind, &raw, &rl), 1);
-	assert_int_equal(kind, JSON_NUMBER);
+	assert_int_equal(kind, JK_NUMBER);
 	assert_int_equal(rl, 1);
 	assert_int_equal(jsonpath_eval(&zero, NULL, 0, &kind, &raw, &rl), -1);
 	/* Outputs are optional, and untouched when nothing is found. */
@@ -551,11 +551,11 @@ static void test_eval_args(void **state)
 	assert_int_equal(jsonpath_eval(&p, "{\"a\":1}", 7, NULL, NULL, NULL), 1);
 	raw = NULL;
 	rl = 99;
-	kind = JSON_STRING;
+	kind = JK_STRING;
 	assert_int_equal(jsonpath_eval(&p, "{\"b\":1}", 7, &kind, &raw, &rl), 0);
 	assert_null(raw);
 	assert_int_equal(rl, 99);
-	assert_int_equal(kind, JSON_STRING);
+	assert_int_equal(kind, JK_STRING);
 	jsonpath_free(&p);
 	jsonpath_free(NULL);
 }
@@ -568,49 +568,49 @@ static void test_text(void **state)
 		ssize_t rc;
 		const char *out; /* rc bytes */
 	} rows[] = {
-		{JSON_STRING, "\"a\\nb\"", 3, "a\nb"},
-		{JSON_STRING, "\"\"", 0, ""},
-		{JSON_STRING, "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", 8, "\"\\/\b\f\n\r\t"},
-		{JSON_STRING, "\"\\u0041\\u00e9\\u20ac\"", 6, "A\xc3\xa9\xe2\x82\xac"},
-		{JSON_STRING, "\"\\u0000x\"", 2, "\0x"},
-		{JSON_STRING, "\"\\u007f\\u0080\\u07ff\\u0800\\uffff\"", 1 + 2 + 2 + 3 + 3,
+		{JK_STRING, "\"a\\nb\"", 3, "a\nb"},
+		{JK_STRING, "\"\"", 0, ""},
+		{JK_STRING, "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", 8, "\"\\/\b\f\n\r\t"},
+		{JK_STRING, "\"\\u0041\\u00e9\\u20ac\"", 6, "A\xc3\xa9\xe2\x82\xac"},
+		{JK_STRING, "\"\\u0000x\"", 2, "\0x"},
+		{JK_STRING, "\"\\u007f\\u0080\\u07ff\\u0800\\uffff\"", 1 + 2 + 2 + 3 + 3,
 		 "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf"},
-		{JSON_STRING, "\"\\ud83d\\ude00\"", 4, "\xf0\x9f\x98\x80"},
-		{JSON_STRING, "\"\\uD83D\\uDE00!\"", 5, "\xf0\x9f\x98\x80!"},
-		{JSON_STRING, "\"\\ud800\\udc00\"", 4, "\xf0\x90\x80\x80"},
-		{JSON_STRING, "\"\\udbff\\udfff\"", 4, "\xf4\x8f\xbf\xbf"},
-		{JSON_STRING, "\"h\xc3\xa9llo\"", 6, "h\xc3\xa9llo"},
+		{JK_STRING, "\"\\ud83d\\ude00\"", 4, "\xf0\x9f\x98\x80"},
+		{JK_STRING, "\"\\uD83D\\uDE00!\"", 5, "\xf0\x9f\x98\x80!"},
+		{JK_STRING, "\"\\ud800\\udc00\"", 4, "\xf0\x90\x80\x80"},
+		{JK_STRING, "\"\\udbff\\udfff\"", 4, "\xf4\x8f\xbf\xbf"},
+		{JK_STRING, "\"h\xc3\xa9llo\"", 6, "h\xc3\xa9llo"},
 		/* lone surrogates become U+FFFD */
-		{JSON_STRING, "\"\\ud83dx\"", 4, "\xef\xbf\xbdx"},
-		{JSON_STRING, "\"\\ud83d\"", 3, "\xef\xbf\xbd"},
-		{JSON_STRING, "\"\\ude00\"", 3, "\xef\xbf\xbd"},
-		{JSON_STRING, "\"\\ud83d\\u0041\"", 4, "\xef\xbf\xbd" "A"},
-		{JSON_STRING, "\"\\ud83d\\ud83d\\ude00\"", 7, "\xef\xbf\xbd\xf0\x9f\x98\x80"},
-		{JSON_STRING, "\"\\ud83d\\n\"", 4, "\xef\xbf\xbd\n"},
+		{JK_STRING, "\"\\ud83dx\"", 4, "\xef\xbf\xbdx"},
+		{JK_STRING, "\"\\ud83d\"", 3, "\xef\xbf\xbd"},
+		{JK_STRING, "\"\\ude00\"", 3, "\xef\xbf\xbd"},
+		{JK_STRING, "\"\\ud83d\\u0041\"", 4, "\xef\xbf\xbd" "A"},
+		{JK_STRING, "\"\\ud83d\\ud83d\\ude00\"", 7, "\xef\xbf\xbd\xf0\x9f\x98\x80"},
+		{JK_STRING, "\"\\ud83d\\n\"", 4, "\xef\xbf\xbd\n"},
 		/* malformed strings */
-		{JSON_STRING, "\"\\x\"", -1, NULL},
-		{JSON_STRING, "\"\\u12\"", -1, NULL},
-		{JSON_STRING, "\"\\u12G4\"", -1, NULL},
-		{JSON_STRING, "\"\\ud83d\\u12\"", -1, NULL},
-		{JSON_STRING, "\"\\ud83d\\uZZZZ\"", -1, NULL},
-		{JSON_STRING, "\"\\U0041\"", -1, NULL},
-		{JSON_STRING, "\"\\'\"", -1, NULL},
-		{JSON_STRING, "\"abc", -1, NULL},
-		{JSON_STRING, "abc", -1, NULL},
-		{JSON_STRING, "\"a\"b", -1, NULL},
-		{JSON_STRING, "\"a\"\"", -1, NULL},
-		{JSON_STRING, "\"", -1, NULL},
-		{JSON_STRING, "", -1, NULL},
-		{JSON_STRING, "\"\\\"", -1, NULL},
-		{JSON_STRING, "\"\\", -1, NULL},
-		{JSON_STRING, "\"a\tb\"", -1, NULL},
-		{JSON_STRING, "\"a\nb\"", -1, NULL},
+		{JK_STRING, "\"\\x\"", -1, NULL},
+		{JK_STRING, "\"\\u12\"", -1, NULL},
+		{JK_STRING, "\"\\u12G4\"", -1, NULL},
+		{JK_STRING, "\"\\ud83d\\u12\"", -1, NULL},
+		{JK_STRING, "\"\\ud83d\\uZZZZ\"", -1, NULL},
+		{JK_STRING, "\"\\U0041\"", -1, NULL},
+		{JK_STRING, "\"\\'\"", -1, NULL},
+		{JK_STRING, "\"abc", -1, NULL},
+		{JK_STRING, "abc", -1, NULL},
+		{JK_STRING, "\"a\"b", -1, NULL},
+		{JK_STRING, "\"a\"\"", -1, NULL},
+		{JK_STRING, "\"", -1, NULL},
+		{JK_STRING, "", -1, NULL},
+		{JK_STRING, "\"\\\"", -1, NULL},
+		{JK_STRING, "\"\\", -1, NULL},
+		{JK_STRING, "\"a\tb\"", -1, NULL},
+		{JK_STRING, "\"a\nb\"", -1, NULL},
 		/* other kinds as written */
-		{JSON_NUMBER, "12.5e1", 6, "12.5e1"},
-		{JSON_BOOL, "true", 4, "true"},
-		{JSON_NULL, "null", 4, "null"},
-		{JSON_OBJECT, "{\"a\": \"\\n\"}", 11, "{\"a\": \"\\n\"}"},
-		{JSON_ARRAY, "[1, 2]", 6, "[1, 2]"},
+		{JK_NUMBER, "12.5e1", 6, "12.5e1"},
+		{JK_BOOL, "true", 4, "true"},
+		{JK_NULL, "null", 4, "null"},
+		{JK_OBJECT, "{\"a\": \"\\n\"}", 11, "{\"a\": \"\\n\"}"},
+		{JK_ARRAY, "[1, 2]", 6, "[1, 2]"},
 	};
 	char out[64];
 	size_t i;
@@ -666,72 +666,72 @@ static void test_equals(void **state)
 		int eq;
 	} rows[] = {
 		/* numbers: exact decimal value */
-		{JSON_NUMBER, "1", "1", 1},
-		{JSON_NUMBER, "1", "1.0", 1},
-		{JSON_NUMBER, "1.0", "1", 1},
-		{JSON_NUMBER, "1", "\"1\"", 0},
-		{JSON_NUMBER, "1", "true", 0},
-		{JSON_NUMBER, "1", " 1\n", 1},
-		{JSON_NUMBER, "100", "1e2", 1},
-		{JSON_NUMBER, "100", "10e1", 1},
-		{JSON_NUMBER, "1e2", "100.00", 1},
-		{JSON_NUMBER, "1.5e3", "1500", 1},
-		{JSON_NUMBER, "15e2", "1.5E+3", 1},
-		{JSON_NUMBER, "0.001", "1e-3", 1},
-		{JSON_NUMBER, "0.1", "1E-1", 1},
-		{JSON_NUMBER, "2.50", "2.5", 1},
-		{JSON_NUMBER, "2.5", "2.05", 0},
-		{JSON_NUMBER, "10", "1", 0},
-		{JSON_NUMBER, "1", "10", 0},
-		{JSON_NUMBER, "-1", "1", 0},
-		{JSON_NUMBER, "-1.5", "-15e-1", 1},
-		{JSON_NUMBER, "0", "-0", 1},
-		{JSON_NUMBER, "0.0", "0e10", 1},
-		{JSON_NUMBER, "-0.000", "0", 1},
-		{JSON_NUMBER, "0", "1e-400", 0},
-		{JSON_NUMBER, "12345678901234567891", "12345678901234567890", 0},
-		{JSON_NUMBER, "12345678901234567891", "1.2345678901234567891e19", 1},
-		{JSON_NUMBER, "1", "1x", 0},
-		{JSON_NUMBER, "1", "01", 0},
-		{JSON_NUMBER, "1", "", 0},
-		{JSON_NUMBER, "1", "1 2", 0},
-		{JSON_NUMBER, "1x", "1", 0},
+		{JK_NUMBER, "1", "1", 1},
+		{JK_NUMBER, "1", "1.0", 1},
+		{JK_NUMBER, "1.0", "1", 1},
+		{JK_NUMBER, "1", "\"1\"", 0},
+		{JK_NUMBER, "1", "true", 0},
+		{JK_NUMBER, "1", " 1\n", 1},
+		{JK_NUMBER, "100", "1e2", 1},
+		{JK_NUMBER, "100", "10e1", 1},
+		{JK_NUMBER, "1e2", "100.00", 1},
+		{JK_NUMBER, "1.5e3", "1500", 1},
+		{JK_NUMBER, "15e2", "1.5E+3", 1},
+		{JK_NUMBER, "0.001", "1e-3", 1},
+		{JK_NUMBER, "0.1", "1E-1", 1},
+		{JK_NUMBER, "2.50", "2.5", 1},
+		{JK_NUMBER, "2.5", "2.05", 0},
+		{JK_NUMBER, "10", "1", 0},
+		{JK_NUMBER, "1", "10", 0},
+		{JK_NUMBER, "-1", "1", 0},
+		{JK_NUMBER, "-1.5", "-15e-1", 1},
+		{JK_NUMBER, "0", "-0", 1},
+		{JK_NUMBER, "0.0", "0e10", 1},
+		{JK_NUMBER, "-0.000", "0", 1},
+		{JK_NUMBER, "0", "1e-400", 0},
+		{JK_NUMBER, "12345678901234567891", "12345678901234567890", 0},
+		{JK_NUMBER, "12345678901234567891", "1.2345678901234567891e19", 1},
+		{JK_NUMBER, "1", "1x", 0},
+		{JK_NUMBER, "1", "01", 0},
+		{JK_NUMBER, "1", "", 0},
+		{JK_NUMBER, "1", "1 2", 0},
+		{JK_NUMBER, "1x", "1", 0},
 		/* strings, after unescaping */
-		{JSON_STRING, "\"x\"", "\"x\"", 1},
-		{JSON_STRING, "\"x\"", "x", 0},
-		{JSON_STRING, "\"x\"", "\"X\"", 0},
-		{JSON_STRING, "\"a\\nb\"", "\"a\\u000ab\"", 1},
-		{JSON_STRING, "\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"", 1},
-		{JSON_STRING, "\"\\/\"", "\"/\"", 1},
-		{JSON_STRING, "\"ab\"", "\"a\"", 0},
-		{JSON_STRING, "\"a\"", "\"ab\"", 0},
-		{JSON_STRING, "\"\"", "\"\"", 1},
-		{JSON_STRING, "\"1\"", "1", 0},
-		{JSON_STRING, "\"a\\x\"", "\"a\\x\"", 0},
-		{JSON_STRING, "\"a\"", " \"a\" ", 1},
+		{JK_STRING, "\"x\"", "\"x\"", 1},
+		{JK_STRING, "\"x\"", "x", 0},
+		{JK_STRING, "\"x\"", "\"X\"", 0},
+		{JK_STRING, "\"a\\nb\"", "\"a\\u000ab\"", 1},
+		{JK_STRING, "\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"", 1},
+		{JK_STRING, "\"\\/\"", "\"/\"", 1},
+		{JK_STRING, "\"ab\"", "\"a\"", 0},
+		{JK_STRING, "\"a\"", "\"ab\"", 0},
+		{JK_STRING, "\"\"", "\"\"", 1},
+		{JK_STRING, "\"1\"", "1", 0},
+		{JK_STRING, "\"a\\x\"", "\"a\\x\"", 0},
+		{JK_STRING, "\"a\"", " \"a\" ", 1},
 		/* literals */
-		{JSON_BOOL, "true", "true", 1},
-		{JSON_BOOL, "true", " true\n", 1},
-		{JSON_BOOL, "true", "false", 0},
-		{JSON_BOOL, "true", "1", 0},
-		{JSON_BOOL, "false", "false", 1},
-		{JSON_BOOL, "true", "True", 0},
-		{JSON_NULL, "null", "null", 1},
-		{JSON_NULL, "null", "\"null\"", 0},
-		{JSON_NULL, "null", "0", 0},
+		{JK_BOOL, "true", "true", 1},
+		{JK_BOOL, "true", " true\n", 1},
+		{JK_BOOL, "true", "false", 0},
+		{JK_BOOL, "true", "1", 0},
+		{JK_BOOL, "false", "false", 1},
+		{JK_BOOL, "true", "True", 0},
+		{JK_NULL, "null", "null", 1},
+		{JK_NULL, "null", "\"null\"", 0},
+		{JK_NULL, "null", "0", 0},
 		/* containers by text without insignificant blanks */
-		{JSON_OBJECT, "{ \"a\" : [1, 2] }", "{\"a\":[1,2]}", 1},
-		{JSON_OBJECT, "{\"a\":[1,2]}", "{\"a\":[2,1]}", 0},
-		{JSON_OBJECT, "{\"a\":\"x y\"}", "{\"a\":\"xy\"}", 0},
-		{JSON_OBJECT, "{\"a\":\"x\\\" y\"}", "{ \"a\" : \"x\\\" y\" }", 1},
-		{JSON_OBJECT, "{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 0},
-		{JSON_OBJECT, "{}", "[]", 0},
-		{JSON_ARRAY, "[]", "[ ]", 1},
-		{JSON_ARRAY, "[1]", "[1.0]", 0},
-		{JSON_ARRAY, "[1]", "[1", 0},
+		{JK_OBJECT, "{ \"a\" : [1, 2] }", "{\"a\":[1,2]}", 1},
+		{JK_OBJECT, "{\"a\":[1,2]}", "{\"a\":[2,1]}", 0},
+		{JK_OBJECT, "{\"a\":\"x y\"}", "{\"a\":\"xy\"}", 0},
+		{JK_OBJECT, "{\"a\":\"x\\\" y\"}", "{ \"a\" : \"x\\\" y\" }", 1},
+		{JK_OBJECT, "{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 0},
+		{JK_OBJECT, "{}", "[]", 0},
+		{JK_ARRAY, "[]", "[ ]", 1},
+		{JK_ARRAY, "[1]", "[1.0]", 0},
+		{JK_ARRAY, "[1]", "[1", 0},
 		/* the kind must match the raw text */
-		{JSON_STRING, "1", "1", 0},
-		{JSON_NONE, "1", "1", 0},
+		{JK_STRING, "1", "1", 0},
+		{JK_NONE, "1", "1", 0},
 	};
 	size_t i;
 	int eq;
@@ -746,8 +746,8 @@ static void test_equals(void **state)
 				     strlen(rows[i].raw));
 		CHECK(eq == rows[i].eq, "row %zu %s vs %s (swapped): %d\n", i, rows[i].raw, rows[i].expected, eq);
 	}
-	assert_int_equal(jsonpath_equals(JSON_NUMBER, NULL, 0, "1", 1), 0);
-	assert_int_equal(jsonpath_equals(JSON_NUMBER, "1", 1, NULL, 0), 0);
+	assert_int_equal(jsonpath_equals(JK_NUMBER, NULL, 0, "1", 1), 0);
+	assert_int_equal(jsonpath_equals(JK_NUMBER, "1", 1, NULL, 0), 0);
 }
 
 /* Every found value in the table equals itself, as raw text and as an
@@ -767,7 +767,7 @@ static void test_equals_found_values(void **state)
 				 1);
 		CHECK(jsonpath_equals(kind, raw, strlen(raw), eval_rows[i].raw, strlen(eval_rows[i].raw)) == 1,
 		      "row %zu %s\n", i, raw);
-		if (kind == JSON_STRING)
+		if (kind == JK_STRING)
 			CHECK(jsonpath_text(kind, raw, strlen(raw), NULL, 0) >= 0, "row %zu %s\n", i, raw);
 	}
 }

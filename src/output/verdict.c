@@ -1,0 +1,332 @@
+#include "output/verdict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "engine/errcode.h"
+#include "engine/run.h"
+#include "metrics/query.h"
+#include "output/format.h"
+
+enum { PH_BLOCKED, PH_CONNECTING, PH_SENDING, PH_WAITING, PH_RECEIVING, PH_N };
+
+static const uint32_t phase_metric[PH_N] = {MET_HTTP_REQ_BLOCKED, MET_HTTP_REQ_CONNECTING, MET_HTTP_REQ_SENDING,
+					    MET_HTTP_REQ_WAITING, MET_HTTP_REQ_RECEIVING};
+static const char *const phase_name[PH_N] = {"blocked", "connecting", "sending", "waiting", "receiving"};
+
+typedef struct cell {
+	int ran;
+	double secs;          /* time the module ran under the strategy */
+	double reqs, rps;
+	double p50, p95, p99, max, avg; /* ms */
+	double err_rate;
+	double phase[PH_N];   /* mean ms */
+	int top_error;        /* most frequent error code, 0 if none */
+	const char *failed_threshold; /* a failed threshold naming this module */
+} cell;
+
+#define NSTRAT 3
+static const char *const strat_names[NSTRAT] = {"sequential", "hybrid", "parallel"};
+
+typedef struct table {
+	uint32_t nmods;
+	const char **mods;
+	cell *cells;          /* [mod * NSTRAT + strat] */
+	int strat_ran[NSTRAT];
+} table;
+
+static cell *at(table *t, uint32_t m, int s)
+{
+	return &t->cells[m * NSTRAT + (uint32_t)s];
+}
+
+static int strat_index(const char *s)
+{
+	int i;
+
+	for (i = 0; i < NSTRAT; i++)
+		if (s && !strcmp(s, strat_names[i]))
+			return i;
+	return -1;
+}
+
+static int build(table *t, const met_registry *r, const met_shard *total, const summary_info *info)
+{
+	const run_config *cfg = info->cfg;
+	uint32_t m, p, k, i;
+	int strategies = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!cfg || !info->phases)
+		return 0;
+	for (p = 0; p < cfg->nphases; p++)
+		if (cfg->phases[p].strategy)
+			strategies = 1;
+	if (!strategies)
+		return 0;
+	t->nmods = cfg->nscenarios;
+	t->mods = xcalloc(t->nmods + 1, sizeof(char *));
+	t->cells = xcalloc((size_t)t->nmods * NSTRAT + 1, sizeof(cell));
+	for (m = 0; m < t->nmods; m++)
+		t->mods[m] = cfg->scenarios[m].name;
+	for (p = 0; p < cfg->nphases; p++) {
+		int s = strat_index(cfg->phases[p].strategy);
+
+		if (s < 0 || !info->phases[p].ran)
+			continue;
+		for (k = 0; k < cfg->phases[p].nscenarios; k++) {
+			cell *c = at(t, cfg->phases[p].scenarios[k], s);
+
+			c->ran = 1;
+			c->secs += (double)(info->phases[p].t_end - info->phases[p].t_start) / 1e9;
+			t->strat_ran[s] = 1;
+		}
+	}
+	for (m = 0; m < t->nmods; m++)
+		for (int s = 0; s < NSTRAT; s++) {
+			cell *c = at(t, m, s);
+			met_tag f[2] = {{"module", t->mods[m]}, {"strategy", strat_names[s]}};
+			met_agg a;
+			uint64_t best = 0;
+
+			if (!c->ran)
+				continue;
+			met_agg_init(&a);
+			met_query(total, r, MET_HTTP_REQ_DURATION, f, 2, &a);
+			c->p50 = met_hist_percentile(a.hist, 50) / 1e6;
+			c->p95 = met_hist_percentile(a.hist, 95) / 1e6;
+			c->p99 = met_hist_percentile(a.hist, 99) / 1e6;
+			c->max = (double)a.hist->max / 1e6;
+			c->avg = met_hist_mean(a.hist) / 1e6;
+			c->reqs = (double)a.hist->count;
+			c->rps = c->secs > 0 ? c->reqs / c->secs : 0;
+			met_agg_free(&a);
+			memset(&a, 0, sizeof(a));
+			met_query(total, r, MET_HTTP_REQ_FAILED, f, 2, &a);
+			c->err_rate = a.n ? (double)a.nonzero / (double)a.n : 0;
+			for (i = 0; i < PH_N; i++) {
+				met_agg_init(&a);
+				met_query(total, r, phase_metric[i], f, 2, &a);
+				c->phase[i] = met_hist_mean(a.hist) / 1e6;
+				met_agg_free(&a);
+			}
+			/* The most frequent error code among this cell's requests. */
+			for (i = 0; i < total->ntouched; i++) {
+				uint32_t id = total->touched[i];
+				const met_tagset *ts;
+				const char *code, *mod, *st;
+
+				if (met_series_metric(r, id) != MET_HTTP_REQS)
+					continue;
+				ts = met_tagset_get(r, met_series_tagset(r, id));
+				code = met_tagset_value(ts, "error_code");
+				mod = met_tagset_value(ts, "module");
+				st = met_tagset_value(ts, "strategy");
+				if (code && mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
+				    (uint64_t)total->cells[id].u.sum > best) {
+					best = (uint64_t)total->cells[id].u.sum;
+					c->top_error = atoi(code);
+				}
+			}
+			for (i = 0; i < cfg->nthresholds; i++) {
+				const met_threshold *th = &cfg->thresholds[i];
+
+				for (uint32_t j = 0; j < th->nfilter; j++)
+					if (th->failed && !strcmp(th->filter[j].key, "module") &&
+					    !strcmp(th->filter[j].value, t->mods[m]))
+						c->failed_threshold = th->expr;
+			}
+		}
+	return 1;
+}
+
+static void table_free(table *t)
+{
+	free(t->mods);
+	free(t->cells);
+}
+
+/* One module's finding against its sequential baseline. Returns 0 when
+ * there is nothing to say. */
+static int finding(const table *t, uint32_t m, int s, char *out, size_t outsz, const char **dominant, double *ratio)
+{
+	const cell *b = &t->cells[m * NSTRAT], *c = &t->cells[m * NSTRAT + (uint32_t)s];
+	double d[PH_N], grow = 0, best = 0, r;
+	int i, top = -1;
+	char bs[32], cs[32];
+	size_t n;
+
+	if (!b->ran || !c->ran || b->p95 <= 0)
+		return 0;
+	r = c->p95 / b->p95;
+	*ratio = r;
+	for (i = 0; i < PH_N; i++) {
+		d[i] = c->phase[i] - b->phase[i];
+		if (d[i] > 0)
+			grow += d[i];
+		if (d[i] > best) {
+			best = d[i];
+			top = i;
+		}
+	}
+	fmt_ns(b->p95 * 1e6, bs, sizeof(bs));
+	fmt_ns(c->p95 * 1e6, cs, sizeof(cs));
+	*dominant = top >= 0 ? phase_name[top] : "none";
+	if (r < 1.5 && c->err_rate - b->err_rate < 0.01) {
+		snprintf(out, outsz, "%s held in %s: p95 %s alone, %s (x%.1f)", t->mods[m], strat_names[s], bs, cs, r);
+		return 1;
+	}
+	n = (size_t)snprintf(out, outsz, "%s: p95 %s alone -> %s in %s (x%.1f)", t->mods[m], bs, cs, strat_names[s], r);
+	if (n < outsz && top >= 0 && grow > 0) {
+		double share = 100.0 * best / grow;
+
+		if (top == PH_WAITING)
+			n += (size_t)snprintf(out + n, outsz - n,
+					      "; %.0f%% of the growth is waiting for the first byte while connecting %s: "
+					      "the server is queueing requests (pool, lock or CPU), not refusing connections",
+					      share, d[PH_CONNECTING] < 1 ? "is unchanged" : "grew less");
+		else if (top == PH_CONNECTING || top == PH_BLOCKED)
+			n += (size_t)snprintf(out + n, outsz - n,
+					      "; %.0f%% of the growth is in opening connections (%s): the server accepts "
+					      "slowly (listen backlog, connection limits, a busy accept loop)",
+					      share, phase_name[top]);
+		else if (top == PH_RECEIVING)
+			n += (size_t)snprintf(out + n, outsz - n,
+					      "; %.0f%% of the growth is in receiving the body: responses stream slowly "
+					      "(server-side generation or bandwidth)", share);
+		else
+			n += (size_t)snprintf(out + n, outsz - n,
+					      "; %.0f%% of the growth is in sending the request: the server reads slowly",
+					      share);
+	}
+	if (n < outsz && c->err_rate - b->err_rate >= 0.01)
+		n += (size_t)snprintf(out + n, outsz - n, "; errors rose from %.1f%% to %.1f%%%s%s%s", 100 * b->err_rate,
+				      100 * c->err_rate, c->top_error ? " (mostly " : "",
+				      c->top_error ? err_describe(c->top_error) : "", c->top_error ? ")" : "");
+	if (n < outsz && c->failed_threshold)
+		snprintf(out + n, outsz - n, "; threshold %s FAILED", c->failed_threshold);
+	return 1;
+}
+
+void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info)
+{
+	table t;
+	uint32_t m;
+	int s, worst_m = -1, worst_s = -1;
+	double worst = 0;
+
+	if (!build(&t, r, total, info))
+		return;
+	fprintf(f, "\n     comparison (module x strategy):\n");
+	fprintf(f, "       %-16s %-11s %9s %10s %10s %10s %10s %7s\n", "module", "strategy", "req/s", "p50", "p95", "p99",
+		"max", "errors");
+	for (m = 0; m < t.nmods; m++)
+		for (s = 0; s < NSTRAT; s++) {
+			cell *c = at(&t, m, s);
+			char a[32], b[32], d[32], e[32];
+
+			if (!c->ran)
+				continue;
+			fprintf(f, "       %-16s %-11s %9.1f %10s %10s %10s %10s %6.2f%%%s\n", t.mods[m], strat_names[s],
+				c->rps, fmt_ns(c->p50 * 1e6, a, sizeof(a)), fmt_ns(c->p95 * 1e6, b, sizeof(b)),
+				fmt_ns(c->p99 * 1e6, d, sizeof(d)), fmt_ns(c->max * 1e6, e, sizeof(e)), 100 * c->err_rate,
+				c->failed_threshold ? "  threshold failed" : "");
+		}
+	if (!t.strat_ran[0] || (!t.strat_ran[1] && !t.strat_ran[2])) {
+		fprintf(f, "\n     (run --strategy all, or sequential and another, for a verdict against the sequential baseline)\n");
+		table_free(&t);
+		return;
+	}
+	fprintf(f, "\n     verdict:\n");
+	for (m = 0; m < t.nmods; m++)
+		for (s = 1; s < NSTRAT; s++) {
+			char line[1024];
+			const char *dom;
+			double ratio = 0;
+
+			if (!finding(&t, m, s, line, sizeof(line), &dom, &ratio))
+				continue;
+			fprintf(f, "       %s\n", line);
+			if (ratio > worst) {
+				worst = ratio;
+				worst_m = (int)m;
+				worst_s = s;
+			}
+		}
+	if (worst_m >= 0 && worst >= 2)
+		fprintf(f, "\n     => %s breaks first: its p95 grows x%.1f in %s.\n", t.mods[worst_m], worst,
+			strat_names[worst_s]);
+	else if (worst_m >= 0)
+		fprintf(f, "\n     => every module held: no p95 grew more than x%.1f over its sequential baseline.\n", worst);
+	table_free(&t);
+}
+
+json_t *verdict_json(const met_registry *r, const met_shard *total, const summary_info *info)
+{
+	table t;
+	json_t *root, *strats, *verdict;
+	uint32_t m;
+	int s;
+
+	if (!build(&t, r, total, info))
+		return NULL;
+	root = json_object();
+	strats = json_object();
+	verdict = json_array();
+	for (s = 0; s < NSTRAT; s++) {
+		json_t *mods;
+
+		if (!t.strat_ran[s])
+			continue;
+		mods = json_object();
+		for (m = 0; m < t.nmods; m++) {
+			cell *c = at(&t, m, s);
+			json_t *o, *ph;
+			int i;
+
+			if (!c->ran)
+				continue;
+			o = json_object();
+			json_object_set_new(o, "requests", json_integer((json_int_t)c->reqs));
+			json_object_set_new(o, "rps", json_real(c->rps));
+			json_object_set_new(o, "seconds", json_real(c->secs));
+			json_object_set_new(o, "p50", json_real(c->p50));
+			json_object_set_new(o, "p95", json_real(c->p95));
+			json_object_set_new(o, "p99", json_real(c->p99));
+			json_object_set_new(o, "max", json_real(c->max));
+			json_object_set_new(o, "avg", json_real(c->avg));
+			json_object_set_new(o, "error_rate", json_real(c->err_rate));
+			ph = json_object();
+			for (i = 0; i < PH_N; i++)
+				json_object_set_new(ph, phase_name[i], json_real(c->phase[i]));
+			json_object_set_new(o, "phases_avg_ms", ph);
+			if (c->failed_threshold)
+				json_object_set_new(o, "failed_threshold", json_string(c->failed_threshold));
+			json_object_set_new(mods, t.mods[m], o);
+		}
+		json_object_set_new(strats, strat_names[s], mods);
+	}
+	for (m = 0; m < t.nmods; m++)
+		for (s = 1; s < NSTRAT; s++) {
+			char line[1024];
+			const char *dom;
+			double ratio = 0;
+			json_t *v;
+
+			if (!finding(&t, m, s, line, sizeof(line), &dom, &ratio))
+				continue;
+			v = json_object();
+			json_object_set_new(v, "module", json_string(t.mods[m]));
+			json_object_set_new(v, "strategy", json_string(strat_names[s]));
+			json_object_set_new(v, "p95_ratio", json_real(ratio));
+			json_object_set_new(v, "dominant_phase", json_string(dom));
+			json_object_set_new(v, "text", json_string(line));
+			json_array_append_new(verdict, v);
+		}
+	json_object_set_new(root, "strategies", strats);
+	json_object_set_new(root, "verdict", verdict);
+	table_free(&t);
+	return root;
+}

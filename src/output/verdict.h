@@ -1,0 +1,22 @@
+/* The comparison at the end of a multi-module run: module x strategy
+ * figures, and per module how hybrid and parallel compare with its own
+ * sequential baseline, which latency phase carries the growth, and what
+ * that points to. Every word is computed from the merged measurements. */
+#ifndef STRAIN_OUTPUT_VERDICT_H
+#define STRAIN_OUTPUT_VERDICT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "metrics/registry.h"
+#include "metrics/shard.h"
+#include "output/summary.h"
+
+/* Prints the comparison and the verdict (nothing for single-strategy,
+ * single-module runs). */
+void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info);
+/* The same as JSON ({"strategies": {...}, "verdict": [...]}), or NULL when
+ * there is nothing to compare. Caller owns the reference. */
+json_t *verdict_json(const met_registry *r, const met_shard *total, const summary_info *info);
+
+#endif
