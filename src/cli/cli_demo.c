@@ -1,45 +1,36 @@
-/* strain demo: starts the built-in target on a free loopback port, runs each
- * of its four API modules alone (sequential), then all four at once
- * (parallel), and compares them: which module degrades most under shared
- * load, and whether its time goes to waiting on the server or to
- * connecting. Quick-mode runs in child processes stand in for the plan-driven
- * strategies until plan files exist. */
+/* strain demo: the whole story on the built-in target. It starts `strain
+ * target` on a free loopback port, runs the example four-module suite with
+ * --strategy all (sequential, hybrid, parallel) and prints the comparison
+ * and verdict; then, as the team in the story did, restarts the target with
+ * the fixes (a bigger Profile pool and a cache), re-runs the parallel
+ * strategy and shows Profile before and after. Summaries go to ./results/. */
+#include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "core/parse.h"
 
-#define NMOD 4
-
-static const struct {
-	const char *module;
-	const char *path;
-	const char *vus;
-} mods[NMOD] = {
-	{"jobs", "/jobs/42", "30"},
-	{"ecommerce", "/products/7", "30"},
-	{"notifications", "/notifications?user=3", "30"},
-	{"profile", "/profile/5", "20"},
-};
-
-typedef struct figures {
-	double p95, rate, waiting, duration, failed;
-	int ok;
-} figures;
-
-static pid_t start_target(char *addr, size_t addrsz)
+static pid_t start_target(char *addr, size_t addrsz, const char *const *extra)
 {
-	int fds[2];
+	const char *argv[16] = {"strain", "target", "--listen", "127.0.0.1:0", "--quiet"};
+	int fds[2], n = 5;
 	pid_t pid;
 	FILE *f;
 	char line[256];
 
+	while (extra && *extra && n < 15)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
 	if (pipe(fds) < 0)
 		return -1;
 	pid = fork();
@@ -49,7 +40,7 @@ static pid_t start_target(char *addr, size_t addrsz)
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execl("/proc/self/exe", "strain", "target", "--listen", "127.0.0.1:0", "--quiet", (char *)NULL);
+		execv("/proc/self/exe", (char *const *)argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -67,138 +58,178 @@ static pid_t start_target(char *addr, size_t addrsz)
 	return pid;
 }
 
-/* Starts `strain run` for module i in a child; its summary goes to out. */
-static pid_t spawn_run(const char *base, int i, const char *duration, const char *out)
+static void stop(pid_t pid)
 {
-	char url[512];
-	pid_t pid;
-
-	snprintf(url, sizeof(url), "http://%s%s", base, mods[i].path);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		execl("/proc/self/exe", "strain", "run", "--quiet", "--url", url, "--vus", mods[i].vus, "--duration",
-		      duration, "--summary-export", out, (char *)NULL);
-		_exit(127);
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
 	}
-	return pid;
 }
 
-static double metric(json_t *m, const char *name, const char *key)
-{
-	return json_number_value(json_object_get(json_object_get(m, name), key));
-}
-
-static figures read_figures(const char *path)
-{
-	figures f = {0};
-	json_error_t e;
-	json_t *root = json_load_file(path, 0, &e), *m;
-
-	if (!root)
-		return f;
-	m = json_object_get(root, "metrics");
-	f.p95 = metric(m, "http_req_duration", "p(95)");
-	f.duration = metric(m, "http_req_duration", "avg");
-	f.waiting = metric(m, "http_req_waiting", "avg");
-	f.rate = metric(m, "http_reqs", "rate");
-	f.failed = metric(m, "http_req_failed", "rate");
-	f.ok = 1;
-	json_decref(root);
-	return f;
-}
-
-static int wait_ok(pid_t pid)
+/* Runs `strain run ...`; returns its exit status or -1. */
+static int run(const char *const *argv)
 {
 	int status;
+	pid_t pid;
 
-	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execv("/proc/self/exe", (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* examples/suite.yaml next to the working directory or the binary. */
+static int find_suite(char *out, size_t outsz)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (access("examples/suite.yaml", R_OK) == 0) {
+		snprintf(out, outsz, "examples/suite.yaml");
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(out, outsz, "%s/../examples/suite.yaml", dirname(exe));
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static json_t *profile_parallel(const char *path)
+{
+	json_error_t e;
+	json_t *root = json_load_file(path, 0, &e), *p;
+
+	if (!root)
+		return NULL;
+	p = json_object_get(json_object_get(json_object_get(json_object_get(root, "comparison"), "strategies"), "parallel"),
+			    "profile");
+	json_incref(p);
+	json_decref(root);
+	return p;
+}
+
+static double num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
 }
 
 int cli_demo_main(int argc, char **argv)
 {
-	char addr[256], dir[] = "/tmp/strain-demo-XXXXXX", path[2][NMOD][512];
-	const char *duration = "5s";
-	figures alone[NMOD], together[NMOD];
-	pid_t target, pids[NMOD];
+	char addr[256], url[300], suite[PATH_MAX], target_env[320], dur_env[64];
+	const char *duration = "15s", *plan = NULL;
+	const char *fixes[] = {"--db-pool", "profile=24", "--cache", "profile", NULL};
+	pid_t target;
+	args a;
+	int kind, rc;
 	uint64_t ns;
-	int i, worst = -1, rc = 0;
-	double worst_ratio = 0;
+	json_t *before, *after;
 
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage: strain demo [DURATION]\n\nStarts the built-in target, load-tests each of its modules alone "
-		       "and then all at once\nfor DURATION each (default 5s), and compares them.\n");
-		return 0;
+	args_init(&a, "demo", argc, argv);
+	while ((kind = args_next(&a))) {
+		if (kind == 2) {
+			duration = a.value;
+		} else if (args_is(&a, "--help", "-h")) {
+			printf("Usage: strain demo [--duration D] [--plan FILE]\n\n"
+			       "Starts the built-in target, runs the example suite with every strategy (D per module\n"
+			       "and phase, default 15s: about 2-3 minutes in all), prints the comparison and verdict,\n"
+			       "then re-runs the parallel strategy with the fixes (bigger Profile pool, cache) and\n"
+			       "shows Profile before and after. Summaries are written to ./results/.\n");
+			return 0;
+		} else if (args_is(&a, "--duration", "-d")) {
+			if (!(duration = args_value(&a)))
+				return CLI_EXIT_USAGE;
+		} else if (args_is(&a, "--plan", NULL)) {
+			if (!(plan = args_value(&a)))
+				return CLI_EXIT_USAGE;
+		} else {
+			fprintf(stderr, "strain demo: unknown flag %s\n", a.flag);
+			return CLI_EXIT_USAGE;
+		}
 	}
-	if (argc > 1)
-		duration = argv[1];
 	if (parse_duration_ns(duration, &ns) < 0 || !ns) {
-		fprintf(stderr, "strain demo: '%s' is not a duration (examples: 5s, 1m)\n", duration);
+		fprintf(stderr, "strain demo: '%s' is not a duration (examples: 15s, 1m)\n", duration);
 		return CLI_EXIT_BAD_CONFIG;
 	}
-	if (!mkdtemp(dir)) {
-		perror("strain demo: mkdtemp");
+	if (plan)
+		snprintf(suite, sizeof(suite), "%s", plan);
+	else if (find_suite(suite, sizeof(suite)) < 0) {
+		fprintf(stderr, "strain demo: cannot find examples/suite.yaml (run from the source tree, or give --plan)\n");
 		return CLI_EXIT_SETUP;
 	}
-	target = start_target(addr, sizeof(addr));
+	if (mkdir("results", 0755) < 0 && errno != EEXIST) {
+		perror("strain demo: results/");
+		return CLI_EXIT_SETUP;
+	}
+	target = start_target(addr, sizeof(addr), NULL);
 	if (target < 0) {
 		fprintf(stderr, "strain demo: could not start the built-in target\n");
-		rmdir(dir);
 		return CLI_EXIT_SETUP;
 	}
-	printf("strain demo: built-in target on %s\n\n", addr);
-	for (i = 0; i < NMOD; i++) {
-		snprintf(path[0][i], sizeof(path[0][i]), "%s/%s-alone.json", dir, mods[i].module);
-		snprintf(path[1][i], sizeof(path[1][i]), "%s/%s-parallel.json", dir, mods[i].module);
-	}
-	printf("sequential: each module alone for %s\n", duration);
-	for (i = 0; i < NMOD && !rc; i++) {
-		printf("  %-14s GET %-24s %3s VUs ...", mods[i].module, mods[i].path, mods[i].vus);
-		fflush(stdout);
-		if (!wait_ok(spawn_run(addr, i, duration, path[0][i])))
-			rc = CLI_EXIT_ERROR;
-		alone[i] = read_figures(path[0][i]);
-		printf(" p95 %.1f ms\n", alone[i].p95);
-	}
-	if (!rc) {
-		printf("parallel: all four modules at once for %s ...\n", duration);
-		for (i = 0; i < NMOD; i++)
-			pids[i] = spawn_run(addr, i, duration, path[1][i]);
-		for (i = 0; i < NMOD; i++)
-			if (!wait_ok(pids[i]))
-				rc = CLI_EXIT_ERROR;
-		for (i = 0; i < NMOD; i++)
-			together[i] = read_figures(path[1][i]);
-	}
-	kill(target, SIGTERM);
-	waitpid(target, NULL, 0);
-	if (!rc) {
-		printf("\n  %-14s %12s %12s %8s %12s %12s\n", "module", "p95 alone", "p95 parallel", "ratio", "req/s alone",
-		       "req/s par.");
-		for (i = 0; i < NMOD; i++) {
-			double ratio = alone[i].p95 > 0 ? together[i].p95 / alone[i].p95 : 0;
+	snprintf(url, sizeof(url), "http://%s", addr);
+	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
+	snprintf(dur_env, sizeof(dur_env), "DURATION=%s", duration);
+	printf("strain demo: built-in target on %s; running %s with every strategy (%s per phase)\n\n", addr, suite,
+	       duration);
+	{
+		const char *args1[] = {"strain", "run", suite, "--strategy", "all", "-e", target_env, "-e", dur_env,
+				       "--summary-export", "results/demo-all.json", NULL};
 
-			printf("  %-14s %9.1f ms %9.1f ms %7.1fx %12.0f %12.0f\n", mods[i].module, alone[i].p95,
-			       together[i].p95, ratio, alone[i].rate, together[i].rate);
-			if (ratio > worst_ratio) {
-				worst_ratio = ratio;
-				worst = i;
-			}
-		}
-		if (worst >= 0) {
-			const figures *w = &together[worst];
-			double share = w->duration > 0 ? 100.0 * w->waiting / w->duration : 0;
+		rc = run(args1);
+	}
+	stop(target);
+	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
+		fprintf(stderr, "strain demo: the run failed (exit %d)\n", rc);
+		return rc < 0 ? CLI_EXIT_ERROR : rc;
+	}
+	printf("\nstrain demo: the fixes — restarting the target with --db-pool profile=24 --cache profile, "
+	       "re-running parallel ...\n");
+	target = start_target(addr, sizeof(addr), fixes);
+	if (target < 0) {
+		fprintf(stderr, "strain demo: could not restart the built-in target\n");
+		return CLI_EXIT_SETUP;
+	}
+	snprintf(url, sizeof(url), "http://%s", addr);
+	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
+	{
+		const char *args2[] = {"strain", "run", suite, "--strategy", "parallel", "--quiet", "-e", target_env,
+				       "-e", dur_env, "--summary-export", "results/demo-fixed.json", NULL};
 
-			printf("\n  verdict: %s degrades most under shared load: p95 %.0f ms alone -> %.0f ms in parallel "
-			       "(%.1fx).\n  %.0f%% of its request time is waiting for the first byte, not connecting: "
-			       "requests queue inside\n  the server (here: behind the module's small database pool, on a database the others now share).\n",
-			       mods[worst].module, alone[worst].p95, w->p95, worst_ratio, share);
-		}
+		rc = run(args2);
 	}
-	for (i = 0; i < NMOD; i++) {
-		unlink(path[0][i]);
-		unlink(path[1][i]);
+	stop(target);
+	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
+		fprintf(stderr, "strain demo: the re-run failed (exit %d)\n", rc);
+		return rc < 0 ? CLI_EXIT_ERROR : rc;
 	}
-	rmdir(dir);
-	return rc;
+	before = profile_parallel("results/demo-all.json");
+	after = profile_parallel("results/demo-fixed.json");
+	if (!before || !after) {
+		fprintf(stderr, "strain demo: the summaries lack the parallel figures for profile\n");
+		json_decref(before);
+		json_decref(after);
+		return CLI_EXIT_ERROR;
+	}
+	printf("\n  profile in parallel     %12s %12s\n", "before", "after fixes");
+	printf("  requests/s              %12.1f %12.1f\n", num(before, "rps"), num(after, "rps"));
+	printf("  p50 (ms)                %12.1f %12.1f\n", num(before, "p50"), num(after, "p50"));
+	printf("  p95 (ms)                %12.1f %12.1f\n", num(before, "p95"), num(after, "p95"));
+	printf("  p99 (ms)                %12.1f %12.1f\n", num(before, "p99"), num(after, "p99"));
+	printf("  max (ms)                %12.1f %12.1f\n", num(before, "max"), num(after, "max"));
+	printf("  errors                  %11.2f%% %11.2f%%\n", 100 * num(before, "error_rate"),
+	       100 * num(after, "error_rate"));
+	printf("\n  summaries: results/demo-all.json, results/demo-fixed.json\n");
+	json_decref(before);
+	json_decref(after);
+	return 0;
 }

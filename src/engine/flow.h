@@ -105,6 +105,7 @@ typedef struct run_scenario {
 	uint32_t nvars;
 	char **var_names;
 	uint32_t data_mask;    /* data aliases its templates read */
+	uint64_t start_spread_ns; /* VUs start at random within this, not all at once */
 } run_scenario;
 
 /* A phase runs some scenarios together; a strategy is a list of phases. */

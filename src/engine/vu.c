@@ -75,6 +75,7 @@ void vu_free(vu *v)
 void vu_abort(vu *v)
 {
 	ev_timer_stop(v->w->loop, &v->timer);
+	v->pending_start = 0;
 	conn_close(v);
 	v->state = VU_IDLE;
 	if (v->in_iteration) {
@@ -670,6 +671,11 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 	switch (v->state) {
 	case VU_WAITING:
 		v->state = VU_IDLE;
+		if (v->pending_start) {
+			v->pending_start = 0;
+			worker_vu_begin(v->w, v);
+			return;
+		}
 		if (v->pc + 1 == v->prog->nops && v->prog->ops[v->pc].kind == OP_END && !v->in_setup)
 			iteration_end(v);
 		else

@@ -48,6 +48,7 @@ typedef struct vu {
 	int in_setup;         /* running the setup program */
 	int setup_done;
 	int async;            /* this iteration waited on the network or a timer */
+	int pending_start;    /* waiting for its spread start time */
 	const flow_program *prog;
 	uint32_t pc;
 	const struct run_request *req;

@@ -326,6 +326,11 @@ retire:
 	return 0;
 }
 
+void worker_vu_begin(worker *w, vu *v)
+{
+	start_vu(w, v);
+}
+
 void worker_iteration_done(worker *w, vu *v, int completed)
 {
 	worker_scn *s = v->scn;
@@ -534,9 +539,20 @@ static void *worker_main(void *arg)
 
 	ev_now_update(w->loop);
 	arm_end_timer(w);
-	for (i = 0; i < w->nvus; i++)
-		if (!w->vus[i].scn->stopping)
-			start_vu(w, &w->vus[i]);
+	for (i = 0; i < w->nvus; i++) {
+		vu *v = &w->vus[i];
+		uint64_t spread = v->scn->sc->start_spread_ns;
+
+		if (v->scn->stopping)
+			continue;
+		if (spread) {
+			v->pending_start = 1;
+			v->state = VU_WAITING;
+			ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
+			continue;
+		}
+		start_vu(w, v);
+	}
 	for (i = 0; i < w->nscns; i++)
 		if (!w->scns[i].nvus)
 			scn_stop(w, &w->scns[i], 0);

@@ -103,6 +103,7 @@ void worker_join(worker *w);
 void worker_destroy(worker *w);
 
 /* For VUs. */
+void worker_vu_begin(worker *w, vu *v);
 void worker_iteration_done(worker *w, vu *v, int completed);
 void worker_record_http(worker *w, vu *v, int status, int err);
 void worker_record_group(worker *w, vu *v, uint32_t group, uint64_t ns);

@@ -174,9 +174,11 @@ static int finding(const table *t, uint32_t m, int s, char *out, size_t outsz, c
 	fmt_ns(b->p95 * 1e6, bs, sizeof(bs));
 	fmt_ns(c->p95 * 1e6, cs, sizeof(cs));
 	*dominant = top >= 0 ? phase_name[top] : "none";
-	if (r < 1.5 && c->err_rate - b->err_rate < 0.01) {
+	/* Held: the p95 grew less than half again, or by under 50 ms — noise
+	 * for a user either way — and errors did not rise. */
+	if ((r < 1.5 || c->p95 - b->p95 < 50) && c->err_rate - b->err_rate < 0.01 && !c->failed_threshold) {
 		snprintf(out, outsz, "%s held in %s: p95 %s alone, %s (x%.1f)", t->mods[m], strat_names[s], bs, cs, r);
-		return 1;
+		return 2;
 	}
 	n = (size_t)snprintf(out, outsz, "%s: p95 %s alone -> %s in %s (x%.1f)", t->mods[m], bs, cs, strat_names[s], r);
 	if (n < outsz && top >= 0 && grow > 0) {
@@ -246,20 +248,22 @@ void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const
 			const char *dom;
 			double ratio = 0;
 
-			if (!finding(&t, m, s, line, sizeof(line), &dom, &ratio))
+			int kind = finding(&t, m, s, line, sizeof(line), &dom, &ratio);
+
+			if (!kind)
 				continue;
 			fprintf(f, "       %s\n", line);
-			if (ratio > worst) {
+			if (kind == 1 && ratio > worst) {
 				worst = ratio;
 				worst_m = (int)m;
 				worst_s = s;
 			}
 		}
-	if (worst_m >= 0 && worst >= 2)
+	if (worst_m >= 0)
 		fprintf(f, "\n     => %s breaks first: its p95 grows x%.1f in %s.\n", t.mods[worst_m], worst,
 			strat_names[worst_s]);
-	else if (worst_m >= 0)
-		fprintf(f, "\n     => every module held: no p95 grew more than x%.1f over its sequential baseline.\n", worst);
+	else
+		fprintf(f, "\n     => every module held against its sequential baseline.\n");
 	table_free(&t);
 }
 
@@ -315,13 +319,16 @@ json_t *verdict_json(const met_registry *r, const met_shard *total, const summar
 			double ratio = 0;
 			json_t *v;
 
-			if (!finding(&t, m, s, line, sizeof(line), &dom, &ratio))
+			int kind = finding(&t, m, s, line, sizeof(line), &dom, &ratio);
+
+			if (!kind)
 				continue;
 			v = json_object();
 			json_object_set_new(v, "module", json_string(t.mods[m]));
 			json_object_set_new(v, "strategy", json_string(strat_names[s]));
 			json_object_set_new(v, "p95_ratio", json_real(ratio));
 			json_object_set_new(v, "dominant_phase", json_string(dom));
+			json_object_set_new(v, "held", json_boolean(kind == 2));
 			json_object_set_new(v, "text", json_string(line));
 			json_array_append_new(verdict, v);
 		}

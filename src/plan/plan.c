@@ -36,7 +36,11 @@ typedef struct loader {
 	status_set def_expect;
 	uint64_t def_think_lo, def_think_hi;
 	uint32_t caps[8]; /* array capacities */
+	char **scratch;   /* expanded scalars, freed with the loader */
+	uint32_t nscratch;
 } loader;
+
+static const char *scalar_text(loader *L, const ynode *n);
 
 enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS };
 
@@ -178,7 +182,7 @@ static const char *get_str(loader *L, const ynode *n, const char *what)
 
 static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out)
 {
-	const char *s = ynode_str(n);
+	const char *s = scalar_text(L, n);
 
 	if (!s || parse_duration_ns(s, out) < 0) {
 		err_at(L, n, "%s: expected a duration such as 30s, 1m30s or 250ms, found %s%s%s", what,
@@ -190,7 +194,7 @@ static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *o
 
 static int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *s = ynode_str(n);
+	const char *s = scalar_text(L, n);
 
 	if (!s || parse_u64(s, min, max, out) < 0) {
 		err_at(L, n, "%s: expected a whole number from %llu to %llu, found %s%s%s", what, (unsigned long long)min,
@@ -219,7 +223,7 @@ static int get_bool(loader *L, const ynode *n, const char *what, int *out)
 /* "1s", or a uniform range "1s..3s". */
 static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
 {
-	const char *s = ynode_str(n), *dots;
+	const char *s = scalar_text(L, n), *dots;
 	char a[64];
 
 	if (!s) {
@@ -342,6 +346,35 @@ static int data_lookup(void *ctx, const char *alias, const char *column, uint32_
 			}
 	}
 	return -1;
+}
+
+/* A scalar that may use {{env.NAME}} (durations, counts, the target):
+ * expanded once, here. Other template functions are an error. */
+static const char *scalar_text(loader *L, const ynode *n)
+{
+	tmpl_names names = {L, env_lookup, NULL, NULL};
+	const char *s = ynode_str(n);
+	tmpl t;
+	buf b;
+	tmpl_ctx c = {0};
+	char err[512];
+	size_t off;
+
+	if (!s || !strstr(s, "{{"))
+		return s;
+	tmpl_init(&t);
+	if (tmpl_add(&t, s, TESC_NONE, &names, err, sizeof(err), &off) < 0 || !tmpl_static(&t)) {
+		err_at(L, n, "%s", tmpl_static(&t) ? err : "only {{env.NAME}} can be used here");
+		tmpl_free(&t);
+		return "";
+	}
+	buf_init(&b, 64, 1 << 16);
+	tmpl_expand(&t, &c, &b);
+	buf_append(&b, "", 1);
+	tmpl_free(&t);
+	L->scratch = xrealloc(L->scratch, (L->nscratch + 1) * sizeof(char *));
+	L->scratch[L->nscratch++] = b.data;
+	return b.data;
 }
 
 static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmpl_esc esc)
@@ -1589,6 +1622,9 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 		flow_op t = {OP_THINK, 0, think_lo, think_hi};
 
 		flow_program_add(&sc->flow, t);
+		/* Users with think time arrive over one think period, as real ones
+		 * do, instead of all in the same millisecond. */
+		sc->start_spread_ns = think_hi;
 	}
 	flow_program_add(&sc->flow, end);
 	/* Which data aliases this module's templates read: only those advance. */
@@ -1894,7 +1930,7 @@ static void plan_strategies(loader *L, ynode *strat)
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"target", "defaults", "env", "data", "modules", "thresholds", "strategies", NULL};
+static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", NULL};
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", NULL};
 
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
@@ -1934,7 +1970,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		L.env_defaults = NULL;
 	}
 	if ((v = ymap_get(&L.doc, root, "target"))) {
-		const char *t = get_str(&L, v, "target");
+		const char *t = scalar_text(&L, v);
 
 		if (t && http_url_parse(t, &L.target, err, sizeof(err)) < 0)
 			err_at(&L, v, "target: %s", err);
@@ -1978,6 +2014,24 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
 	for (i = 0; i < ymap_len(mods); i++)
 		compile_module(&L, ymap_key(&L.doc, mods, i), ymap_value(&L.doc, mods, i));
+	if ((v = ymap_get(&L.doc, root, "scale"))) {
+		const char *sv = scalar_text(&L, v);
+		char *end;
+		double f = sv ? strtod(sv, &end) : 0;
+
+		if (!sv || end == sv || *end || !(f > 0) || f > 1000) {
+			err_at(&L, v, "scale: expected a number above 0 (1 = as written; 0.1 = a tenth of the VUs and iterations)");
+		} else {
+			for (i = 0; i < cfg->nscenarios; i++) {
+				run_scenario *sc = &cfg->scenarios[i];
+				double vus = (double)sc->vus * f, it = (double)sc->iterations * f;
+
+				sc->vus = vus < 1 ? 1 : (uint32_t)(vus + 0.5);
+				if (sc->iterations)
+					sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
+			}
+		}
+	}
 	if ((v = ymap_get(&L.doc, root, "thresholds")))
 		compile_thresholds(&L, v);
 	if (!errs->n)
@@ -1996,6 +2050,9 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		if (cfg->scenarios[i].vus > cfg->vus)
 			cfg->vus = cfg->scenarios[i].vus;
 out:
+	for (i = 0; i < L.nscratch; i++)
+		free(L.scratch[i]);
+	free(L.scratch);
 	ydoc_free(&L.doc);
 	http_url_free(&L.target);
 	free(L.dir);
