@@ -1906,6 +1906,22 @@ static void plan_strategies(loader *L, ynode *strat)
 			return;
 		}
 	}
+	/* Every strategy section is checked, whichever one runs. */
+	if (strat) {
+		uint32_t keep = L->cfg->nphases, errs_before = L->errs->n;
+
+		if (ymap_get(&L->doc, strat, "hybrid"))
+			plan_strategy(L, strat, "hybrid", recovery);
+		if (ymap_get(&L->doc, strat, "sequential"))
+			plan_strategy(L, strat, "sequential", 0);
+		for (i = keep; i < L->cfg->nphases; i++) {
+			free(L->cfg->phases[i].strategy);
+			free(L->cfg->phases[i].scenarios);
+		}
+		L->cfg->nphases = keep;
+		if (L->errs->n > errs_before)
+			return;
+	}
 	if (L->opts->validate_all && !L->opts->strategy) {
 		plan_strategy(L, strat, "sequential", 0);
 		if (strat && ymap_get(&L->doc, strat, "hybrid"))

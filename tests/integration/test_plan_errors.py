@@ -1,0 +1,137 @@
+"""Malformed plans: every one is rejected before any traffic with exit 104
+and a message that names file:line:col and what was expected."""
+import textwrap
+
+import pytest
+
+from conftest import run_strain
+
+GOOD_MODULE = """
+modules:
+  m:
+    executor: {type: constant-vus, vus: 1, duration: 1s}
+    flow:
+      - get: /health
+"""
+
+# (name, plan text, line, col, substring of the message)
+CASES = [
+    ("bad yaml", "target: http://127.0.0.1:1\nmodules: {a: [}\n", 2, None, "invalid YAML"),
+    ("not a mapping", "- just\n- a list\n", 1, 1, "a plan is a mapping"),
+    ("empty file", "", 1, 1, "empty"),
+    ("no modules", "target: http://127.0.0.1:1\n", 1, 1, "no 'modules'"),
+    ("unknown top key", "target: http://127.0.0.1:1\nmodulez: {}\n" + GOOD_MODULE, 2, 1, "did you mean 'modules'"),
+    ("bad target", "target: ftp://x\n" + GOOD_MODULE, 1, 9, "http://"),
+    ("target with path", "target: http://127.0.0.1:1/api\n" + GOOD_MODULE, 1, 9, "only scheme, host and port"),
+    ("module not a mapping", "target: http://127.0.0.1:1\nmodules:\n  m: 3\n", 3, 6, "expected a mapping"),
+    ("missing executor", "target: http://127.0.0.1:1\nmodules:\n  m:\n    flow: [{get: /}]\n", 4, 5, "'executor' is required"),
+    ("unknown executor type", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {type: constant-vu, vus: 1, duration: 1s}\n    flow: [{get: /}]\n",
+     4, 22, "did you mean 'constant-vus'"),
+    ("vus not a number", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {type: constant-vus, vus: many, duration: 1s}\n    flow: [{get: /}]\n",
+     4, 41, "whole number"),
+    ("vus zero", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 0, duration: 1s}\n    flow: [{get: /}]\n",
+     4, 21, "whole number from 1"),
+    ("bad duration", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 10 parsecs}\n    flow: [{get: /}]\n",
+     4, 34, "duration"),
+    ("missing duration", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1}\n    flow: [{get: /}]\n",
+     4, 15, "needs a duration"),
+    ("iterations below vus", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {type: shared-iterations, vus: 5, iterations: 2}\n    flow: [{get: /}]\n",
+     4, 61, "can't be less than vus"),
+    ("misspelt executor key", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duraton: 1s}\n    flow: [{get: /}]\n",
+     4, 24, "did you mean 'duration'"),
+    ("missing flow", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n", 4, 5, "'flow' is required"),
+    ("empty flow", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow: []\n",
+     5, 11, "non-empty list"),
+    ("flow without requests", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - think: 1s\n",
+     6, 7, "makes no request"),
+    ("unknown step", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - gett: /health\n",
+     6, 9, "did you mean 'get'"),
+    ("two methods", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        post: /b\n",
+     7, 15, "one request"),
+    ("path without target", "modules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /health\n",
+     5, 14, "no 'target'"),
+    ("relative path", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: health\n",
+     6, 14, "starting with /"),
+    ("undefined variable", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /profile/{{user_id}}\n",
+     6, 23, "unknown variable 'user_id'"),
+    ("unset env", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /x/{{env.STRAIN_TEST_SURELY_UNSET}}\n",
+     6, 17, "STRAIN_TEST_SURELY_UNSET is not set"),
+    ("bad rand_int", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /jobs/{{rand_int 9 1}}\n",
+     6, 20, "rand_int"),
+    ("unclosed template", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /jobs/{{vu\n",
+     6, 20, "closing"),
+    ("unknown data alias", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /u/{{data.people.name}}\n",
+     6, 17, "no data column"),
+    ("missing data file", "target: http://127.0.0.1:1\ndata:\n  users: {file: nowhere.csv}\n" + GOOD_MODULE, 3, 17, "nowhere.csv"),
+    ("bad data mode", "target: http://127.0.0.1:1\ndata:\n  users: {file: users.csv, mode: shuffled}\n" + GOOD_MODULE, 3, 34, "per-vu"),
+    ("bad json path", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        extract: {x: $.a..b}\n",
+     7, 22, "JSON path"),
+    ("bad regex", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        extract: {x: {regex: \"(unclosed\"}}\n",
+     7, 30, "regular expression"),
+    ("bad check key", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        check: {stauts: 200}\n",
+     7, 17, "did you mean 'status'"),
+    ("bad status", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        check: {status: 700}\n",
+     7, 25, "status (100-599)"),
+    ("two bodies", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - post: /a\n        json: {a: 1}\n        body: x\n",
+     6, 9, "one body"),
+    ("bad think", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n      - think: 3s..1s\n",
+     7, 16, "low..high"),
+    ("choose without steps", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n      - choose:\n          - weight: 3\n",
+     8, 13, "'steps' is required"),
+    ("bad threshold expression", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "thresholds:\n  http_req_duration: [\"p95<200\"]\n",
+     9, 23, "expected p(N)"),
+    ("threshold unknown metric", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "thresholds:\n  http_req_duraton: [\"p(95)<200\"]\n",
+     9, 3, "unknown metric"),
+    ("threshold wrong aggregation", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "thresholds:\n  http_req_failed: [\"p(95)<200\"]\n",
+     9, 21, "is a rate"),
+    ("module in two groups", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "strategies:\n  hybrid: {groups: [[m], [m]]}\n",
+     9, 27, "two hybrid groups"),
+    ("unknown module in group", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "strategies:\n  hybrid: {groups: [[m, n]]}\n",
+     9, 25, "no module named 'n'"),
+    ("bad strategy key", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "strategies:\n  paralel: {}\n",
+     9, 3, "did you mean 'parallel'"),
+    ("bad header name", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        headers: {\"Bad Name\": x}\n",
+     7, 19, "header names"),
+    ("space in url", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a b\n",
+     6, 14, "space"),
+]
+
+
+@pytest.mark.parametrize("name,text,line,col,needle", CASES, ids=[c[0] for c in CASES])
+def test_malformed_plan(tmp_path, name, text, line, col, needle):
+    (tmp_path / "users.csv").write_text("name\nann\n")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text)
+    for cmd in (["validate", str(plan)], ["run", str(plan), "--quiet"]):
+        p = run_strain(*cmd, timeout=30)
+        assert p.returncode == 104, (cmd, p.returncode, p.stderr)
+        where = f"{plan}:{line}:" + (f"{col}:" if col else "")
+        assert where in p.stderr, (where, p.stderr)
+        assert needle in p.stderr, (needle, p.stderr)
+        assert "http_reqs" not in p.stdout  # nothing ran
+
+
+def test_many_errors_reported_at_once(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(textwrap.dedent("""\
+        target: http://127.0.0.1:1
+        modules:
+          a:
+            executor: {vus: x, duration: 1s}
+            flow: [{get: /a}]
+          b:
+            executor: {vus: 1, duration: forever}
+            flow:
+              - get: /b/{{nope}}
+        """))
+    p = run_strain("validate", str(plan))
+    assert p.returncode == 104
+    assert f"{plan}:4:" in p.stderr and f"{plan}:7:" in p.stderr and f"{plan}:9:" in p.stderr
+
+
+def test_example_suite_is_valid():
+    import os
+    suite = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "suite.yaml")
+    p = run_strain("validate", suite)
+    assert p.returncode == 0, p.stderr
+    assert "4 modules" in p.stdout
