@@ -306,7 +306,9 @@ static int start_vu(worker *w, vu *v)
 	}
 	s->busy++;
 	if (vu_iteration_start(v) < 0) {
+		/* Its unique data rows are used up: the module is done. */
 		s->busy--;
+		scn_stop(w, s, sc->graceful_stop_ns);
 		goto retire;
 	}
 	return 1;
@@ -338,7 +340,7 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 	s->busy--;
 	if (completed > 0) {
 		if (w->active->keep_samples)
-			met_shard_stamp(w->active, w->ctx->wall0 + (clock_mono_ns() - w->ctx->t0), v->id, v->iter);
+			met_shard_stamp(w->active, w->ctx->wall0 + (clock_mono_ns() - w->ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
 		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
 		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
@@ -508,7 +510,7 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	uint32_t i;
 
 	if (sh->keep_samples)
-		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter);
+		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
 	met_shard_add(sh, r, s->reqs, 1);
 	met_shard_trend(sh, r, s->duration, duration);
 	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));
