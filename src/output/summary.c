@@ -133,6 +133,45 @@ static void print_metric(FILE *f, const met_registry *r, const met_shard *total,
 	met_agg_free(&a);
 }
 
+typedef struct check_count {
+	const char *name;
+	uint64_t passes, fails;
+} check_count;
+
+/* Passes and fails per check name (all modules and strategies together). */
+static size_t check_counts(const met_registry *r, const met_shard *total, check_count **out)
+{
+	size_t n = 0, cap = 0, j;
+	uint32_t i;
+
+	*out = NULL;
+	for (i = 0; i < total->ntouched; i++) {
+		uint32_t id = total->touched[i];
+		const met_cell *c = &total->cells[id];
+		const char *name;
+
+		if (met_series_metric(r, id) != MET_CHECKS)
+			continue;
+		name = met_tagset_value(met_tagset_get(r, met_series_tagset(r, id)), "check");
+		if (!name)
+			continue;
+		for (j = 0; j < n && strcmp((*out)[j].name, name); j++)
+			;
+		if (j == n) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*out = xrealloc(*out, cap * sizeof(**out));
+			}
+			(*out)[n].name = name;
+			(*out)[n].passes = (*out)[n].fails = 0;
+			n++;
+		}
+		(*out)[j].passes += c->u.rate.nonzero;
+		(*out)[j].fails += c->n - c->u.rate.nonzero;
+	}
+	return n;
+}
+
 typedef struct err_count {
 	int code;
 	uint64_t n;
@@ -190,8 +229,18 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 	fprintf(f, "\n  %s\n", info->description ? info->description : "strain run");
 	fprintf(f, "  %s after %s\n\n", info->interrupted ? "interrupted" : "finished",
 		fmt_ns((double)info->elapsed_ns, el, sizeof(el)));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		print_metric(f, r, total, ms[i], secs);
+		if (ms[i] == MET_CHECKS) {
+			check_count *cc;
+			size_t nc = check_counts(r, total, &cc), k;
+
+			for (k = 0; k < nc; k++)
+				fprintf(f, "       %s %s  (%llu passed, %llu failed)\n", cc[k].fails ? "FAIL" : "ok  ", cc[k].name,
+					(unsigned long long)cc[k].passes, (unsigned long long)cc[k].fails);
+			free(cc);
+		}
+	}
 	if (ne) {
 		qsort(errs, ne, sizeof(errs[0]), err_cmp);
 		fprintf(f, "\n     errors by code:\n");
@@ -343,6 +392,24 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 	json_object_set_new(root, "config", cfg);
 	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "errors", errors);
+	{
+		check_count *cc;
+		size_t nc = check_counts(r, total, &cc), k;
+
+		if (nc) {
+			json_t *checks = json_object();
+
+			for (k = 0; k < nc; k++) {
+				json_t *o = json_object();
+
+				json_object_set_new(o, "passes", json_integer((json_int_t)cc[k].passes));
+				json_object_set_new(o, "fails", json_integer((json_int_t)cc[k].fails));
+				json_object_set_new(checks, cc[k].name, o);
+			}
+			json_object_set_new(root, "checks", checks);
+		}
+		free(cc);
+	}
 	if (info->cfg && info->cfg->nthresholds) {
 		json_t *ths = json_array();
 

@@ -147,6 +147,9 @@ def test_checks_pass_and_fail(target, tmp_path):
     c = s["metrics"]["checks"]
     # healthy: 3 checks pass x10; broken: status fails, duration passes x10.
     assert c["passes"] == 40 and c["fails"] == 10
+    assert s["checks"]["broken: status in 200-299"] == {"passes": 0, "fails": 10}
+    assert s["checks"]["broken: duration <= 10s"] == {"passes": 10, "fails": 0}
+    assert s["checks"]["healthy: status is 200"] == {"passes": 10, "fails": 0}
     assert s["metrics"]["http_req_failed"]["passes"] == 0  # 503 was expected
 
 
