@@ -263,3 +263,40 @@ def test_module_filter(target, tmp_path):
     assert p.returncode == 0, p.stderr
     r = routes(target)
     assert "GET /health" not in r and r["GET /jobs/{id}"] == {"200": 5}
+
+
+def _status_counts(target):
+    return target.stats()["routes"]["fault/status"]["statuses"]
+
+
+def test_data_modes(target, tmp_path):
+    (tmp_path / "codes.csv").write_text("code\n200\n201\n202\n203\n204\n")
+
+    def plan(mode, executor):
+        return write_plan(tmp_path, target, f"""
+            data:
+              codes: {{file: codes.csv, mode: {mode}}}
+            modules:
+              m:
+                executor: {executor}
+                flow:
+                  - get: /fault/status?code={{{{data.codes.code}}}}
+            """, f"{mode}.yaml")
+
+    # sequential: rows in turn across all VUs, 20 iterations = each row 4 times
+    target.reset_stats()
+    p, s = run_plan(tmp_path, plan("sequential", "{type: shared-iterations, vus: 2, iterations: 20}"))
+    assert p.returncode == 0, p.stderr
+    assert _status_counts(target) == {str(c): 4 for c in range(200, 205)}
+    # per-vu: VU n always reads row n
+    target.reset_stats()
+    p, s = run_plan(tmp_path, plan("per-vu", "{type: per-vu-iterations, vus: 3, iterations: 5}"))
+    assert p.returncode == 0, p.stderr
+    assert _status_counts(target) == {"200": 5, "201": 5, "202": 5}
+    # random: every row, roughly evenly (Binomial(1000, 0.2): sd ~13; allow 5 sd)
+    target.reset_stats()
+    p, s = run_plan(tmp_path, plan("random", "{type: shared-iterations, vus: 2, iterations: 1000}"))
+    assert p.returncode == 0, p.stderr
+    counts = _status_counts(target)
+    assert sum(counts.values()) == 1000
+    assert all(135 <= counts[str(c)] <= 265 for c in range(200, 205)), counts
