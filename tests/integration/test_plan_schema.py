@@ -1,0 +1,146 @@
+"""docs/plan.schema.json (the editor schema) agrees with the plan loader:
+it accepts the example suite, the plans of test_plan_run.py and the
+examples of docs/plan-format.md, and rejects malformed plans that
+`strain validate` rejects too."""
+import ast
+import json
+import os
+import re
+import shutil
+import textwrap
+
+import pytest
+
+from conftest import run_strain
+
+jsonschema = pytest.importorskip("jsonschema")
+yaml = pytest.importorskip("yaml")
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+HERE = os.path.dirname(__file__)
+TARGET = "http://127.0.0.1:8080"
+
+
+@pytest.fixture(scope="module")
+def validator():
+    with open(os.path.join(ROOT, "docs", "plan.schema.json")) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_errors(validator, text):
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(yaml.safe_load(text))]
+
+
+def loader_accepts(tmp_path, text):
+    for name, body in (("users.csv", "username,password\nuser1,pw1\n"), ("ids.csv", "id\n1\n2\n")):
+        (tmp_path / name).write_text(body)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text)
+    p = run_strain("validate", str(plan), timeout=30)
+    return p.returncode == 0, p.stderr
+
+
+def run_plans():
+    """The plan texts written by test_plan_run.py, taken from its source, plus
+    the one it builds in code (strategies)."""
+    with open(os.path.join(HERE, "test_plan_run.py")) as f:
+        tree = ast.parse(f.read())
+    in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    plans = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings
+                and "\nmodules:" in textwrap.dedent(node.value)):
+            plans.append(f"target: {TARGET}\n" + textwrap.dedent(node.value).replace("%s", "1000"))
+    mods = "".join(f"  {m}:\n    executor: {{type: constant-vus, vus: 2, duration: 1500ms}}\n"
+                   "    flow:\n      - get: /health\n      - think: 20ms\n" for m in "abcd")
+    plans.append(f"target: {TARGET}\nmodules:\n{mods}strategies:\n  sequential: {{pause: 200ms}}\n"
+                 "  hybrid: {groups: [[a, b], [c, d]], recovery: 200ms}\n  all: {recovery: 200ms}\n")
+    return plans
+
+
+def doc_examples():
+    with open(os.path.join(ROOT, "docs", "plan-format.md")) as f:
+        return [b for b in re.findall(r"```yaml\n(.*?)```", f.read(), re.S) if b.startswith("# example:")]
+
+
+def test_example_suite(validator):
+    with open(os.path.join(ROOT, "examples", "suite.yaml")) as f:
+        text = f.read()
+    assert text.startswith("# yaml-language-server: $schema=../docs/plan.schema.json\n")
+    assert schema_errors(validator, text) == []
+
+
+def test_run_plans(validator, tmp_path):
+    plans = run_plans()
+    assert len(plans) >= 9
+    for text in plans:
+        assert schema_errors(validator, text) == [], text
+        ok, err = loader_accepts(tmp_path, text)
+        assert ok, (text, err)
+
+
+def test_doc_examples(validator, tmp_path):
+    examples = doc_examples()
+    assert len(examples) >= 2
+    for text in examples:
+        assert schema_errors(validator, text) == [], text
+        ok, err = loader_accepts(tmp_path, text)
+        assert ok, (text, err)
+
+
+GOOD = f"""target: {TARGET}
+modules:
+  m:
+    executor: {{type: constant-vus, vus: 2, duration: 1s}}
+    flow:
+      - get: /health
+"""
+
+# (name, text): the loader rejects each; so must the schema.
+BAD = [
+    ("unknown top key", GOOD + "modulez: {}\n"),
+    ("unknown module key", GOOD.replace("    flow:", "    flows: []\n    flow:")),
+    ("wrong executor type", GOOD.replace("constant-vus", "ramping-vus")),
+    ("bad duration", GOOD.replace("duration: 1s", "duration: 10 parsecs")),
+    ("duration with iterations executor", GOOD.replace("type: constant-vus", "type: shared-iterations, iterations: 5")),
+    ("missing iterations", GOOD.replace("type: constant-vus, vus: 2, duration: 1s", "type: per-vu-iterations")),
+    ("bad data mode", GOOD + "data:\n  users: {file: users.csv, mode: shuffled}\n"),
+    ("unknown check key", GOOD + "        check: {stauts: 200}\n"),
+    ("bad extraction", GOOD + "        extract: {x: {json: $.a, header: X}}\n"),
+    ("two bodies", GOOD.replace("get: /health", "post: /cart\n        json: {a: 1}\n        body: x")),
+    ("think with junk", GOOD + "      - think: 1s\n        name: x\n"),
+    ("unknown threshold metric", GOOD + "thresholds:\n  http_req_duraton: [\"p(95)<200\"]\n"),
+    ("bad threshold expression", GOOD + "thresholds:\n  http_req_duration: [\"p95<200\"]\n"),
+    ("bad strategy key", GOOD + "strategies:\n  paralel: {}\n"),
+    ("hybrid without groups", GOOD + "strategies:\n  hybrid: {recovery: 1s}\n"),
+]
+
+
+@pytest.mark.parametrize("name,text", BAD, ids=[b[0] for b in BAD])
+def test_malformed_rejected(validator, tmp_path, name, text):
+    ok, _ = loader_accepts(tmp_path, text)
+    assert not ok, "the loader accepts it; the case is wrong"
+    assert schema_errors(validator, text), "the schema accepts it"
+
+
+# Cases of test_plan_errors.py whose problem is structural, so the schema
+# sees it too (the others need the loader: references, files, templates).
+STRUCTURAL = {"not a mapping", "no modules", "unknown top key", "bad target", "target with path",
+              "module not a mapping", "missing executor", "unknown executor type", "vus not a number",
+              "vus zero", "bad duration", "missing duration", "misspelt executor key", "missing flow",
+              "empty flow", "unknown step", "two methods", "relative path", "bad data mode", "bad check key",
+              "bad status", "two bodies", "choose without steps", "bad threshold expression",
+              "threshold unknown metric", "bad strategy key", "bad header name"}
+
+
+def test_structural_error_cases_rejected(validator):
+    from test_plan_errors import CASES
+    seen = 0
+    for name, text, *_ in CASES:
+        if name in STRUCTURAL:
+            seen += 1
+            assert schema_errors(validator, text), name
+    assert seen == len(STRUCTURAL)
