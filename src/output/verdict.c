@@ -130,13 +130,29 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 					c->top_error = atoi(code);
 				}
 			}
+			/* A threshold on this module, judged on this strategy's
+			 * samples alone: the run-wide result cannot say which
+			 * strategy broke it. */
 			for (i = 0; i < cfg->nthresholds; i++) {
-				const met_threshold *th = &cfg->thresholds[i];
+				met_threshold th = cfg->thresholds[i];
+				met_tag filt[MET_MAX_TAGS];
+				uint32_t j, n = 0;
+				int on_module = 0;
 
-				for (uint32_t j = 0; j < th->nfilter; j++)
-					if (th->failed && !strcmp(th->filter[j].key, "module") &&
-					    !strcmp(th->filter[j].value, t->mods[m]))
-						c->failed_threshold = th->expr;
+				for (j = 0; j < th.nfilter && n + 1 < MET_MAX_TAGS; j++) {
+					if (!strcmp(th.filter[j].key, "strategy"))
+						break;
+					if (!strcmp(th.filter[j].key, "module") && !strcmp(th.filter[j].value, t->mods[m]))
+						on_module = 1;
+					filt[n++] = th.filter[j];
+				}
+				if (!on_module || j < th.nfilter)
+					continue;
+				filt[n++] = (met_tag){"strategy", strat_names[s]};
+				th.filter = filt;
+				th.nfilter = n;
+				if (!met_threshold_eval(&th, total, r, c->secs))
+					c->failed_threshold = cfg->thresholds[i].expr;
 			}
 		}
 	return 1;
