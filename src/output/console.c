@@ -17,7 +17,17 @@ struct console_live {
 	uint64_t total_ns;
 	uint64_t last_plain;
 	_Atomic(const char *) note;
+	uint64_t (*dropped)(void *ctx);
+	void *dropped_ctx;
 };
+
+void console_live_set_drops(console_live *c, uint64_t (*dropped)(void *ctx), void *ctx)
+{
+	if (!c)
+		return;
+	c->dropped = dropped;
+	c->dropped_ctx = ctx;
+}
 
 console_live *console_live_create(FILE *f, int quiet, uint64_t total_ns)
 {
@@ -59,6 +69,8 @@ void console_live_snapshot(void *self, const met_snapshot *snap)
 	double reqs = metric_sum(snap, MET_HTTP_REQS);
 	char el[32], tot[32], p95[32], rx[32], tx[32];
 	const char *note = atomic_load(&c->note);
+	uint64_t drops = c->dropped ? c->dropped(c->dropped_ctx) : 0;
+	char dropped[64] = "";
 
 	if (snap->final) {
 		if (c->tty)
@@ -71,6 +83,8 @@ void console_live_snapshot(void *self, const met_snapshot *snap)
 	if (!c->tty && !c->last_plain && snap->elapsed_ns < PLAIN_EVERY_NS)
 		return;
 	c->last_plain = snap->elapsed_ns;
+	if (drops)
+		snprintf(dropped, sizeof(dropped), ", OUTPUT DROPPED %llu points", (unsigned long long)drops);
 	met_agg_init(&dur);
 	met_query(snap->interval, snap->reg, MET_HTTP_REQ_DURATION, NULL, 0, &dur);
 	met_query(snap->interval, snap->reg, MET_HTTP_REQ_FAILED, NULL, 0, &failed);
@@ -80,10 +94,10 @@ void console_live_snapshot(void *self, const met_snapshot *snap)
 	fmt_ns(met_hist_percentile(dur.hist, 95), p95, sizeof(p95));
 	fmt_bytes(metric_sum(snap, MET_DATA_RECEIVED) / secs, rx, sizeof(rx));
 	fmt_bytes(metric_sum(snap, MET_DATA_SENT) / secs, tx, sizeof(tx));
-	fprintf(c->f, "%srunning %s%s%s, %.0f VUs, %.0f req/s, p95 %s, errors %.2f%%, in %s/s, out %s/s%s%s%s",
+	fprintf(c->f, "%srunning %s%s%s, %.0f VUs, %.0f req/s, p95 %s, errors %.2f%%, in %s/s, out %s/s%s%s%s%s",
 		c->tty ? "\r\033[K" : "", el, c->total_ns ? "/" : "", c->total_ns ? tot : "",
 		metric_sum(snap, MET_VUS), reqs / secs, dur.hist->count ? p95 : "-",
-		failed.n ? 100.0 * (double)failed.nonzero / (double)failed.n : 0.0, rx, tx, note ? ", " : "",
+		failed.n ? 100.0 * (double)failed.nonzero / (double)failed.n : 0.0, rx, tx, dropped, note ? ", " : "",
 		note ? note : "", c->tty ? "" : "\n");
 	fflush(c->f);
 	met_agg_free(&dur);

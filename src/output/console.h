@@ -17,6 +17,8 @@ console_live *console_live_create(FILE *f, int quiet, uint64_t total_ns);
 void console_live_destroy(console_live *c);
 /* Extra text appended to the line, e.g. "stopping (Ctrl-C again to abort)". */
 void console_live_set_note(console_live *c, const char *note);
+/* Where the line reads how many output points were dropped so far. */
+void console_live_set_drops(console_live *c, uint64_t (*dropped)(void *ctx), void *ctx);
 /* The collector output that prints the line. */
 void console_live_snapshot(void *self, const met_snapshot *snap);
 

@@ -160,4 +160,4 @@ static int csv_open(output *o, const char *arg, const output_env *env, char *err
 	return sample_file_open(o, arg, &enc, err, errsz);
 }
 
-const output_ops csv_output_ops = {"csv", csv_open, sample_file_snapshot, sample_file_close};
+const output_ops csv_output_ops = {"csv", csv_open, sample_file_snapshot, sample_file_close, sample_file_stats};

@@ -659,6 +659,15 @@ static void influx_snapshot(output *o, const met_snapshot *snap)
 		count(ix, 0, lost);
 }
 
+static void influx_stats(output *o, output_stats *stats)
+{
+	influx *ix = o->impl;
+
+	pthread_mutex_lock(&ix->lock);
+	*stats = ix->st;
+	pthread_mutex_unlock(&ix->lock);
+}
+
 static int influx_close(output *o, output_stats *stats)
 {
 	influx *ix = o->impl;
@@ -676,5 +685,5 @@ static int influx_close(output *o, output_stats *stats)
 	return 0;
 }
 
-const output_ops influx_v1_ops = {"influxdb", open_v1, influx_snapshot, influx_close};
-const output_ops influx_v2_ops = {"influxdb2", open_v2, influx_snapshot, influx_close};
+const output_ops influx_v1_ops = {"influxdb", open_v1, influx_snapshot, influx_close, influx_stats};
+const output_ops influx_v2_ops = {"influxdb2", open_v2, influx_snapshot, influx_close, influx_stats};

@@ -187,4 +187,4 @@ static int json_open(output *o, const char *arg, const output_env *env, char *er
 	return sample_file_open(o, arg, &enc, err, errsz);
 }
 
-const output_ops json_output_ops = {"json", json_open, sample_file_snapshot, sample_file_close};
+const output_ops json_output_ops = {"json", json_open, sample_file_snapshot, sample_file_close, sample_file_stats};

@@ -54,6 +54,17 @@ met_output output_met(output *o)
 	return m;
 }
 
+uint64_t output_dropped(output *o)
+{
+	output_stats st;
+
+	if (!o->ops->stats || !o->impl)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	o->ops->stats(o, &st);
+	return st.points_dropped;
+}
+
 int output_close(output *o, output_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));

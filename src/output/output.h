@@ -44,6 +44,8 @@ typedef struct output_ops {
 	/* Flushes and releases everything; called once, after the final
 	 * snapshot. Fills stats. Returns 0, or -1 if the output failed. */
 	int (*close)(output *o, output_stats *stats);
+	/* Optional: the counts so far, from any thread (the live line). */
+	void (*stats)(output *o, output_stats *stats);
 } output_ops;
 
 struct output {
@@ -59,6 +61,8 @@ output *output_create(const char *spec, const output_env *env, char *err, size_t
 /* The collector hook for an output. */
 met_output output_met(output *o);
 int output_close(output *o, output_stats *stats);
+/* Points dropped so far (0 for kinds that cannot tell). */
+uint64_t output_dropped(output *o);
 void output_destroy(output *o);
 
 /* Copies spec into out with any password in a URL's user info replaced by

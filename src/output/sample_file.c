@@ -179,6 +179,15 @@ void sample_file_snapshot(output *o, const met_snapshot *snap)
 		count(sf, 0, lost);
 }
 
+void sample_file_stats(output *o, output_stats *stats)
+{
+	sample_file *sf = o->impl;
+
+	pthread_mutex_lock(&sf->lock);
+	*stats = sf->st;
+	pthread_mutex_unlock(&sf->lock);
+}
+
 int sample_file_close(output *o, output_stats *stats)
 {
 	sample_file *sf = o->impl;

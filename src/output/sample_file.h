@@ -30,5 +30,6 @@ int sample_file_open(output *o, const char *path, const sample_file_enc *enc, ch
 void sample_file_snapshot(output *o, const met_snapshot *snap);
 /* Writes what is queued and closes the file. -1 if any write failed. */
 int sample_file_close(output *o, output_stats *stats);
+void sample_file_stats(output *o, output_stats *stats);
 
 #endif
