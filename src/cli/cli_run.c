@@ -17,6 +17,9 @@
 #define MAX_ENV 128
 #define MAX_MODULES 64
 #define MAX_BODY (64u * 1024 * 1024)
+#define MAX_STAGES 64
+/* Iterations per second a quick-mode rate may ask for. */
+#define MAX_RATE 10000000.0
 
 static void usage(FILE *f)
 {
@@ -35,6 +38,17 @@ static void usage(FILE *f)
 		"  -d, --duration D          how long to run, e.g. 30s, 1m30s\n"
 		"  -i, --iterations N        total iterations shared by the VUs\n"
 		"                            (neither: one iteration; iterations alone: at most 10m)\n"
+		"      --rate R              open model: start R iterations per second, evenly\n"
+		"                            spaced, whatever the server does (constant-arrival-rate;\n"
+		"                            --vus VUs preallocated; needs --duration or --stage)\n"
+		"      --max-vus N           with --rate: start more VUs up to N when none is free\n"
+		"                            (default --vus); past that, iterations are dropped\n"
+		"      --stage D:T           ramp linearly to T over D, repeatable: with --rate T is\n"
+		"                            a rate (ramping-arrival-rate from --rate), without it a\n"
+		"                            VU count (ramping-vus from --vus)\n"
+		"      --queue               with --rate: queue iterations that find no free VU and\n"
+		"                            measure their first request from the intended start\n"
+		"                            (coordinated omission corrected, like wrk2)\n"
 		"      --url URL             the request URL (http://)\n"
 		"  -X, --method M            HTTP method (default GET)\n"
 		"  -H, --header 'N: V'       request header, repeatable\n"
@@ -93,6 +107,37 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
 	return data ? data : xstrdup("");
 }
 
+/* A non-negative decimal number, the whole string. */
+static int parse_number(const char *s, double max, double *out)
+{
+	char *end;
+	double d;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (*end || errno || !(d >= 0) || d > max)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/* "DURATION:TARGET", e.g. "30s:100". */
+static int parse_stage(const char *s, exec_stage *st)
+{
+	const char *colon = strrchr(s, ':');
+	char dur[64];
+
+	if (!colon || (size_t)(colon - s) >= sizeof(dur))
+		return -1;
+	memcpy(dur, s, (size_t)(colon - s));
+	dur[colon - s] = 0;
+	if (parse_duration_ns(dur, &st->duration_ns) < 0)
+		return -1;
+	return parse_number(colon + 1, MAX_RATE, &st->target);
+}
+
 static int parse_status_range(const char *s, int *lo, int *hi)
 {
 	uint64_t a, b;
@@ -118,7 +163,8 @@ int cli_run_main(int argc, char **argv)
 	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
 	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
 	uint32_t nenv = 0, nmodules = 0;
-	int quick_flags = 0;
+	int quick_flags = 0, have_max_vus = 0;
+	exec_stage stages[MAX_STAGES];
 	char *file_body = NULL;
 	size_t body_len = 0;
 	uint32_t nheaders = 0;
@@ -140,7 +186,9 @@ int cli_run_main(int argc, char **argv)
 		}
 		if (args_is(&a, "--url", NULL) || args_is(&a, "--vus", "-u") || args_is(&a, "--duration", "-d") ||
 		    args_is(&a, "--iterations", "-i") || args_is(&a, "--method", "-X") || args_is(&a, "--header", "-H") ||
-		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL))
+		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL) ||
+		    args_is(&a, "--rate", NULL) || args_is(&a, "--max-vus", NULL) || args_is(&a, "--stage", NULL) ||
+		    args_is(&a, "--queue", NULL))
 			quick_flags = 1;
 		if (args_is(&a, "--help", "-h")) {
 			usage(stdout);
@@ -164,6 +212,36 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--iterations", "-i")) {
 			if (args_u64(&a, 1, UINT64_C(1) << 50, &cfg.iterations) < 0)
 				goto out;
+		} else if (args_is(&a, "--rate", NULL)) {
+			const char *r = args_value(&a);
+
+			if (!r)
+				goto out;
+			if (parse_number(r, MAX_RATE, &cfg.rate) < 0 || !(cfg.rate > 0)) {
+				args_error(&a, "'%s': expected iterations per second, a number above 0", r);
+				goto out;
+			}
+		} else if (args_is(&a, "--max-vus", NULL)) {
+			if (args_u64(&a, 1, 1000000, &v) < 0)
+				goto out;
+			cfg.max_vus = (uint32_t)v;
+			have_max_vus = 1;
+		} else if (args_is(&a, "--stage", NULL)) {
+			const char *sv = args_value(&a);
+
+			if (!sv)
+				goto out;
+			if (cfg.nstages == MAX_STAGES) {
+				args_error(&a, "at most %d stages", MAX_STAGES);
+				goto out;
+			}
+			if (parse_stage(sv, &stages[cfg.nstages]) < 0) {
+				args_error(&a, "'%s': expected DURATION:TARGET, e.g. 30s:100", sv);
+				goto out;
+			}
+			cfg.nstages++;
+		} else if (args_is(&a, "--queue", NULL)) {
+			cfg.queue = 1;
 		} else if (args_is(&a, "--method", "-X")) {
 			if (!(method = args_value(&a)))
 				goto out;
@@ -261,8 +339,9 @@ int cli_run_main(int argc, char **argv)
 		char line[600];
 
 		if (quick_flags) {
-			fprintf(stderr, "strain run: --url, --vus, --duration, --iterations, --method, --header, --body and "
-					"--expect-status are for quick mode; a plan sets these per module\n");
+			fprintf(stderr, "strain run: --url, --vus, --duration, --iterations, --rate, --max-vus, --stage, --queue, "
+					"--method, --header, --body and --expect-status are for quick mode; a plan sets these "
+					"per module\n");
 			goto out;
 		}
 		if (plan_load(plan, &po, &cfg, &errs) < 0) {
@@ -298,7 +377,34 @@ int cli_run_main(int argc, char **argv)
 	} else if (body) {
 		body_len = strlen(body);
 	}
-	if (!have_duration && !cfg.iterations)
+	if (cfg.rate > 0 || cfg.nstages) {
+		const char *why = NULL;
+
+		if (cfg.iterations)
+			why = "--iterations can't be combined with --rate or --stage";
+		else if (cfg.nstages && have_duration)
+			why = "--stage sets the length of the run; drop --duration";
+		else if (cfg.rate > 0 && !cfg.nstages && !have_duration)
+			why = "--rate needs --duration (or --stage)";
+		else if (cfg.nstages && !exec_stages_duration(stages, cfg.nstages))
+			why = "the stages last 0s";
+		else if (cfg.max_vus && cfg.max_vus < cfg.vus)
+			why = "--max-vus can't be less than --vus";
+		if (why) {
+			fprintf(stderr, "strain run: %s\n", why);
+			goto out;
+		}
+		if (cfg.nstages) {
+			cfg.stages = xcalloc(cfg.nstages, sizeof(*cfg.stages));
+			memcpy(cfg.stages, stages, cfg.nstages * sizeof(*stages));
+			cfg.duration_ns = exec_stages_duration(stages, cfg.nstages);
+		}
+	}
+	if ((have_max_vus || cfg.queue) && !(cfg.rate > 0)) {
+		fprintf(stderr, "strain run: --max-vus and --queue are for the open model (--rate)\n");
+		goto out;
+	}
+	if (!have_duration && !cfg.iterations && !cfg.nstages)
 		cfg.iterations = 1; /* k6's default: one iteration */
 	if (cfg.iterations && cfg.iterations < cfg.vus) {
 		fprintf(stderr, "strain run: --iterations (%llu) can't be less than --vus (%u)\n",
@@ -316,7 +422,19 @@ int cli_run_main(int argc, char **argv)
 	{
 		char line[512];
 
-		if (have_duration && cfg.iterations)
+		if (cfg.rate > 0 && cfg.nstages)
+			snprintf(line, sizeof(line), "%s %s: from %g iterations/s through %u stages over %s, %u-%u VUs%s",
+				 cfg.reqs[0].method, url, cfg.rate, cfg.nstages,
+				 fmt_duration(cfg.duration_ns, dur, sizeof(dur)), cfg.vus, cfg.scenarios[0].vus,
+				 cfg.queue ? ", queued" : "");
+		else if (cfg.rate > 0)
+			snprintf(line, sizeof(line), "%s %s: %g iterations/s for %s, %u-%u VUs%s", cfg.reqs[0].method, url,
+				 cfg.rate, fmt_duration(cfg.duration_ns, dur, sizeof(dur)), cfg.vus, cfg.scenarios[0].vus,
+				 cfg.queue ? ", queued" : "");
+		else if (cfg.nstages)
+			snprintf(line, sizeof(line), "%s %s: ramping from %u VUs through %u stages over %s",
+				 cfg.reqs[0].method, url, cfg.vus, cfg.nstages, fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
+		else if (have_duration && cfg.iterations)
 			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations within %s", cfg.reqs[0].method, url,
 				 cfg.vus, (unsigned long long)cfg.iterations, fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
 		else if (have_duration)

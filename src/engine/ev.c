@@ -225,8 +225,10 @@ int ev_loop_run(ev_loop *loop)
 		int n, i;
 
 		if (loop->heap_len) {
-			uint64_t d = loop->heap[1]->deadline;
-			uint64_t wait = d > loop->now ? d - loop->now : 0;
+			/* A fresh clock: the callbacks of this pass took time, and
+			 * waiting from the pass's cached `now` would overshoot. */
+			uint64_t d = loop->heap[1]->deadline, now = clock_mono_ns();
+			uint64_t wait = d > now ? d - now : 0;
 
 			if (wait > 60 * NS_PER_SEC)
 				wait = 60 * NS_PER_SEC;

@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "engine/exec.h"
 #include "engine/tmpl.h"
 #include "metrics/registry.h"
 #include "plan/jsonpath.h"
@@ -89,17 +90,43 @@ typedef struct run_data {
 	_Atomic uint64_t next; /* sequential / unique cursor, shared by all workers */
 } run_data;
 
-typedef enum { EXEC_CONSTANT_VUS, EXEC_SHARED_ITERATIONS, EXEC_PER_VU_ITERATIONS } exec_type;
+typedef enum {
+	EXEC_CONSTANT_VUS,
+	EXEC_SHARED_ITERATIONS,
+	EXEC_PER_VU_ITERATIONS,
+	EXEC_RAMPING_VUS,
+	EXEC_CONSTANT_ARRIVAL_RATE,
+	EXEC_RAMPING_ARRIVAL_RATE
+} exec_type;
+
+/* Arrival-rate executors start iterations on a schedule (the open model);
+ * the others loop their VUs (the closed model). */
+static inline int exec_is_arrival(exec_type e)
+{
+	return e == EXEC_CONSTANT_ARRIVAL_RATE || e == EXEC_RAMPING_ARRIVAL_RATE;
+}
 
 typedef struct run_scenario {
 	char *name;          /* module name: the module and scenario tags */
 	met_tag *tags;       /* extra static tags (plan module tags) */
 	uint32_t ntags;
 	exec_type exec;
-	uint32_t vus;
-	uint64_t duration_ns;  /* constant-vus; for iteration executors: maxDuration */
+	uint32_t vus;          /* VUs to allocate: constant; ramping-vus: the most any stage
+				* asks for; arrival-rate: maxVUs */
+	uint64_t duration_ns;  /* from startTime to the end of iterations (ramping: the
+				* stages' sum); iteration executors: maxDuration */
 	uint64_t iterations;   /* shared: total; per-vu: each */
 	uint64_t graceful_stop_ns;
+	uint64_t start_time_ns;        /* startTime: offset from the phase's start */
+	exec_stage *stages;            /* ramping-vus: VU targets; arrival-rate: rates (a
+					* constant rate is one stage at that rate) */
+	uint32_t nstages;
+	uint32_t start_vus;            /* ramping-vus */
+	uint64_t graceful_ramp_down_ns; /* ramping-vus */
+	double start_rate;             /* arrival-rate: iterations per time unit at t = 0 */
+	uint64_t time_unit_ns;         /* arrival-rate */
+	uint32_t prealloc_vus;         /* arrival-rate: preAllocatedVUs */
+	int queue;                     /* arrival-rate: queue late iterations instead of dropping */
 	flow_program setup;    /* once per VU, before its first iteration */
 	flow_program flow;     /* every iteration */
 	uint32_t nvars;

@@ -19,6 +19,14 @@
 #include "output/output.h"
 #include "output/summary.h"
 
+static void *memdup(const void *p, size_t n)
+{
+	void *q = xmalloc(n ? n : 1);
+
+	memcpy(q, p, n);
+	return q;
+}
+
 /* k6's maxDuration default for iteration-bound executors. */
 #define DEFAULT_MAX_DURATION (10 * 60 * NS_PER_SEC)
 
@@ -77,8 +85,10 @@ void run_config_free(run_config *cfg)
 		for (j = 0; j < sc->nvars; j++)
 			free(sc->var_names[j]);
 		free(sc->var_names);
+		free(sc->stages);
 	}
 	free(cfg->scenarios);
+	free(cfg->stages);
 	for (i = 0; i < cfg->nphases; i++) {
 		free(cfg->phases[i].strategy);
 		free(cfg->phases[i].scenarios);
@@ -124,7 +134,35 @@ void run_config_quick(run_config *cfg)
 	sc->name = xstrdup(cfg->scenario);
 	sc->vus = cfg->vus;
 	sc->graceful_stop_ns = cfg->graceful_stop_ns;
-	if (cfg->iterations) {
+	sc->graceful_ramp_down_ns = cfg->graceful_stop_ns;
+	sc->time_unit_ns = NS_PER_SEC;
+	if (cfg->rate > 0) {
+		/* Open model: --vus preallocated, up to --max-vus. */
+		sc->prealloc_vus = cfg->vus;
+		sc->vus = cfg->max_vus > cfg->vus ? cfg->max_vus : cfg->vus;
+		sc->start_rate = cfg->rate;
+		sc->queue = cfg->queue;
+		if (cfg->nstages) {
+			sc->exec = EXEC_RAMPING_ARRIVAL_RATE;
+			sc->nstages = cfg->nstages;
+			sc->stages = memdup(cfg->stages, cfg->nstages * sizeof(*cfg->stages));
+		} else {
+			sc->exec = EXEC_CONSTANT_ARRIVAL_RATE;
+			sc->nstages = 1;
+			sc->stages = xcalloc(1, sizeof(*sc->stages));
+			sc->stages[0].duration_ns = cfg->duration_ns;
+			sc->stages[0].target = cfg->rate;
+		}
+		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+	} else if (cfg->nstages) {
+		/* k6: --vus is the ramp's starting point. */
+		sc->exec = EXEC_RAMPING_VUS;
+		sc->start_vus = cfg->vus;
+		sc->nstages = cfg->nstages;
+		sc->stages = memdup(cfg->stages, cfg->nstages * sizeof(*cfg->stages));
+		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+		sc->vus = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
+	} else if (cfg->iterations) {
 		sc->exec = EXEC_SHARED_ITERATIONS;
 		sc->iterations = cfg->iterations;
 		sc->duration_ns = cfg->duration_ns ? cfg->duration_ns : DEFAULT_MAX_DURATION;
@@ -286,6 +324,7 @@ typedef struct run_state {
 	uint32_t nworkers;
 	uint32_t s_vus, s_vus_max;
 	uint32_t vus_max;
+	uint32_t vus_max_now;        /* last vus_max gauge (collector thread) */
 	sigset_t sigs;
 	int interrupted;
 	console_live *live;
@@ -302,19 +341,33 @@ static met_shard *swap_cb(void *p, uint32_t i)
 static void gauges_cb(void *p, met_shard *interval)
 {
 	run_state *st = p;
-	uint32_t i, vus = 0;
+	uint32_t i, vus = 0, vus_max = 0;
 
 	/* The most VUs active at any point of the interval, so a short burst
-	 * or the last interval of a run still shows them. */
+	 * or the last interval of a run still shows them. vus_max follows the
+	 * VUs initialised, which arrival rates raise up to maxVUs. */
 	for (i = 0; i < st->nworkers; i++) {
 		worker *w = st->workers[i];
 		uint32_t cur = atomic_load_explicit(&w->vus_active, memory_order_relaxed);
 		uint32_t peak = atomic_exchange_explicit(&w->vus_peak, cur, memory_order_relaxed);
 
 		vus += peak > cur ? peak : cur;
+		vus_max += atomic_load_explicit(&w->vus_alloc, memory_order_relaxed);
 	}
+	st->vus_max_now = vus_max;
 	met_shard_gauge(interval, st->ctx.reg, st->s_vus, vus);
-	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, st->vus_max);
+	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, vus_max);
+}
+
+/* Between phases (and while a phase's workers are being created or
+ * destroyed) the workers must not be touched: the gauges repeat the last
+ * vus_max and show no VUs. */
+static void gauges_idle_cb(void *p, met_shard *interval)
+{
+	run_state *st = p;
+
+	met_shard_gauge(interval, st->ctx.reg, st->s_vus, 0);
+	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, st->vus_max_now);
 }
 
 static uint32_t default_threads(uint32_t vus)
@@ -377,14 +430,19 @@ static int take_signal(run_state *st, uint64_t wait_ns)
 	return 1;
 }
 
+static uint32_t share_of(uint64_t total, uint32_t slot, uint32_t nslots)
+{
+	return (uint32_t)(total / nslots + (slot < total % nslots));
+}
+
 /* Runs one phase: its scenarios' VUs spread over fresh workers. */
 static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *ph, run_phase_result *res)
 {
 	const run_config *cfg = st->cfg;
-	uint32_t total = 0, k, i, *vus_per, *first, next_id = 1;
-	uint64_t *iters;
+	uint32_t total = 0, k, i, next_id = 1;
+	worker_share *shares;
 	met_source src = {0, swap_cb, gauges_cb, st};
-	met_source none = {0, NULL, gauges_cb, st};
+	met_source none = {0, NULL, gauges_idle_cb, st};
 	int rc = 0;
 
 	for (k = 0; k < ph->nscenarios; k++)
@@ -397,22 +455,29 @@ static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *p
 	if (total > st->vus_max)
 		st->vus_max = total;
 	st->workers = xcalloc(st->nworkers, sizeof(*st->workers));
-	vus_per = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint32_t));
-	first = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint32_t));
-	iters = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(uint64_t));
+	shares = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(*shares));
 	/* Each scenario's VUs and shared iterations are split evenly over the
-	 * workers; VU ids are numbered per scenario, as k6 numbers them per run. */
+	 * workers; VU ids are numbered per scenario, as k6 numbers them per run.
+	 * An arrival-rate schedule is split over at most maxVUs workers, so
+	 * every worker that owns part of it has a VU to run it. */
 	for (k = 0; k < ph->nscenarios; k++) {
 		const run_scenario *sc = &cfg->scenarios[ph->scenarios[k]];
-		uint32_t id = next_id;
+		uint32_t id = next_id, nslots = st->nworkers;
 
+		if (exec_is_arrival(sc->exec) && sc->vus < nslots)
+			nslots = sc->vus ? sc->vus : 1;
 		for (i = 0; i < st->nworkers; i++) {
-			size_t at = (size_t)i * ph->nscenarios + k;
+			worker_share *sh = &shares[(size_t)i * ph->nscenarios + k];
 
-			vus_per[at] = sc->vus / st->nworkers + (i < sc->vus % st->nworkers);
-			first[at] = id;
-			id += vus_per[at];
-			iters[at] = sc->iterations / st->nworkers + (i < sc->iterations % st->nworkers);
+			sh->first_id = id;
+			sh->slot = i;
+			sh->nslots = nslots;
+			if (i < nslots) {
+				sh->nvus = share_of(sc->vus, i, nslots);
+				sh->prealloc = share_of(sc->prealloc_vus, i, nslots);
+				sh->iters = sc->iterations / nslots + (i < sc->iterations % nslots);
+			}
+			id += sh->nvus;
 		}
 		next_id = id;
 	}
@@ -424,7 +489,7 @@ static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *p
 	for (i = 0; i < st->nworkers; i++) {
 		size_t at = (size_t)i * ph->nscenarios;
 
-		st->workers[i] = worker_create(&st->ctx, i, vus_per + at, first + at, iters + at);
+		st->workers[i] = worker_create(&st->ctx, i, shares + at);
 		if (!st->workers[i]) {
 			fprintf(stderr, "strain: cannot create worker %u: %s\n", i, strerror(errno));
 			st->nworkers = i;
@@ -461,10 +526,26 @@ out:
 	free(st->workers);
 	st->workers = NULL;
 	st->nworkers = 0;
-	free(vus_per);
-	free(first);
-	free(iters);
+	free(shares);
 	return rc;
+}
+
+/* Dropped iterations mean the open model did not hold: the load offered
+ * was less than planned. That must not pass unnoticed, quiet or not. */
+static void warn_dropped(FILE *f, const met_registry *reg, const met_shard *total)
+{
+	double dropped = 0;
+	uint32_t i;
+
+	for (i = 0; i < total->ntouched; i++) {
+		uint32_t id = total->touched[i];
+
+		if (met_series_metric(reg, id) == MET_DROPPED_ITERATIONS)
+			dropped += total->cells[id].u.sum;
+	}
+	if (dropped > 0)
+		fprintf(f, "  WARNING: %.0f iterations were dropped: no VU was free when they were due (raise maxVUs / "
+			   "--max-vus, or use queue mode); the target saw less load than planned\n\n", dropped);
 }
 
 int run_execute(run_config *cfg)
@@ -520,7 +601,7 @@ int run_execute(run_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &st.sigs, NULL);
 	t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
-	none = (met_source){0, NULL, gauges_cb, &st};
+	none = (met_source){0, NULL, gauges_idle_cb, &st};
 	coll = met_collector_create(reg, &none, NS_PER_SEC, t0);
 	if (st.ctx.keep_samples)
 		met_collector_keep_samples(coll);
@@ -608,6 +689,7 @@ int run_execute(run_config *cfg)
 	info.phases = phase_res;
 	if (!cfg->quiet)
 		summary_print(stdout, reg, met_collector_total(coll), &info);
+	warn_dropped(cfg->quiet ? stderr : stdout, reg, met_collector_total(coll));
 	fflush(stdout);
 	if (cfg->summary_export &&
 	    summary_export(cfg->summary_export, reg, met_collector_total(coll), &info, err, sizeof(err)) < 0) {

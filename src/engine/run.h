@@ -64,6 +64,11 @@ typedef struct run_config {
 	uint32_t vus;               /* quick mode, and the largest phase's total for the summary */
 	uint64_t duration_ns;       /* quick mode: 0 until iterations are done */
 	uint64_t iterations;        /* quick mode: total across VUs */
+	double rate;                /* quick mode --rate: iterations per second (0: closed model) */
+	uint32_t max_vus;           /* quick mode --max-vus (0: --vus) */
+	exec_stage *stages;         /* quick mode --stage: VU or rate targets; owned */
+	uint32_t nstages;
+	int queue;                  /* quick mode --queue */
 	uint32_t threads;           /* 0: one per core */
 	uint64_t timeout_ns;        /* per request, like k6's timeout (default 60 s) */
 	uint64_t connect_timeout_ns;
@@ -83,7 +88,10 @@ void run_config_init(run_config *cfg);
 void run_config_free(run_config *cfg);
 
 /* Makes cfg a quick-mode run: one scenario ("default") whose flow is
- * reqs[0], with cfg's vus / duration / iterations, in one phase. */
+ * reqs[0], in one phase. Its executor follows the flags as k6's do: --rate
+ * makes it constant-arrival-rate (with --stage, ramping-arrival-rate from
+ * --rate); --stage alone ramping-vus from --vus; --iterations
+ * shared-iterations; otherwise constant-vus. */
 void run_config_quick(run_config *cfg);
 
 /* Builds a static request's wire bytes. headers: "Name: value" strings.

@@ -49,6 +49,10 @@ typedef struct vu {
 	int setup_done;
 	int async;            /* this iteration waited on the network or a timer */
 	int pending_start;    /* waiting for its spread start time */
+	int ramp_out;         /* ramping-vus: finish this iteration, then stop */
+	int co_pending;       /* queue mode: the next request is measured from `intended` */
+	uint64_t ramp_deadline; /* ramp_out: abandoned after this */
+	uint64_t intended;    /* arrival rates: when this iteration should have started */
 	const flow_program *prog;
 	uint32_t pc;
 	const struct run_request *req;

@@ -5,14 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "engine/errcode.h"
 
+/* Intended starts a queue-mode scenario holds per worker before it drops. */
+#define QUEUE_MAX 65536
+
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
 static void on_end(ev_loop *loop, ev_timer *t);
+static void on_sched(ev_loop *loop, ev_timer *t);
+static void on_rampdown(ev_loop *loop, ev_timer *t);
 
 /* Tags every sample of a scenario carries: k6's scenario, and strain's
  * module and strategy, plus the plan's own tags for the module. */
@@ -30,7 +36,7 @@ static size_t scenario_tags(const run_ctx *ctx, const run_scenario *sc, met_tag 
 	return n;
 }
 
-static void scn_init(worker *w, worker_scn *s, uint32_t index, uint32_t nvus, uint64_t iters)
+static void scn_init(worker *w, worker_scn *s, uint32_t index, const worker_share *sh, uint32_t first)
 {
 	const run_ctx *ctx = w->ctx;
 	const run_scenario *sc = &ctx->cfg->scenarios[index];
@@ -38,35 +44,51 @@ static void scn_init(worker *w, worker_scn *s, uint32_t index, uint32_t nvus, ui
 	size_t n = scenario_tags(ctx, sc, tags, MET_MAX_TAGS);
 	uint32_t i;
 
+	s->w = w;
 	s->sc = sc;
 	s->index = index;
-	s->nvus = nvus;
-	s->iters_left = sc->exec == EXEC_SHARED_ITERATIONS ? iters : 0;
-	s->t_end = ctx->t0 + sc->duration_ns;
+	s->first = first;
+	s->nvus = sh->nvus;
+	s->nalloc = exec_is_arrival(sc->exec) ? (sh->prealloc < sh->nvus ? sh->prealloc : sh->nvus) : sh->nvus;
+	s->slot = sh->slot;
+	s->nslots = sh->nslots ? sh->nslots : 1;
+	s->iters_left = sc->exec == EXEC_SHARED_ITERATIONS ? sh->iters : 0;
+	s->t_start = ctx->t0 + sc->start_time_ns;
+	s->t_end = s->t_start + sc->duration_ns;
+	ev_timer_init(&s->sched, on_sched);
+	ev_timer_init(&s->rampdown, on_rampdown);
 	s->tagset = met_tagset_intern(ctx->reg, tags, n);
 	s->s_iterations = met_series_intern(ctx->reg, MET_ITERATIONS, s->tagset);
 	s->s_iteration_duration = met_series_intern(ctx->reg, MET_ITERATION_DURATION, s->tagset);
 	s->s_data_sent = met_series_intern(ctx->reg, MET_DATA_SENT, s->tagset);
 	s->s_data_received = met_series_intern(ctx->reg, MET_DATA_RECEIVED, s->tagset);
+	s->s_dropped = met_series_intern(ctx->reg, MET_DROPPED_ITERATIONS, s->tagset);
+	s->s_start_delay = met_series_intern(ctx->reg, MET_ITERATION_START_DELAY, s->tagset);
 	s->data_mask = sc->data_mask;
 	s->s_group = xcalloc(ctx->cfg->ngroups + 1, sizeof(uint32_t));
 	for (i = 0; i < ctx->cfg->ngroups; i++)
 		s->s_group[i] = UINT32_MAX;
+	if (exec_is_arrival(sc->exec)) {
+		s->idle = xcalloc(s->nvus + 1, sizeof(*s->idle));
+		if (sc->queue) {
+			s->qcap = QUEUE_MAX;
+			s->queue = xcalloc(s->qcap, sizeof(*s->queue));
+		}
+	}
 }
 
-worker *worker_create(run_ctx *ctx, uint32_t index, const uint32_t *vus_per_scn, const uint32_t *first_ids,
-		      const uint64_t *iters)
+worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 {
 	const run_phase *ph = ctx->phase;
 	worker *w = xcalloc(1, sizeof(*w));
-	uint32_t i, k, total = 0, at = 0;
+	uint32_t i, k, total = 0, at = 0, alloc = 0;
 	int efd;
 
 	for (k = 0; k < ph->nscenarios; k++)
-		total += vus_per_scn[k];
+		total += shares[k].nvus;
 	w->ctx = ctx;
 	w->index = index;
-	w->loop = ev_loop_create(total + 8);
+	w->loop = ev_loop_create(total + 2 * ph->nscenarios + 8);
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || efd < 0) {
 		if (efd >= 0)
@@ -90,10 +112,17 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const uint32_t *vus_per_scn,
 	w->nvus = total;
 	w->vus = xcalloc(total ? total : 1, sizeof(vu));
 	for (k = 0; k < ph->nscenarios; k++) {
-		scn_init(w, &w->scns[k], ph->scenarios[k], vus_per_scn[k], iters[k]);
-		for (i = 0; i < vus_per_scn[k]; i++)
-			vu_init(&w->vus[at++], w, &w->scns[k], first_ids[k] + i);
+		worker_scn *s = &w->scns[k];
+
+		scn_init(w, s, ph->scenarios[k], &shares[k], at);
+		for (i = 0; i < shares[k].nvus; i++)
+			vu_init(&w->vus[at++], w, s, shares[k].first_id + i);
+		/* Arrival rates hand out the preallocated VUs first. */
+		for (i = 0; s->idle && i < s->nalloc; i++)
+			s->idle[s->nidle++] = &w->vus[s->first + s->nalloc - 1 - i];
+		alloc += s->nalloc;
 	}
+	atomic_store(&w->vus_alloc, alloc);
 	ev_timer_init(&w->end_timer, on_end);
 	w->md = pcre2_match_data_create(32, NULL);
 	w->cache_cap = 64;
@@ -112,8 +141,11 @@ void worker_destroy(worker *w)
 		return;
 	for (i = 0; i < w->nvus; i++)
 		vu_free(&w->vus[i]);
-	for (i = 0; i < w->nscns; i++)
+	for (i = 0; i < w->nscns; i++) {
 		free(w->scns[i].s_group);
+		free(w->scns[i].idle);
+		free(w->scns[i].queue);
+	}
 	free(w->scns);
 	free(w->vus);
 	close(w->wake_io.fd);
@@ -204,11 +236,23 @@ static void scn_check_done(worker *w, worker_scn *s)
 	}
 }
 
+/* No more starts: the schedule and ramp timers stop, and intended starts
+ * still queued will never run, so they count as dropped. */
+static void scn_halt(worker *w, worker_scn *s)
+{
+	s->stopping = 1;
+	ev_timer_stop(w->loop, &s->sched);
+	if (s->qlen) {
+		met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)s->qlen);
+		s->qlen = 0;
+	}
+}
+
 static void scn_stop(worker *w, worker_scn *s, uint64_t grace_ns)
 {
 	if (s->stopping)
 		return;
-	s->stopping = 1;
+	scn_halt(w, s);
 	s->grace_end = clock_mono_ns() + grace_ns;
 	arm_end_timer(w);
 	scn_check_done(w, s);
@@ -218,10 +262,10 @@ static void scn_abort(worker *w, worker_scn *s)
 {
 	uint32_t i;
 
-	s->stopping = 1;
-	for (i = 0; i < w->nvus; i++)
-		if (w->vus[i].scn == s)
-			vu_abort(&w->vus[i]);
+	scn_halt(w, s);
+	ev_timer_stop(w->loop, &s->rampdown);
+	for (i = 0; i < s->nvus; i++)
+		vu_abort(&w->vus[s->first + i]);
 	scn_check_done(w, s);
 }
 
@@ -271,6 +315,18 @@ static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
 		ev_loop_stop(loop);
 }
 
+static void vu_activate(worker *w, vu *v)
+{
+	uint32_t n;
+
+	if (v->active)
+		return;
+	n = atomic_fetch_add_explicit(&w->vus_active, 1, memory_order_relaxed) + 1;
+	v->active = 1;
+	if (n > atomic_load_explicit(&w->vus_peak, memory_order_relaxed))
+		atomic_store_explicit(&w->vus_peak, n, memory_order_relaxed);
+}
+
 static void vu_retire(worker *w, vu *v)
 {
 	if (v->active) {
@@ -288,6 +344,11 @@ static int start_vu(worker *w, vu *v)
 
 	if (s->stopping)
 		goto retire;
+	if (v->ramp_out) {
+		/* Ramped down: this was its last iteration. */
+		v->ramp_out = 0;
+		goto retire;
+	}
 	if (sc->exec == EXEC_SHARED_ITERATIONS) {
 		if (!s->iters_left) {
 			scn_stop(w, s, sc->graceful_stop_ns);
@@ -297,13 +358,7 @@ static int start_vu(worker *w, vu *v)
 	} else if (sc->exec == EXEC_PER_VU_ITERATIONS && v->iter >= sc->iterations) {
 		goto retire;
 	}
-	if (!v->active) {
-		uint32_t n = atomic_fetch_add_explicit(&w->vus_active, 1, memory_order_relaxed) + 1;
-
-		v->active = 1;
-		if (n > atomic_load_explicit(&w->vus_peak, memory_order_relaxed))
-			atomic_store_explicit(&w->vus_peak, n, memory_order_relaxed);
-	}
+	vu_activate(w, v);
 	s->busy++;
 	if (vu_iteration_start(v) < 0) {
 		/* Its unique data rows are used up: the module is done. */
@@ -318,10 +373,10 @@ retire:
 	if (sc->exec == EXEC_PER_VU_ITERATIONS && !s->stopping) {
 		uint32_t i;
 
-		for (i = 0; i < w->nvus; i++)
-			if (w->vus[i].scn == s && w->vus[i].active)
+		for (i = 0; i < s->nvus; i++)
+			if (w->vus[s->first + i].active)
 				break;
-		if (i == w->nvus)
+		if (i == s->nvus)
 			scn_stop(w, s, sc->graceful_stop_ns);
 	}
 	scn_check_done(w, s);
@@ -333,18 +388,249 @@ void worker_vu_begin(worker *w, vu *v)
 	start_vu(w, v);
 }
 
+/* ---- ramping-vus ---- */
+
+static uint32_t share_of(uint32_t total, uint32_t slot, uint32_t nslots)
+{
+	return total / nslots + (slot < total % nslots);
+}
+
+/* Moves the number of looping VUs to s->want: VUs ramping out are kept
+ * first (they are still warm), then idle ones start; going down, the
+ * newest VUs finish their iteration and stop, within gracefulRampDown. */
+static void ramp_apply(worker *w, worker_scn *s)
+{
+	uint64_t now = clock_mono_ns();
+	uint32_t i;
+
+	for (i = 0; i < s->nvus && s->running < s->want; i++) {
+		vu *v = &w->vus[s->first + i];
+
+		if (v->ramp_out) {
+			v->ramp_out = 0;
+			s->running++;
+		}
+	}
+	for (i = 0; i < s->nvus && s->running < s->want && !s->stopping; i++) {
+		vu *v = &w->vus[s->first + i];
+
+		if (!v->active) {
+			s->running++;
+			if (!start_vu(w, v))
+				s->running--;
+		}
+	}
+	for (i = s->nvus; i-- > 0 && s->running > s->want;) {
+		vu *v = &w->vus[s->first + i];
+
+		if (!v->active || v->ramp_out)
+			continue;
+		s->running--;
+		if (!v->in_iteration) {
+			vu_retire(w, v);
+			continue;
+		}
+		v->ramp_out = 1;
+		v->ramp_deadline = now + s->sc->graceful_ramp_down_ns;
+		if (!ev_timer_armed(&s->rampdown) || s->rampdown.deadline > v->ramp_deadline)
+			ev_timer_start(w->loop, &s->rampdown, v->ramp_deadline);
+	}
+}
+
+static void ramp_update(worker *w, worker_scn *s)
+{
+	const run_scenario *sc = s->sc;
+	uint64_t now = clock_mono_ns(), el = now > s->t_start ? now - s->t_start : 0, next;
+	uint32_t total = exec_vus_at(sc->stages, sc->nstages, sc->start_vus, el);
+
+	s->want = share_of(total, s->slot, s->nslots);
+	if (s->want > s->nvus)
+		s->want = s->nvus;
+	ramp_apply(w, s);
+	next = exec_vus_next_change(sc->stages, sc->nstages, sc->start_vus, el);
+	if (next != UINT64_MAX && !s->stopping && s->t_start + next < s->t_end)
+		ev_timer_start(w->loop, &s->sched, s->t_start + next);
+}
+
+/* A ramped-out VU's gracefulRampDown is over: its iteration is abandoned.
+ * Ramp-downs are rare, so scanning the scenario's VUs here is fine. */
+static void on_rampdown(ev_loop *loop, ev_timer *t)
+{
+	worker_scn *s = container_of(t, worker_scn, rampdown);
+	worker *w = s->w;
+	uint64_t now = clock_mono_ns(), next = UINT64_MAX;
+	uint32_t i;
+
+	for (i = 0; i < s->nvus; i++) {
+		vu *v = &w->vus[s->first + i];
+
+		if (!v->ramp_out)
+			continue;
+		if (v->ramp_deadline <= now)
+			vu_abort(v);
+		else if (v->ramp_deadline < next)
+			next = v->ramp_deadline;
+	}
+	if (next != UINT64_MAX)
+		ev_timer_start(loop, &s->rampdown, next);
+}
+
+/* ---- arrival rates ---- */
+
+/* A free VU, initialising one more (up to this worker's maxVUs share) when
+ * none is free. Every VU was allocated at creation, so this never allocates. */
+static vu *arrival_vu(worker *w, worker_scn *s)
+{
+	if (s->nidle)
+		return s->idle[--s->nidle];
+	if (s->nalloc < s->nvus) {
+		atomic_fetch_add_explicit(&w->vus_alloc, 1, memory_order_relaxed);
+		return &w->vus[s->first + s->nalloc++];
+	}
+	return NULL;
+}
+
+static void arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
+{
+	uint64_t now = clock_mono_ns();
+
+	v->intended = intended;
+	v->co_pending = s->sc->queue;
+	if (w->active->keep_samples)
+		met_shard_stamp(w->active, w->ctx->wall0 + (now - w->ctx->t0), v->id, v->iter);
+	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
+	start_vu(w, v);
+}
+
+/* Iteration `intended` is due: it runs on a free VU, waits in the queue
+ * (queue mode), or is dropped and counted, as k6 does. */
+static void arrival_due(worker *w, worker_scn *s, uint64_t intended)
+{
+	vu *v = arrival_vu(w, s);
+
+	if (v) {
+		arrival_run(w, s, v, intended);
+		return;
+	}
+	if (s->qlen < s->qcap) {
+		s->queue[(s->qhead + s->qlen) % s->qcap] = intended;
+		s->qlen++;
+		return;
+	}
+	met_shard_add(w->active, w->ctx->reg, s->s_dropped, 1);
+}
+
+/* Schedules this worker's next iteration: k advances by nslots, so the
+ * workers' schedules interleave into one evenly spaced one. */
+static void arrival_next(worker *w, worker_scn *s)
+{
+	const run_scenario *sc = s->sc;
+	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, s->next_k);
+
+	if (off == UINT64_MAX || off >= sc->duration_ns) {
+		s->next_at = UINT64_MAX;
+		return;
+	}
+	s->next_at = s->t_start + off;
+	ev_timer_start(w->loop, &s->sched, s->next_at);
+}
+
+static void arrivals_run(worker *w, worker_scn *s)
+{
+	uint64_t now = clock_mono_ns();
+
+	/* Late (a busy loop pass): start everything that is due now; the lag
+	 * shows in iteration_start_delay. */
+	while (s->next_at <= now && !s->stopping) {
+		arrival_due(w, s, s->next_at);
+		s->next_k += s->nslots;
+		arrival_next(w, s);
+	}
+}
+
+/* ---- scenario start and timers ---- */
+
+static void scn_begin(worker *w, worker_scn *s)
+{
+	const run_scenario *sc = s->sc;
+	uint32_t i;
+
+	s->started = 1;
+	if (!s->nvus) {
+		scn_stop(w, s, 0);
+		return;
+	}
+	switch (sc->exec) {
+	case EXEC_RAMPING_VUS:
+		ramp_update(w, s);
+		break;
+	case EXEC_CONSTANT_ARRIVAL_RATE:
+	case EXEC_RAMPING_ARRIVAL_RATE:
+		s->next_k = s->slot;
+		arrival_next(w, s);
+		break;
+	default:
+		for (i = 0; i < s->nvus && !s->stopping; i++) {
+			vu *v = &w->vus[s->first + i];
+			uint64_t spread = sc->start_spread_ns;
+
+			if (spread) {
+				v->pending_start = 1;
+				v->state = VU_WAITING;
+				ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
+				continue;
+			}
+			start_vu(w, v);
+		}
+		break;
+	}
+}
+
+static void on_sched(ev_loop *loop, ev_timer *t)
+{
+	worker_scn *s = container_of(t, worker_scn, sched);
+	worker *w = s->w;
+
+	if (s->stopping)
+		return;
+	if (!s->started)
+		scn_begin(w, s);
+	else if (s->sc->exec == EXEC_RAMPING_VUS)
+		ramp_update(w, s);
+	else if (exec_is_arrival(s->sc->exec))
+		arrivals_run(w, s);
+}
+
 void worker_iteration_done(worker *w, vu *v, int completed)
 {
 	worker_scn *s = v->scn;
 
 	s->busy--;
+	v->co_pending = 0;
 	if (completed > 0) {
 		if (w->active->keep_samples)
 			met_shard_stamp(w->active, w->ctx->wall0 + (clock_mono_ns() - w->ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
 		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
 		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
-	if (completed >= 0 && start_vu(w, v))
+	if (exec_is_arrival(s->sc->exec)) {
+		/* An arrival-rate VU runs one iteration per arrival: it goes back
+		 * to the free list, or takes the oldest queued start. */
+		vu_retire(w, v);
+		if (!s->stopping && s->qlen) {
+			uint64_t intended = s->queue[s->qhead];
+
+			s->qhead = (s->qhead + 1) % s->qcap;
+			s->qlen--;
+			arrival_run(w, s, v, intended);
+			return;
+		}
+		if (!s->stopping)
+			s->idle[s->nidle++] = v;
+		scn_check_done(w, s);
+		return;
+	}
+	if (start_vu(w, v))
 		return;
 	vu_retire(w, v);
 	scn_check_done(w, s);
@@ -504,11 +790,19 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	uint64_t sent = v->t_sent ? v->t_sent : (v->t_send_start ? end : send_start);
 	uint64_t first = v->t_first ? v->t_first : (v->t_sent ? end : sent);
 	uint64_t sending = span(send_start, sent), waiting = span(sent, first), receiving = span(first, end);
-	uint64_t duration = sending + waiting + receiving;
+	uint64_t duration;
 	int failed = err || (rq->expect.n ? !status_set_has(&rq->expect, status)
 					  : status < cfg->expected_lo || status > cfg->expected_hi);
 	uint32_t i;
 
+	if (v->co_pending) {
+		/* Queue mode: the iteration's first request counts from when it
+		 * should have started, so time spent queued behind a stalled
+		 * server shows as waiting, in full (wrk2's correction). */
+		waiting += span(v->intended, v->t_start);
+		v->co_pending = 0;
+	}
+	duration = sending + waiting + receiving;
 	if (sh->keep_samples)
 		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
 	met_shard_add(sh, r, s->reqs, 1);
@@ -537,27 +831,27 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
-	uint32_t i;
+	uint32_t k;
 
+	/* Arrival schedules want their timers on time: the default 50 us of
+	 * timer slack would show in every iteration_start_delay. */
+	for (k = 0; k < w->nscns; k++)
+		if (exec_is_arrival(w->scns[k].sc->exec))
+			prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	ev_now_update(w->loop);
 	arm_end_timer(w);
-	for (i = 0; i < w->nvus; i++) {
-		vu *v = &w->vus[i];
-		uint64_t spread = v->scn->sc->start_spread_ns;
+	for (k = 0; k < w->nscns; k++) {
+		worker_scn *s = &w->scns[k];
 
-		if (v->scn->stopping)
+		if (s->stopping)
 			continue;
-		if (spread) {
-			v->pending_start = 1;
-			v->state = VU_WAITING;
-			ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
-			continue;
-		}
-		start_vu(w, v);
+		if (!s->nvus)
+			scn_stop(w, s, 0);
+		else if (s->sc->start_time_ns)
+			ev_timer_start(w->loop, &s->sched, s->t_start);
+		else
+			scn_begin(w, s);
 	}
-	for (i = 0; i < w->nscns; i++)
-		if (!w->scns[i].nvus)
-			scn_stop(w, &w->scns[i], 0);
 	check_finished(w);
 	if (ev_loop_run(w->loop) < 0)
 		perror("strain: worker event loop");

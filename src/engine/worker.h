@@ -39,22 +39,55 @@ typedef struct series_slot {
 	http_series s;
 } series_slot;
 
+struct worker;
+
 /* One scenario's share of a worker. */
 typedef struct worker_scn {
+	struct worker *w;
 	const run_scenario *sc;
 	uint32_t index;              /* in cfg->scenarios */
-	uint32_t nvus;
+	uint32_t first;              /* its first VU in w->vus */
+	uint32_t nvus;               /* VUs allocated (for arrival rates: up to its maxVUs share) */
+	uint32_t nalloc;             /* VUs initialised so far, counted in vus_max */
 	uint32_t busy;               /* its VUs inside an iteration */
 	uint64_t iters_left;         /* shared-iterations share */
+	uint64_t t_start;            /* startTime reached (monotonic) */
 	uint64_t t_end;              /* no new iterations after this */
 	uint64_t grace_end;          /* in-flight iterations abandoned after this */
+	int started;
 	int stopping;
 	int done;
+	/* This worker's part of a ramp or a schedule: slot `slot` of `nslots`
+	 * (ramping-vus: its share of each target; arrival rates: iterations
+	 * k with k % nslots == slot, so the union stays evenly spaced). */
+	uint32_t slot, nslots;
+	ev_timer sched;              /* startTime, the next ramp step, or the next arrival */
+	/* ramping-vus */
+	uint32_t want;               /* VUs this worker should be looping now */
+	uint32_t running;            /* looping, not ramping out */
+	ev_timer rampdown;           /* earliest gracefulRampDown deadline */
+	/* arrival rates */
+	uint64_t next_k;             /* this worker's next iteration index */
+	uint64_t next_at;            /* and its intended start (monotonic) */
+	struct vu **idle;            /* free VUs (a stack), nvus slots */
+	uint32_t nidle;
+	uint64_t *queue;             /* queue mode: intended starts waiting for a VU (ring) */
+	uint32_t qcap, qhead, qlen;
 	uint32_t tagset;             /* scenario-level tags */
 	uint32_t s_iterations, s_iteration_duration, s_data_sent, s_data_received;
+	uint32_t s_dropped, s_start_delay;
 	uint32_t *s_group;           /* group_duration series by group index */
 	uint32_t data_mask;          /* data aliases its templates read */
 } worker_scn;
+
+/* What one worker takes of one scenario, decided by the run. */
+typedef struct worker_share {
+	uint32_t nvus;               /* VUs to allocate */
+	uint32_t first_id;           /* 1-based id of the first */
+	uint64_t iters;              /* shared-iterations share */
+	uint32_t prealloc;           /* arrival rates: VUs initialised at start */
+	uint32_t slot, nslots;       /* see worker_scn */
+} worker_share;
 
 enum { STOP_NONE, STOP_GRACEFUL, STOP_HARD };
 
@@ -77,6 +110,7 @@ typedef struct worker {
 	uint32_t nvus;
 	_Atomic uint32_t vus_active; /* gauge, read by the collector */
 	_Atomic uint32_t vus_peak;   /* most active since the collector last looked */
+	_Atomic uint32_t vus_alloc;  /* VUs initialised: the vus_max gauge */
 	int finished;
 	ev_timer end_timer;          /* the next scenario end or grace end */
 	http_head head;              /* scratch for response heads */
@@ -87,11 +121,10 @@ typedef struct worker {
 	uint64_t rng;
 } worker;
 
-/* Creates worker `index` of ctx->phase. vus_per_scn[k] VUs of the phase's
- * k-th scenario, with ids starting at first_ids[k]; iters[k] its share of a
- * shared-iterations scenario. */
-worker *worker_create(run_ctx *ctx, uint32_t index, const uint32_t *vus_per_scn, const uint32_t *first_ids,
-		      const uint64_t *iters);
+/* Creates worker `index` of ctx->phase with shares[k] of the phase's k-th
+ * scenario. Everything a scenario can need is allocated here (all of its
+ * maxVUs share, the queue ring), so the run itself never allocates. */
+worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares);
 int worker_start(worker *w);
 /* From any thread. */
 void worker_request_stop(worker *w, int how);

@@ -25,6 +25,8 @@ static const met_def builtins[MET_BUILTIN_COUNT] = {
 	[MET_DATA_RECEIVED] = {"data_received", MET_COUNTER, MET_DATA},
 	[MET_CHECKS] = {"checks", MET_RATE, MET_DEFAULT},
 	[MET_GROUP_DURATION] = {"group_duration", MET_TREND, MET_TIME},
+	[MET_DROPPED_ITERATIONS] = {"dropped_iterations", MET_COUNTER, MET_DEFAULT},
+	[MET_ITERATION_START_DELAY] = {"iteration_start_delay", MET_TREND, MET_TIME},
 };
 
 /* Open-addressing hash tables; sized so they never need to grow. */

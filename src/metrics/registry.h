@@ -32,6 +32,8 @@ enum {
 	MET_DATA_RECEIVED,
 	MET_CHECKS,
 	MET_GROUP_DURATION,
+	MET_DROPPED_ITERATIONS,    /* arrival rates: iterations due with no VU free (k6's name) */
+	MET_ITERATION_START_DELAY, /* arrival rates: actual minus intended start of an iteration */
 	MET_BUILTIN_COUNT
 };
 

@@ -1472,14 +1472,115 @@ static int program_has_request(const flow_program *p)
 /* ---- modules ---- */
 
 static const char *const module_keys[] = {"executor", "tags", "think", "setup", "flow", NULL};
-static const char *const exec_keys[] = {"type", "vus", "duration", "iterations", "gracefulStop", "maxDuration", NULL};
-static const char *const exec_types[] = {"constant-vus", "shared-iterations", "per-vu-iterations", NULL};
+static const char *const exec_keys[] = {"type", "vus", "duration", "iterations", "gracefulStop", "maxDuration",
+					 "startTime", "startVUs", "stages", "gracefulRampDown", "rate", "timeUnit",
+					 "preAllocatedVUs", "maxVUs", "startRate", "queue", NULL};
+static const char *const exec_types[] = {"constant-vus", "shared-iterations", "per-vu-iterations", "ramping-vus",
+					  "constant-arrival-rate", "ramping-arrival-rate", NULL};
+/* The options each executor takes besides type, startTime and gracefulStop
+ * (by exec_type), as in k6. */
+static const char *const exec_opts[][8] = {
+	[EXEC_CONSTANT_VUS] = {"vus", "duration", NULL},
+	[EXEC_SHARED_ITERATIONS] = {"vus", "iterations", "maxDuration", NULL},
+	[EXEC_PER_VU_ITERATIONS] = {"vus", "iterations", "maxDuration", NULL},
+	[EXEC_RAMPING_VUS] = {"startVUs", "stages", "gracefulRampDown", NULL},
+	[EXEC_CONSTANT_ARRIVAL_RATE] = {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs", "queue", NULL},
+	[EXEC_RAMPING_ARRIVAL_RATE] = {"startRate", "timeUnit", "stages", "preAllocatedVUs", "maxVUs", "queue", NULL},
+};
+
+/* Iterations per time unit an arrival-rate executor may ask for. */
+#define MAX_RATE 10000000.0
+#define MAX_STAGES 1024
+
+/* A rate: a number >= 0 (fractions allowed: 0.5 per 1s is one every 2 s). */
+static int get_rate(loader *L, const ynode *n, const char *what, double *out)
+{
+	const char *s = scalar_text(L, n);
+	char *end;
+	double d = 0;
+
+	if (s && *s && *s != '-' && *s != '+' && *s != ' ') {
+		errno = 0;
+		d = strtod(s, &end);
+		if (!*end && !errno && d >= 0 && d <= MAX_RATE) {
+			*out = d;
+			return 0;
+		}
+	}
+	err_at(L, n, "%s: expected a number of iterations from 0 to %.0f, found %s%s%s", what, MAX_RATE,
+	       s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
+	return -1;
+}
+
+/* stages: [{duration: 30s, target: 100}, ...]; VU targets are whole
+ * numbers, rate targets any number >= 0. */
+static int get_stages(loader *L, run_scenario *sc, const ynode *n, int rates)
+{
+	static const char *const stage_keys[] = {"duration", "target", NULL};
+	size_t i, len;
+	int bad = 0;
+
+	if (!ynode_is_seq(n) || !yseq_len(n)) {
+		err_at(L, n, "stages: expected a list such as [{duration: 30s, target: %s}]", rates ? "100" : "10");
+		return -1;
+	}
+	len = yseq_len(n);
+	if (len > MAX_STAGES) {
+		err_at(L, n, "stages: at most %d", MAX_STAGES);
+		return -1;
+	}
+	sc->stages = xcalloc(len, sizeof(*sc->stages));
+	sc->nstages = (uint32_t)len;
+	for (i = 0; i < len; i++) {
+		ynode *st = yseq_item(&L->doc, n, i), *d, *t;
+		uint64_t v;
+
+		if (!ynode_is_map(st)) {
+			err_at(L, st, "stages: each stage is a mapping {duration: 30s, target: N}");
+			bad = 1;
+			continue;
+		}
+		if (check_keys(L, st, stage_keys, "a stage") < 0)
+			bad = 1;
+		d = ymap_get(&L->doc, st, "duration");
+		t = ymap_get(&L->doc, st, "target");
+		if (!d || !t) {
+			err_at(L, st, "stage: needs a duration and a target");
+			bad = 1;
+			continue;
+		}
+		if (get_duration(L, d, "duration", &sc->stages[i].duration_ns) < 0)
+			bad = 1;
+		if (rates) {
+			if (get_rate(L, t, "target", &sc->stages[i].target) < 0)
+				bad = 1;
+		} else if (get_u64(L, t, "target", 0, 1000000, &v) < 0) {
+			bad = 1;
+		} else {
+			sc->stages[i].target = (double)v;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static int get_vus(loader *L, const ynode *ex, const char *key, uint64_t min, uint32_t *out)
+{
+	ynode *v = ymap_get(&L->doc, ex, key);
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (get_u64(L, v, key, min, 1000000, &n) < 0)
+		return -1;
+	*out = (uint32_t)n;
+	return 0;
+}
 
 static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
 {
 	ynode *t, *v;
 	const char *type;
-	uint64_t n;
+	size_t i;
 	int bad = 0;
 
 	if (!ynode_is_map(ex)) {
@@ -1492,30 +1593,51 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 	type = t ? get_str(L, t, "type") : "constant-vus";
 	if (!type)
 		return -1;
-	if (!strcmp(type, "constant-vus")) {
-		sc->exec = EXEC_CONSTANT_VUS;
-	} else if (!strcmp(type, "shared-iterations")) {
-		sc->exec = EXEC_SHARED_ITERATIONS;
-	} else if (!strcmp(type, "per-vu-iterations")) {
-		sc->exec = EXEC_PER_VU_ITERATIONS;
-	} else {
+	for (i = 0; exec_types[i]; i++)
+		if (!strcmp(type, exec_types[i]))
+			break;
+	if (!exec_types[i]) {
 		const char *near = nearest(type, exec_types);
+		char list[512];
 
-		err_at(L, t, "executor type '%s' is not known%s%s%s (constant-vus, shared-iterations, per-vu-iterations)",
-		       type, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		list_allowed(exec_types, list, sizeof(list));
+		err_at(L, t, "executor type '%s' is not known%s%s%s (%s)", type, near ? "; did you mean '" : "",
+		       near ? near : "", near ? "'?" : "", list);
 		return -1;
+	}
+	sc->exec = (exec_type)i;
+	/* Options of another executor are mistakes, not silently ignored. */
+	for (i = 0; i < ymap_len(ex); i++) {
+		ynode *k = ymap_key(&L->doc, ex, i);
+		const char *ks = ynode_str(k), *const *o;
+		char list[256];
+
+		if (!ks || !strcmp(ks, "type") || !strcmp(ks, "startTime") || !strcmp(ks, "gracefulStop"))
+			continue;
+		for (o = exec_opts[sc->exec]; *o && strcmp(*o, ks); o++)
+			;
+		if (*o)
+			continue;
+		for (o = exec_keys; *o && strcmp(*o, ks); o++)
+			;
+		if (!*o)
+			continue; /* unknown altogether: check_keys said so */
+		list_allowed(exec_opts[sc->exec], list, sizeof(list));
+		err_at(L, k, "%s: not an option of %s (it takes %s, startTime, gracefulStop)", ks, type, list);
+		bad = 1;
 	}
 	sc->vus = 1;
 	sc->graceful_stop_ns = 30 * NS_PER_SEC;
-	if ((v = ymap_get(&L->doc, ex, "vus"))) {
-		if (get_u64(L, v, "vus", 1, 1000000, &n) < 0)
-			bad = 1;
-		else
-			sc->vus = (uint32_t)n;
-	}
+	sc->graceful_ramp_down_ns = 30 * NS_PER_SEC;
+	sc->time_unit_ns = NS_PER_SEC;
 	if ((v = ymap_get(&L->doc, ex, "gracefulStop")) && get_duration(L, v, "gracefulStop", &sc->graceful_stop_ns) < 0)
 		bad = 1;
-	if (sc->exec == EXEC_CONSTANT_VUS) {
+	if ((v = ymap_get(&L->doc, ex, "startTime")) && get_duration(L, v, "startTime", &sc->start_time_ns) < 0)
+		bad = 1;
+	switch (sc->exec) {
+	case EXEC_CONSTANT_VUS:
+		if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
+			bad = 1;
 		v = ymap_get(&L->doc, ex, "duration");
 		if (!v) {
 			err_at(L, ex, "module %s: constant-vus needs a duration", module);
@@ -1526,9 +1648,11 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 			err_at(L, v, "duration: must be longer than 0s");
 			bad = 1;
 		}
-		if ((v = ymap_get(&L->doc, ex, "iterations")))
-			err_at(L, v, "iterations: not for constant-vus (use shared-iterations or per-vu-iterations)"), bad = 1;
-	} else {
+		break;
+	case EXEC_SHARED_ITERATIONS:
+	case EXEC_PER_VU_ITERATIONS:
+		if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
+			bad = 1;
 		v = ymap_get(&L->doc, ex, "iterations");
 		if (!v) {
 			err_at(L, ex, "module %s: %s needs iterations", module, type);
@@ -1539,14 +1663,115 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		sc->duration_ns = 10 * 60 * NS_PER_SEC;
 		if ((v = ymap_get(&L->doc, ex, "maxDuration")) && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
 			bad = 1;
-		if ((v = ymap_get(&L->doc, ex, "duration")))
-			err_at(L, v, "duration: %s uses maxDuration", type), bad = 1;
 		if (sc->exec == EXEC_SHARED_ITERATIONS && !bad && sc->iterations < sc->vus) {
 			err_at(L, ymap_get(&L->doc, ex, "iterations"),
 			       "iterations (%llu) can't be less than vus (%u) for shared-iterations",
 			       (unsigned long long)sc->iterations, sc->vus);
 			bad = 1;
 		}
+		break;
+	case EXEC_RAMPING_VUS:
+		/* k6: startVUs defaults to 1, gracefulRampDown to 30s. */
+		sc->start_vus = 1;
+		if (get_vus(L, ex, "startVUs", 0, &sc->start_vus) < 0)
+			bad = 1;
+		if ((v = ymap_get(&L->doc, ex, "gracefulRampDown")) &&
+		    get_duration(L, v, "gracefulRampDown", &sc->graceful_ramp_down_ns) < 0)
+			bad = 1;
+		v = ymap_get(&L->doc, ex, "stages");
+		if (!v) {
+			err_at(L, ex, "module %s: ramping-vus needs stages, e.g. [{duration: 30s, target: 10}]", module);
+			bad = 1;
+		} else if (get_stages(L, sc, v, 0) < 0) {
+			bad = 1;
+		} else {
+			sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+			sc->vus = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
+			if (!sc->duration_ns) {
+				err_at(L, v, "stages: they last 0s in all");
+				bad = 1;
+			} else if (!sc->vus) {
+				err_at(L, v, "stages: every target is 0, so no VU would ever run");
+				bad = 1;
+			}
+		}
+		break;
+	case EXEC_CONSTANT_ARRIVAL_RATE:
+	case EXEC_RAMPING_ARRIVAL_RATE:
+		if ((v = ymap_get(&L->doc, ex, "timeUnit")) &&
+		    (get_duration(L, v, "timeUnit", &sc->time_unit_ns) < 0 || !sc->time_unit_ns)) {
+			if (!sc->time_unit_ns)
+				err_at(L, v, "timeUnit: must be longer than 0s");
+			bad = 1;
+		}
+		v = ymap_get(&L->doc, ex, "preAllocatedVUs");
+		if (!v) {
+			err_at(L, ex, "module %s: %s needs preAllocatedVUs (VUs ready before the first iteration)", module,
+			       type);
+			bad = 1;
+		} else if (get_vus(L, ex, "preAllocatedVUs", 0, &sc->prealloc_vus) < 0) {
+			bad = 1;
+		}
+		/* k6: maxVUs defaults to preAllocatedVUs. */
+		sc->vus = sc->prealloc_vus;
+		if ((v = ymap_get(&L->doc, ex, "maxVUs"))) {
+			if (get_vus(L, ex, "maxVUs", 1, &sc->vus) < 0) {
+				bad = 1;
+			} else if (sc->vus < sc->prealloc_vus) {
+				err_at(L, v, "maxVUs (%u) can't be less than preAllocatedVUs (%u)", sc->vus, sc->prealloc_vus);
+				bad = 1;
+			}
+		}
+		if (!bad && !sc->vus) {
+			err_at(L, ex, "module %s: with preAllocatedVUs 0, give maxVUs (at least 1)", module);
+			bad = 1;
+		}
+		if ((v = ymap_get(&L->doc, ex, "queue")) && get_bool(L, v, "queue", &sc->queue) < 0)
+			bad = 1;
+		if (sc->exec == EXEC_CONSTANT_ARRIVAL_RATE) {
+			uint64_t d = 0;
+
+			v = ymap_get(&L->doc, ex, "rate");
+			if (!v) {
+				err_at(L, ex, "module %s: constant-arrival-rate needs a rate (iterations per timeUnit)", module);
+				bad = 1;
+			} else if (get_rate(L, v, "rate", &sc->start_rate) < 0) {
+				bad = 1;
+			} else if (!(sc->start_rate > 0)) {
+				err_at(L, v, "rate: must be above 0");
+				bad = 1;
+			}
+			v = ymap_get(&L->doc, ex, "duration");
+			if (!v) {
+				err_at(L, ex, "module %s: constant-arrival-rate needs a duration", module);
+				bad = 1;
+			} else if (get_duration(L, v, "duration", &d) < 0) {
+				bad = 1;
+			} else if (!d) {
+				err_at(L, v, "duration: must be longer than 0s");
+				bad = 1;
+			}
+			sc->stages = xcalloc(1, sizeof(*sc->stages));
+			sc->nstages = 1;
+			sc->stages[0].duration_ns = d;
+			sc->stages[0].target = sc->start_rate;
+		} else {
+			if ((v = ymap_get(&L->doc, ex, "startRate")) && get_rate(L, v, "startRate", &sc->start_rate) < 0)
+				bad = 1;
+			v = ymap_get(&L->doc, ex, "stages");
+			if (!v) {
+				err_at(L, ex, "module %s: ramping-arrival-rate needs stages, e.g. [{duration: 30s, target: 100}]",
+				       module);
+				bad = 1;
+			} else if (get_stages(L, sc, v, 1) < 0) {
+				bad = 1;
+			} else if (!exec_stages_duration(sc->stages, sc->nstages)) {
+				err_at(L, v, "stages: they last 0s in all");
+				bad = 1;
+			}
+		}
+		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+		break;
 	}
 	return bad ? -1 : 0;
 }
@@ -2045,6 +2270,22 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				sc->vus = vus < 1 ? 1 : (uint32_t)(vus + 0.5);
 				if (sc->iterations)
 					sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
+				/* Ramps and rates scale too: the same shape, smaller. */
+				sc->start_vus = (uint32_t)((double)sc->start_vus * f + 0.5);
+				sc->prealloc_vus = (uint32_t)((double)sc->prealloc_vus * f + 0.5);
+				if (sc->prealloc_vus > sc->vus)
+					sc->prealloc_vus = sc->vus;
+				if (exec_is_arrival(sc->exec))
+					sc->start_rate *= f;
+				for (uint32_t j = 0; j < sc->nstages; j++)
+					sc->stages[j].target = exec_is_arrival(sc->exec)
+								       ? sc->stages[j].target * f
+								       : (double)(uint32_t)(sc->stages[j].target * f + 0.5);
+				if (sc->exec == EXEC_RAMPING_VUS) {
+					uint32_t m = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
+
+					sc->vus = m ? m : 1;
+				}
 			}
 		}
 	}
