@@ -166,7 +166,8 @@ uint64_t exec_arrival_time(const exec_stage *st, uint32_t n, double start_rate, 
 				den = a + sqrt(disc > 0 ? disc : 0);
 				tau = den > 0 ? 2 * c / den : du;
 			}
-			off = (uint64_t)llround(tau * unit);
+			tau *= unit;
+			off = tau < (double)d ? (uint64_t)llround(tau) : d;
 			if (off >= d)
 				off = d - 1;
 			return cum + off;
