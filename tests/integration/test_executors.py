@@ -94,7 +94,7 @@ def test_ramping_vus_follow_the_stages(target, tmp_path):
             continue
         # Each sample is the most VUs active during the second before it;
         # allow for start-up lag and one VU of rounding either way.
-        window = [f(rel + dt / 10) for dt in range(-13, 4)]
+        window = [f(rel + dt / 10) for dt in range(-15, 4)]
         lo, hi = min(window) - 1.5, max(window) + 1.5
         assert lo <= v <= hi, (rel, v, lo, hi, vus)
         checked += 1
@@ -102,6 +102,30 @@ def test_ramping_vus_follow_the_stages(target, tmp_path):
     assert max(v for _, v in vus) == 10
     assert s["metrics"]["vus_max"]["value"] == 10
     assert s["metrics"]["vus"]["value"] == 0
+
+
+def test_graceful_ramp_down_lets_iterations_finish_or_abandons_them(target, tmp_path):
+    # 4 VUs start 3 s iterations; 1 s in, the target drops to 0. With 5 s
+    # of gracefulRampDown each finishes its one iteration and stops; with
+    # 500 ms they are abandoned (not counted) and none starts again.
+    for grace, want in (("5s", 4), ("500ms", 0)):
+        plan = tmp_path / f"ramp-{grace}.yaml"
+        plan.write_text(f"target: {target.url}\n" + textwrap.dedent(f"""
+            modules:
+              down:
+                executor:
+                  type: ramping-vus
+                  startVUs: 4
+                  gracefulRampDown: {grace}
+                  stages: [{{duration: 1s, target: 4}}, {{duration: 0s, target: 0}}, {{duration: 3s, target: 0}}]
+                flow: [{{get: "/fault/delay?ms=3000"}}]
+            """))
+        out = tmp_path / f"s-{grace}.json"
+        p = run_strain("run", str(plan), "--quiet", "--summary-export", str(out))
+        assert p.returncode == 0, p.stderr
+        s = json.loads(out.read_text())
+        assert metric(s, "iterations") == want, (grace, s["metrics"].get("iterations"))
+        assert s["metrics"]["vus"]["max"] == 4
 
 
 def test_dropped_iterations_add_up_exactly(target, tmp_path):
