@@ -176,6 +176,7 @@ static void malformed(tgt_conn *c)
 	static const char bad_line[] = "HTTP/1.1 OK-ish this is not a status line\r\n"
 				       "Content-Length: 0\r\n\r\n";
 
+	tgt_count(c, STATS_MALFORMED);
 	tgt_send(c, bad_line, sizeof(bad_line) - 1);
 	tgt_finish_close(c, STATS_MALFORMED, 0);
 }

@@ -89,7 +89,7 @@ static tgt_conn *conn_alloc(tgt_worker *w)
 	c->w = w;
 	c->state = CS_HEAD;
 	c->peer_eof = c->close_after = c->broken = c->query_pending = 0;
-	c->line_checked = c->want_body = 0;
+	c->line_checked = c->want_body = c->counted = 0;
 	c->in = NULL;
 	c->in_off = c->in_len = 0;
 	c->head_scan = 0;
@@ -297,22 +297,29 @@ static void request_end(tgt_conn *c)
 	c->bodybuf.len = 0;
 }
 
-static void count(tgt_conn *c, int slot)
+/* Counted before the answer leaves: a client that reads /__stats right
+ * after its response must find it counted, even on another worker. */
+void tgt_count(tgt_conn *c, int slot)
 {
+	if (c->counted)
+		return;
+	c->counted = 1;
 	if (c->req.route != R_STATS && c->req.route != R_STATS_RESET)
 		stats_count(c->w->stats, c->req.route, slot);
 }
 
 void tgt_finish(tgt_conn *c, int slot)
 {
-	count(c, slot);
+	tgt_count(c, slot);
 	request_end(c);
+	c->counted = 0;
 }
 
 void tgt_finish_close(tgt_conn *c, int slot, int rst)
 {
-	count(c, slot);
+	tgt_count(c, slot);
 	request_end(c);
+	c->counted = 0;
 	c->close_after = 1;
 	if (rst)
 		conn_close(c, 1);
@@ -332,6 +339,7 @@ void tgt_respond(tgt_conn *c, int status, const char *ctype, const char *extra, 
 	iov[0].iov_len = c->w->hbuf.len;
 	iov[1].iov_base = (void *)body;
 	iov[1].iov_len = send_body ? blen : 0;
+	tgt_count(c, status);
 	conn_sendv(c, iov, send_body && blen ? 2 : 1);
 	tgt_finish(c, status);
 }

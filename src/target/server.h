@@ -64,6 +64,7 @@ struct tgt_conn {
 	ev_io io;
 	ev_timer timer;
 	tgt_worker *w;
+	int counted;        /* the current request is already in the stats */
 	tgt_conn *next;     /* free / limbo list */
 	int state;
 	unsigned peer_eof : 1;      /* the client sent FIN */
@@ -137,6 +138,8 @@ void tgt_send_head(tgt_conn *c, int status, const char *ctype, const char *extra
 void tgt_send(tgt_conn *c, const void *p, size_t n);
 /* Counts the current request under a status slot and ends it. */
 void tgt_finish(tgt_conn *c, int slot);
+/* Counts the current request's answer now (once), before it is sent. */
+void tgt_count(tgt_conn *c, int slot);
 /* Counts the current request under slot; the connection closes (with RST
  * when rst) once queued output is gone (at once with rst). */
 void tgt_finish_close(tgt_conn *c, int slot, int rst);
