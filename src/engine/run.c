@@ -483,6 +483,7 @@ static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *p
 	}
 	atomic_store(&st->ctx.finished, 0);
 	st->ctx.phase = ph;
+	st->ctx.nworkers = st->nworkers;
 	st->ctx.t0 = clock_mono_ns();
 	st->ctx.wall0 = clock_wall_ns();
 	res->t_start = st->ctx.t0;

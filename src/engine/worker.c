@@ -16,6 +16,23 @@
 #define QUEUE_MAX 65536
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
+
+/* Wall-clock time for raw samples, unique across the run: worker i only
+ * uses nanoseconds congruent to i modulo the number of workers, strictly
+ * increasing. Outputs keyed by (series, time) — InfluxDB — would otherwise
+ * keep one of two samples that two threads stamped in the same nanosecond.
+ * The shift is a few nanoseconds at most. */
+static uint64_t sample_time(worker *w, uint64_t mono)
+{
+	uint64_t n = w->ctx->nworkers ? w->ctx->nworkers : 1;
+	uint64_t t = w->ctx->wall0 + (mono - w->ctx->t0);
+
+	t = t - t % n + w->index;
+	if (t <= w->last_stamp)
+		t = w->last_stamp + n;
+	w->last_stamp = t;
+	return t;
+}
 static void on_end(ev_loop *loop, ev_timer *t);
 static void on_sched(ev_loop *loop, ev_timer *t);
 static void on_rampdown(ev_loop *loop, ev_timer *t);
@@ -497,7 +514,7 @@ static void arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
 	v->intended = intended;
 	v->co_pending = s->sc->queue;
 	if (w->active->keep_samples)
-		met_shard_stamp(w->active, w->ctx->wall0 + (now - w->ctx->t0), v->id, v->iter);
+		met_shard_stamp(w->active, sample_time(w, now), v->id, v->iter);
 	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
 	start_vu(w, v);
 }
@@ -609,7 +626,7 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 	v->co_pending = 0;
 	if (completed > 0) {
 		if (w->active->keep_samples)
-			met_shard_stamp(w->active, w->ctx->wall0 + (clock_mono_ns() - w->ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
+			met_shard_stamp(w->active, sample_time(w, clock_mono_ns()), v->id, v->iter ? v->iter - 1 : 0);
 		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
 		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
@@ -804,7 +821,7 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	}
 	duration = sending + waiting + receiving;
 	if (sh->keep_samples)
-		met_shard_stamp(sh, ctx->wall0 + (end - ctx->t0), v->id, v->iter ? v->iter - 1 : 0);
+		met_shard_stamp(sh, sample_time(w, end), v->id, v->iter ? v->iter - 1 : 0);
 	met_shard_add(sh, r, s->reqs, 1);
 	met_shard_trend(sh, r, s->duration, duration);
 	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));

@@ -26,6 +26,7 @@ typedef struct run_ctx {
 	uint64_t t0;                 /* monotonic start of the phase */
 	uint64_t wall0;              /* wall clock at t0, to stamp raw samples */
 	int keep_samples;            /* an output wants every raw sample */
+	uint32_t nworkers;           /* of this phase */
 	_Atomic uint32_t finished;   /* workers whose VUs are all done */
 } run_ctx;
 
@@ -119,6 +120,7 @@ typedef struct worker {
 	uint32_t cache_cap, cache_len;
 	uint32_t *s_checks;          /* checks series by check id */
 	uint64_t rng;
+	uint64_t last_stamp;         /* wall ns of the last raw-sample stamp */
 } worker;
 
 /* Creates worker `index` of ctx->phase with shares[k] of the phase's k-th
