@@ -189,7 +189,7 @@ int cli_run_main(int argc, char **argv)
 		    args_is(&a, "--iterations", "-i") || args_is(&a, "--method", "-X") || args_is(&a, "--header", "-H") ||
 		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL) ||
 		    args_is(&a, "--rate", NULL) || args_is(&a, "--max-vus", NULL) || args_is(&a, "--stage", NULL) ||
-		    args_is(&a, "--queue", NULL))
+		    args_is(&a, "--queue", NULL) || args_is(&a, "--graceful-stop", NULL))
 			quick_flags = 1;
 		if (args_is(&a, "--help", "-h")) {
 			usage(stdout);
@@ -341,7 +341,7 @@ int cli_run_main(int argc, char **argv)
 
 		if (quick_flags) {
 			fprintf(stderr, "strain run: --url, --vus, --duration, --iterations, --rate, --max-vus, --stage, --queue, "
-					"--method, --header, --body and --expect-status are for quick mode; a plan sets these "
+					"--method, --header, --body, --expect-status and --graceful-stop are for quick mode; a plan sets these "
 					"per module\n");
 			goto out;
 		}

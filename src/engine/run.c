@@ -457,7 +457,7 @@ static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *p
 	st->workers = xcalloc(st->nworkers, sizeof(*st->workers));
 	shares = xcalloc((size_t)ph->nscenarios * st->nworkers + 1, sizeof(*shares));
 	/* Each scenario's VUs and shared iterations are split evenly over the
-	 * workers; VU ids are numbered per scenario, as k6 numbers them per run.
+	 * workers; VU ids run 1..N across the phase's scenarios (k6 numbers them per run).
 	 * An arrival-rate schedule is split over at most maxVUs workers, so
 	 * every worker that owns part of it has a VU to run it. */
 	for (k = 0; k < ph->nscenarios; k++) {

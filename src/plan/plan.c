@@ -42,6 +42,14 @@ typedef struct loader {
 
 static const char *scalar_text(loader *L, const ynode *n);
 
+/* scalar_text failed on a template and has said why: report nothing more. */
+static int template_failed(const ynode *n, const char *expanded)
+{
+	const char *raw = ynode_str(n);
+
+	return !expanded && raw && strstr(raw, "{{");
+}
+
 enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS };
 
 static void add_error(plan_errors *e, char *msg)
@@ -153,6 +161,15 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
 			bad = 1;
 			continue;
 		}
+		for (j = 0; j < i; j++) {
+			const char *prev = ynode_str(ymap_key(&L->doc, map, j));
+
+			if (prev && !strcmp(prev, ks)) {
+				err_at(L, k, "duplicate key '%s' in %s", ks, where);
+				bad = 1;
+				break;
+			}
+		}
 		for (j = 0; allowed[j]; j++)
 			if (strcmp(ks, allowed[j]) == 0)
 				break;
@@ -184,6 +201,8 @@ static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *o
 {
 	const char *s = scalar_text(L, n);
 
+	if (template_failed(n, s))
+		return -1;
 	if (!s || parse_duration_ns(s, out) < 0) {
 		err_at(L, n, "%s: expected a duration such as 30s, 1m30s or 250ms, found %s%s%s", what,
 		       s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
@@ -196,6 +215,8 @@ static int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, ui
 {
 	const char *s = scalar_text(L, n);
 
+	if (template_failed(n, s))
+		return -1;
 	if (!s || parse_u64(s, min, max, out) < 0) {
 		err_at(L, n, "%s: expected a whole number from %llu to %llu, found %s%s%s", what, (unsigned long long)min,
 		       (unsigned long long)max, s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
@@ -226,6 +247,8 @@ static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
 	const char *s = scalar_text(L, n), *dots;
 	char a[64];
 
+	if (template_failed(n, s))
+		return -1;
 	if (!s) {
 		err_at(L, n, "think: expected a duration or a range such as 1s..3s");
 		return -1;
@@ -293,7 +316,8 @@ static int env_lookup(void *ctx, const char *name, const char **value)
 	uint32_t i;
 	size_t n = strlen(name);
 
-	for (i = 0; i < L->opts->nenv; i++)
+	/* The last -e for a name wins, as with repeated shell assignments. */
+	for (i = L->opts->nenv; i-- > 0;)
 		if (strncmp(L->opts->env[i], name, n) == 0 && L->opts->env[i][n] == '=') {
 			*value = L->opts->env[i] + n + 1;
 			return 0;
@@ -366,7 +390,7 @@ static const char *scalar_text(loader *L, const ynode *n)
 	if (tmpl_add(&t, s, TESC_NONE, &names, err, sizeof(err), &off) < 0 || !tmpl_static(&t)) {
 		err_at(L, n, "%s", tmpl_static(&t) ? err : "only {{env.NAME}} can be used here");
 		tmpl_free(&t);
-		return "";
+		return NULL;
 	}
 	buf_init(&b, 64, 1 << 16);
 	tmpl_expand(&t, &c, &b);
@@ -456,6 +480,8 @@ static void load_data(loader *L, ynode *data)
 		return;
 	}
 	L->cfg->data = xcalloc(n + 1, sizeof(run_data));
+	if (n > 32)
+		err_at(L, ymap_key(&L->doc, data, 32), "data: at most 32 files");
 	for (i = 0; i < n && i < 32; i++) {
 		ynode *k = ymap_key(&L->doc, data, i), *v = ymap_value(&L->doc, data, i), *f, *m;
 		run_data *d = &L->cfg->data[L->cfg->ndata];
@@ -570,6 +596,40 @@ static const char *const request_keys[] = {"get",  "post",   "put",     "patch",
 					   "headers", "query", "json", "body", "form", "file", "timeout", "expect",
 					   "extract", "check", NULL};
 
+/* Is s a number exactly as JSON spells it? (YAML's 007, 1. or .inf are
+ * not, so they are sent as strings rather than as invalid JSON.) */
+static int json_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
 /* YAML value -> JSON text template. Strings become JSON strings whose
  * templates expand JSON-escaped; a string that is exactly one numeric
  * template ("{{rand_int 1 9}}") becomes a number. */
@@ -627,8 +687,8 @@ static int json_from_yaml(loader *L, const ynode *n, tmpl *t, int depth)
 				tmpl_lit(t, s, strlen(s));
 				return 0;
 			}
-			strtod(s, &end);
-			if (*s && !*end && (isdigit((unsigned char)*s) || *s == '-') && !strchr(s, 'x')) {
+			(void)end;
+			if (json_number(s)) {
 				tmpl_lit(t, s, strlen(s));
 				return 0;
 			}
@@ -685,8 +745,8 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
 
 		if (skip && ks && header_given(L, skip, ks))
 			continue; /* the request's own header overrides the default */
-		if (!ks || !*ks || strpbrk(ks, " :\r\n\t")) {
-			err_at(L, k, "header names must be tokens without spaces or colons");
+		if (!ks || !*ks || strpbrk(ks, " :\r\n\t{}")) {
+			err_at(L, k, "header names must be tokens without spaces, colons or templates");
 			bad = 1;
 			continue;
 		}
@@ -803,6 +863,11 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 				bad = 1;
 				continue;
 			}
+			if (g && !re) {
+				err_at(L, g, "extract %s: 'group' belongs with 'regex'", name);
+				bad = 1;
+				continue;
+			}
 			if (!!j + !!re + !!h + !!st != 1) {
 				err_at(L, v, "extract %s: give exactly one of json, regex, header, status", name);
 				bad = 1;
@@ -896,11 +961,22 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 	if ((v = ymap_get(&L->doc, ch, "status"))) {
 		status_set ss;
 
-		if (get_status_set(L, v, "check status", &ss) < 0)
+		if (get_status_set(L, v, "check status", &ss) < 0) {
 			bad = 1;
-		else if ((c = new_check(L, r, CHK_STATUS, "status %s%s", ss.n == 1 && ss.r[0].lo == ss.r[0].hi ? "is " : "in ",
-					ynode_is_scalar(v) ? ynode_str(v) : "list")))
-			c->status = ss;
+		} else {
+			char list[160];
+			size_t ln = 0;
+			uint32_t k;
+
+			/* The name spells the statuses out: "status in 200,204-206". */
+			list[0] = '\0';
+			for (k = 0; k < ss.n && ln + 16 < sizeof(list); k++)
+				ln += (size_t)snprintf(list + ln, sizeof(list) - ln, ss.r[k].lo == ss.r[k].hi ? "%s%d" : "%s%d-%d",
+						       k ? "," : "", ss.r[k].lo, ss.r[k].hi);
+			if ((c = new_check(L, r, CHK_STATUS, "status %s%s", ss.n == 1 && ss.r[0].lo == ss.r[0].hi ? "is " : "in ",
+					   list)))
+				c->status = ss;
+		}
 	}
 	if ((v = ymap_get(&L->doc, ch, "body_contains"))) {
 		const char *s = get_str(L, v, "body_contains");
@@ -1499,6 +1575,8 @@ static int get_rate(loader *L, const ynode *n, const char *what, double *out)
 	char *end;
 	double d = 0;
 
+	if (template_failed(n, s))
+		return -1;
 	if (s && *s && *s != '-' && *s != '+' && *s != ' ') {
 		errno = 0;
 		d = strtod(s, &end);
@@ -1810,6 +1888,8 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 			err_at(L, v, "tags: expected a mapping of name: value");
 		} else {
 			sc->tags = xcalloc(ymap_len(v) + 1, sizeof(met_tag));
+			if (ymap_len(v) > 8)
+				err_at(L, ymap_key(&L->doc, v, 8), "tags: at most 8 per module");
 			for (i = 0; i < ymap_len(v) && i < 8; i++) {
 				const char *tk = ynode_str(ymap_key(&L->doc, v, i)), *tv = ynode_str(ymap_value(&L->doc, v, i));
 
@@ -2022,6 +2102,12 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 
 				if (m < 0)
 					return -1;
+				for (j = 0; j < i; j++)
+					if (module_ref(L, yseq_item(&L->doc, v, j), "order") == m) {
+						err_at(L, yseq_item(&L->doc, v, i), "order: module '%s' is listed twice",
+						       cfg->scenarios[m].name);
+						return -1;
+					}
 				if (!selected(L, (uint32_t)m))
 					continue;
 				add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = (uint32_t)m;
@@ -2115,6 +2201,15 @@ static void plan_strategies(loader *L, ynode *strat)
 	}
 	if (strat)
 		check_keys(L, strat, strategy_keys, "strategies");
+	if (strat && (v = ymap_get(&L->doc, strat, "parallel")) && !ynode_is_null(v) &&
+	    !(ynode_is_map(v) && !ymap_len(v)))
+		err_at(L, v, "strategies.parallel takes no options (use {} or leave it empty)");
+	if (strat && (v = ymap_get(&L->doc, strat, "all")) && !ynode_is_null(v) && !ynode_is_map(v))
+		err_at(L, v, "strategies.all: expected a mapping ({recovery: 10s})");
+	if (!strcmp(which, "all") && !(strat && ymap_get(&L->doc, strat, "hybrid"))) {
+		err_at(L, strat, "--strategy all runs hybrid too, which needs strategies.hybrid: {groups: [[a, b], [c]]}");
+		return;
+	}
 	if (strat && (v = ymap_get(&L->doc, strat, "all"))) {
 		if (ynode_is_map(v) && check_keys(L, v, all_keys, "strategies.all") == 0 &&
 		    ymap_get(&L->doc, v, "recovery"))

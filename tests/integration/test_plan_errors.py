@@ -94,6 +94,15 @@ CASES = [
      7, 19, "header names"),
     ("space in url", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a b\n",
      6, 14, "space"),
+    ("duplicate key", "target: http://127.0.0.1:1\ntarget: http://127.0.0.1:2\n" + GOOD_MODULE, 2, 1, "duplicate key 'target'"),
+    ("group without regex", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        extract: {x: {json: $.a, group: 1}}\n",
+     7, 41, "'group' belongs with 'regex'"),
+    ("parallel with options", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "strategies:\n  parallel: {foo: 1}\n",
+     9, 13, "takes no options"),
+    ("module twice in order", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "strategies:\n  sequential: {order: [m, m]}\n",
+     9, 27, "listed twice"),
+    ("template in header name", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        headers: {\"X-{{vu}}\": a}\n",
+     7, 19, "header names"),
 ]
 
 
