@@ -164,6 +164,7 @@ int cli_run_main(int argc, char **argv)
 	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
 	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
 	uint32_t nenv = 0, nmodules = 0;
+	const char **plan_outs_merged = NULL;
 	int quick_flags = 0, have_max_vus = 0;
 	exec_stage stages[MAX_STAGES];
 	char *file_body = NULL;
@@ -350,6 +351,16 @@ int cli_run_main(int argc, char **argv)
 			plan_errors_free(&errs);
 			goto out;
 		}
+		/* The plan's outputs, then the command line's. */
+		if (cfg.nplan_outs) {
+			const char **all = xcalloc(cfg.nplan_outs + cfg.nouts + 1, sizeof(char *));
+
+			memcpy(all, cfg.plan_outs, cfg.nplan_outs * sizeof(char *));
+			memcpy(all + cfg.nplan_outs, outs, cfg.nouts * sizeof(char *));
+			cfg.outs = all;
+			cfg.nouts += cfg.nplan_outs;
+			plan_outs_merged = all;
+		}
 		snprintf(line, sizeof(line), "%s: %u modules, strategy %s", plan, cfg.nscenarios,
 			 strategy ? strategy : "parallel");
 		cfg.description = xstrdup(line);
@@ -448,6 +459,7 @@ int cli_run_main(int argc, char **argv)
 	}
 	rc = run_execute(&cfg);
 out:
+	free(plan_outs_merged);
 	run_config_free(&cfg);
 	free(file_body);
 	return rc;

@@ -116,6 +116,9 @@ void run_config_free(run_config *cfg)
 	}
 	free(cfg->choices);
 	free(cfg->checks);
+	for (i = 0; i < cfg->nplan_outs; i++)
+		free(cfg->plan_outs[i]);
+	free(cfg->plan_outs);
 	for (i = 0; i < cfg->nthresholds; i++)
 		met_threshold_free(&cfg->thresholds[i]);
 	free(cfg->thresholds);
@@ -329,7 +332,21 @@ typedef struct run_state {
 	int interrupted;
 	console_live *live;
 	const run_config *cfg;
+	output **outs;
 } run_state;
+
+/* For the live line: points the outputs have dropped so far. */
+static uint64_t outputs_dropped(void *p)
+{
+	run_state *st = p;
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < st->cfg->nouts; i++)
+		if (st->outs[i])
+			n += output_dropped(st->outs[i]);
+	return n;
+}
 
 static met_shard *swap_cb(void *p, uint32_t i)
 {
@@ -620,6 +637,8 @@ int run_execute(run_config *cfg)
 	if (st.live) {
 		met_output o = {console_live_snapshot, st.live};
 
+		st.outs = outs;
+		console_live_set_drops(st.live, outputs_dropped, &st);
 		met_collector_add_output(coll, &o);
 	}
 	met_collector_start(coll);

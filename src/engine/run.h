@@ -79,6 +79,8 @@ typedef struct run_config {
 	int quiet;
 	const char *summary_export; /* path or NULL */
 	const char **outs;          /* --out specs ("json=FILE"), nouts of them */
+	char **plan_outs;           /* the plan's outputs (owned), nplan_outs of them */
+	uint32_t nplan_outs;
 	uint32_t nouts;
 	char *description;          /* one line for the summary header */
 } run_config;

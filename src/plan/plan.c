@@ -2266,7 +2266,7 @@ static void plan_strategies(loader *L, ynode *strat)
 
 /* ---- the file ---- */
 
-static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", NULL};
+static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", "outputs", NULL};
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", NULL};
 
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
@@ -2386,6 +2386,25 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	}
 	if ((v = ymap_get(&L.doc, root, "thresholds")))
 		compile_thresholds(&L, v);
+	/* Outputs the plan always streams to ("influxdb=URL"), like --out. */
+	if ((v = ymap_get(&L.doc, root, "outputs"))) {
+		if (!ynode_is_seq(v)) {
+			err_at(&L, v, "outputs: expected a list such as [\"influxdb=http://127.0.0.1:8086/k6\"]");
+		} else {
+			cfg->plan_outs = xcalloc(yseq_len(v) + 1, sizeof(char *));
+			for (i = 0; i < yseq_len(v); i++) {
+				ynode *o = yseq_item(&L.doc, v, i);
+				const char *spec = scalar_text(&L, o);
+
+				if (!spec || !strchr(spec, '=')) {
+					if (!template_failed(o, spec))
+						err_at(&L, o, "outputs: expected KIND=ARG (influxdb=URL, influxdb2=URL, json=FILE, csv=FILE)");
+					continue;
+				}
+				cfg->plan_outs[cfg->nplan_outs++] = xstrdup(spec);
+			}
+		}
+	}
 	if (!errs->n)
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
 	/* Checks get run-wide ids (their series are interned per worker by id). */

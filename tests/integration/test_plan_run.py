@@ -300,3 +300,30 @@ def test_data_modes(target, tmp_path):
     counts = _status_counts(target)
     assert sum(counts.values()) == 1000
     assert all(135 <= counts[str(c)] <= 265 for c in range(200, 205)), counts
+
+
+def test_plan_outputs_and_live_drops(target, tmp_path):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    points = tmp_path / "points.json"
+    plan = write_plan(tmp_path, target, """
+        outputs: ["json={{env.POINTS}}"]
+        modules:
+          m:
+            executor: {type: constant-vus, vus: 2, duration: 11s}
+            flow:
+              - get: /health
+              - think: 5ms
+        """)
+    # The plan's output and one from the command line to a dead InfluxDB:
+    # the live line (a plain line every 10 s off a terminal) reports drops.
+    p = run_strain("run", str(plan), "-e", f"POINTS={points}", "--out",
+                   f"influxdb=http://127.0.0.1:{dead}/db?retries=0&timeout=200ms", timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "OUTPUT DROPPED" in p.stderr
+    reqs = sum(1 for line in open(points) if '"metric":"http_reqs","type":"Point"' in line)
+    assert reqs > 100
+    assert "DROPPED" in p.stdout  # the summary's output line
