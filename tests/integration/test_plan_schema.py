@@ -39,7 +39,8 @@ def loader_accepts(tmp_path, text):
         (tmp_path / name).write_text(body)
     plan = tmp_path / "plan.yaml"
     plan.write_text(text)
-    p = run_strain("validate", str(plan), timeout=30)
+    # test_plan_run.py's outputs plan names its file with -e POINTS=...
+    p = run_strain("validate", str(plan), "-e", f"POINTS={tmp_path / 'points.json'}", timeout=30)
     return p.returncode == 0, p.stderr
 
 
@@ -99,11 +100,85 @@ modules:
       - get: /health
 """
 
+# Plans using each newer executor type, their options and outputs: the
+# loader and the schema both accept them.
+NEW_EXECUTORS = {
+    "ramping-vus": "{type: ramping-vus, startVUs: 0, stages: [{duration: 1s, target: 5}, {duration: 1s, target: 0}], "
+                   "gracefulRampDown: 1s, startTime: 1s, gracefulStop: 2s}",
+    "constant-arrival-rate": "{type: constant-arrival-rate, rate: 20, timeUnit: 1s, duration: 2s, "
+                             "preAllocatedVUs: 2, maxVUs: 10, queue: true, startTime: 0s}",
+    "constant-arrival-rate, fractional rate, no maxVUs": "{type: constant-arrival-rate, rate: 0.5, duration: 4s, "
+                                                          "preAllocatedVUs: 1}",
+    "constant-arrival-rate, preAllocatedVUs 0": "{type: constant-arrival-rate, rate: 5, duration: 1s, "
+                                                "preAllocatedVUs: 0, maxVUs: 3}",
+    "ramping-arrival-rate": "{type: ramping-arrival-rate, startRate: 1.5, timeUnit: 1m, preAllocatedVUs: 1, "
+                            "maxVUs: 4, stages: [{duration: 1s, target: 10.5}, {duration: 1s, target: 0}], "
+                            "queue: false, gracefulStop: 1s}",
+    "env templates": '{type: ramping-arrival-rate, preAllocatedVUs: "{{env.N}}", '
+                     'stages: [{duration: "{{env.D}}", target: "{{env.N}}"}]}',
+}
+
+
+def executor_plan(executor):
+    return (f"target: {TARGET}\nenv: {{N: '3', D: 2s, OUT: run.json}}\n"
+            f"outputs: [influxdb=http://127.0.0.1:8086/k6, csv=run.csv, \"json={{{{env.OUT}}}}\"]\n"
+            f"modules:\n  m:\n    executor: {executor}\n    flow:\n      - get: /health\n")
+
+
+@pytest.mark.parametrize("executor", list(NEW_EXECUTORS.values()), ids=list(NEW_EXECUTORS))
+def test_new_executors_and_outputs_accepted(validator, tmp_path, executor):
+    text = executor_plan(executor)
+    assert schema_errors(validator, text) == [], text
+    ok, err = loader_accepts(tmp_path, text)
+    assert ok, (text, err)
+
+
+def test_arrival_rate_needs_preallocated_vus(validator, tmp_path):
+    for kind, executor in (("constant-arrival-rate", "{type: constant-arrival-rate, rate: 10, duration: 1s, maxVUs: 5}"),
+                           ("ramping-arrival-rate",
+                            "{type: ramping-arrival-rate, stages: [{duration: 1s, target: 10}], maxVUs: 5}")):
+        text = executor_plan(executor)
+        ok, err = loader_accepts(tmp_path, text)
+        assert not ok
+        assert f"module m: {kind} needs preAllocatedVUs" in err, err
+        errors = schema_errors(validator, text)
+        assert any("'preAllocatedVUs' is a required property" in e for e in errors), errors
+
+
+def ex(executor):
+    return GOOD.replace("{type: constant-vus, vus: 2, duration: 1s}", executor)
+
+
 # (name, text): the loader rejects each; so must the schema.
 BAD = [
     ("unknown top key", GOOD + "modulez: {}\n"),
     ("unknown module key", GOOD.replace("    flow:", "    flows: []\n    flow:")),
-    ("wrong executor type", GOOD.replace("constant-vus", "ramping-vus")),
+    ("wrong executor type", GOOD.replace("constant-vus", "constant-vu")),
+    ("options of another executor type", GOOD.replace("constant-vus", "ramping-vus")),
+    ("maxDuration on constant-vus", ex("{vus: 2, duration: 1s, maxDuration: 1s}")),
+    ("queue on a closed executor", ex("{type: per-vu-iterations, iterations: 2, queue: true}")),
+    ("vus on an arrival rate", ex("{type: constant-arrival-rate, rate: 1, duration: 1s, preAllocatedVUs: 1, vus: 2}")),
+    ("ramping-vus without stages", ex("{type: ramping-vus, startVUs: 2}")),
+    ("fractional VU target", ex("{type: ramping-vus, stages: [{duration: 1s, target: 2.5}]}")),
+    ("stage without target", ex("{type: ramping-vus, stages: [{duration: 1s}]}")),
+    ("unknown stage key", ex("{type: ramping-vus, stages: [{duration: 1s, target: 1, hold: 1s}]}")),
+    ("empty stages", ex("{type: ramping-arrival-rate, preAllocatedVUs: 1, stages: []}")),
+    ("constant-arrival-rate without rate", ex("{type: constant-arrival-rate, duration: 1s, preAllocatedVUs: 1}")),
+    ("rate zero", ex("{type: constant-arrival-rate, rate: 0, duration: 1s, preAllocatedVUs: 1}")),
+    ("negative start rate", ex("{type: ramping-arrival-rate, startRate: -1, preAllocatedVUs: 1, "
+                               "stages: [{duration: 1s, target: 1}]}")),
+    ("preAllocatedVUs 0 without maxVUs", ex("{type: constant-arrival-rate, rate: 1, duration: 1s, preAllocatedVUs: 0}")),
+    ("maxVUs zero", ex("{type: constant-arrival-rate, rate: 1, duration: 1s, preAllocatedVUs: 0, maxVUs: 0}")),
+    ("ramping-arrival-rate with duration", ex("{type: ramping-arrival-rate, preAllocatedVUs: 1, duration: 1s, "
+                                              "stages: [{duration: 1s, target: 1}]}")),
+    ("outputs not a list", GOOD + "outputs: json=run.json\n"),
+    ("output without =", GOOD + "outputs: [run.json]\n"),
+    ("too many tags", GOOD.replace("    flow:", "    tags: {%s}\n    flow:" % ", ".join(f"t{i}: v" for i in range(9)))),
+    ("group without regex", GOOD + "        extract: {x: {json: $.a, group: 1}}\n"),
+    ("parallel with options", GOOD + "strategies:\n  parallel: {recovery: 1s}\n"),
+    ("all not a mapping", GOOD + "strategies:\n  all: 5s\n"),
+    ("module twice in order", GOOD + "strategies:\n  sequential: {order: [m, m]}\n"),
+    ("template in header name", GOOD + "        headers: {\"X-{{vu}}\": a}\n"),
     ("bad duration", GOOD.replace("duration: 1s", "duration: 10 parsecs")),
     ("duration with iterations executor", GOOD.replace("type: constant-vus", "type: shared-iterations, iterations: 5")),
     ("missing iterations", GOOD.replace("type: constant-vus, vus: 2, duration: 1s", "type: per-vu-iterations")),
@@ -133,7 +208,8 @@ STRUCTURAL = {"not a mapping", "no modules", "unknown top key", "bad target", "t
               "vus zero", "bad duration", "missing duration", "misspelt executor key", "missing flow",
               "empty flow", "unknown step", "two methods", "relative path", "bad data mode", "bad check key",
               "bad status", "two bodies", "choose without steps", "bad threshold expression",
-              "threshold unknown metric", "bad strategy key", "bad header name"}
+              "threshold unknown metric", "bad strategy key", "bad header name", "group without regex",
+              "parallel with options", "module twice in order", "template in header name"}
 
 
 def test_structural_error_cases_rejected(validator):
