@@ -186,6 +186,29 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
 	return bad ? -1 : 0;
 }
 
+/* Repeated keys in a mapping whose keys are the user's own (modules,
+ * headers, tags, ...): YAML parsers differ on which copy wins, so say so. */
+static int check_dups(loader *L, const ynode *map, const char *where)
+{
+	size_t i, j, n = ymap_len(map);
+	int bad = 0;
+
+	for (i = 1; i < n; i++) {
+		const char *k = ynode_str(ymap_key(&L->doc, map, i));
+
+		for (j = 0; k && j < i; j++) {
+			const char *p = ynode_str(ymap_key(&L->doc, map, j));
+
+			if (p && !strcmp(p, k)) {
+				err_at(L, ymap_key(&L->doc, map, i), "duplicate key '%s' in %s", k, where);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static const char *get_str(loader *L, const ynode *n, const char *what)
 {
 	const char *s = ynode_str(n);
@@ -479,6 +502,7 @@ static void load_data(loader *L, ynode *data)
 		err_at(L, data, "data: expected a mapping of ALIAS: {file: FILE.csv, mode: ...}");
 		return;
 	}
+	check_dups(L, data, "data");
 	L->cfg->data = xcalloc(n + 1, sizeof(run_data));
 	if (n > 32)
 		err_at(L, ymap_key(&L->doc, data, 32), "data: at most 32 files");
@@ -738,6 +762,8 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
 		err_at(L, headers, "headers: expected a mapping of Name: value");
 		return -1;
 	}
+	if (!skip && check_dups(L, headers, "headers") < 0)
+		return -1;
 	for (i = 0; i < ymap_len(headers); i++) {
 		ynode *k = ymap_key(&L->doc, headers, i), *v = ymap_value(&L->doc, headers, i);
 		const char *ks = ynode_str(k), *vs = ynode_str(v);
@@ -828,6 +854,8 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		err_at(L, ex, "extract: expected a mapping of VARIABLE: $.json.path (or {regex: ...}, {header: ...}, {status: true})");
 		return -1;
 	}
+	if (check_dups(L, ex, "extract") < 0)
+		return -1;
 	r->extracts = xcalloc(n + 1, sizeof(flow_extract));
 	for (i = 0; i < n; i++) {
 		ynode *k = ymap_key(&L->doc, ex, i), *v = ymap_value(&L->doc, ex, i);
@@ -930,8 +958,10 @@ static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, co
 	size_t n;
 	va_list ap;
 
-	if (r->nchecks == MAX_REQ_CHECKS)
+	if (r->nchecks == MAX_REQ_CHECKS) {
+		err_at(L, NULL, "request %s: more than %d checks", r->name, MAX_REQ_CHECKS);
 		return NULL;
+	}
 	r->checks = xrealloc(r->checks, (r->nchecks + 1) * sizeof(*r->checks));
 	c = &r->checks[r->nchecks++];
 	memset(c, 0, sizeof(*c));
@@ -941,7 +971,6 @@ static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, co
 	vsnprintf(label + (n < sizeof(label) ? n : sizeof(label) - 1), sizeof(label) - (n < sizeof(label) ? n : sizeof(label) - 1), fmt, ap);
 	va_end(ap);
 	c->name = xstrdup(label);
-	(void)L;
 	return c;
 }
 
@@ -1181,6 +1210,8 @@ static int compile_request(loader *L, const ynode *step)
 
 			if (!ynode_is_map(v)) {
 				err_at(L, v, "query: expected a mapping of name: value");
+				bad = 1;
+			} else if (check_dups(L, v, "query") < 0) {
 				bad = 1;
 			}
 			for (i = 0; i < ymap_len(v); i++) {
@@ -1577,7 +1608,8 @@ static int get_rate(loader *L, const ynode *n, const char *what, double *out)
 
 	if (template_failed(n, s))
 		return -1;
-	if (s && *s && *s != '-' && *s != '+' && *s != ' ') {
+	/* Plain decimals only: strtod would also take hex and "inf". */
+	if (s && *s && strspn(s, "0123456789.eE+-") == strlen(s) && *s != '-' && *s != '+') {
 		errno = 0;
 		d = strtod(s, &end);
 		if (!*end && !errno && d >= 0 && d <= MAX_RATE) {
@@ -1887,6 +1919,7 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "tags: expected a mapping of name: value");
 		} else {
+			check_dups(L, v, "tags");
 			sc->tags = xcalloc(ymap_len(v) + 1, sizeof(met_tag));
 			if (ymap_len(v) > 8)
 				err_at(L, ymap_key(&L->doc, v, 8), "tags: at most 8 per module");
@@ -1952,6 +1985,7 @@ static void compile_thresholds(loader *L, ynode *th)
 		met_registry_destroy(reg);
 		return;
 	}
+	check_dups(L, th, "thresholds");
 	for (i = 0; i < ymap_len(th); i++)
 		total += ynode_is_seq(ymap_value(&L->doc, th, i)) ? yseq_len(ymap_value(&L->doc, th, i)) : 1;
 	cfg->thresholds = xcalloc(total + 1, sizeof(met_threshold));
@@ -2305,6 +2339,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		err_at(&L, L.env_defaults, "env: expected a mapping of NAME: default value");
 		L.env_defaults = NULL;
 	}
+	if (L.env_defaults)
+		check_dups(&L, L.env_defaults, "env");
 	if ((v = ymap_get(&L.doc, root, "target"))) {
 		const char *t = scalar_text(&L, v);
 
@@ -2347,6 +2383,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		err_at(&L, mods, "modules: expected a mapping of NAME: {executor: ..., flow: [...]}");
 		goto out;
 	}
+	check_dups(&L, mods, "modules");
 	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
 	for (i = 0; i < ymap_len(mods); i++)
 		compile_module(&L, ymap_key(&L.doc, mods, i), ymap_value(&L.doc, mods, i));
@@ -2396,6 +2433,11 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				ynode *o = yseq_item(&L.doc, v, i);
 				const char *spec = scalar_text(&L, o);
 
+				if (spec && strncmp(spec, "influxdb=", 9) && strncmp(spec, "influxdb2=", 10) &&
+				    strncmp(spec, "json=", 5) && strncmp(spec, "csv=", 4)) {
+					err_at(&L, o, "outputs: unknown kind in '%s' (influxdb, influxdb2, json, csv)", spec);
+					continue;
+				}
 				if (!spec || !strchr(spec, '=')) {
 					if (!template_failed(o, spec))
 						err_at(&L, o, "outputs: expected KIND=ARG (influxdb=URL, influxdb2=URL, json=FILE, csv=FILE)");

@@ -103,6 +103,14 @@ CASES = [
      9, 27, "listed twice"),
     ("template in header name", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        headers: {\"X-{{vu}}\": a}\n",
      7, 19, "header names"),
+    ("duplicate module", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "  m:\n    executor: {vus: 1, duration: 1s}\n    flow: [{get: /}]\n",
+     8, 3, "duplicate key 'm' in modules"),
+    ("duplicate header", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        headers: {X: 1, X: 2}\n",
+     7, 25, "duplicate key 'X' in headers"),
+    ("unknown output kind", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "outputs: [\"statsd=127.0.0.1:8125\"]\n",
+     8, 11, "unknown kind"),
+    ("hex rate", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {type: constant-arrival-rate, rate: 0x10, duration: 1s, preAllocatedVUs: 1}\n    flow: [{get: /}]\n",
+     4, 51, "expected a number"),
 ]
 
 
