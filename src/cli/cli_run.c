@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"      --queue               with --rate: queue iterations that find no free VU and\n"
 		"                            measure their first request from the intended start\n"
 		"                            (coordinated omission corrected, like wrk2)\n"
-		"      --url URL             the request URL (http://)\n"
+		"      --url URL             the request URL (http:// or https://)\n"
 		"  -X, --method M            HTTP method (default GET)\n"
 		"  -H, --header 'N: V'       request header, repeatable\n"
 		"      --body TEXT           request body\n"
@@ -59,6 +59,9 @@ static void usage(FILE *f)
 		"      --graceful-stop D     time in-flight iterations get at the end, and VUs above\n"
 		"                            a --stage ramp-down (default 30s)\n"
 		"      --no-connection-reuse a new connection for every request\n"
+		"      --insecure-skip-tls-verify  https: do not check server certificates\n"
+		"      --cacert FILE         https: also trust the CA certificates in FILE (PEM)\n"
+		"      --no-tls-resumption   https: a full handshake on every new connection\n"
 		"      --expect-status A-B   statuses that are not failures (default 200-399)\n"
 		"      --threads N           worker threads (default: one per core)\n"
 		"      --summary-export FILE write the end-of-test summary as JSON\n"
@@ -279,6 +282,13 @@ int cli_run_main(int argc, char **argv)
 				goto out;
 		} else if (args_is(&a, "--no-connection-reuse", NULL)) {
 			cfg.no_reuse = 1;
+		} else if (args_is(&a, "--insecure-skip-tls-verify", NULL)) {
+			cfg.tls_insecure = 1;
+		} else if (args_is(&a, "--cacert", NULL)) {
+			if (!(cfg.tls_cacert = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--no-tls-resumption", NULL)) {
+			cfg.no_tls_resumption = 1;
 		} else if (args_is(&a, "--expect-status", NULL)) {
 			const char *s = args_value(&a);
 

@@ -65,6 +65,12 @@ const char *err_describe(int code)
 		return "dial: unexpected errno";
 	case ERR_TCP_RESET:
 		return "read: connection reset by peer";
+	case ERR_TLS:
+		return "tls: handshake failed";
+	case ERR_TLS_UNKNOWN_AUTHORITY:
+		return "x509: certificate signed by unknown authority";
+	case ERR_TLS_HOSTNAME:
+		return "x509: certificate is not valid for the host";
 	case ERR_CLOSED_EARLY:
 		return "connection closed before the response was complete";
 	case ERR_MALFORMED:

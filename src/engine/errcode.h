@@ -19,6 +19,9 @@ enum {
 	ERR_DIAL_REFUSED = 1212,
 	ERR_DIAL_ERRNO = 1213,
 	ERR_TCP_RESET = 1220,
+	ERR_TLS = 1300,            /* TLS handshake or record failure */
+	ERR_TLS_UNKNOWN_AUTHORITY = 1310, /* certificate signed by an unknown CA */
+	ERR_TLS_HOSTNAME = 1311,   /* certificate not valid for the host name */
 	/* strain extensions */
 	ERR_CLOSED_EARLY = 1230,   /* peer closed before the response was complete */
 	ERR_MALFORMED = 1720,      /* not a valid HTTP/1.x response */

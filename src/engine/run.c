@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "engine/errcode.h"
+#include "engine/tls.h"
 #include "engine/worker.h"
 #include "metrics/collector.h"
 #include "output/console.h"
@@ -212,11 +213,7 @@ int run_request_build(run_request *r, const char *method, const char *url, const
 	}
 	if (http_url_parse(url, &r->url, err, errsz) < 0)
 		return -1;
-	if (strcmp(r->url.scheme, "http") != 0) {
-		snprintf(err, errsz, "'%s': https:// is not supported yet", url);
-		http_url_free(&r->url);
-		return -1;
-	}
+	r->tls = strcmp(r->url.scheme, "https") == 0;
 	for (i = 0; i < nheaders; i++) {
 		const char *h = headers[i], *colon = strchr(h, ':');
 
@@ -593,6 +590,20 @@ int run_execute(run_config *cfg)
 		if (nofile > 0 && (uint64_t)nofile < (uint64_t)cfg->scenarios[i].vus + 64)
 			fprintf(stderr, "strain: warning: open-file limit %ld is below %u VUs + margin; raise it with ulimit -n\n",
 				nofile, cfg->scenarios[i].vus);
+	for (i = 0; i < cfg->nreqs && !cfg->reqs[i].tls; i++)
+		;
+	if (i < cfg->nreqs) {
+		tls_client_opts to = {cfg->tls_insecure, cfg->tls_cacert, cfg->no_tls_resumption};
+
+		st.ctx.tls = tls_client_create(&to, err, sizeof(err));
+		if (!st.ctx.tls) {
+			fprintf(stderr, "strain: %s\n", err);
+			rc = CLI_EXIT_BAD_CONFIG;
+			goto out;
+		}
+		/* OpenSSL writes with write(2), which a closed peer answers with SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
+	}
 	resolve_all(cfg);
 	st.ctx.cfg = cfg;
 	st.ctx.reg = reg;
@@ -738,6 +749,7 @@ out:
 	free(outstats);
 	free(phase_res);
 	met_collector_destroy(coll);
+	tls_client_destroy(st.ctx.tls);
 	console_live_destroy(st.live);
 	met_registry_destroy(reg);
 	return rc;

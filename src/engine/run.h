@@ -33,6 +33,7 @@ typedef struct run_request {
 	tmpl body;          /* request body (may be static) */
 	int has_body;       /* send Content-Length even when the body expands empty */
 	int head_method;    /* HEAD: responses carry no body */
+	int tls;            /* https:// */
 	uint64_t timeout_ns; /* 0: the run's */
 	status_set expect;  /* n == 0: the run's expected range */
 	flow_extract *extracts;
@@ -74,6 +75,9 @@ typedef struct run_config {
 	uint64_t connect_timeout_ns;
 	uint64_t graceful_stop_ns;  /* in-flight iterations get this long at the end */
 	int no_reuse;               /* new connection per request (k6 noConnectionReuse) */
+	int tls_insecure;           /* --insecure-skip-tls-verify */
+	const char *tls_cacert;     /* --cacert FILE, or NULL */
+	int no_tls_resumption;      /* --no-tls-resumption: every TLS connection is a full handshake */
 	int expected_lo, expected_hi; /* statuses that are not failures */
 	const char *scenario;       /* scenario tag */
 	int quiet;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/net.h"
 #include "engine/errcode.h"
+#include "engine/tls.h"
 #include "engine/worker.h"
 
 #define RBUF_INITIAL 8192
@@ -24,6 +25,69 @@ static void on_timer(ev_loop *loop, ev_timer *t);
 static void request_start(vu *v);
 static void run_program(vu *v);
 
+static ssize_t plain_read(vu *v, void *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(v->fd, p, n);
+
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return errno == EAGAIN ? TLS_WANT_READ : -err_from_io_errno(errno);
+	}
+}
+
+static ssize_t plain_write(vu *v, const void *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = send(v->fd, p, n, MSG_NOSIGNAL);
+
+		if (r > 0)
+			return r;
+		if (r == 0)
+			return -ERR_TCP_BROKEN_PIPE;
+		if (errno != EINTR)
+			return errno == EAGAIN ? TLS_WANT_WRITE : -err_from_io_errno(errno);
+	}
+}
+
+static void plain_close(vu *v)
+{
+}
+
+static ssize_t tls_read(vu *v, void *p, size_t n)
+{
+	ssize_t r = tls_conn_read(v->ssl, p, n);
+
+	if (r < TLS_WANT_WRITE)
+		v->tls_bad = 1;
+	return r;
+}
+
+static ssize_t tls_write(vu *v, const void *p, size_t n)
+{
+	ssize_t r = tls_conn_write(v->ssl, p, n);
+
+	if (r < TLS_WANT_WRITE || r == 0)
+		v->tls_bad = 1;
+	return r == 0 ? -ERR_TCP_BROKEN_PIPE : r;
+}
+
+/* Keeps the session for the next connection unless resumption is off. */
+static void tls_close(vu *v)
+{
+	tls_conn_free(v->ssl, !v->tls_bad, tls_client_resumes(v->w->ctx->tls) ? &v->sess : NULL);
+	v->ssl = NULL;
+}
+
+static const vu_conn_ops plain_ops = {plain_read, plain_write, plain_close};
+static const vu_conn_ops tls_ops = {tls_read, tls_write, tls_close};
+
+static int would_block(ssize_t n)
+{
+	return n == TLS_WANT_READ || n == TLS_WANT_WRITE;
+}
+
 void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 {
 	uint32_t i, nvars = scn->sc->nvars;
@@ -33,6 +97,7 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 	v->scn = scn;
 	v->id = id;
 	v->fd = -1;
+	v->ops = &plain_ops;
 	v->rng = (UINT64_C(0x9E3779B97F4A7C15) * id) ^ w->rng;
 	if (!v->rng)
 		v->rng = 1;
@@ -52,6 +117,8 @@ static void conn_close(vu *v)
 {
 	if (v->fd < 0)
 		return;
+	v->ops->close(v);
+	v->ops = &plain_ops;
 	close(v->fd);
 	v->fd = -1;
 	v->io.fd = -1;
@@ -63,6 +130,8 @@ void vu_free(vu *v)
 	uint32_t i;
 
 	conn_close(v);
+	tls_session_free(v->sess);
+	v->sess = NULL;
 	buf_free(&v->rbuf);
 	buf_free(&v->wbuf);
 	buf_free(&v->bbuf);
@@ -237,22 +306,20 @@ static void send_request(vu *v)
 	if (!v->t_send_start)
 		v->t_send_start = clock_mono_ns();
 	while (v->wr_off < wire->len) {
-		ssize_t n = send(v->fd, wire->data + v->wr_off, wire->len - v->wr_off, MSG_NOSIGNAL);
+		ssize_t n = v->ops->write(v, wire->data + v->wr_off, wire->len - v->wr_off);
 
 		if (n > 0) {
 			v->wr_off += (size_t)n;
 			v->bytes_out += (uint64_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
+		if (would_block(n)) {
 			v->state = VU_SENDING;
 			ev_io_set(v->w->loop, &v->io, EV_READ | EV_WRITE);
 			return;
 		}
 		if (!retry_stale(v))
-			request_fail(v, err_from_io_errno(n < 0 ? errno : EPIPE));
+			request_fail(v, (int)-n);
 		return;
 	}
 	v->t_sent = clock_mono_ns();
@@ -266,6 +333,67 @@ static void connected(vu *v)
 	v->deadline = v->t_start + (v->req->timeout_ns ? v->req->timeout_ns : v->w->ctx->cfg->timeout_ns);
 	ev_timer_start(v->w->loop, &v->timer, v->deadline);
 	send_request(v);
+}
+
+static void conn_fail(vu *v, int err, int synchronous)
+{
+	v->status = 0;
+	request_done(v, err, synchronous);
+}
+
+/* Advances the TLS handshake; once done, the request goes out. */
+static void handshake(vu *v, int synchronous)
+{
+	int rc = tls_conn_handshake(v->ssl);
+
+	if (would_block(rc)) {
+		if (ev_io_set(v->w->loop, &v->io, rc == TLS_WANT_READ ? EV_READ : EV_WRITE) < 0)
+			conn_fail(v, ERR_TCP_ERRNO, synchronous);
+		return;
+	}
+	v->t_tls_done = clock_mono_ns();
+	if (rc < 0) {
+		v->tls_bad = 1;
+		conn_fail(v, -rc, synchronous);
+		return;
+	}
+	v->tls_version = tls_conn_version(v->ssl, &v->tls_ver);
+	if (ev_io_set(v->w->loop, &v->io, EV_READ) < 0) {
+		conn_fail(v, ERR_TCP_ERRNO, synchronous);
+		return;
+	}
+	connected(v);
+}
+
+/* TCP is up (t_connected is set): plain connections send at once, TLS ones
+ * shake hands first, within the request's deadline. synchronous: called
+ * from request_start, so a failure must not recurse into the next request. */
+static void tcp_connected(vu *v, int synchronous)
+{
+	const run_request *rq = v->req;
+	worker *w = v->w;
+
+	if (!rq->tls) {
+		v->t_tls_done = v->t_connected;
+		if (ev_io_set(w->loop, &v->io, EV_READ) < 0) {
+			conn_fail(v, ERR_DIAL_ERRNO, synchronous);
+			return;
+		}
+		connected(v);
+		return;
+	}
+	v->ssl = tls_conn_new(w->ctx->tls, v->fd, rq->url.host, v->sess);
+	if (!v->ssl) {
+		v->t_tls_done = clock_mono_ns();
+		conn_fail(v, ERR_TLS, synchronous);
+		return;
+	}
+	v->ops = &tls_ops;
+	v->tls_bad = 0;
+	v->state = VU_HANDSHAKING;
+	v->deadline = v->t_start + (rq->timeout_ns ? rq->timeout_ns : w->ctx->cfg->timeout_ns);
+	ev_timer_start(w->loop, &v->timer, v->deadline);
+	handshake(v, synchronous);
 }
 
 static const char *scenario_name(const vu *v)
@@ -310,7 +438,7 @@ static void request_start(vu *v)
 	int rc;
 
 	v->t_start = clock_mono_ns();
-	v->t_send_start = v->t_sent = v->t_first = 0;
+	v->t_tls_done = v->t_send_start = v->t_sent = v->t_first = 0;
 	v->wr_off = 0;
 	v->bytes_in = v->bytes_out = 0;
 	v->status = 0;
@@ -339,11 +467,13 @@ static void request_start(vu *v)
 	v->async = 1;
 	if (v->fd >= 0) {
 		v->reused = 1;
-		v->t_conn_start = v->t_connected = v->t_start;
+		v->t_conn_start = v->t_connected = v->t_tls_done = v->t_start;
 		connected(v);
 		return;
 	}
 	v->reused = 0;
+	v->tls_ver = 0;
+	v->tls_version = NULL;
 	v->t_conn_start = v->t_start;
 	v->fd = net_socket(&rq->addr);
 	if (v->fd < 0) {
@@ -356,11 +486,7 @@ static void request_start(vu *v)
 	rc = net_connect(v->fd, &rq->addr);
 	if (rc == 0) {
 		v->t_connected = clock_mono_ns();
-		if (ev_io_set(w->loop, &v->io, EV_READ) < 0) {
-			request_done(v, ERR_DIAL_ERRNO, 1);
-			return;
-		}
-		connected(v);
+		tcp_connected(v, 1);
 		return;
 	}
 	if (rc < 0) {
@@ -586,7 +712,7 @@ static void on_readable(vu *v)
 			return;
 		}
 		room = buf_room(&v->rbuf);
-		n = read(v->fd, v->rbuf.data + v->rbuf.len, room);
+		n = v->ops->read(v, v->rbuf.data + v->rbuf.len, room);
 		if (n > 0) {
 			if (!v->t_first)
 				v->t_first = clock_mono_ns();
@@ -601,8 +727,10 @@ static void on_readable(vu *v)
 				request_fail(v, -rc);
 				return;
 			}
+			/* Drained; level-triggered epoll calls again. (OpenSSL without
+			 * read-ahead holds no bytes past the record it returned from.) */
 			if ((size_t)n < room)
-				return; /* drained; level-triggered epoll calls again */
+				return;
 			continue;
 		}
 		if (n == 0) {
@@ -615,12 +743,10 @@ static void on_readable(vu *v)
 			}
 			return;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN)
+		if (would_block(n))
 			return;
 		if (!retry_stale(v))
-			request_fail(v, err_from_io_errno(errno));
+			request_fail(v, (int)-n);
 		return;
 	}
 }
@@ -639,10 +765,12 @@ static void on_io(ev_loop *loop, ev_io *io, unsigned events)
 			return;
 		}
 		v->t_connected = clock_mono_ns();
-		ev_io_set(loop, &v->io, EV_READ);
-		connected(v);
+		tcp_connected(v, 0);
 		return;
 	}
+	case VU_HANDSHAKING:
+		handshake(v, 0);
+		return;
 	case VU_SENDING:
 		if (events & EV_READ) {
 			/* The server answered (or closed) before taking the whole request. */
@@ -685,6 +813,10 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 		v->t_connected = now;
 		request_fail(v, now >= v->conn_deadline && v->conn_deadline < v->deadline ? ERR_DIAL_TIMEOUT
 											 : ERR_TIMEOUT);
+		return;
+	case VU_HANDSHAKING:
+		v->t_tls_done = now;
+		request_fail(v, ERR_TIMEOUT);
 		return;
 	case VU_SENDING:
 	case VU_RECEIVING:

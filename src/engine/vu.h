@@ -6,6 +6,7 @@
 #define STRAIN_ENGINE_VU_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 #include "engine/ev.h"
@@ -15,10 +16,25 @@
 struct worker;
 struct worker_scn;
 struct run_request;
+struct ssl_st;
+struct ssl_session_st;
+struct vu;
+
+/* How bytes move on a connection: plain socket calls or TLS records,
+ * chosen when it connects so the request path never asks which.
+ * read/write return bytes moved, 0 at the end of the stream (read),
+ * TLS_WANT_READ/TLS_WANT_WRITE when they would block, or a negative error
+ * code; close releases what the connection holds besides its fd. */
+typedef struct vu_conn_ops {
+	ssize_t (*read)(struct vu *v, void *p, size_t n);
+	ssize_t (*write)(struct vu *v, const void *p, size_t n);
+	void (*close)(struct vu *v);
+} vu_conn_ops;
 
 typedef enum {
 	VU_IDLE,       /* between iterations, or done */
 	VU_CONNECTING,
+	VU_HANDSHAKING, /* TLS */
 	VU_SENDING,
 	VU_RECEIVING,
 	VU_WAITING     /* on its timer: think time, or continuing after a failure */
@@ -33,6 +49,12 @@ typedef struct vu {
 	uint32_t id;          /* 1-based across the run, like k6's __VU */
 	vu_state state;
 	int fd;               /* -1 when no connection */
+	const vu_conn_ops *ops;
+	struct ssl_st *ssl;   /* TLS connections */
+	struct ssl_session_st *sess; /* last resumable TLS session, for the next connection */
+	int tls_bad;          /* a TLS error happened: no close_notify, no resumption */
+	int tls_ver;          /* 0 plain, 1 TLS 1.2, 2 TLS 1.3 */
+	const char *tls_version; /* tls_version tag, NULL when plain */
 	ev_io io;
 	ev_timer timer;       /* request/connect deadline, think time, or deferred continue */
 	buf rbuf;             /* response bytes not yet consumed */
@@ -65,7 +87,7 @@ typedef struct vu {
 	uint64_t check_fail;  /* bit per check of the current request, set = failed */
 	uint64_t iter;        /* iterations started by this VU */
 	uint64_t iter_start;
-	uint64_t t_start, t_conn_start, t_connected, t_send_start, t_sent, t_first;
+	uint64_t t_start, t_conn_start, t_connected, t_tls_done, t_send_start, t_sent, t_first;
 	uint64_t deadline, conn_deadline;
 	uint64_t bytes_in, bytes_out;
 	uint64_t rng;

@@ -702,7 +702,8 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	const run_config *cfg = ctx->cfg;
 	const run_request *rq = v->req;
 	uint32_t req = (uint32_t)(rq - cfg->reqs);
-	uint64_t key = ((uint64_t)(req + 1) << 32) | ((uint64_t)(uint32_t)status << 16) | (uint32_t)err;
+	uint64_t key = ((uint64_t)(req + 1) << 32) | ((uint64_t)(uint32_t)v->tls_ver << 28) |
+		       ((uint64_t)(uint32_t)status << 16) | (uint32_t)err;
 	uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
 	uint32_t i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
 	char status_s[8], err_s[8];
@@ -741,7 +742,7 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 			i = (i + 1) & (w->cache_cap - 1);
 	}
 	snprintf(status_s, sizeof(status_s), "%d", status);
-	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8);
+	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8 - (v->tls_version != NULL));
 	tags[n++] = (met_tag){"method", rq->method};
 	tags[n++] = (met_tag){"url", rq->url_str};
 	tags[n++] = (met_tag){"name", rq->name};
@@ -750,6 +751,8 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	tags[n++] = (met_tag){"group", rq->group};
 	if (!err)
 		tags[n++] = (met_tag){"proto", "HTTP/1.1"};
+	if (v->tls_version)
+		tags[n++] = (met_tag){"tls_version", v->tls_version};
 	if (!err)
 		err = err_from_status(status);
 	snprintf(err_s, sizeof(err_s), "%d", err);
@@ -803,7 +806,7 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	uint64_t end = clock_mono_ns();
 	/* Phases that never began (a refused connect, a timeout before the
 	 * first byte) collapse to zero length at the point the request ended. */
-	uint64_t send_start = v->t_send_start ? v->t_send_start : v->t_connected;
+	uint64_t send_start = v->t_send_start ? v->t_send_start : v->t_tls_done ? v->t_tls_done : v->t_connected;
 	uint64_t sent = v->t_sent ? v->t_sent : (v->t_send_start ? end : send_start);
 	uint64_t first = v->t_first ? v->t_first : (v->t_sent ? end : sent);
 	uint64_t sending = span(send_start, sent), waiting = span(sent, first), receiving = span(first, end);
@@ -826,7 +829,7 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 	met_shard_trend(sh, r, s->duration, duration);
 	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));
 	met_shard_trend(sh, r, s->connecting, span(v->t_conn_start, v->t_connected));
-	met_shard_trend(sh, r, s->tls, 0);
+	met_shard_trend(sh, r, s->tls, v->t_tls_done ? span(v->t_connected, v->t_tls_done) : 0);
 	met_shard_trend(sh, r, s->sending, sending);
 	met_shard_trend(sh, r, s->waiting, waiting);
 	met_shard_trend(sh, r, s->receiving, receiving);

@@ -23,6 +23,7 @@ typedef struct run_ctx {
 	const run_config *cfg;
 	const run_phase *phase;
 	met_registry *reg;
+	struct tls_client *tls;      /* when a request is https:// */
 	uint64_t t0;                 /* monotonic start of the phase */
 	uint64_t wall0;              /* wall clock at t0, to stamp raw samples */
 	int keep_samples;            /* an output wants every raw sample */

@@ -1186,10 +1186,7 @@ static int compile_request(loader *L, const ynode *step)
 			err_at(L, url_node, "%s: expected a path starting with / or a full http:// URL, found '%s'", method, url);
 			return -1;
 		}
-		if (strcmp(r->url.scheme, "http")) {
-			err_at(L, url_node, "%s: https:// is not supported yet", method);
-			return -1;
-		}
+		r->tls = strcmp(r->url.scheme, "https") == 0;
 		if (!*path)
 			tmpl_lit(&r->target, "/", 1);
 		else if (path[0] == '?')
@@ -2346,8 +2343,6 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 
 		if (t && http_url_parse(t, &L.target, err, sizeof(err)) < 0)
 			err_at(&L, v, "target: %s", err);
-		else if (t && strcmp(L.target.scheme, "http"))
-			err_at(&L, v, "target: https:// is not supported yet");
 		else if (t && strcmp(L.target.target, "/"))
 			err_at(&L, v, "target: give only scheme, host and port (paths go in the requests), found '%s'", t);
 		else if (t)

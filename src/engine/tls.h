@@ -1,0 +1,57 @@
+/* TLS for the engine's connections (OpenSSL): one client context per run,
+ * shared read-only by every worker, and one SSL object per connection,
+ * driven non-blocking by the VU's event loop. */
+#ifndef STRAIN_ENGINE_TLS_H
+#define STRAIN_ENGINE_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct ssl_st;
+struct ssl_session_st;
+
+typedef struct tls_client tls_client;
+
+typedef struct tls_client_opts {
+	int insecure;        /* --insecure-skip-tls-verify: no certificate checks */
+	const char *cacert;  /* --cacert: a PEM file of extra trusted CAs, or NULL */
+	int no_resumption;   /* --no-tls-resumption: every handshake is a full one */
+} tls_client_opts;
+
+/* Results of tls_conn_* besides byte counts: would block, waiting for the
+ * socket to become readable or writable. Errors are negative k6 codes. */
+#define TLS_WANT_READ (-1)
+#define TLS_WANT_WRITE (-2)
+
+/* Creates the run's client context: TLS 1.2 or later, the system CA store
+ * plus opts->cacert, ALPN http/1.1. Returns NULL with a message in err.
+ * Free with tls_client_destroy (accepts NULL). */
+tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t errsz);
+void tls_client_destroy(tls_client *c);
+/* Whether sessions are kept for resumption. */
+int tls_client_resumes(const tls_client *c);
+
+/* A new client connection over the connected socket fd to host (SNI and
+ * the name checked in the certificate; an IP literal is checked as an IP),
+ * offering sess for resumption when not NULL. Returns NULL when out of
+ * memory. Free with tls_conn_free. */
+struct ssl_st *tls_conn_new(tls_client *c, int fd, const char *host, struct ssl_session_st *sess);
+/* Frees a connection (NULL is fine). clean: nothing failed on it, so send
+ * close_notify (best effort, never blocks) and keep its session resumable.
+ * When sess is not NULL and the session can be resumed, *sess is replaced by
+ * it (the caller owns the reference; free with tls_session_free). */
+void tls_conn_free(struct ssl_st *ssl, int clean, struct ssl_session_st **sess);
+void tls_session_free(struct ssl_session_st *sess);
+
+/* Advances the handshake. Returns 0 when done, TLS_WANT_READ/WRITE, or a
+ * negative error code (-ERR_TLS*, or a TCP one for a socket error). */
+int tls_conn_handshake(struct ssl_st *ssl);
+/* Like read(2)/send(2): bytes moved, 0 at the end of the stream (read),
+ * TLS_WANT_READ/WRITE, or a negative error code. */
+ssize_t tls_conn_read(struct ssl_st *ssl, void *p, size_t n);
+ssize_t tls_conn_write(struct ssl_st *ssl, const void *p, size_t n);
+/* The negotiated version as k6 tags it ("tls1.2", "tls1.3"), and its index
+ * (1, 2; 0 for anything else) for keys. */
+const char *tls_conn_version(const struct ssl_st *ssl, int *index);
+
+#endif
