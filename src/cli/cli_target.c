@@ -27,6 +27,10 @@ static void usage(FILE *f)
 		"                         POST /cart and /orders cost twice the ecommerce time)\n"
 		"  --db-jitter PCT        random variation of query times, +-PCT %% (default 10)\n"
 		"  --cache MODULE[=SIZE]  LRU cache of SIZE keys (default 10000) in front of a pool\n"
+		"  --tls                  serve HTTPS; without --cert/--key, with a self-signed\n"
+		"                         certificate for localhost, 127.0.0.1 and ::1 made at\n"
+		"                         start, whose path is printed as \"certificate: PATH\"\n"
+		"  --cert FILE, --key FILE  with --tls: the certificate (chain) and key, PEM\n"
 		"  --quiet                print only the \"listening on\" line\n"
 		"  -h, --help             this help\n"
 		"\n"
@@ -92,6 +96,10 @@ int cli_target_main(int argc, char **argv)
 			cfg.quiet = 1;
 			continue;
 		}
+		if (strcmp(a, "--tls") == 0) {
+			cfg.tls = 1;
+			continue;
+		}
 		/* --flag=value or --flag value */
 		eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
 		if (eq && (size_t)(eq - a) < sizeof(flag)) {
@@ -102,7 +110,7 @@ int cli_target_main(int argc, char **argv)
 		}
 		if (strcmp(flag, "--listen") && strcmp(flag, "--threads") && strcmp(flag, "--db-slots") &&
 		    strcmp(flag, "--db-pool") && strcmp(flag, "--db-time") && strcmp(flag, "--cache") &&
-		    strcmp(flag, "--db-jitter")) {
+		    strcmp(flag, "--db-jitter") && strcmp(flag, "--cert") && strcmp(flag, "--key")) {
 			fprintf(stderr, "strain target: unknown flag '%s' (see strain target --help)\n", a);
 			return CLI_EXIT_USAGE;
 		}
@@ -115,6 +123,10 @@ int cli_target_main(int argc, char **argv)
 		}
 		if (strcmp(flag, "--listen") == 0) {
 			listen = val;
+		} else if (strcmp(flag, "--cert") == 0) {
+			cfg.cert = val;
+		} else if (strcmp(flag, "--key") == 0) {
+			cfg.key = val;
 		} else if (strcmp(flag, "--threads") == 0) {
 			if (parse_u64(val, 1, 1024, &v) < 0) {
 				fprintf(stderr, "strain target: --threads: '%s' is not a number from 1 to 1024\n", val);
@@ -164,6 +176,10 @@ int cli_target_main(int argc, char **argv)
 			}
 			cfg.db.cache[m] = (uint32_t)v;
 		}
+	}
+	if ((cfg.cert || cfg.key) && !(cfg.cert && cfg.key && cfg.tls)) {
+		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");
+		return CLI_EXIT_USAGE;
 	}
 	if (net_parse_listen(listen, &cfg.listen, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain target: --listen: %s\n", err);

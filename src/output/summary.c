@@ -229,6 +229,8 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 	fprintf(f, "\n  %s\n", info->description ? info->description : "strain run");
 	fprintf(f, "  %s after %s\n\n", info->interrupted ? "interrupted" : "finished",
 		fmt_ns((double)info->elapsed_ns, el, sizeof(el)));
+	if (info->cfg && info->cfg->tls_insecure)
+		fprintf(f, "  WARNING: TLS certificates were not verified (--insecure-skip-tls-verify)\n\n");
 	for (i = 0; i < n; i++) {
 		print_metric(f, r, total, ms[i], secs);
 		if (ms[i] == MET_CHECKS) {

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "target/dbsvc.h"
@@ -91,6 +94,8 @@ static tgt_conn *conn_alloc(tgt_worker *w)
 	c->peer_eof = c->close_after = c->broken = c->query_pending = 0;
 	c->line_checked = c->want_body = c->counted = 0;
 	c->in = NULL;
+	c->ssl = NULL;
+	c->handshaking = 0;
 	c->in_off = c->in_len = 0;
 	c->head_scan = 0;
 	c->bodybuf.len = 0;
@@ -134,6 +139,15 @@ static void conn_close(tgt_conn *c, int rst)
 
 		setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
+	if (c->ssl) {
+		/* close_notify, one non-blocking try, when the session is sound. */
+		if (!rst && !c->broken && !c->handshaking)
+			SSL_shutdown(c->ssl);
+		ERR_clear_error();
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->handshaking = 0;
+	}
 	/* Closing removes the fd from the epoll set: no epoll_ctl needed. */
 	close(c->io.fd);
 	c->io.fd = -1;
@@ -156,6 +170,54 @@ static int out_pending(const tgt_conn *c)
 	return c->out_off < c->out.len;
 }
 
+/* TLS results in read(2)/write(2) terms, so the code below handles both
+ * alike: EAGAIN while OpenSSL waits for the socket, 0 at the client's end
+ * of the stream, -1 with ECONNRESET when the session broke. */
+static ssize_t tls_fail(tgt_conn *c, int reading)
+{
+	int e = SSL_get_error(c->ssl, 0), saved = errno;
+
+	ERR_clear_error();
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (reading)
+			return 0;
+		errno = EPIPE;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		if (!saved && reading)
+			return 0;
+		errno = saved ? saved : EPIPE;
+		return -1;
+	default:
+		c->broken = 1;
+		errno = ECONNRESET;
+		return -1;
+	}
+}
+
+static ssize_t conn_recv(tgt_conn *c, void *p, size_t n)
+{
+	size_t got;
+
+	if (!c->ssl)
+		return read(c->io.fd, p, n);
+	return SSL_read_ex(c->ssl, p, n, &got) == 1 ? (ssize_t)got : tls_fail(c, 1);
+}
+
+static ssize_t conn_send(tgt_conn *c, const void *p, size_t n)
+{
+	size_t put;
+
+	if (!c->ssl)
+		return write(c->io.fd, p, n);
+	return SSL_write_ex(c->ssl, p, n, &put) == 1 ? (ssize_t)put : tls_fail(c, 0);
+}
+
 /* Writes what the socket takes of iov[], queues the rest. */
 static void conn_sendv(tgt_conn *c, struct iovec *iov, int n)
 {
@@ -164,6 +226,29 @@ static void conn_sendv(tgt_conn *c, struct iovec *iov, int n)
 
 	if (c->broken || c->state == CS_CLOSED)
 		return;
+	if (c->ssl) {
+		/* One TLS record for the whole answer, rather than one per piece:
+		 * queue it all, then write what the socket takes. */
+		for (i = 0; i < n; i++)
+			if (buf_append(&c->out, iov[i].iov_base, iov[i].iov_len) < 0) {
+				c->broken = 1;
+				return;
+			}
+		while (out_pending(c)) {
+			ssize_t k = conn_send(c, c->out.data + c->out_off, c->out.len - c->out_off);
+
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					c->broken = 1;
+				return;
+			}
+			c->out_off += (size_t)k;
+		}
+		c->out.len = c->out_off = 0;
+		return;
+	}
 	if (!out_pending(c)) {
 		for (;;) {
 			wr = writev(c->io.fd, iov, n);
@@ -390,7 +475,7 @@ static int stream_more(tgt_conn *c)
 			return 1;
 		}
 		/* Straight from the shared filler: a large body never costs memory. */
-		n = write(c->io.fd, tgt_filler, c->stream_left < TGT_FILLER ? c->stream_left : TGT_FILLER);
+		n = conn_send(c, tgt_filler, c->stream_left < TGT_FILLER ? c->stream_left : TGT_FILLER);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return errno == EINTR;
@@ -429,7 +514,7 @@ static int conn_flush(tgt_conn *c)
 {
 	for (;;) {
 		if (out_pending(c)) {
-			ssize_t n = write(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off);
+			ssize_t n = conn_send(c, c->out.data + c->out_off, c->out.len - c->out_off);
 
 			if (n < 0) {
 				if (errno == EINTR)
@@ -472,7 +557,7 @@ static int conn_read(tgt_conn *c)
 
 		if (!room)
 			return 0;
-		n = read(c->io.fd, c->in + c->in_len, room);
+		n = conn_recv(c, c->in + c->in_len, room);
 		if (n > 0) {
 			/* A hanging request never reads what follows; drop it. */
 			if (c->state != CS_HANG)
@@ -705,6 +790,23 @@ static void on_conn_io(ev_loop *loop, ev_io *io, unsigned events)
 		conn_close(c, 0);
 		return;
 	}
+	if (c->handshaking) {
+		int rc = SSL_do_handshake(c->ssl), e;
+
+		if (rc != 1) {
+			e = SSL_get_error(c->ssl, rc);
+			ERR_clear_error();
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				c->broken = 1;
+				conn_close(c, 0);
+			} else if (ev_io_set(loop, &c->io, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE) < 0) {
+				conn_close(c, 0);
+			}
+			return;
+		}
+		c->handshaking = 0;
+		events = EV_READ; /* the request may be right behind the handshake */
+	}
 	if ((events & EV_WRITE) && conn_flush(c) < 0) {
 		conn_close(c, 0);
 		return;
@@ -776,6 +878,17 @@ static void on_accept(ev_loop *loop, ev_io *io, unsigned events)
 		c = conn_alloc(w);
 		ev_io_init(&c->io, fd, on_conn_io);
 		w->nconns++;
+		if (w->srv->tls) {
+			c->ssl = SSL_new(w->srv->tls);
+			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+				ERR_clear_error();
+				c->broken = 1;
+				conn_close(c, 0);
+				continue;
+			}
+			SSL_set_accept_state(c->ssl);
+			c->handshaking = 1;
+		}
 		if (ev_io_set(loop, &c->io, EV_READ) < 0)
 			conn_close(c, 0);
 	}
@@ -837,6 +950,8 @@ void tgt_worker_fini(tgt_worker *w)
 		for (j = 0; j < SLAB; j++) {
 			tgt_conn *c = &w->slabs[i][j];
 
+			if (c->ssl)
+				SSL_free(c->ssl);
 			if (c->state != CS_CLOSED && c->io.fd >= 0)
 				close(c->io.fd);
 			if (c->in)

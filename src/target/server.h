@@ -62,6 +62,8 @@ typedef struct tgt_req {
 
 struct tgt_conn {
 	ev_io io;
+	struct ssl_st *ssl;  /* --tls */
+	int handshaking;     /* TLS handshake not done yet */
 	ev_timer timer;
 	tgt_worker *w;
 	int counted;        /* the current request is already in the stats */
@@ -114,6 +116,8 @@ struct tgt_worker {
 
 struct tgt_server {
 	target_config cfg;
+	struct ssl_ctx_st *tls; /* --tls, else NULL */
+	char cert_path[256];    /* a generated certificate, or "" */
 	tgt_worker *workers;
 	int nworkers;
 	dbsvc *db;

@@ -16,7 +16,10 @@
 #include "target/faults.h"
 #include "target/routes.h"
 #include "target/server.h"
+#include "target/tgt_tls.h"
 #include "target/tgt_worker.h"
+
+#include <openssl/ssl.h>
 
 struct target {
 	tgt_server srv;
@@ -82,6 +85,8 @@ void target_stop(target *t)
 	}
 	dbsvc_destroy(t->srv.db);
 	stats_hub_destroy(t->srv.stats);
+	SSL_CTX_free(t->srv.tls);
+	tgt_tls_remove(t->srv.cert_path);
 	free(t->srv.workers);
 	free(t->threads);
 	free(t->ctl);
@@ -109,6 +114,11 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 	for (i = 0; i < n; i++) {
 		t->ctl[i] = -1;
 		t->srv.workers[i].lio.fd = -1;
+	}
+	if (cfg->tls) {
+		t->srv.tls = tgt_tls_create(cfg->cert, cfg->key, t->srv.cert_path, sizeof(t->srv.cert_path), err, errsz);
+		if (!t->srv.tls)
+			goto fail;
 	}
 	t->srv.stats = stats_hub_create(n, R_COUNT, route_names);
 	t->srv.db = dbsvc_create(&cfg->db, n, fault_stall_hook);
@@ -194,6 +204,8 @@ int target_run(const target_config *cfg, FILE *announce)
 		return -1;
 	}
 	fprintf(announce, "listening on %s\n", addr);
+	if (t->srv.cert_path[0])
+		fprintf(announce, "certificate: %s\n", t->srv.cert_path);
 	if (!cfg->quiet) {
 		fprintf(announce, "threads %d, db slots %u, pools", t->srv.nworkers, cfg->db.slots);
 		for (i = 0; i < DB_MODULES; i++)

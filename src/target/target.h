@@ -14,6 +14,8 @@ typedef struct target_config {
 	int threads;   /* worker threads; 0 = one per online core */
 	db_config db;
 	int quiet;     /* no shutdown summary */
+	int tls;       /* --tls: HTTPS */
+	const char *cert, *key; /* --cert/--key PEM files; NULL: a generated self-signed certificate */
 } target_config;
 
 /* The documented defaults (listen 127.0.0.1:8080 is set by the caller). */
@@ -32,7 +34,8 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 void target_stop(target *t);
 
 /* Serves until SIGINT or SIGTERM arrives. Prints "listening on ADDR:PORT"
- * as the first line of `announce` once every socket is bound. Returns 0,
+ * as the first line of `announce` once every socket is bound (with a
+ * generated certificate, "certificate: PATH" as the second). Returns 0,
  * or -1 after printing why to stderr. */
 int target_run(const target_config *cfg, FILE *announce);
 
