@@ -1,0 +1,240 @@
+"""HTTPS: strain against `strain target --tls` (its generated certificate
+trusted with --cacert), certificate failures classified with k6's codes,
+--insecure-skip-tls-verify, and session resumption seen by a real
+independent server (openssl s_server)."""
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+from conftest import STRAIN, Target, run_strain
+
+
+class TlsTarget(Target):
+    """`strain target --tls`: the second stdout line names its certificate."""
+
+    def __init__(self, *args):
+        super().__init__("--tls", *args)
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("certificate: "), line
+        self.cert = line.split(": ", 1)[1]
+        self.port = self.addr.rsplit(":", 1)[1]
+        self.url = "https://localhost:" + self.port
+        self.ctx = ssl.create_default_context(cafile=self.cert)
+
+    def get(self, path, data=None, method=None, headers=None, timeout=10):
+        import urllib.request
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ctx) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+
+@pytest.fixture
+def tls_target():
+    t = TlsTarget("--threads", "2")
+    yield t
+    t.stop()
+    assert not os.path.exists(t.cert), "the generated certificate outlived the target"
+
+
+def summary(tmp_path, *args, timeout=120):
+    out = tmp_path / f"summary-{time.monotonic_ns()}.json"
+    p = run_strain("run", "--quiet", "--summary-export", str(out), *args, timeout=timeout)
+    assert out.exists(), f"no summary written (rc {p.returncode}): {p.stderr}"
+    return p, json.loads(out.read_text())
+
+
+def count(s, metric, key="count"):
+    return s["metrics"][metric][key]
+
+
+def health_200(t):
+    r = t.stats()["routes"].get("GET /health")
+    return r["statuses"].get("200", 0) if r else 0
+
+
+def test_https_counts_equal_server(tls_target, tmp_path):
+    t = tls_target
+    t.reset_stats()
+    p, s = summary(tmp_path, "--url", t.url + "/health", "--cacert", t.cert, "--vus", "8",
+                   "--duration", "2s")
+    assert p.returncode == 0, p.stderr
+    served = health_200(t)
+    assert served > 100
+    assert count(s, "http_reqs") == served
+    assert s["errors"] == {}
+    # Kept alive: one handshake per VU, measured, and nothing else pays for one.
+    hs = s["metrics"]["http_req_tls_handshaking"]
+    assert hs["count"] == served and hs["max"] > 0 and hs["med"] == 0
+
+
+def test_https_iterations_exact_with_samples(tls_target, tmp_path):
+    t = tls_target
+    t.reset_stats()
+    out = tmp_path / "samples.json"
+    p, s = summary(tmp_path, "--url", t.url + "/jobs/7", "--cacert", t.cert, "--vus", "3",
+                   "--iterations", "301", "--no-connection-reuse", "--out", f"json={out}")
+    assert p.returncode == 0, p.stderr
+    assert count(s, "http_reqs") == 301 and s["errors"] == {}
+    assert t.stats()["routes"]["GET /jobs/{id}"]["statuses"]["200"] == 301
+    assert s["metrics"]["http_req_tls_handshaking"]["min"] > 0
+    versions = set()
+    for line in out.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("type") == "Point" and d["metric"] == "http_reqs":
+            versions.add(d["data"]["tags"].get("tls_version"))
+    assert versions == {"tls1.3"}
+
+
+def test_unknown_authority_is_1310(tls_target, tmp_path):
+    p, s = summary(tmp_path, "--url", tls_target.url + "/health", "--vus", "2",
+                   "--iterations", "20")
+    assert p.returncode == 0, p.stderr
+    assert count(s, "http_reqs") == 20
+    assert s["errors"]["1310"]["count"] == 20
+    assert s["metrics"]["http_req_failed"]["rate"] == 1
+
+
+def test_insecure_skip_verify(tls_target, tmp_path):
+    tls_target.reset_stats()
+    p, s = summary(tmp_path, "--url", tls_target.url + "/health", "--vus", "2",
+                   "--iterations", "20", "--insecure-skip-tls-verify")
+    assert p.returncode == 0, p.stderr
+    assert s["errors"] == {} and count(s, "http_reqs") == 20
+    assert health_200(tls_target) == 20
+
+
+@pytest.fixture
+def other_cert(tmp_path):
+    """A CA-signed-by-itself certificate for another name only."""
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "other.pem", tmp_path / "other.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=other.test", "-addext",
+                    "subjectAltName=DNS:other.test"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_wrong_host_name_is_1311(make_target, other_cert, tmp_path):
+    cert, key = other_cert
+    t = make_target("--tls", "--cert", cert, "--key", key, "--threads", "1")
+    port = t.addr.rsplit(":", 1)[1]
+    for host in ("localhost", "127.0.0.1"):
+        p, s = summary(tmp_path, "--url", f"https://{host}:{port}/health", "--cacert", cert,
+                       "--vus", "1", "--iterations", "5")
+        assert p.returncode == 0, p.stderr
+        assert s["errors"]["1311"]["count"] == 5, (host, s["errors"])
+
+
+def test_bad_cacert_is_a_config_error(tmp_path):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
+                   "--cacert", str(bad))
+    assert p.returncode == 104, p.stderr
+    assert "--cacert" in p.stderr
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cache_hits(port, cafile):
+    """s_server -www answers any request with its statistics."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as c:
+            c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    for line in data.decode(errors="replace").splitlines():
+        if line.strip().endswith("session cache hits"):
+            return int(line.split()[0])
+    raise AssertionError(data[:500])
+
+
+def test_resumption_on_and_off_against_openssl(tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    port = free_port()
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+                            "-key", str(key), "-www", "-quiet"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "s_server did not start"
+                time.sleep(0.05)
+        url = f"https://localhost:{port}/"
+        before = cache_hits(port, str(cert))
+        p, s = summary(tmp_path, "--url", url, "--cacert", str(cert), "--vus", "1",
+                       "--iterations", "6", "--no-connection-reuse")
+        assert p.returncode == 0 and s["errors"] == {}, (p.stderr, s["errors"])
+        resumed = cache_hits(port, str(cert)) - before - 0
+        # The first connection is a full handshake; the other five resume.
+        assert resumed >= 5, resumed
+        before = cache_hits(port, str(cert))
+        p, s = summary(tmp_path, "--url", url, "--cacert", str(cert), "--vus", "1",
+                       "--iterations", "6", "--no-connection-reuse", "--no-tls-resumption")
+        assert p.returncode == 0 and s["errors"] == {}, (p.stderr, s["errors"])
+        assert cache_hits(port, str(cert)) == before
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
+
+
+def test_plan_over_https(tls_target, tmp_path):
+    """A plan's https target, with extraction across requests on one TLS connection."""
+    t = tls_target
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"target: {t.url}\n" + """modules:
+  profile:
+    executor: {type: shared-iterations, vus: 2, iterations: 10}
+    setup:
+      - post: /auth/login
+        json: {user: user1, password: pw1}
+        extract: {token: $.token}
+        check: {status: 200}
+    flow:
+      - get: /profile/me
+        headers: {Authorization: "Bearer {{token}}"}
+        check: {status: 200}
+""")
+    t.reset_stats()
+    out = tmp_path / "s.json"
+    p = run_strain("run", str(plan), "--quiet", "--summary-export", str(out), "--cacert", t.cert)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["errors"] == {}
+    assert s["metrics"]["checks"]["rate"] == 1
+    r = t.stats()["routes"]
+    assert r["GET /profile/me"]["statuses"] == {"200": 10}
+    assert r["POST /auth/login"]["statuses"] == {"200": 2}
