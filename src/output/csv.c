@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "output/lineproto.h"
 #include "output/sample_file.h"
+#include "output/series_text.h"
 
 /* k6's tag columns, in k6's order (between metric_value and extra_tags). */
 static const char *const columns[] = {
@@ -19,8 +20,7 @@ static const char *const columns[] = {
 
 typedef struct csv_enc {
 	const met_registry *reg;
-	char **series;   /* by series id: "metric_name," NUL ",check,...,extra_tags," NUL */
-	uint32_t cap;
+	series_texts texts; /* by series id: "metric_name," NUL ",check,...,extra_tags," NUL */
 } csv_enc;
 
 /* A field, quoted as Go's encoding/csv (and RFC 4180) would. */
@@ -106,6 +106,11 @@ static size_t value_format(char *out, const met_def *def, double v)
 	return (size_t)snprintf(out, LP_NUM_MAX, "%f", isfinite(v) && fabs(v) < 1e18 ? v : 0);
 }
 
+static char *make_text(void *ctx, uint32_t id)
+{
+	return series_text(ctx, id);
+}
+
 static int enc_sample(void *self, buf *b, const met_sample *s)
 {
 	csv_enc *e = self;
@@ -113,18 +118,7 @@ static int enc_sample(void *self, buf *b, const met_sample *s)
 	const char *name, *cols;
 	char num[LP_NUM_MAX], sec[LP_NUM_MAX];
 
-	if (s->series >= e->cap) {
-		uint32_t cap = e->cap ? e->cap : 64;
-
-		while (cap <= s->series)
-			cap *= 2;
-		e->series = xrealloc(e->series, cap * sizeof(*e->series));
-		memset(e->series + e->cap, 0, (cap - e->cap) * sizeof(*e->series));
-		e->cap = cap;
-	}
-	if (!e->series[s->series])
-		e->series[s->series] = series_text(e, s->series);
-	name = e->series[s->series];
+	name = series_texts_get(&e->texts, s->series, make_text, e);
 	cols = name + strlen(name) + 1;
 	n = value_format(num, met_metric(e->reg, met_series_metric(e->reg, s->series)), s->value);
 	if (buf_appends(b, name) < 0 || buf_append(b, sec, lp_u64_format(sec, s->wall_ns / NS_PER_SEC)) < 0 ||
@@ -143,11 +137,8 @@ full:
 static void enc_destroy(void *self)
 {
 	csv_enc *e = self;
-	uint32_t i;
 
-	for (i = 0; i < e->cap; i++)
-		free(e->series[i]);
-	free(e->series);
+	series_texts_free(&e->texts);
 	free(e);
 }
 

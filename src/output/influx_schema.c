@@ -127,11 +127,7 @@ void influx_k6_init(influx_k6_enc *e, const met_registry *reg, const char *insta
 
 void influx_k6_free(influx_k6_enc *e)
 {
-	uint32_t i;
-
-	for (i = 0; i < e->cap; i++)
-		free(e->series[i]);
-	free(e->series);
+	series_texts_free(&e->texts);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -154,6 +150,11 @@ static char *series_text(const influx_k6_enc *e, uint32_t id)
 	return t.data;
 }
 
+static char *make_text(void *ctx, uint32_t id)
+{
+	return series_text(ctx, id);
+}
+
 int influx_k6_append(influx_k6_enc *e, buf *b, const met_sample *s)
 {
 	size_t start = b->len;
@@ -162,18 +163,7 @@ int influx_k6_append(influx_k6_enc *e, buf *b, const met_sample *s)
 	char num[LP_NUM_MAX];
 	size_t n;
 
-	if (s->series >= e->cap) {
-		uint32_t cap = e->cap ? e->cap : 64;
-
-		while (cap <= s->series)
-			cap *= 2;
-		e->series = xrealloc(e->series, cap * sizeof(*e->series));
-		memset(e->series + e->cap, 0, (cap - e->cap) * sizeof(*e->series));
-		e->cap = cap;
-	}
-	if (!e->series[s->series])
-		e->series[s->series] = series_text(e, s->series);
-	head = e->series[s->series];
+	head = series_texts_get(&e->texts, s->series, make_text, e);
 	url = head + strlen(head) + 1;
 	def = met_metric(e->reg, met_series_metric(e->reg, s->series));
 	if (def->contains == MET_TIME && s->value >= 0)

@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "metrics/registry.h"
+#include "output/series_text.h"
 #include "metrics/shard.h"
 
 /* Appends the aggregated points of one interval shard to b. Returns the
@@ -36,8 +37,7 @@ int64_t influx_agg_append(buf *b, const met_registry *reg, const met_shard *inte
 typedef struct influx_k6_enc {
 	const met_registry *reg;
 	const char *instance;
-	char **series;    /* by series id: "measurement,tags value=" NUL ",url=\"...\"" NUL */
-	uint32_t cap;
+	series_texts texts; /* by series id: "measurement,tags value=" NUL ",url=\"...\"" NUL */
 } influx_k6_enc;
 
 void influx_k6_init(influx_k6_enc *e, const met_registry *reg, const char *instance);

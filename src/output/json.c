@@ -9,11 +9,11 @@
 #include "core/clock.h"
 #include "output/lineproto.h"
 #include "output/sample_file.h"
+#include "output/series_text.h"
 
 typedef struct json_enc {
 	const met_registry *reg;
-	char **series;   /* by series id: Point line head NUL ,"tags":{...} NUL */
-	uint32_t cap;
+	series_texts texts; /* by series id: Point line head NUL ,"tags":{...} NUL */
 	uint8_t defined[MET_MAX_METRICS];
 	time_t sec;      /* the second date[] holds */
 	char date[24];   /* "2026-01-02T03:04:05." */
@@ -123,6 +123,11 @@ static int time_append(json_enc *e, buf *b, uint64_t ns)
 	return buf_append(b, "Z\"", 2);
 }
 
+static char *make_text(void *ctx, uint32_t id)
+{
+	return series_text(ctx, id);
+}
+
 static int enc_sample(void *self, buf *b, const met_sample *s)
 {
 	json_enc *e = self;
@@ -133,18 +138,7 @@ static int enc_sample(void *self, buf *b, const met_sample *s)
 	char num[LP_NUM_MAX];
 	size_t n;
 
-	if (s->series >= e->cap) {
-		uint32_t cap = e->cap ? e->cap : 64;
-
-		while (cap <= s->series)
-			cap *= 2;
-		e->series = xrealloc(e->series, cap * sizeof(*e->series));
-		memset(e->series + e->cap, 0, (cap - e->cap) * sizeof(*e->series));
-		e->cap = cap;
-	}
-	if (!e->series[s->series])
-		e->series[s->series] = series_text(e, s->series);
-	head = e->series[s->series];
+	head = series_texts_get(&e->texts, s->series, make_text, e);
 	tags = head + strlen(head) + 1;
 	if (!e->defined[metric] && metric_line(e, b, metric) < 0)
 		goto full;
@@ -170,11 +164,8 @@ full:
 static void enc_destroy(void *self)
 {
 	json_enc *e = self;
-	uint32_t i;
 
-	for (i = 0; i < e->cap; i++)
-		free(e->series[i]);
-	free(e->series);
+	series_texts_free(&e->texts);
 	free(e);
 }
 
