@@ -14,6 +14,18 @@ int parse_duration_ns(const char *s, uint64_t *out);
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Same for a counted (not NUL-terminated) string. */
 int parse_u64n(const char *s, size_t n, uint64_t min, uint64_t max, uint64_t *out);
+/* Value of a hexadecimal digit (either case), or -1. */
+static inline int parse_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Formats a duration in ns the way k6 prints it ("1m30s", "250ms", "1.5s").
  * Returns out. */
 char *fmt_duration(uint64_t ns, char *out, size_t outsz);

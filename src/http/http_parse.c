@@ -1,5 +1,7 @@
 #include "http/http_parse.h"
 
+#include "core/parse.h"
+
 #include <string.h>
 
 /* RFC 9110 token characters. */
@@ -345,16 +347,6 @@ enum {
 #define MAX_CHUNK_LINE 4096
 #define MAX_CHUNK_DIGITS 15 /* < 2^60 */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static ssize_t feed_chunked(http_body *b, const char *p, size_t n, http_body_sink sink, void *ctx)
 {
 	size_t i = 0;
@@ -364,7 +356,7 @@ static ssize_t feed_chunked(http_body *b, const char *p, size_t n, http_body_sin
 
 		switch (b->state) {
 		case CS_SIZE: {
-			int v = hexval(c);
+			int v = parse_hex_digit(c);
 
 			if (v >= 0) {
 				if (++b->digits > MAX_CHUNK_DIGITS)

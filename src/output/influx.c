@@ -54,16 +54,6 @@ typedef struct influx {
 
 /* ---- configuration ---------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes s[0..n) ('+' is a space in query values). NULL on a bad escape. */
 static char *pct_decode(const char *s, size_t n, int plus)
@@ -73,8 +63,8 @@ static char *pct_decode(const char *s, size_t n, int plus)
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? parse_hex_digit((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < n ? parse_hex_digit((unsigned char)s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				free(out);

@@ -1,5 +1,7 @@
 #include "plan/jsonpath.h"
 
+#include "core/parse.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +26,6 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
 	return i;
 }
 
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Reads the 4 hex digits of a \u escape at s[i]. Returns the code unit or -1. */
 static long hex4(const char *s, size_t len, size_t i)
@@ -44,7 +36,7 @@ static long hex4(const char *s, size_t len, size_t i)
 	if (i > len || len - i < 4)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		h = hex_val((unsigned char)s[i + k]);
+		h = parse_hex_digit((unsigned char)s[i + k]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;
