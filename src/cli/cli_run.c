@@ -62,6 +62,8 @@ static void usage(FILE *f)
 		"      --insecure-skip-tls-verify  https: do not check server certificates\n"
 		"      --cacert FILE         https: also trust the CA certificates in FILE (PEM)\n"
 		"      --no-tls-resumption   https: a full handshake on every new connection\n"
+		"      --cert FILE           https: client certificate (chain, PEM) for mutual TLS\n"
+		"      --key FILE            https: its private key (PEM; default: in the --cert file)\n"
 		"      --expect-status A-B   statuses that are not failures (default 200-399)\n"
 		"      --threads N           worker threads (default: one per core)\n"
 		"      --summary-export FILE write the end-of-test summary as JSON\n"
@@ -287,6 +289,12 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--cacert", NULL)) {
 			if (!(cfg.tls_cacert = args_value(&a)))
 				goto out;
+		} else if (args_is(&a, "--cert", NULL)) {
+			if (!(cfg.tls_cert = args_value(&a)))
+				goto out;
+		} else if (args_is(&a, "--key", NULL)) {
+			if (!(cfg.tls_key = args_value(&a)))
+				goto out;
 		} else if (args_is(&a, "--no-tls-resumption", NULL)) {
 			cfg.no_tls_resumption = 1;
 		} else if (args_is(&a, "--expect-status", NULL)) {
@@ -344,6 +352,10 @@ int cli_run_main(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
+	}
+	if (cfg.tls_key && !cfg.tls_cert && !plan) {
+		fprintf(stderr, "strain run: --key goes with --cert (the client certificate)\n");
+		goto out;
 	}
 	if (plan) {
 		plan_opts po = {strategy, 0, modules, nmodules, envs, nenv};

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"                         certificate for localhost, 127.0.0.1 and ::1 made at\n"
 		"                         start, whose path is printed as \"certificate: PATH\"\n"
 		"  --cert FILE, --key FILE  with --tls: the certificate (chain) and key, PEM\n"
+		"  --client-ca FILE       with --tls: require a client certificate issued by a CA\n"
+		"                         in FILE (PEM): mutual TLS\n"
 		"  --quiet                print only the \"listening on\" line\n"
 		"  -h, --help             this help\n"
 		"\n"
@@ -110,7 +112,8 @@ int cli_target_main(int argc, char **argv)
 		}
 		if (strcmp(flag, "--listen") && strcmp(flag, "--threads") && strcmp(flag, "--db-slots") &&
 		    strcmp(flag, "--db-pool") && strcmp(flag, "--db-time") && strcmp(flag, "--cache") &&
-		    strcmp(flag, "--db-jitter") && strcmp(flag, "--cert") && strcmp(flag, "--key")) {
+		    strcmp(flag, "--db-jitter") && strcmp(flag, "--cert") && strcmp(flag, "--key") &&
+		    strcmp(flag, "--client-ca")) {
 			fprintf(stderr, "strain target: unknown flag '%s' (see strain target --help)\n", a);
 			return CLI_EXIT_USAGE;
 		}
@@ -127,6 +130,8 @@ int cli_target_main(int argc, char **argv)
 			cfg.cert = val;
 		} else if (strcmp(flag, "--key") == 0) {
 			cfg.key = val;
+		} else if (strcmp(flag, "--client-ca") == 0) {
+			cfg.client_ca = val;
 		} else if (strcmp(flag, "--threads") == 0) {
 			if (parse_u64(val, 1, 1024, &v) < 0) {
 				fprintf(stderr, "strain target: --threads: '%s' is not a number from 1 to 1024\n", val);
@@ -179,6 +184,10 @@ int cli_target_main(int argc, char **argv)
 	}
 	if ((cfg.cert || cfg.key) && !(cfg.cert && cfg.key && cfg.tls)) {
 		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (cfg.client_ca && !cfg.tls) {
+		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (net_parse_listen(listen, &cfg.listen, err, sizeof(err)) < 0) {

@@ -71,6 +71,10 @@ const char *err_describe(int code)
 		return "x509: certificate signed by unknown authority";
 	case ERR_TLS_HOSTNAME:
 		return "x509: certificate is not valid for the host";
+	case ERR_TLS_EXPIRED:
+		return "x509: certificate has expired or is not yet valid";
+	case ERR_TLS_CLIENT_CERT:
+		return "tls: the server refused the client certificate";
 	case ERR_CLOSED_EARLY:
 		return "connection closed before the response was complete";
 	case ERR_MALFORMED:

@@ -23,6 +23,8 @@ enum {
 	ERR_TLS_UNKNOWN_AUTHORITY = 1310, /* certificate signed by an unknown CA */
 	ERR_TLS_HOSTNAME = 1311,   /* certificate not valid for the host name */
 	/* strain extensions */
+	ERR_TLS_EXPIRED = 1312,    /* certificate expired or not yet valid */
+	ERR_TLS_CLIENT_CERT = 1313, /* the server refused our client certificate (or its absence) */
 	ERR_CLOSED_EARLY = 1230,   /* peer closed before the response was complete */
 	ERR_MALFORMED = 1720,      /* not a valid HTTP/1.x response */
 	ERR_HEAD_TOO_LARGE = 1721, /* response head over the client's limit */

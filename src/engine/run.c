@@ -90,6 +90,8 @@ void run_config_free(run_config *cfg)
 	}
 	free(cfg->scenarios);
 	free(cfg->stages);
+	for (i = 0; i < 3; i++)
+		free(cfg->tls_files[i]);
 	for (i = 0; i < cfg->nphases; i++) {
 		free(cfg->phases[i].strategy);
 		free(cfg->phases[i].scenarios);
@@ -287,10 +289,16 @@ static int pick_address(const net_addr *addrs, int n)
 	return 0;
 }
 
+static int same_endpoint(const run_request *a, const run_request *b)
+{
+	return a->tls == b->tls && strcmp(a->url.host, b->url.host) == 0 && strcmp(a->url.port, b->url.port) == 0;
+}
+
 static void resolve_all(run_config *cfg)
 {
-	uint32_t i, j;
+	uint32_t i, j, k;
 
+	cfg->nendpoints = 0;
 	for (i = 0; i < cfg->nreqs; i++) {
 		run_request *r = &cfg->reqs[i];
 		net_addr addrs[RUN_MAX_ADDRS];
@@ -300,6 +308,10 @@ static void resolve_all(run_config *cfg)
 			if (strcmp(cfg->reqs[j].url.host, r->url.host) == 0 &&
 			    strcmp(cfg->reqs[j].url.port, r->url.port) == 0)
 				break;
+		/* A connection (and a TLS session) serves one endpoint only. */
+		for (k = 0; k < i && !same_endpoint(&cfg->reqs[k], r); k++)
+			;
+		r->endpoint = k < i ? cfg->reqs[k].endpoint : cfg->nendpoints++;
 		if (j < i) {
 			r->addr = cfg->reqs[j].addr;
 			r->resolve_error = cfg->reqs[j].resolve_error;
@@ -593,7 +605,8 @@ int run_execute(run_config *cfg)
 	for (i = 0; i < cfg->nreqs && !cfg->reqs[i].tls; i++)
 		;
 	if (i < cfg->nreqs) {
-		tls_client_opts to = {cfg->tls_insecure, cfg->tls_cacert, cfg->no_tls_resumption};
+		tls_client_opts to = {cfg->tls_insecure, cfg->tls_cacert, cfg->no_tls_resumption, cfg->tls_cert,
+				      cfg->tls_key};
 
 		st.ctx.tls = tls_client_create(&to, err, sizeof(err));
 		if (!st.ctx.tls) {

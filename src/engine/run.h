@@ -42,12 +42,14 @@ typedef struct run_request {
 	uint32_t nchecks;
 	int needs_body;     /* extraction or checks read the body */
 	net_addr addr;      /* resolved at start */
+	uint32_t endpoint;  /* index of its scheme, host and port among the run's (at start) */
 	int resolve_error;  /* ERR_DNS* when resolution failed; every request then fails */
 } run_request;
 
 typedef struct run_config {
 	run_request *reqs;          /* every request of every scenario */
 	uint32_t nreqs;
+	uint32_t nendpoints;        /* distinct scheme, host and port among reqs (at start) */
 	run_scenario *scenarios;    /* modules */
 	uint32_t nscenarios;
 	run_phase *phases;          /* executed in order */
@@ -78,6 +80,9 @@ typedef struct run_config {
 	int tls_insecure;           /* --insecure-skip-tls-verify */
 	const char *tls_cacert;     /* --cacert FILE, or NULL */
 	int no_tls_resumption;      /* --no-tls-resumption: every TLS connection is a full handshake */
+	const char *tls_cert;       /* --cert FILE: client certificate for mutual TLS, or NULL */
+	const char *tls_key;        /* --key FILE: its key; NULL: in the cert file */
+	char *tls_files[3];         /* paths the plan gave (cacert, cert, key), owned */
 	int expected_lo, expected_hi; /* statuses that are not failures */
 	const char *scenario;       /* scenario tag */
 	int quiet;

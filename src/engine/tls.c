@@ -19,6 +19,15 @@ struct tls_client {
 
 static const unsigned char alpn[] = "\x08http/1.1"; /* h2 goes in front when HTTP/2 lands */
 
+/* Called when the server asks for a client certificate: remembered on the
+ * connection, so that a TLS 1.2 handshake_failure alert that follows can be
+ * told apart from, say, no common cipher. */
+static int on_cert_request(SSL *ssl, void *arg)
+{
+	SSL_set_app_data(ssl, (char *)"asked");
+	return 1;
+}
+
 static void openssl_err(char *err, size_t errsz, const char *what)
 {
 	unsigned long e = ERR_get_error();
@@ -48,6 +57,7 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | (opts->no_resumption ? SSL_OP_NO_TICKET : 0));
 	/* Sessions are kept per VU (tls_conn_free), not in a shared cache. */
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_cert_cb(c->ctx, on_cert_request, NULL);
 	if (SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn) - 1) != 0) {
 		openssl_err(err, errsz, "TLS ALPN");
 		goto fail;
@@ -58,6 +68,25 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 		if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
 			openssl_err(err, errsz, "TLS: system CA store");
+			goto fail;
+		}
+	}
+	if (opts->cert) {
+		const char *key = opts->key ? opts->key : opts->cert;
+		char what[512];
+
+		snprintf(what, sizeof(what), "--cert %s", opts->cert);
+		if (SSL_CTX_use_certificate_chain_file(c->ctx, opts->cert) != 1) {
+			openssl_err(err, errsz, what);
+			goto fail;
+		}
+		snprintf(what, sizeof(what), "--key %s", key);
+		if (SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1) {
+			openssl_err(err, errsz, what);
+			goto fail;
+		}
+		if (SSL_CTX_check_private_key(c->ctx) != 1) {
+			openssl_err(err, errsz, "--key does not match --cert");
 			goto fail;
 		}
 	}
@@ -155,8 +184,36 @@ static int verify_code(long v)
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 		return ERR_TLS_UNKNOWN_AUTHORITY;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return ERR_TLS_EXPIRED;
 	default:
 		return ERR_TLS;
+	}
+}
+
+/* The server's alerts that are about our (client) certificate: it was
+ * missing, unknown to it, expired, revoked or refused. TLS 1.2 servers
+ * (OpenSSL's among them) say handshake_failure when one they asked for is
+ * missing. */
+static int client_cert_alert(const SSL *ssl, unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return 0;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		return SSL_get_app_data(ssl) != NULL;
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -179,9 +236,12 @@ static int failure(SSL *ssl, int ret)
 		return saved ? -err_from_io_errno(saved) : 0;
 	default: {
 		long v = SSL_get_verify_result(ssl);
+		int alert = client_cert_alert(ssl, ERR_peek_error());
 
 		ERR_clear_error();
-		return -(v != X509_V_OK ? verify_code(v) : ERR_TLS);
+		if (v != X509_V_OK)
+			return -verify_code(v);
+		return -(alert ? ERR_TLS_CLIENT_CERT : ERR_TLS);
 	}
 	}
 }
@@ -211,6 +271,22 @@ ssize_t tls_conn_write(SSL *ssl, const void *p, size_t n)
 	int rc = SSL_write_ex(ssl, p, n, &put);
 
 	return rc == 1 ? (ssize_t)put : failure(ssl, 0);
+}
+
+void tls_conn_wire(const SSL *ssl, uint64_t *in, uint64_t *out)
+{
+	BIO *b = SSL_get_rbio(ssl);
+
+	*in = b ? BIO_number_read(b) : 0;
+	*out = b ? BIO_number_written(b) : 0;
+}
+
+const char *tls_conn_cipher(const SSL *ssl, unsigned *id)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+	*id = c ? SSL_CIPHER_get_protocol_id(c) : 0;
+	return c ? SSL_CIPHER_standard_name(c) : NULL;
 }
 
 const char *tls_conn_version(const SSL *ssl, int *index)

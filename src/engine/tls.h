@@ -5,6 +5,7 @@
 #define STRAIN_ENGINE_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct ssl_st;
@@ -16,6 +17,8 @@ typedef struct tls_client_opts {
 	int insecure;        /* --insecure-skip-tls-verify: no certificate checks */
 	const char *cacert;  /* --cacert: a PEM file of extra trusted CAs, or NULL */
 	int no_resumption;   /* --no-tls-resumption: every handshake is a full one */
+	const char *cert;    /* --cert: client certificate (chain), PEM, or NULL */
+	const char *key;     /* --key: its private key; NULL: in the cert file */
 } tls_client_opts;
 
 /* Results of tls_conn_* besides byte counts: would block, waiting for the
@@ -24,7 +27,7 @@ typedef struct tls_client_opts {
 #define TLS_WANT_WRITE (-2)
 
 /* Creates the run's client context: TLS 1.2 or later, the system CA store
- * plus opts->cacert, ALPN http/1.1. Returns NULL with a message in err.
+ * plus opts->cacert, ALPN http/1.1, and the client certificate if any. Returns NULL with a message in err.
  * Free with tls_client_destroy (accepts NULL). */
 tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t errsz);
 void tls_client_destroy(tls_client *c);
@@ -50,6 +53,13 @@ int tls_conn_handshake(struct ssl_st *ssl);
  * TLS_WANT_READ/WRITE, or a negative error code. */
 ssize_t tls_conn_read(struct ssl_st *ssl, void *p, size_t n);
 ssize_t tls_conn_write(struct ssl_st *ssl, const void *p, size_t n);
+/* Bytes the connection has moved on the wire (records, handshake and
+ * all), for data_received/data_sent. */
+void tls_conn_wire(const struct ssl_st *ssl, uint64_t *in, uint64_t *out);
+/* The negotiated cipher suite's IANA name, as k6's tls_cipher_suite has it
+ * ("TLS_AES_128_GCM_SHA256"), with its 16-bit id in *id; NULL before the
+ * handshake. The name is static. */
+const char *tls_conn_cipher(const struct ssl_st *ssl, unsigned *id);
 /* The negotiated version as k6 tags it ("tls1.2", "tls1.3"), and its index
  * (1, 2; 0 for anything else) for keys. */
 const char *tls_conn_version(const struct ssl_st *ssl, int *index);

@@ -30,8 +30,10 @@ static ssize_t plain_read(vu *v, void *p, size_t n)
 	for (;;) {
 		ssize_t r = read(v->fd, p, n);
 
-		if (r >= 0)
+		if (r >= 0) {
+			v->bytes_in += (uint64_t)r;
 			return r;
+		}
 		if (errno != EINTR)
 			return errno == EAGAIN ? TLS_WANT_READ : -err_from_io_errno(errno);
 	}
@@ -42,8 +44,10 @@ static ssize_t plain_write(vu *v, const void *p, size_t n)
 	for (;;) {
 		ssize_t r = send(v->fd, p, n, MSG_NOSIGNAL);
 
-		if (r > 0)
+		if (r > 0) {
+			v->bytes_out += (uint64_t)r;
 			return r;
+		}
 		if (r == 0)
 			return -ERR_TCP_BROKEN_PIPE;
 		if (errno != EINTR)
@@ -55,10 +59,24 @@ static void plain_close(vu *v)
 {
 }
 
+/* data_received/data_sent count what crossed the socket, records and
+ * handshakes included, as for plain connections. */
+static void tls_account(vu *v)
+{
+	uint64_t in, out;
+
+	tls_conn_wire(v->ssl, &in, &out);
+	v->bytes_in += in - v->wire_in;
+	v->bytes_out += out - v->wire_out;
+	v->wire_in = in;
+	v->wire_out = out;
+}
+
 static ssize_t tls_read(vu *v, void *p, size_t n)
 {
 	ssize_t r = tls_conn_read(v->ssl, p, n);
 
+	tls_account(v);
 	if (r < TLS_WANT_WRITE)
 		v->tls_bad = 1;
 	return r;
@@ -68,6 +86,7 @@ static ssize_t tls_write(vu *v, const void *p, size_t n)
 {
 	ssize_t r = tls_conn_write(v->ssl, p, n);
 
+	tls_account(v);
 	if (r < TLS_WANT_WRITE || r == 0)
 		v->tls_bad = 1;
 	return r == 0 ? -ERR_TCP_BROKEN_PIPE : r;
@@ -76,7 +95,7 @@ static ssize_t tls_write(vu *v, const void *p, size_t n)
 /* Keeps the session for the next connection unless resumption is off. */
 static void tls_close(vu *v)
 {
-	tls_conn_free(v->ssl, !v->tls_bad, tls_client_resumes(v->w->ctx->tls) ? &v->sess : NULL);
+	tls_conn_free(v->ssl, !v->tls_bad, tls_client_resumes(v->w->ctx->tls) ? &v->sess[v->conn_ep] : NULL);
 	v->ssl = NULL;
 }
 
@@ -108,6 +127,7 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 	buf_init(&v->bbuf, 0, 64 * 1024 * 1024);
 	buf_init(&v->resp_body, 0, RESP_BODY_MAX);
 	v->vars = xcalloc(nvars ? nvars : 1, sizeof(buf));
+	v->sess = xcalloc(w->ctx->cfg->nendpoints ? w->ctx->cfg->nendpoints : 1, sizeof(*v->sess));
 	for (i = 0; i < nvars; i++)
 		buf_init(&v->vars[i], 0, VAR_MAX);
 }
@@ -130,7 +150,9 @@ void vu_free(vu *v)
 	uint32_t i;
 
 	conn_close(v);
-	tls_session_free(v->sess);
+	for (i = 0; v->sess && i < v->w->ctx->cfg->nendpoints; i++)
+		tls_session_free(v->sess[i]);
+	free(v->sess);
 	v->sess = NULL;
 	buf_free(&v->rbuf);
 	buf_free(&v->wbuf);
@@ -299,6 +321,20 @@ static int retry_stale(vu *v)
 	return 1;
 }
 
+/* A TLS server that refuses us sends an alert and hangs up; our write or
+ * read may meet the reset first. If the alert is still readable, it is
+ * the better reason. */
+static int tls_reason(vu *v, int err)
+{
+	char scratch[512];
+	ssize_t r;
+
+	if (!v->ssl || err < ERR_TCP || err >= ERR_TLS)
+		return err;
+	r = tls_conn_read(v->ssl, scratch, sizeof(scratch));
+	return r <= -ERR_TLS && r > -(ERR_TLS + 100) ? (int)-r : err;
+}
+
 static void send_request(vu *v)
 {
 	const buf *wire = v->wire;
@@ -310,7 +346,6 @@ static void send_request(vu *v)
 
 		if (n > 0) {
 			v->wr_off += (size_t)n;
-			v->bytes_out += (uint64_t)n;
 			continue;
 		}
 		if (would_block(n)) {
@@ -319,7 +354,7 @@ static void send_request(vu *v)
 			return;
 		}
 		if (!retry_stale(v))
-			request_fail(v, (int)-n);
+			request_fail(v, tls_reason(v, (int)-n));
 		return;
 	}
 	v->t_sent = clock_mono_ns();
@@ -346,6 +381,7 @@ static void handshake(vu *v, int synchronous)
 {
 	int rc = tls_conn_handshake(v->ssl);
 
+	tls_account(v);
 	if (would_block(rc)) {
 		if (ev_io_set(v->w->loop, &v->io, rc == TLS_WANT_READ ? EV_READ : EV_WRITE) < 0)
 			conn_fail(v, ERR_TCP_ERRNO, synchronous);
@@ -358,6 +394,7 @@ static void handshake(vu *v, int synchronous)
 		return;
 	}
 	v->tls_version = tls_conn_version(v->ssl, &v->tls_ver);
+	v->tls_cipher = tls_conn_cipher(v->ssl, &v->tls_cipher_id);
 	if (ev_io_set(v->w->loop, &v->io, EV_READ) < 0) {
 		conn_fail(v, ERR_TCP_ERRNO, synchronous);
 		return;
@@ -382,7 +419,8 @@ static void tcp_connected(vu *v, int synchronous)
 		connected(v);
 		return;
 	}
-	v->ssl = tls_conn_new(w->ctx->tls, v->fd, rq->url.host, v->sess);
+	v->ssl = tls_conn_new(w->ctx->tls, v->fd, rq->url.host, v->sess[rq->endpoint]);
+	v->wire_in = v->wire_out = 0;
 	if (!v->ssl) {
 		v->t_tls_done = clock_mono_ns();
 		conn_fail(v, ERR_TLS, synchronous);
@@ -465,6 +503,8 @@ static void request_start(vu *v)
 		v->wire = &rq->wire;
 	}
 	v->async = 1;
+	if (v->fd >= 0 && v->conn_ep != rq->endpoint)
+		conn_close(v);
 	if (v->fd >= 0) {
 		v->reused = 1;
 		v->t_conn_start = v->t_connected = v->t_tls_done = v->t_start;
@@ -474,7 +514,10 @@ static void request_start(vu *v)
 	v->reused = 0;
 	v->tls_ver = 0;
 	v->tls_version = NULL;
+	v->tls_cipher_id = 0;
+	v->tls_cipher = NULL;
 	v->t_conn_start = v->t_start;
+	v->conn_ep = rq->endpoint;
 	v->fd = net_socket(&rq->addr);
 	if (v->fd < 0) {
 		v->t_connected = clock_mono_ns();
@@ -716,7 +759,6 @@ static void on_readable(vu *v)
 		if (n > 0) {
 			if (!v->t_first)
 				v->t_first = clock_mono_ns();
-			v->bytes_in += (uint64_t)n;
 			v->rbuf.len += (size_t)n;
 			rc = parse_response(v);
 			if (rc > 0) {
@@ -743,10 +785,16 @@ static void on_readable(vu *v)
 			}
 			return;
 		}
-		if (would_block(n))
+		if (would_block(n)) {
+			/* TLS may need to write while reading (a TLS 1.3 KeyUpdate
+			 * answered, say): wait for writability too, until it's done. */
+			if (v->state == VU_RECEIVING &&
+			    ev_io_set(v->w->loop, &v->io, n == TLS_WANT_WRITE ? EV_READ | EV_WRITE : EV_READ) < 0)
+				request_fail(v, ERR_TCP_ERRNO);
 			return;
+		}
 		if (!retry_stale(v))
-			request_fail(v, (int)-n);
+			request_fail(v, tls_reason(v, (int)-n));
 		return;
 	}
 }

@@ -51,10 +51,14 @@ typedef struct vu {
 	int fd;               /* -1 when no connection */
 	const vu_conn_ops *ops;
 	struct ssl_st *ssl;   /* TLS connections */
-	struct ssl_session_st *sess; /* last resumable TLS session, for the next connection */
+	uint32_t conn_ep;     /* the endpoint (run_request.endpoint) fd is connected to */
+	struct ssl_session_st **sess; /* by endpoint: last resumable TLS session, for the next connection */
 	int tls_bad;          /* a TLS error happened: no close_notify, no resumption */
 	int tls_ver;          /* 0 plain, 1 TLS 1.2, 2 TLS 1.3 */
 	const char *tls_version; /* tls_version tag, NULL when plain */
+	unsigned tls_cipher_id;  /* the suite's 16-bit id, 0 when plain */
+	const char *tls_cipher;  /* tls_cipher_suite tag, NULL when plain */
+	uint64_t wire_in, wire_out; /* TLS bytes on the wire already counted */
 	ev_io io;
 	ev_timer timer;       /* request/connect deadline, think time, or deferred continue */
 	buf rbuf;             /* response bytes not yet consumed */

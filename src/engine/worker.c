@@ -702,8 +702,11 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	const run_config *cfg = ctx->cfg;
 	const run_request *rq = v->req;
 	uint32_t req = (uint32_t)(rq - cfg->reqs);
-	uint64_t key = ((uint64_t)(req + 1) << 32) | ((uint64_t)(uint32_t)v->tls_ver << 28) |
-		       ((uint64_t)(uint32_t)status << 16) | (uint32_t)err;
+	/* Packed: request 24 bits, cipher 16, TLS version 2, status 10 (three
+	 * digits), error code 12 (codes are below 2000). */
+	uint64_t key = ((uint64_t)(req + 1) << 40) | ((uint64_t)(v->tls_cipher_id & 0xffff) << 24) |
+		       ((uint64_t)(v->tls_ver & 3) << 22) | ((uint64_t)(status & 0x3ff) << 12) |
+		       (uint64_t)(err & 0xfff);
 	uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
 	uint32_t i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
 	char status_s[8], err_s[8];
@@ -742,7 +745,7 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 			i = (i + 1) & (w->cache_cap - 1);
 	}
 	snprintf(status_s, sizeof(status_s), "%d", status);
-	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8 - (v->tls_version != NULL));
+	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8 - (v->tls_version != NULL) - (v->tls_cipher != NULL));
 	tags[n++] = (met_tag){"method", rq->method};
 	tags[n++] = (met_tag){"url", rq->url_str};
 	tags[n++] = (met_tag){"name", rq->name};
@@ -753,6 +756,8 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 		tags[n++] = (met_tag){"proto", "HTTP/1.1"};
 	if (v->tls_version)
 		tags[n++] = (met_tag){"tls_version", v->tls_version};
+	if (v->tls_cipher)
+		tags[n++] = (met_tag){"tls_cipher_suite", v->tls_cipher};
 	if (!err)
 		err = err_from_status(status);
 	snprintf(err_s, sizeof(err_s), "%d", err);

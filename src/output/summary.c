@@ -245,12 +245,20 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 	}
 	if (ne) {
 		qsort(errs, ne, sizeof(errs[0]), err_cmp);
+		int width = 44;
+
 		fprintf(f, "\n     errors by code:\n");
+		for (i = 0; i < ne; i++) {
+			int len = snprintf(NULL, 0, "%d %s", errs[i].code, err_describe(errs[i].code));
+
+			if (len > width)
+				width = len;
+		}
 		for (i = 0; i < ne; i++) {
 			char label[96];
 
 			snprintf(label, sizeof(label), "%d %s", errs[i].code, err_describe(errs[i].code));
-			fprintf(f, "       %-44s %10llu  (%.2f%% of requests)\n", label,
+			fprintf(f, "       %-*s %10llu  (%.2f%% of requests)\n", width, label,
 				(unsigned long long)errs[i].n, reqs ? 100.0 * (double)errs[i].n / (double)reqs : 0);
 		}
 	}

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -2298,7 +2299,56 @@ static void plan_strategies(loader *L, ynode *strat)
 /* ---- the file ---- */
 
 static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", "outputs", NULL};
-static const char *const default_keys[] = {"headers", "timeout", "think", "expect", NULL};
+static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
+static const char *const tls_keys[] = {"cacert", "cert", "key", "insecure_skip_verify", "resumption", NULL};
+
+/* defaults.tls. The command line wins: a flag given there is kept. Files
+ * are relative to the plan and must be readable now, so that `validate`
+ * catches a wrong path with its line. */
+static void load_tls(loader *L, const ynode *t)
+{
+	static const char *const files[] = {"cacert", "cert", "key"};
+	run_config *cfg = L->cfg;
+	const char **dst[] = {&cfg->tls_cacert, &cfg->tls_cert, &cfg->tls_key};
+	const ynode *v;
+	int b;
+
+	if (!ynode_is_map(t)) {
+		err_at(L, t, "tls: expected a mapping (%s)", "cacert, cert, key, insecure_skip_verify, resumption");
+		return;
+	}
+	if (check_keys(L, t, tls_keys, "tls") < 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		const char *f;
+		char *path;
+		size_t len;
+
+		if (!(v = ymap_get(&L->doc, t, files[i])) || !(f = get_str(L, v, files[i])))
+			continue;
+		len = strlen(L->dir) + strlen(f) + 2;
+		path = xmalloc(len);
+		if (f[0] == '/')
+			snprintf(path, len, "%s", f);
+		else
+			snprintf(path, len, "%s/%s", L->dir, f);
+		if (access(path, R_OK) < 0) {
+			err_at(L, v, "%s file '%s': %s", files[i], f, strerror(errno));
+			free(path);
+			continue;
+		}
+		free(cfg->tls_files[i]);
+		cfg->tls_files[i] = path;
+		if (!*dst[i])
+			*dst[i] = path;
+	}
+	if ((v = ymap_get(&L->doc, t, "key")) && !ymap_get(&L->doc, t, "cert"))
+		err_at(L, v, "key: goes with cert (the client certificate)");
+	if ((v = ymap_get(&L->doc, t, "insecure_skip_verify")) && get_bool(L, v, "insecure_skip_verify", &b) == 0 && b)
+		cfg->tls_insecure = 1;
+	if ((v = ymap_get(&L->doc, t, "resumption")) && get_bool(L, v, "resumption", &b) == 0 && !b)
+		cfg->no_tls_resumption = 1;
+}
 
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
 {
@@ -2352,7 +2402,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		ynode *d;
 
 		if (!ynode_is_map(v)) {
-			err_at(&L, v, "defaults: expected a mapping (headers, timeout, think, expect)");
+			err_at(&L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
 		} else {
 			check_keys(&L, v, default_keys, "defaults");
 			L.def_headers = ymap_get(&L.doc, v, "headers");
@@ -2366,6 +2416,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				get_think(&L, d, &L.def_think_lo, &L.def_think_hi);
 			if ((d = ymap_get(&L.doc, v, "expect")))
 				get_status_set(&L, d, "expect", &L.def_expect);
+			if ((d = ymap_get(&L.doc, v, "tls")))
+				load_tls(&L, d);
 		}
 	}
 	load_data(&L, ymap_get(&L.doc, root, "data"));

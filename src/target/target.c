@@ -116,7 +116,7 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 		t->srv.workers[i].lio.fd = -1;
 	}
 	if (cfg->tls) {
-		t->srv.tls = tgt_tls_create(cfg->cert, cfg->key, t->srv.cert_path, sizeof(t->srv.cert_path), err, errsz);
+		t->srv.tls = tgt_tls_create(cfg->cert, cfg->key, cfg->client_ca, t->srv.cert_path, sizeof(t->srv.cert_path), err, errsz);
 		if (!t->srv.tls)
 			goto fail;
 	}

@@ -16,6 +16,7 @@ typedef struct target_config {
 	int quiet;     /* no shutdown summary */
 	int tls;       /* --tls: HTTPS */
 	const char *cert, *key; /* --cert/--key PEM files; NULL: a generated self-signed certificate */
+	const char *client_ca;  /* --client-ca: require client certificates issued by these CAs */
 } target_config;
 
 /* The documented defaults (listen 127.0.0.1:8080 is set by the caller). */

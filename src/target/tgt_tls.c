@@ -118,8 +118,8 @@ out:
 	return rc;
 }
 
-SSL_CTX *tgt_tls_create(const char *cert, const char *key, char *gen_path, size_t gen_pathsz, char *err,
-			size_t errsz)
+SSL_CTX *tgt_tls_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
+			size_t gen_pathsz, char *err, size_t errsz)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -148,6 +148,21 @@ SSL_CTX *tgt_tls_create(const char *cert, const char *key, char *gen_path, size_
 		}
 	} else if (generate(ctx, gen_path, gen_pathsz, err, errsz) < 0) {
 		goto fail;
+	}
+	if (client_ca) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+		char what[600];
+
+		snprintf(what, sizeof(what), "--client-ca %s", client_ca);
+		if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			set_err(err, errsz, what);
+			goto fail;
+		}
+		/* The CA names go in the CertificateRequest, so a client with
+		 * several certificates can pick the right one. */
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	}
 	return ctx;
 fail:

@@ -12,8 +12,10 @@ struct ssl_ctx_st;
  * 127.0.0.1 and ::1 valid for one day, writes both as PEM into a new
  * temporary directory and puts the certificate's path in gen_path (the
  * caller removes it with tgt_tls_remove). Returns NULL with a message in
- * err. Free with SSL_CTX_free. */
-struct ssl_ctx_st *tgt_tls_create(const char *cert, const char *key, char *gen_path, size_t gen_pathsz,
+ * err. With client_ca, clients must present a certificate issued by one of
+ * the CAs in that PEM file (mutual TLS). Free with SSL_CTX_free. */
+struct ssl_ctx_st *tgt_tls_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
+				  size_t gen_pathsz,
 				  char *err, size_t errsz);
 /* Removes a generated certificate's files and directory ("" is fine). */
 void tgt_tls_remove(const char *gen_path);

@@ -18,7 +18,7 @@ from conftest import STRAIN, Target, run_strain
 class TlsTarget(Target):
     """`strain target --tls`: the second stdout line names its certificate."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, client=None):
         super().__init__("--tls", *args)
         line = self.proc.stdout.readline().strip()
         assert line.startswith("certificate: "), line
@@ -26,6 +26,8 @@ class TlsTarget(Target):
         self.port = self.addr.rsplit(":", 1)[1]
         self.url = "https://localhost:" + self.port
         self.ctx = ssl.create_default_context(cafile=self.cert)
+        if client:
+            self.ctx.load_cert_chain(*client)
 
     def get(self, path, data=None, method=None, headers=None, timeout=10):
         import urllib.request
@@ -44,6 +46,19 @@ def tls_target():
     yield t
     t.stop()
     assert not os.path.exists(t.cert), "the generated certificate outlived the target"
+
+
+@pytest.fixture
+def make_tls_target():
+    started = []
+
+    def make(*args, client=None):
+        t = TlsTarget(*args, client=client)
+        started.append(t)
+        return t
+    yield make
+    for t in started:
+        t.stop()
 
 
 def summary(tmp_path, *args, timeout=120):
@@ -238,3 +253,213 @@ def test_plan_over_https(tls_target, tmp_path):
     r = t.stats()["routes"]
     assert r["GET /profile/me"]["statuses"] == {"200": 10}
     assert r["POST /auth/login"]["statuses"] == {"200": 2}
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def pki(tmp_path):
+    """A client CA with one client certificate, and a client certificate
+    from a CA the server does not know."""
+    d = tmp_path / "pki"
+    d.mkdir()
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"),
+            "-days", "1", "-subj", "/CN=strain test client CA")
+    openssl("req", *ec, "-keyout", str(d / "client.key"), "-out", str(d / "client.csr"),
+            "-subj", "/CN=client")
+    openssl("x509", "-req", "-in", str(d / "client.csr"), "-CA", str(d / "ca.pem"), "-CAkey",
+            str(d / "ca.key"), "-set_serial", "2", "-days", "1", "-out", str(d / "client.pem"))
+    openssl("req", "-x509", *ec, "-keyout", str(d / "rogue.key"), "-out", str(d / "rogue.pem"),
+            "-days", "1", "-subj", "/CN=rogue")
+    return d
+
+
+def test_mutual_tls_accepted_and_refused(make_tls_target, pki, tmp_path):
+    t = make_tls_target("--client-ca", str(pki / "ca.pem"), "--threads", "1",
+                        client=(str(pki / "client.pem"), str(pki / "client.key")))
+    cert, url = t.cert, t.url + "/health"
+
+    t.reset_stats()
+    p, s = summary(tmp_path, "--url", url, "--cacert", cert, "--cert", str(pki / "client.pem"),
+                   "--key", str(pki / "client.key"), "--vus", "2", "--iterations", "40",
+                   "--no-connection-reuse")
+    assert p.returncode == 0, p.stderr
+    assert s["errors"] == {} and count(s, "http_reqs") == 40
+    assert t.stats()["routes"]["GET /health"]["statuses"] == {"200": 40}
+
+    # No certificate, then one from an unknown CA: refused by the server's
+    # alert, every time, and the server never sees a request.
+    t.reset_stats()
+    for extra in ([], ["--cert", str(pki / "rogue.pem"), "--key", str(pki / "rogue.key")]):
+        p, s = summary(tmp_path, "--url", url, "--cacert", cert, "--vus", "2",
+                       "--iterations", "30", *extra)
+        assert p.returncode == 0, p.stderr
+        assert count(s, "http_reqs") == 30
+        assert s["errors"] == {"1313": {"count": 30, "description": s["errors"]["1313"]["description"]}}, s["errors"]
+        assert s["metrics"]["http_req_failed"]["rate"] == 1
+    assert "GET /health" not in t.stats()["routes"]
+
+
+def test_client_cert_flags_checked(pki):
+    p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
+                   "--cert", str(pki / "client.pem"), "--key", str(pki / "rogue.key"))
+    assert p.returncode == 104 and "--key" in p.stderr and "mismatch" in p.stderr, p.stderr
+    p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
+                   "--key", str(pki / "client.key"))
+    assert p.returncode != 0 and "--key goes with --cert" in p.stderr, p.stderr
+    p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
+                   "--cert", str(pki / "nope.pem"))
+    assert p.returncode == 104 and "--cert" in p.stderr and "nope.pem" in p.stderr, p.stderr
+
+
+def der_len(pem_path):
+    import base64
+    body = "".join(l for l in open(pem_path).read().splitlines() if not l.startswith("-----"))
+    return len(base64.b64decode(body))
+
+
+def test_data_counts_bytes_on_the_wire(target, tls_target, tmp_path):
+    """data_received/data_sent count TLS records and handshakes, as bytes
+    on the socket, not the HTTP bytes inside."""
+    n = 50
+    args = ("--vus", "1", "--iterations", str(n), "--no-connection-reuse", "--no-tls-resumption")
+    _, plain = summary(tmp_path, "--url", target.url + "/health", *args)
+    _, tls = summary(tmp_path, "--url", tls_target.url + "/health", "--cacert", tls_target.cert, *args)
+    assert plain["errors"] == {} and tls["errors"] == {}
+    # Each full handshake carries the server's certificate; the client sends
+    # at least a ClientHello (>= 200 bytes with its key share) and a Finished.
+    cert = der_len(tls_target.cert)
+    extra_in = count(tls, "data_received") - count(plain, "data_received")
+    extra_out = count(tls, "data_sent") - count(plain, "data_sent")
+    assert extra_in >= n * cert, (extra_in, cert)
+    assert extra_out >= n * 200, extra_out
+
+
+def test_cipher_suite_tag_is_what_openssl_negotiates(tls_target, tmp_path):
+    t = tls_target
+    with socket.create_connection(("127.0.0.1", int(t.port)), timeout=5) as raw:
+        with t.ctx.wrap_socket(raw, server_hostname="localhost") as c:
+            want = c.cipher()[0]
+    out = tmp_path / "samples.json"
+    p, s = summary(tmp_path, "--url", t.url + "/health", "--cacert", t.cert, "--vus", "2",
+                   "--iterations", "10", "--out", f"json={out}")
+    assert p.returncode == 0 and s["errors"] == {}
+    seen = set()
+    for line in out.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("type") == "Point" and d["metric"] == "http_req_duration":
+            seen.add(d["data"]["tags"].get("tls_cipher_suite"))
+    assert seen == {want}, (seen, want)
+
+
+def test_plan_defaults_tls(make_tls_target, pki, tmp_path):
+    """defaults.tls: the CA, client certificate and key from the plan's own
+    directory, and resumption off."""
+    t = make_tls_target("--client-ca", str(pki / "ca.pem"), "--threads", "1",
+                        client=(str(pki / "client.pem"), str(pki / "client.key")))
+    port = t.port
+    shutil.copy(t.cert, pki / "server-ca.pem")
+    plan = pki / "plan.yaml"
+    plan.write_text(f"target: https://localhost:{port}\n" + """defaults:
+  tls:
+    cacert: server-ca.pem
+    cert: client.pem
+    key: client.key
+    resumption: false
+modules:
+  m:
+    executor: {type: shared-iterations, vus: 1, iterations: 8}
+    flow:
+      - get: /health
+        check: {status: 200}
+""")
+    p = run_strain("validate", str(plan))
+    assert p.returncode == 0, p.stderr
+    t.reset_stats()
+    out = tmp_path / "s.json"
+    p = run_strain("run", str(plan), "--quiet", "--no-connection-reuse", "--summary-export", str(out))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["errors"] == {} and s["metrics"]["http_reqs"]["count"] == 8
+    assert t.stats()["routes"]["GET /health"]["statuses"] == {"200": 8}
+    # Resumption off: every one of the 8 handshakes is a full one. (With
+    # resumption, 7 of 8 would carry no certificate.)
+    hs = s["metrics"]["http_req_tls_handshaking"]
+    assert hs["min"] > 0
+
+
+def test_requests_go_to_their_own_host(target, tls_target, tmp_path):
+    """A flow alternating between two servers (one plain, one HTTPS) with
+    keep-alive: a kept-alive connection is never reused for another host."""
+    plan = tmp_path / "two.yaml"
+    plan.write_text(f"""modules:
+  m:
+    executor: {{type: shared-iterations, vus: 2, iterations: 20}}
+    flow:
+      - get: {target.url}/jobs/1
+      - get: {tls_target.url}/jobs/2
+      - get: {tls_target.url}/jobs/3
+""")
+    target.reset_stats()
+    tls_target.reset_stats()
+    out = tmp_path / "s.json"
+    p = run_strain("run", str(plan), "--quiet", "--cacert", tls_target.cert, "--summary-export", str(out))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["errors"] == {} and s["metrics"]["http_reqs"]["count"] == 60
+    assert target.stats()["routes"]["GET /jobs/{id}"]["statuses"] == {"200": 20}
+    assert tls_target.stats()["routes"]["GET /jobs/{id}"]["statuses"] == {"200": 40}
+
+
+def test_sessions_kept_per_endpoint(tmp_path):
+    """A flow alternating between two HTTPS servers, a new connection per
+    request: each server sees its own sessions resumed."""
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    ports = [free_port(), free_port()]
+    srvs = [subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{p}", "-cert", str(cert),
+                              "-key", str(key), "-www", "-quiet"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "s_server did not start"
+                    time.sleep(0.05)
+        plan = tmp_path / "two.yaml"
+        plan.write_text(f"""modules:
+  m:
+    executor: {{type: shared-iterations, vus: 1, iterations: 6}}
+    flow:
+      - get: https://localhost:{ports[0]}/
+        name: a
+      - get: https://127.0.0.1:{ports[1]}/
+        name: b
+""")
+        before = [cache_hits(p, str(cert)) for p in ports]
+        out = tmp_path / "s.json"
+        samples = tmp_path / "samples.json"
+        p = run_strain("run", str(plan), "--quiet", "--cacert", str(cert), "--summary-export", str(out),
+                       "--out", f"json={samples}")
+        assert p.returncode == 0, p.stderr
+        s = json.loads(out.read_text())
+        assert s["errors"] == {} and s["metrics"]["http_reqs"]["count"] == 12
+        # Each server sees 6 connections: the first a full handshake, the
+        # other five resumed with the session kept for that server.
+        hits = [cache_hits(p, str(cert)) - b for p, b in zip(ports, before)]
+        assert hits[0] >= 5 and hits[1] >= 5, hits
+    finally:
+        for srv in srvs:
+            srv.terminate()
+            srv.wait(timeout=10)
