@@ -212,6 +212,16 @@ void fault_dispatch(tgt_conn *c)
 		wait_until(c, now + r->n[0] * NS_PER_MS);
 		break;
 	case R_F_STATUS:
+		if (r->n[0] < 200) {
+			/* An interim response alone would leave the client waiting for
+			 * the final one, which a server must send: a 200 follows. */
+			char head[64];
+			int n = snprintf(head, sizeof(head), "HTTP/1.1 %d Informational\r\n\r\n", (int)r->n[0]);
+
+			tgt_send(c, head, (size_t)n);
+			answer(c, 200, "status");
+			break;
+		}
 		answer(c, (int)r->n[0], "status");
 		break;
 	case R_F_RESET:

@@ -33,6 +33,23 @@ def test_status(target):
     assert request(target.addr, "GET", "/fault/status?code=99")[0] == 400
 
 
+def test_status_1xx_is_interim_then_final(target):
+    c = Conn(target.addr)
+    c.send(b"GET /fault/status?code=103 HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.sock.settimeout(5)
+    data = b""
+    while b'"status":200}' not in data:
+        chunk = c.sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 103 "), data
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head == b"HTTP/1.1 103 Informational"
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert c.request("GET", "/health")[0] == 200  # framing intact on keep-alive
+    c.close()
+
+
 def test_reset(target):
     c = Conn(target.addr)
     c.send(b"GET /fault/reset HTTP/1.1\r\nHost: x\r\n\r\n")
