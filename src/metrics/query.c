@@ -19,9 +19,11 @@ static int matches(const met_tagset *ts, const met_tag *filter, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const char *v = met_tagset_value(ts, filter[i].key);
+		int negate = filter[i].key[0] == '!';
+		const char *v = met_tagset_value(ts, filter[i].key + negate);
+		int equal = v && strcmp(v, filter[i].value) == 0;
 
-		if (!v || strcmp(v, filter[i].value) != 0)
+		if (equal == negate)
 			return 0;
 	}
 	return 1;

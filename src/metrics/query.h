@@ -24,7 +24,8 @@ void met_agg_init(met_agg *a);
 void met_agg_free(met_agg *a);
 
 /* Combines every series of `metric` in s whose tag set contains all of
- * filter's key=value pairs. Returns the number of series combined. */
+ * filter's key=value pairs; a key written "!key" asks instead that the tag
+ * be absent or differ. Returns the number of series combined. */
 size_t met_query(const met_shard *s, const met_registry *r, uint32_t metric, const met_tag *filter,
 		 size_t nfilter, met_agg *out);
 

@@ -87,14 +87,16 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 	for (m = 0; m < t->nmods; m++)
 		for (int s = 0; s < NSTRAT; s++) {
 			cell *c = at(t, m, s);
-			met_tag f[2] = {{"module", t->mods[m]}, {"strategy", strat_names[s]}};
+			/* The module's own traffic: its setup (logins) runs once per
+			 * VU and would blur the comparison. */
+			met_tag f[3] = {{"module", t->mods[m]}, {"strategy", strat_names[s]}, {"!group", "::setup"}};
 			met_agg a;
 			uint64_t best = 0;
 
 			if (!c->ran)
 				continue;
 			met_agg_init(&a);
-			met_query(total, r, MET_HTTP_REQ_DURATION, f, 2, &a);
+			met_query(total, r, MET_HTTP_REQ_DURATION, f, 3, &a);
 			c->p50 = met_hist_percentile(a.hist, 50) / 1e6;
 			c->p95 = met_hist_percentile(a.hist, 95) / 1e6;
 			c->p99 = met_hist_percentile(a.hist, 99) / 1e6;
@@ -104,11 +106,11 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			c->rps = c->secs > 0 ? c->reqs / c->secs : 0;
 			met_agg_free(&a);
 			memset(&a, 0, sizeof(a));
-			met_query(total, r, MET_HTTP_REQ_FAILED, f, 2, &a);
+			met_query(total, r, MET_HTTP_REQ_FAILED, f, 3, &a);
 			c->err_rate = a.n ? (double)a.nonzero / (double)a.n : 0;
 			for (i = 0; i < PH_N; i++) {
 				met_agg_init(&a);
-				met_query(total, r, phase_metric[i], f, 2, &a);
+				met_query(total, r, phase_metric[i], f, 3, &a);
 				c->phase[i] = met_hist_mean(a.hist) / 1e6;
 				met_agg_free(&a);
 			}
@@ -116,7 +118,7 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			for (i = 0; i < total->ntouched; i++) {
 				uint32_t id = total->touched[i];
 				const met_tagset *ts;
-				const char *code, *mod, *st;
+				const char *code, *mod, *st, *grp;
 
 				if (met_series_metric(r, id) != MET_HTTP_REQS)
 					continue;
@@ -124,6 +126,9 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 				code = met_tagset_value(ts, "error_code");
 				mod = met_tagset_value(ts, "module");
 				st = met_tagset_value(ts, "strategy");
+				grp = met_tagset_value(ts, "group");
+				if (grp && !strcmp(grp, "::setup"))
+					continue;
 				if (code && mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
 				    (uint64_t)total->cells[id].u.sum > best) {
 					best = (uint64_t)total->cells[id].u.sum;

@@ -327,3 +327,27 @@ def test_plan_outputs_and_live_drops(target, tmp_path):
     reqs = sum(1 for line in open(points) if '"metric":"http_reqs","type":"Point"' in line)
     assert reqs > 100
     assert "DROPPED" in p.stdout  # the summary's output line
+
+
+def test_comparison_leaves_setup_out(target, tmp_path):
+    """A slow setup (300 ms, once per VU) must not colour the module's
+    figures in the comparison; it stays in the run's own metrics."""
+    plan = write_plan(tmp_path, target, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 2, iterations: 20}
+            setup:
+              - get: /fault/delay?ms=300
+            flow:
+              - get: /health
+              - get: /fault/status?code=503
+                expect: 503
+        """)
+    p, s = run_plan(tmp_path, plan, "--strategy", "sequential")
+    assert p.returncode == 0, p.stderr
+    row = s["comparison"]["strategies"]["sequential"]["m"]
+    assert row["requests"] == 40
+    assert row["max"] < 300, row
+    assert row["error_rate"] == 0
+    assert s["metrics"]["http_reqs"]["count"] == 42
+    assert s["metrics"]["http_req_duration"]["max"] >= 300
