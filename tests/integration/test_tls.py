@@ -463,3 +463,67 @@ def test_sessions_kept_per_endpoint(tmp_path):
         for srv in srvs:
             srv.terminate()
             srv.wait(timeout=10)
+
+
+@pytest.mark.parametrize("proto,cmd,client_msg", [
+    ("-tls1_3", b"K", "<<< TLS 1.3, Handshake [length 0005], KeyUpdate"),
+    ("-tls1_2", b"r", "<<< TLS 1.2, Handshake [length 0010], Finished"),
+], ids=["tls1.3-keyupdate", "tls1.2-renegotiation"])
+def test_server_rekeys_mid_connection(tmp_path, proto, cmd, client_msg):
+    """openssl s_server rekeys while strain waits for a response: a TLS 1.3
+    KeyUpdate asking for ours (OpenSSL sends it before our next request),
+    or a TLS 1.2 renegotiation, which strain's read must carry out by
+    writing. Both responses still arrive on the one connection."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost")
+    port = free_port()
+    msgs = tmp_path / "msgs.txt"
+    # Without -www, s_server shows what the client sends and sends what it
+    # reads on stdin; a line of one letter alone is a command.
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+                            "-key", str(key), "-crlf", proto, "-naccept", "1", "-msg", "-msgfile",
+                            str(msgs)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = tmp_path / "s.json"
+    run = None
+
+    def next_request():
+        deadline = time.monotonic() + 15
+        while not srv.stdout.readline().startswith(b"GET / HTTP/1.1"):
+            assert time.monotonic() < deadline and srv.poll() is None, "no request reached s_server"
+
+    def send(data):
+        srv.stdin.write(data)
+        srv.stdin.flush()
+
+    try:
+        deadline = time.monotonic() + 10
+        while "ACCEPT" not in srv.stdout.readline().decode(errors="replace"):
+            assert time.monotonic() < deadline
+        run = subprocess.Popen([STRAIN, "run", "--quiet", "--url", f"https://localhost:{port}/",
+                                "--cacert", str(cert), "--iterations", "2", "--timeout", "20s",
+                                "--summary-export", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        next_request()
+        send(cmd + b"\n")
+        time.sleep(0.3)  # read alone, so that s_server takes it as a command
+        send(b"HTTP/1.1 200 OK\nContent-Length: 4\n\nok\n")  # -crlf: "ok\r\n"
+        next_request()
+        send(b"HTTP/1.1 200 OK\nContent-Length: 4\nConnection: close\n\nok\n")
+        assert run.wait(timeout=30) == 0, run.stderr.read()
+    finally:
+        if run and run.poll() is None:
+            run.kill()
+        srv.kill()
+        srv.wait(timeout=10)
+    s = json.loads(out.read_text())
+    assert s["errors"] == {} and s["metrics"]["http_reqs"]["count"] == 2
+    # One connection (s_server accepts only one): one handshake measured.
+    assert s["metrics"]["http_req_tls_handshaking"]["min"] == 0
+    log = msgs.read_text()
+    _, _, after = log.partition(">>> TLS 1.3, Handshake [length 0005], KeyUpdate" if cmd == b"K"
+                                else ">>> TLS 1.2, Handshake [length 0004], HelloRequest")
+    assert after, log[-2000:]
+    assert client_msg in after, after[-2000:]
