@@ -537,6 +537,7 @@ static int run_phase_exec(run_state *st, met_collector *coll, const run_phase *p
 	while (atomic_load(&st->ctx.finished) < st->nworkers)
 		take_signal(st, 50 * NS_PER_MS);
 	res->t_end = clock_mono_ns();
+	met_collector_sample_gauges(coll);
 	met_collector_set_source(coll, &none);
 	for (i = 0; i < st->nworkers; i++) {
 		met_shard *rest[2];

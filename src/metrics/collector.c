@@ -115,6 +115,14 @@ void met_collector_set_source(met_collector *c, const met_source *src)
 	pthread_mutex_unlock(&c->src_lock);
 }
 
+void met_collector_sample_gauges(met_collector *c)
+{
+	pthread_mutex_lock(&c->src_lock);
+	if (c->src.gauges)
+		c->src.gauges(c->src.ctx, &c->interval);
+	pthread_mutex_unlock(&c->src_lock);
+}
+
 void met_collector_absorb(met_collector *c, met_shard *const *shards, uint32_t n)
 {
 	uint32_t i;

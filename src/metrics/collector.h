@@ -47,6 +47,9 @@ int met_collector_start(met_collector *c);
 /* Replaces the source (between phases of a run). Waits for a tick in
  * progress, so after it returns the old source is never touched again. */
 void met_collector_set_source(met_collector *c, const met_source *src);
+/* Samples the current source's gauges into the interval now, so that a
+ * phase shorter than one interval still leaves its VU counts. */
+void met_collector_sample_gauges(met_collector *c);
 /* Merges shards that no source will hand over any more (workers that have
  * exited) into the current interval. */
 void met_collector_absorb(met_collector *c, met_shard *const *shards, uint32_t n);

@@ -73,6 +73,9 @@ def test_iterations_are_exact(target, tmp_path):
     assert count(s, "http_reqs") == 1001
     assert count(s, "iterations") == 1001
     assert route_count(target.stats(), "GET /jobs/{id}", 200) == 1001
+    # Shorter than one collector tick, yet the VU gauges saw the 7 VUs.
+    assert s["metrics"]["vus"]["max"] == 7
+    assert s["metrics"]["vus_max"]["value"] == 7
 
 
 def test_no_connection_reuse_connects_every_time(target, tmp_path):
