@@ -2305,6 +2305,16 @@ static const char *const tls_keys[] = {"cacert", "cert", "key", "insecure_skip_v
 /* defaults.tls. The command line wins: a flag given there is kept. Files
  * are relative to the plan and must be readable now, so that `validate`
  * catches a wrong path with its line. */
+/* A VU count times scale, rounded: a count that was above 0 stays at
+ * least 1, so a scaled ramp keeps its shape instead of flattening to no
+ * VUs at all. */
+static uint32_t scale_count(uint32_t n, double f)
+{
+	double v = (double)n * f + 0.5;
+
+	return n && v < 1 ? 1 : (uint32_t)v;
+}
+
 static void load_tls(loader *L, const ynode *t)
 {
 	static const char *const files[] = {"cacert", "cert", "key"};
@@ -2450,8 +2460,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				if (sc->iterations)
 					sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
 				/* Ramps and rates scale too: the same shape, smaller. */
-				sc->start_vus = (uint32_t)((double)sc->start_vus * f + 0.5);
-				sc->prealloc_vus = (uint32_t)((double)sc->prealloc_vus * f + 0.5);
+				sc->start_vus = scale_count(sc->start_vus, f);
+				sc->prealloc_vus = scale_count(sc->prealloc_vus, f);
 				if (sc->prealloc_vus > sc->vus)
 					sc->prealloc_vus = sc->vus;
 				if (exec_is_arrival(sc->exec))
@@ -2459,7 +2469,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				for (uint32_t j = 0; j < sc->nstages; j++)
 					sc->stages[j].target = exec_is_arrival(sc->exec)
 								       ? sc->stages[j].target * f
-								       : (double)(uint32_t)(sc->stages[j].target * f + 0.5);
+								       : (double)scale_count((uint32_t)sc->stages[j].target, f);
 				if (sc->exec == EXEC_RAMPING_VUS) {
 					uint32_t m = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
 

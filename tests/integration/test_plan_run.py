@@ -351,3 +351,32 @@ def test_comparison_leaves_setup_out(target, tmp_path):
     assert row["error_rate"] == 0
     assert s["metrics"]["http_reqs"]["count"] == 42
     assert s["metrics"]["http_req_duration"]["max"] >= 300
+
+
+def test_scale_scales_the_load_not_its_shape(target, tmp_path):
+    """scale: 0.1 of 200 iterations is 20; of 100/s for 2 s is 20 arrivals;
+    a ramp to 1 and 10 VUs keeps 1 VU instead of rounding to none."""
+    plan = write_plan(tmp_path, target, """
+        scale: 0.1
+        modules:
+          iters:
+            executor: {type: shared-iterations, vus: 20, iterations: 200}
+            flow: [{get: /jobs/1}]
+          ramp:
+            executor:
+              type: ramping-vus
+              startVUs: 0
+              stages: [{duration: 1s, target: 1}, {duration: 1s, target: 10}]
+              gracefulRampDown: 0s
+            flow: [{get: /health}, {think: 100ms}]
+          rate:
+            executor: {type: constant-arrival-rate, rate: 100, timeUnit: 1s, duration: 2s, preAllocatedVUs: 5}
+            flow: [{get: /products/1}]
+        """)
+    target.reset_stats()
+    p, s = run_plan(tmp_path, plan)
+    assert p.returncode == 0, p.stderr
+    r = routes(target)
+    assert r["GET /jobs/{id}"] == {"200": 20}
+    assert r["GET /products/{id}"] == {"200": 20}
+    assert r.get("GET /health", {}).get("200", 0) >= 5, r
