@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  --cert FILE, --key FILE  with --tls: the certificate (chain) and key, PEM\n"
 		"  --client-ca FILE       with --tls: require a client certificate issued by a CA\n"
 		"                         in FILE (PEM): mutual TLS\n"
+		"  --idle-timeout D       close a kept-alive connection after D without a\n"
+		"                         request, e.g. 250ms, 5s, 1m (default 60s; 0 = never)\n"
 		"  --quiet                print only the \"listening on\" line\n"
 		"  -h, --help             this help\n"
 		"\n"
@@ -113,7 +115,7 @@ int cli_target_main(int argc, char **argv)
 		if (strcmp(flag, "--listen") && strcmp(flag, "--threads") && strcmp(flag, "--db-slots") &&
 		    strcmp(flag, "--db-pool") && strcmp(flag, "--db-time") && strcmp(flag, "--cache") &&
 		    strcmp(flag, "--db-jitter") && strcmp(flag, "--cert") && strcmp(flag, "--key") &&
-		    strcmp(flag, "--client-ca")) {
+		    strcmp(flag, "--client-ca") && strcmp(flag, "--idle-timeout")) {
 			fprintf(stderr, "strain target: unknown flag '%s' (see strain target --help)\n", a);
 			return CLI_EXIT_USAGE;
 		}
@@ -132,6 +134,11 @@ int cli_target_main(int argc, char **argv)
 			cfg.key = val;
 		} else if (strcmp(flag, "--client-ca") == 0) {
 			cfg.client_ca = val;
+		} else if (strcmp(flag, "--idle-timeout") == 0) {
+			if (parse_duration_ns(val, &cfg.idle_timeout_ns) < 0) {
+				fprintf(stderr, "strain target: --idle-timeout: '%s' is not a duration (examples: 250ms, 5s, 1m)\n", val);
+				return CLI_EXIT_BAD_CONFIG;
+			}
 		} else if (strcmp(flag, "--threads") == 0) {
 			if (parse_u64(val, 1, 1024, &v) < 0) {
 				fprintf(stderr, "strain target: --threads: '%s' is not a number from 1 to 1024\n", val);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -27,6 +28,8 @@
 #define SPARE_BLOCKS 1024  /* input blocks kept for reuse per worker */
 #define ACCEPT_BATCH 64
 #define KEEP_BUF (64 * 1024) /* per-connection buffers above this are freed on close */
+#define SWEEP_MAX NS_PER_SEC      /* longest pause between idle sweeps */
+#define SWEEP_MIN (10 * NS_PER_MS) /* shortest, for tiny --idle-timeout values */
 
 char tgt_filler[TGT_FILLER];
 
@@ -109,6 +112,8 @@ static tgt_conn *conn_alloc(tgt_worker *w)
 	memset(&c->req, 0, sizeof(c->req));
 	memset(&c->q, 0, sizeof(c->q));
 	c->q.owner = (uint16_t)w->idx;
+	/* From the accept on: a client that never sends a byte is idle too. */
+	c->last_active = ev_now(w->loop);
 	ev_timer_init(&c->timer, on_conn_timer);
 	return c;
 }
@@ -786,6 +791,9 @@ static void on_conn_io(ev_loop *loop, ev_io *io, unsigned events)
 
 	if (c->state == CS_CLOSED)
 		return; /* an event for a connection closed earlier in this pass */
+	/* The only idle-timeout cost per request: the sweep does the rest.
+	 * Handshake steps land here too, so a slow handshake is not idle. */
+	c->last_active = ev_now(loop);
 	if (events & EV_ERROR) {
 		conn_close(c, 0);
 		return;
@@ -822,6 +830,8 @@ static void on_conn_timer(ev_loop *loop, ev_timer *t)
 
 	if (c->state == CS_CLOSED)
 		return;
+	/* A response that ends a long wait starts the idle period afresh. */
+	c->last_active = ev_now(loop);
 	fault_timer(c);
 	conn_run(c);
 }
@@ -840,6 +850,7 @@ static void on_done(ev_loop *loop, ev_io *io, unsigned events)
 		if (c->state == CS_CLOSED) {
 			conn_retire(c);
 		} else {
+			c->last_active = ev_now(loop);
 			route_complete(c);
 			conn_run(c);
 		}
@@ -894,6 +905,63 @@ static void on_accept(ev_loop *loop, ev_io *io, unsigned events)
 	}
 }
 
+/* Between requests, with nothing owed either way. A partial head keeps a
+ * connection busy (the client is mid-request); faults that park it
+ * (delay, hang, streams, database waits) are not idle either. */
+static int conn_idle(const tgt_conn *c)
+{
+	return c->state == CS_HEAD && c->in_off == c->in_len && !out_pending(c) &&
+	       !c->query_pending && !c->close_after && !c->peer_eof && !ev_timer_armed(&c->timer);
+}
+
+/* Bytes the client sent that we have not read yet (in the kernel, or
+ * decrypted inside OpenSSL). A request that arrived since this pass's
+ * events were read must be answered, not closed under: closing with unread
+ * input would also turn the FIN into an RST. */
+static int conn_has_input(const tgt_conn *c)
+{
+	int n = 0;
+
+	if (c->ssl && !c->handshaking && SSL_has_pending(c->ssl))
+		return 1;
+	return ioctl(c->io.fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* One timer per worker instead of one per connection: the hot path only
+ * stores a timestamp, and the sweep walks the slabs at most once a second
+ * (a few microseconds per thousand connections). Limbo and free slots are
+ * CS_CLOSED and skipped. A connection is closed between the timeout and
+ * the timeout plus one sweep period after its last event. */
+static uint64_t idle_period(uint64_t timeout)
+{
+	uint64_t p = timeout / 4;
+
+	return p > SWEEP_MAX ? SWEEP_MAX : p < SWEEP_MIN ? SWEEP_MIN : p;
+}
+
+static void on_idle_sweep(ev_loop *loop, ev_timer *t)
+{
+	tgt_worker *w = container_of(t, tgt_worker, idle_timer);
+	uint64_t timeout = w->srv->cfg.idle_timeout_ns, now = ev_now(loop);
+	size_t i, j;
+
+	for (i = 0; i < w->nslabs && w->nconns; i++) {
+		for (j = 0; j < SLAB; j++) {
+			tgt_conn *c = &w->slabs[i][j];
+
+			if (c->state == CS_CLOSED || now - c->last_active < timeout || !conn_idle(c))
+				continue;
+			if (conn_has_input(c)) {
+				c->last_active = now;
+				continue;
+			}
+			conn_close(c, 0);
+			stats_count_idle_close(w->stats);
+		}
+	}
+	ev_timer_start(loop, t, ev_now(loop) + idle_period(timeout));
+}
+
 static void on_ctl(ev_loop *loop, ev_io *io, unsigned events)
 {
 	ev_loop_stop(loop);
@@ -928,6 +996,10 @@ int tgt_worker_init(tgt_worker *w, tgt_server *srv, int idx, int listen_fd, int 
 	buf_init(&w->json, 8192, 4u << 20);
 	w->stats = stats_hub_shard(srv->stats, idx);
 	ev_timer_init(&w->accept_timer, on_accept_timer);
+	ev_timer_init(&w->idle_timer, on_idle_sweep);
+	if (srv->cfg.idle_timeout_ns)
+		ev_timer_start(w->loop, &w->idle_timer,
+			       ev_now(w->loop) + idle_period(srv->cfg.idle_timeout_ns));
 	ev_io_init(&w->lio, listen_fd, on_accept);
 	ev_io_init(&w->ctl_io, ctl_fd, on_ctl);
 	ev_io_init(&w->done_io, dbsvc_done_fd(srv->db, idx), on_done);

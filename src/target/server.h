@@ -68,6 +68,7 @@ struct tgt_conn {
 	tgt_worker *w;
 	int counted;        /* the current request is already in the stats */
 	tgt_conn *next;     /* free / limbo list */
+	uint64_t last_active; /* ev_now of the last event on it, for the idle sweep */
 	int state;
 	unsigned peer_eof : 1;      /* the client sent FIN */
 	unsigned close_after : 1;   /* close once the output is flushed */
@@ -97,6 +98,7 @@ struct tgt_worker {
 	ev_loop *loop;
 	ev_io lio;          /* listening socket */
 	ev_timer accept_timer; /* re-enables accept after EMFILE */
+	ev_timer idle_timer;   /* sweeps for idle connections (--idle-timeout) */
 	ev_io ctl_io;       /* eventfd: stop */
 	ev_io done_io;      /* eventfd: database completions */
 	tgt_conn *free;

@@ -12,6 +12,7 @@ struct stats_hub {
 	int routes;
 	const char *const *names;
 	stats_shard *shards;
+	size_t ncells;  /* routes x slots, then idle_closed */
 	uint64_t *base; /* sums at the last reset */
 	uint64_t *sum;  /* scratch for one read */
 };
@@ -19,16 +20,21 @@ struct stats_hub {
 stats_hub *stats_hub_create(int shards, int routes, const char *const *names)
 {
 	stats_hub *h = xcalloc(1, sizeof(*h));
-	size_t n = (size_t)routes * STATS_SLOTS;
+	size_t n = (size_t)routes * STATS_SLOTS + 1;
 	int i;
 
 	pthread_mutex_init(&h->mu, NULL);
+	h->ncells = n;
 	h->nshards = shards;
 	h->routes = routes;
 	h->names = names;
 	h->shards = xcalloc((size_t)shards, sizeof(*h->shards));
-	for (i = 0; i < shards; i++)
+	/* One allocation per shard, so its idle counter shares no cache line
+	 * with another worker's. */
+	for (i = 0; i < shards; i++) {
 		h->shards[i].counts = xcalloc(n, sizeof(uint64_t));
+		h->shards[i].idle_closed = &h->shards[i].counts[n - 1];
+	}
 	h->base = xcalloc(n, sizeof(uint64_t));
 	h->sum = xcalloc(n, sizeof(uint64_t));
 	return h;
@@ -56,7 +62,7 @@ stats_shard *stats_hub_shard(stats_hub *h, int i)
 
 static void sum_shards(stats_hub *h)
 {
-	size_t n = (size_t)h->routes * STATS_SLOTS, j;
+	size_t n = h->ncells, j;
 	int i;
 
 	for (j = 0; j < n; j++)
@@ -103,7 +109,7 @@ static int render_counts(buf *out, const uint64_t *v)
 int stats_render(stats_hub *h, buf *out)
 {
 	uint64_t all[STATS_SLOTS] = {0};
-	size_t n = (size_t)h->routes * STATS_SLOTS, j;
+	size_t n = h->ncells, j;
 	int r, s, first = 1, rc = 0;
 
 	pthread_mutex_lock(&h->mu);
@@ -131,14 +137,14 @@ int stats_render(stats_hub *h, buf *out)
 		rc |= render_counts(out, v);
 		first = 0;
 	}
-	rc |= buf_appends(out, "}}");
+	rc |= buf_printf(out, "},\"idle_closed\":%llu}", (unsigned long long)h->sum[n - 1]);
 	pthread_mutex_unlock(&h->mu);
 	return rc ? -1 : 0;
 }
 
 void stats_reset(stats_hub *h)
 {
-	size_t n = (size_t)h->routes * STATS_SLOTS, j;
+	size_t n = h->ncells, j;
 
 	pthread_mutex_lock(&h->mu);
 	sum_shards(h);

@@ -20,7 +20,8 @@ enum {
 };
 
 typedef struct stats_shard {
-	uint64_t *counts; /* [route][slot] */
+	uint64_t *counts;      /* [route][slot] */
+	uint64_t *idle_closed; /* the cell after counts: connections closed for idleness */
 } stats_shard;
 
 typedef struct stats_hub stats_hub;
@@ -39,8 +40,15 @@ static inline void stats_count(stats_shard *s, int route, int slot)
 	__atomic_store_n(p, *p + 1, __ATOMIC_RELEASE);
 }
 
+/* Counts a connection the server closed for idleness; owner thread only. */
+static inline void stats_count_idle_close(stats_shard *s)
+{
+	__atomic_store_n(s->idle_closed, *s->idle_closed + 1, __ATOMIC_RELEASE);
+}
+
 /* Appends the counts since start (or the last reset) as JSON:
- * {"total":N,"statuses":{"200":N,...},"routes":{"GET /x":{"total":N,"statuses":{...}}}}
+ * {"total":N,"statuses":{"200":N,...},"routes":{"GET /x":{"total":N,"statuses":{...}}},
+ *  "idle_closed":N}
  * Returns 0, or -1 if out is full. */
 int stats_render(stats_hub *h, buf *out);
 /* Zeroes what stats_render reports. */

@@ -42,6 +42,7 @@ void target_config_defaults(target_config *cfg)
 	cfg->db.service_ns[DB_NOTIFICATIONS] = 3 * NS_PER_MS;
 	cfg->db.service_ns[DB_PROFILE] = 50 * NS_PER_MS;
 	cfg->db.jitter_pct = 10;
+	cfg->idle_timeout_ns = 60 * NS_PER_SEC;
 }
 
 /* Printable bytes, so the filler also serves as header values. */

@@ -4,6 +4,7 @@
 #ifndef STRAIN_TARGET_TARGET_H
 #define STRAIN_TARGET_TARGET_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/net.h"
@@ -17,6 +18,7 @@ typedef struct target_config {
 	int tls;       /* --tls: HTTPS */
 	const char *cert, *key; /* --cert/--key PEM files; NULL: a generated self-signed certificate */
 	const char *client_ca;  /* --client-ca: require client certificates issued by these CAs */
+	uint64_t idle_timeout_ns; /* --idle-timeout: close connections idle this long; 0 = never */
 } target_config;
 
 /* The documented defaults (listen 127.0.0.1:8080 is set by the caller). */

@@ -3,8 +3,10 @@ correctly or closes cleanly, and keeps serving."""
 import json
 import random
 import socket
+import subprocess
 import time
 
+from conftest import STRAIN
 from test_target_lib import Conn, build, request
 
 
@@ -220,3 +222,143 @@ def test_half_close_after_pipelined_requests(make_target):
     assert [c.response()[0] for _ in range(4)] == [200, 200, 200, 200]
     assert c.is_closed()
     c.close()
+
+
+# --idle-timeout: the server closes kept-alive connections left idle. Every
+# wait below is an upper bound far above the timeout (300 ms), so a slow or
+# loaded machine makes them pass later, never fail.
+
+def closed_gracefully(sock, timeout=5):
+    """True if the server ends the stream cleanly (FIN; over TLS with
+    close_notify) within timeout; False on timeout; raises on a reset."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return True
+    except socket.timeout:
+        return False
+
+
+def test_idle_keepalive_connection_closed_and_counted(make_target):
+    t = make_target("--idle-timeout", "300ms", "--threads", "1")
+    c = Conn(t.addr)
+    assert c.request("GET", "/health")[0] == 200
+    assert closed_gracefully(c.sock)
+    c.close()
+    assert t.stats()["idle_closed"] >= 1
+
+
+def test_busy_connection_not_closed(make_target):
+    t = make_target("--idle-timeout", "300ms")
+    c = Conn(t.addr)
+    end = time.monotonic() + 1.5
+    n = 0
+    # Each request restarts the idle period; the gaps stay far below it.
+    while time.monotonic() < end:
+        assert c.request("GET", "/health")[0] == 200
+        n += 1
+        time.sleep(0.1)
+    assert c.request("GET", "/health")[0] == 200
+    c.close()
+    assert n >= 5
+
+
+def test_long_request_is_not_idle(make_target):
+    # A response that takes longer than the timeout is not idleness, and the
+    # connection stays usable right after it.
+    t = make_target("--idle-timeout", "300ms")
+    c = Conn(t.addr)
+    assert c.request("GET", "/fault/delay?ms=1000")[0] == 200
+    assert c.request("GET", "/health")[0] == 200
+    c.close()
+
+
+def test_silent_connection_closed(make_target):
+    t = make_target("--idle-timeout", "300ms")
+    c = Conn(t.addr)
+    assert closed_gracefully(c.sock)
+    c.close()
+    assert t.stats()["idle_closed"] >= 1
+
+
+def test_default_timeout_keeps_connection(target):
+    c = Conn(target.addr)
+    assert c.request("GET", "/health")[0] == 200
+    assert not c.is_closed(timeout=1)
+    assert c.request("GET", "/health")[0] == 200
+    c.close()
+
+
+def test_zero_means_never(make_target):
+    t = make_target("--idle-timeout", "0")
+    c = Conn(t.addr)
+    assert c.request("GET", "/health")[0] == 200
+    assert not c.is_closed(timeout=1)
+    c.close()
+    assert t.stats()["idle_closed"] == 0
+
+
+def tls_target(make_target, *args):
+    t = make_target("--tls", *args)
+    line = t.proc.stdout.readline().strip()
+    assert line.startswith("certificate: "), line
+    return t, line.split(": ", 1)[1]
+
+
+def test_idle_close_over_tls(make_target):
+    import ssl
+    t, cert = tls_target(make_target, "--idle-timeout", "300ms")
+    host, port = t.addr.rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=cert)
+    # Ragged EOFs raise: recv returns b"" only after the server's close_notify.
+    s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10),
+                        server_hostname="localhost", suppress_ragged_eofs=False)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    got = b""
+    while b'{"status":"ok"}' not in got:
+        got += s.recv(65536)
+    assert closed_gracefully(s)
+    s.close()
+    # A handshake that never starts is idle too.
+    raw = socket.create_connection((host, int(port)), timeout=10)
+    assert closed_gracefully(raw)
+    raw.close()
+
+
+def test_strain_run_reconnects_after_idle_close(make_target, tmp_path):
+    t = make_target("--idle-timeout", "300ms")
+    plan = tmp_path / "plan.yaml"
+    # The think time outlasts the timeout, so every reuse finds the
+    # connection closed by the server.
+    plan.write_text(f"target: {t.url}\n" + """modules:
+  health:
+    executor: {type: shared-iterations, vus: 2, iterations: 4}
+    flow:
+      - get: /health
+        check: {status: 200}
+      - think: 1s
+""")
+    out = tmp_path / "s.json"
+    p = subprocess.run([STRAIN, "run", str(plan), "--quiet", "--summary-export", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["errors"] == {}
+    assert s["metrics"]["http_reqs"]["count"] == 4
+    st = t.stats()
+    assert st["routes"]["GET /health"]["statuses"] == {"200": 4}
+    assert st["idle_closed"] >= 1
+
+
+def test_idle_timeout_bad_value():
+    p = subprocess.run([STRAIN, "target", "--idle-timeout", "nope"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 104 and "--idle-timeout" in p.stderr
+    p = subprocess.run([STRAIN, "target", "--idle-timeout=1x"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 104 and "--idle-timeout" in p.stderr
+    p = subprocess.run([STRAIN, "target", "--idle-timeout"], capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode == 2 and "--idle-timeout" in p.stderr
