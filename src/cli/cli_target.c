@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -43,21 +44,19 @@ static void usage(FILE *f)
 }
 
 /* Splits "MODULE=VALUE"; value may be absent when optional. */
-static int module_arg(const char *flag, const char *arg, int need_value, int *module,
-		      const char **value)
+static int module_arg(const args *a, int need_value, int *module, const char **value)
 {
-	const char *eq = strchr(arg, '=');
+	const char *arg = a->value, *eq = strchr(arg, '=');
 	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
 
 	*module = db_module_find(arg, n);
 	*value = eq ? eq + 1 : NULL;
 	if (*module < 0) {
-		fprintf(stderr, "strain target: %s: unknown module '%.*s' (jobs, ecommerce, notifications, profile)\n",
-			flag, (int)n, arg);
+		args_error(a, "unknown module '%.*s' (jobs, ecommerce, notifications, profile)", (int)n, arg);
 		return -1;
 	}
 	if (need_value && !eq) {
-		fprintf(stderr, "strain target: %s: expected MODULE=VALUE, got '%s'\n", flag, arg);
+		args_error(a, "expected MODULE=VALUE, got '%s'", arg);
 		return -1;
 	}
 	return 0;
@@ -78,116 +77,122 @@ static int ms_arg(const char *s, uint64_t *ns)
 	return -1;
 }
 
+static int is_switch(const args *a)
+{
+	return args_is(a, "--quiet", "-q") || args_is(a, "--tls", NULL) || args_is(a, "--help", "-h");
+}
+
+static int takes_value(const args *a)
+{
+	static const char *const names[] = {"--listen", "--threads", "--db-slots", "--db-pool",
+					    "--db-time", "--db-jitter", "--cache", "--cert",
+					    "--key", "--client-ca", "--idle-timeout", NULL};
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (args_is(a, names[i], NULL))
+			return 1;
+	return 0;
+}
+
+/* Reads one value flag whose value is already taken; 0 or -1 (printed). */
+static int value_flag(args *a, target_config *cfg, const char **listen)
+{
+	const char *num;
+	uint64_t v;
+	int m;
+
+	if (args_is(a, "--listen", NULL)) {
+		*listen = a->value;
+	} else if (args_is(a, "--cert", NULL)) {
+		cfg->cert = a->value;
+	} else if (args_is(a, "--key", NULL)) {
+		cfg->key = a->value;
+	} else if (args_is(a, "--client-ca", NULL)) {
+		cfg->client_ca = a->value;
+	} else if (args_is(a, "--threads", NULL)) {
+		if (args_u64(a, 1, 1024, &v) < 0)
+			return -1;
+		cfg->threads = (int)v;
+	} else if (args_is(a, "--db-slots", NULL)) {
+		if (args_u64(a, 1, 1000000, &v) < 0)
+			return -1;
+		cfg->db.slots = (uint32_t)v;
+	} else if (args_is(a, "--db-jitter", NULL)) {
+		if (args_u64(a, 0, 50, &v) < 0)
+			return -1;
+		cfg->db.jitter_pct = (uint32_t)v;
+	} else if (args_is(a, "--idle-timeout", NULL)) {
+		if (args_duration(a, &cfg->idle_timeout_ns) < 0)
+			return -1;
+	} else if (args_is(a, "--db-pool", NULL)) {
+		if (module_arg(a, 1, &m, &num) < 0)
+			return -1;
+		if (parse_u64(num, 1, 100000, &v) < 0) {
+			args_error(a, "'%s' is not a whole number from 1 to 100000", num);
+			return -1;
+		}
+		cfg->db.pool[m] = (uint32_t)v;
+	} else if (args_is(a, "--db-time", NULL)) {
+		if (module_arg(a, 1, &m, &num) < 0)
+			return -1;
+		if (ms_arg(num, &cfg->db.service_ns[m]) < 0) {
+			args_error(a, "'%s' is not a time from 0 to 600000 ms", num);
+			return -1;
+		}
+	} else { /* --cache */
+		if (module_arg(a, 0, &m, &num) < 0)
+			return -1;
+		v = 10000;
+		if (num && parse_u64(num, 1, 10000000, &v) < 0) {
+			args_error(a, "'%s' is not a whole number from 1 to 10000000", num);
+			return -1;
+		}
+		cfg->db.cache[m] = (uint32_t)v;
+	}
+	return 0;
+}
+
 int cli_target_main(int argc, char **argv)
 {
 	target_config cfg;
+	args a;
 	char err[256];
 	const char *listen = "127.0.0.1:8080";
-	int i;
+	int kind;
 
 	target_config_defaults(&cfg);
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		char flag[32];
-		uint64_t v;
-		int m;
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-			cfg.quiet = 1;
-			continue;
-		}
-		if (strcmp(a, "--tls") == 0) {
-			cfg.tls = 1;
-			continue;
-		}
-		/* --flag=value or --flag value */
-		eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
-		if (eq && (size_t)(eq - a) < sizeof(flag)) {
-			snprintf(flag, sizeof(flag), "%.*s", (int)(eq - a), a);
-			val = eq + 1;
-		} else {
-			snprintf(flag, sizeof(flag), "%s", a);
-		}
-		if (strcmp(flag, "--listen") && strcmp(flag, "--threads") && strcmp(flag, "--db-slots") &&
-		    strcmp(flag, "--db-pool") && strcmp(flag, "--db-time") && strcmp(flag, "--cache") &&
-		    strcmp(flag, "--db-jitter") && strcmp(flag, "--cert") && strcmp(flag, "--key") &&
-		    strcmp(flag, "--client-ca") && strcmp(flag, "--idle-timeout")) {
-			fprintf(stderr, "strain target: unknown flag '%s' (see strain target --help)\n", a);
+	args_init(&a, "target", argc, argv);
+	while ((kind = args_next(&a))) {
+		if (kind == 2) {
+			fprintf(stderr, "strain target: unexpected argument '%s' (see strain target --help)\n",
+				a.value);
 			return CLI_EXIT_USAGE;
 		}
-		if (!val) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "strain target: %s needs a value\n", flag);
+		if (is_switch(&a)) {
+			if (a.value) {
+				args_error(&a, "takes no value");
 				return CLI_EXIT_USAGE;
 			}
-			val = argv[++i];
+			if (args_is(&a, "--help", "-h")) {
+				usage(stdout);
+				return CLI_EXIT_OK;
+			}
+			if (args_is(&a, "--tls", NULL))
+				cfg.tls = 1;
+			else
+				cfg.quiet = 1;
+			continue;
 		}
-		if (strcmp(flag, "--listen") == 0) {
-			listen = val;
-		} else if (strcmp(flag, "--cert") == 0) {
-			cfg.cert = val;
-		} else if (strcmp(flag, "--key") == 0) {
-			cfg.key = val;
-		} else if (strcmp(flag, "--client-ca") == 0) {
-			cfg.client_ca = val;
-		} else if (strcmp(flag, "--idle-timeout") == 0) {
-			if (parse_duration_ns(val, &cfg.idle_timeout_ns) < 0) {
-				fprintf(stderr, "strain target: --idle-timeout: '%s' is not a duration (examples: 250ms, 5s, 1m)\n", val);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-		} else if (strcmp(flag, "--threads") == 0) {
-			if (parse_u64(val, 1, 1024, &v) < 0) {
-				fprintf(stderr, "strain target: --threads: '%s' is not a number from 1 to 1024\n", val);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-			cfg.threads = (int)v;
-		} else if (strcmp(flag, "--db-slots") == 0) {
-			if (parse_u64(val, 1, 1000000, &v) < 0) {
-				fprintf(stderr, "strain target: --db-slots: '%s' is not a number from 1 to 1000000\n", val);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-			cfg.db.slots = (uint32_t)v;
-		} else if (strcmp(flag, "--db-jitter") == 0) {
-			if (parse_u64(val, 0, 50, &v) < 0) {
-				fprintf(stderr, "strain target: --db-jitter: '%s' is not a number from 0 to 50\n", val);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-			cfg.db.jitter_pct = (uint32_t)v;
-		} else if (strcmp(flag, "--db-pool") == 0) {
-			const char *num;
-
-			if (module_arg(flag, val, 1, &m, &num) < 0)
-				return CLI_EXIT_BAD_CONFIG;
-			if (parse_u64(num, 1, 100000, &v) < 0) {
-				fprintf(stderr, "strain target: --db-pool: '%s' is not a number from 1 to 100000\n", num);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-			cfg.db.pool[m] = (uint32_t)v;
-		} else if (strcmp(flag, "--db-time") == 0) {
-			const char *num;
-
-			if (module_arg(flag, val, 1, &m, &num) < 0)
-				return CLI_EXIT_BAD_CONFIG;
-			if (ms_arg(num, &cfg.db.service_ns[m]) < 0) {
-				fprintf(stderr, "strain target: --db-time: '%s' is not a time from 0 to 600000 ms\n", num);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-		} else {
-			const char *num;
-
-			if (module_arg(flag, val, 0, &m, &num) < 0)
-				return CLI_EXIT_BAD_CONFIG;
-			v = 10000;
-			if (num && parse_u64(num, 1, 10000000, &v) < 0) {
-				fprintf(stderr, "strain target: --cache: '%s' is not a number from 1 to 10000000\n", num);
-				return CLI_EXIT_BAD_CONFIG;
-			}
-			cfg.db.cache[m] = (uint32_t)v;
+		if (!takes_value(&a)) {
+			fprintf(stderr, "strain target: unknown flag %s (see strain target --help)\n", a.flag);
+			return CLI_EXIT_USAGE;
 		}
+		/* A missing value is a usage error, a wrong one a bad configuration. */
+		if (!args_value(&a))
+			return CLI_EXIT_USAGE;
+		if (value_flag(&a, &cfg, &listen) < 0)
+			return CLI_EXIT_BAD_CONFIG;
 	}
 	if ((cfg.cert || cfg.key) && !(cfg.cert && cfg.key && cfg.tls)) {
 		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");

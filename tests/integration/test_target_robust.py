@@ -362,3 +362,26 @@ def test_idle_timeout_bad_value():
     p = subprocess.run([STRAIN, "target", "--idle-timeout"], capture_output=True, text=True,
                        timeout=10)
     assert p.returncode == 2 and "--idle-timeout" in p.stderr
+
+
+def test_flag_forms_and_exit_codes():
+    def run(*a):
+        return subprocess.run([STRAIN, "target", *a], capture_output=True, text=True, timeout=10)
+    for args, rc, flag in [(("--threads=0",), 104, "--threads"), (("--db-pool=profile=x",), 104, "--db-pool"),
+                           (("--db-jitter", "51"), 104, "--db-jitter"), (("--cache=nope",), 104, "--cache"),
+                           (("--tls=1",), 2, "--tls"), (("--bogus=1",), 2, "--bogus"),
+                           (("--db-time",), 2, "--db-time"), (("--cert", "x"), 2, "--cert"),
+                           (("--client-ca=x",), 2, "--client-ca")]:
+        r = run(*args)
+        assert r.returncode == rc and flag in r.stderr, (args, r.returncode, r.stderr)
+    assert run("stray").returncode == 2
+    assert run("-h").returncode == 0
+
+
+def test_flags_take_both_forms(make_target):
+    t = make_target("--threads=1", "--db-slots", "8", "--db-pool=profile=3", "--db-time", "jobs=2.5ms",
+                    "--db-jitter=0", "--cache=profile=100", "--idle-timeout=2s", "-q")
+    db = t.stats()["db"]
+    assert db["slots"] == 8 and db["modules"]["profile"]["pool"] == 3
+    assert t.get("/profile/7")[0] == 200 and t.get("/profile/7")[0] == 200
+    assert t.stats()["db"]["modules"]["profile"]["cache_hits"] == 1
