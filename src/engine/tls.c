@@ -54,6 +54,9 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 	 * An EOF without close_notify is a plain EOF, as HTTP/1.1 over TLS
 	 * (bodies delimited by close, stale kept-alive connections) needs. */
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* One read(2) for as many records as arrived, not two per record
+	 * (header, then body); the VU drains what is held (tls_conn_pending). */
+	SSL_CTX_set_read_ahead(c->ctx, 1);
 	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | (opts->no_resumption ? SSL_OP_NO_TICKET : 0));
 	/* Sessions are kept per VU (tls_conn_free), not in a shared cache. */
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
@@ -271,6 +274,11 @@ ssize_t tls_conn_write(SSL *ssl, const void *p, size_t n)
 	int rc = SSL_write_ex(ssl, p, n, &put);
 
 	return rc == 1 ? (ssize_t)put : failure(ssl, 0);
+}
+
+int tls_conn_pending(const SSL *ssl)
+{
+	return SSL_has_pending(ssl);
 }
 
 void tls_conn_wire(const SSL *ssl, uint64_t *in, uint64_t *out)

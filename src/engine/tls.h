@@ -53,6 +53,9 @@ int tls_conn_handshake(struct ssl_st *ssl);
  * TLS_WANT_READ/WRITE, or a negative error code. */
 ssize_t tls_conn_read(struct ssl_st *ssl, void *p, size_t n);
 ssize_t tls_conn_write(struct ssl_st *ssl, const void *p, size_t n);
+/* Whether the connection holds bytes it read from the socket but has not
+ * returned yet (read-ahead): the socket won't signal them again. */
+int tls_conn_pending(const struct ssl_st *ssl);
 /* Bytes the connection has moved on the wire (records, handshake and
  * all), for data_received/data_sent. */
 void tls_conn_wire(const struct ssl_st *ssl, uint64_t *in, uint64_t *out);

@@ -59,6 +59,11 @@ static void plain_close(vu *v)
 {
 }
 
+static int plain_pending(const vu *v)
+{
+	return 0;
+}
+
 /* data_received/data_sent count what crossed the socket, records and
  * handshakes included, as for plain connections. */
 static void tls_account(vu *v)
@@ -99,8 +104,13 @@ static void tls_close(vu *v)
 	v->ssl = NULL;
 }
 
-static const vu_conn_ops plain_ops = {plain_read, plain_write, plain_close};
-static const vu_conn_ops tls_ops = {tls_read, tls_write, tls_close};
+static int tls_pending(const vu *v)
+{
+	return tls_conn_pending(v->ssl);
+}
+
+static const vu_conn_ops plain_ops = {plain_read, plain_write, plain_close, plain_pending};
+static const vu_conn_ops tls_ops = {tls_read, tls_write, tls_close, tls_pending};
 
 static int would_block(ssize_t n)
 {
@@ -769,9 +779,9 @@ static void on_readable(vu *v)
 				request_fail(v, -rc);
 				return;
 			}
-			/* Drained; level-triggered epoll calls again. (OpenSSL without
-			 * read-ahead holds no bytes past the record it returned from.) */
-			if ((size_t)n < room)
+			/* Drained; level-triggered epoll calls again. TLS reads ahead,
+			 * so bytes it already holds are read now: epoll won't tell. */
+			if ((size_t)n < room && !v->ops->pending(v))
 				return;
 			continue;
 		}

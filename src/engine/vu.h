@@ -29,6 +29,7 @@ typedef struct vu_conn_ops {
 	ssize_t (*read)(struct vu *v, void *p, size_t n);
 	ssize_t (*write)(struct vu *v, const void *p, size_t n);
 	void (*close)(struct vu *v);
+	int (*pending)(const struct vu *v); /* bytes read ahead, waiting for read() */
 } vu_conn_ops;
 
 typedef enum {
