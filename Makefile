@@ -20,7 +20,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-build
 
-.PHONY: all test unit integration demo bench asan fuzz clean format deps
+.PHONY: all test unit integration demo bench bench-tls asan fuzz clean format deps
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/deps.sh
@@ -67,6 +67,10 @@ demo: $(BIN)
 bench: $(BIN)
 	@sh scripts/deps.sh bench
 	@sh bench/run.sh
+
+bench-tls: $(BIN)
+	@sh scripts/deps.sh bench
+	@sh bench/tls/run.sh
 
 # libFuzzer drivers for everything that parses untrusted bytes (clang).
 FUZZ_SECONDS ?= 30
