@@ -927,11 +927,7 @@ static int conn_has_input(const tgt_conn *c)
 	return ioctl(c->io.fd, FIONREAD, &n) == 0 && n > 0;
 }
 
-/* One timer per worker instead of one per connection: the hot path only
- * stores a timestamp, and the sweep walks the slabs at most once a second
- * (a few microseconds per thousand connections). Limbo and free slots are
- * CS_CLOSED and skipped. A connection is closed between the timeout and
- * the timeout plus one sweep period after its last event. */
+/* A quarter of the timeout bounds how late a close comes (1.25 x). */
 static uint64_t idle_period(uint64_t timeout)
 {
 	uint64_t p = timeout / 4;
@@ -939,6 +935,12 @@ static uint64_t idle_period(uint64_t timeout)
 	return p > SWEEP_MAX ? SWEEP_MAX : p < SWEEP_MIN ? SWEEP_MIN : p;
 }
 
+/* One timer per worker instead of one per connection: re-arming a heap
+ * timer on every request would cost more than the request, so the hot path
+ * only stores a timestamp and this sweep walks the slabs, at most once a
+ * second (10,000 idle connections: under 10 ms of CPU in 10 s). Limbo and
+ * free slots are CS_CLOSED and skipped. A connection is closed between the
+ * timeout and the timeout plus one sweep period after its last event. */
 static void on_idle_sweep(ev_loop *loop, ev_timer *t)
 {
 	tgt_worker *w = container_of(t, tgt_worker, idle_timer);
