@@ -140,4 +140,13 @@ done
 
 load1=$(cut -d' ' -f1 /proc/loadavg)
 versions="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | cut -d' ' -f3), $(openssl version | cut -d' ' -f1-2), strain $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+uncommitted src'); 1-minute load average $load0 before the first run, $load1 after the last (the benchmark itself adds about 2; more means something else shared the cores)"
-/usr/bin/python3 bench/tls/report.py "$results" "$probes" "$secs" "$reps" "$keyname" "$versions" | tee -a bench/tls/RESULTS.md
+# The new table goes after the earlier runs, before the method and conclusions.
+/usr/bin/python3 bench/tls/report.py "$results" "$probes" "$secs" "$reps" "$keyname" "$versions" | tee "$results.md"
+/usr/bin/python3 - bench/tls/RESULTS.md "$results.md" <<'PY'
+import sys
+path, new = sys.argv[1], open(sys.argv[2]).read().strip("\n")
+text = open(path).read()
+at = text.find("\n## Method")
+text = text.rstrip("\n") + "\n\n" + new + "\n" if at < 0 else text[:at].rstrip("\n") + "\n\n" + new + "\n\n" + text[at + 1:]
+open(path, "w").write(text)
+PY
