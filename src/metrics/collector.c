@@ -118,8 +118,10 @@ void met_collector_set_source(met_collector *c, const met_source *src)
 void met_collector_sample_gauges(met_collector *c)
 {
 	pthread_mutex_lock(&c->src_lock);
-	if (c->src.gauges)
+	if (c->src.gauges) {
+		met_shard_stamp(&c->interval, clock_wall_ns(), 0, 0);
 		c->src.gauges(c->src.ctx, &c->interval);
+	}
 	pthread_mutex_unlock(&c->src_lock);
 }
 
