@@ -133,11 +133,7 @@ def other_cert(tmp_path):
     """A CA-signed-by-itself certificate for another name only."""
     if not shutil.which("openssl"):
         pytest.skip("no openssl command")
-    cert, key = tmp_path / "other.pem", tmp_path / "other.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=other.test", "-addext",
-                    "subjectAltName=DNS:other.test"], check=True, capture_output=True)
+    cert, key = self_signed(tmp_path, "DNS:other.test", "other.test")
     return str(cert), str(key)
 
 
@@ -169,6 +165,33 @@ def free_port():
     return port
 
 
+def self_signed(d, san="DNS:localhost", cn="localhost"):
+    """A P-256 certificate that is its own CA: (cert path, key path)."""
+    cert, key = d / f"{cn}.pem", d / f"{cn}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={cn}",
+                    "-addext", f"subjectAltName={san}"], check=True, capture_output=True)
+    return cert, key
+
+
+def s_server(cert, key, *args, **popen):
+    """Starts `openssl s_server` on a free loopback port: (process, port),
+    once it accepts connections."""
+    port = free_port()
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+                            "-key", str(key), *args], **popen)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return srv, port
+        except OSError:
+            if time.monotonic() > deadline or srv.poll() is not None:
+                srv.kill()
+                raise AssertionError("s_server did not start")
+            time.sleep(0.05)
+
+
 def cache_hits(port, cafile):
     """s_server -www answers any request with its statistics."""
     ctx = ssl.create_default_context(cafile=cafile)
@@ -190,24 +213,9 @@ def cache_hits(port, cafile):
 def test_resumption_on_and_off_against_openssl(tmp_path):
     if not shutil.which("openssl"):
         pytest.skip("no openssl command")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=DNS:localhost"], check=True, capture_output=True)
-    port = free_port()
-    srv = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
-                            "-key", str(key), "-www", "-quiet"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cert, key = self_signed(tmp_path)
+    srv, port = s_server(cert, key, "-www", "-quiet", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "s_server did not start"
-                time.sleep(0.05)
         url = f"https://localhost:{port}/"
         before = cache_hits(port, str(cert))
         p, s = summary(tmp_path, "--url", url, "--cacert", str(cert), "--vus", "1",
@@ -424,24 +432,14 @@ def test_sessions_kept_per_endpoint(tmp_path):
     request: each server sees its own sessions resumed."""
     if not shutil.which("openssl"):
         pytest.skip("no openssl command")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
-    ports = [free_port(), free_port()]
-    srvs = [subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{p}", "-cert", str(cert),
-                              "-key", str(key), "-www", "-quiet"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    cert, key = self_signed(tmp_path, "DNS:localhost,IP:127.0.0.1")
+    srvs, ports = [], []
     try:
-        for port in ports:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "s_server did not start"
-                    time.sleep(0.05)
+        for _ in range(2):
+            srv, port = s_server(cert, key, "-www", "-quiet", stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            srvs.append(srv)
+            ports.append(port)
         plan = tmp_path / "two.yaml"
         plan.write_text(f"""modules:
   m:
@@ -454,9 +452,7 @@ def test_sessions_kept_per_endpoint(tmp_path):
 """)
         before = [cache_hits(p, str(cert)) for p in ports]
         out = tmp_path / "s.json"
-        samples = tmp_path / "samples.json"
-        p = run_strain("run", str(plan), "--quiet", "--cacert", str(cert), "--summary-export", str(out),
-                       "--out", f"json={samples}")
+        p = run_strain("run", str(plan), "--quiet", "--cacert", str(cert), "--summary-export", str(out))
         assert p.returncode == 0, p.stderr
         s = json.loads(out.read_text())
         assert s["errors"] == {} and s["metrics"]["http_reqs"]["count"] == 12
@@ -479,10 +475,7 @@ def test_server_rekeys_mid_connection(tmp_path, proto, cmd, client_msg):
     KeyUpdate asking for ours (OpenSSL sends it before our next request),
     or a TLS 1.2 renegotiation, which strain's read must carry out by
     writing. Both responses still arrive on the one connection."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost")
+    cert, key = self_signed(tmp_path)
     port = free_port()
     msgs = tmp_path / "msgs.txt"
     # Without -www, s_server shows what the client sends and sends what it
