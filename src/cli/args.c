@@ -66,6 +66,7 @@ const char *args_value(args *a)
 		return a->value;
 	if (a->i >= a->argc) {
 		args_error(a, "needs a value");
+		a->missing = 1;
 		return NULL;
 	}
 	a->value = a->argv[a->i++];

@@ -14,6 +14,7 @@ typedef struct args {
 	const char *flag;   /* flag being read, for messages */
 	const char *value;  /* its value */
 	const char *cmd;    /* command name, for messages */
+	int missing;        /* a flag came without its value: a usage error */
 } args;
 
 void args_init(args *a, const char *cmd, int argc, char **argv);

@@ -481,6 +481,8 @@ int cli_run_main(int argc, char **argv)
 	}
 	rc = run_execute(&cfg);
 out:
+	if (a.missing)
+		rc = CLI_EXIT_USAGE;
 	free(plan_outs_merged);
 	run_config_free(&cfg);
 	free(file_body);

@@ -236,7 +236,8 @@ def test_unresolvable_host_is_classified(tmp_path):
     (["--url", "http://127.0.0.1:1/", "--bogus"], 2, "--bogus"),
     (["--url", "http://127.0.0.1:1/", "--vus", "10", "--iterations", "5"], 104, "--iterations"),
     (["--url", "http://127.0.0.1:1/", "-H", "NoColon"], 104, "header"),
-    (["--url"], 104, "--url"),
+    (["--url"], 2, "--url"),
+    (["--url", "http://127.0.0.1:1/", "--cert"], 2, "--cert: needs a value"),
 ])
 def test_bad_command_lines(args, code, needle):
     p = run_strain("run", *args)
