@@ -19,6 +19,14 @@ struct tls_client {
 
 static const unsigned char alpn[] = "\x08http/1.1"; /* h2 goes in front when HTTP/2 lands */
 
+/* A passphrase-protected key would make OpenSSL prompt on the terminal,
+ * halting a run that may be unattended: refuse it instead, and say why. */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	*(int *)arg = 1;
+	return -1;
+}
+
 /* Called when the server asks for a client certificate: remembered on the
  * connection, so that a TLS 1.2 handshake_failure alert that follows can be
  * told apart from, say, no common cipher. */
@@ -77,6 +85,7 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 	if (opts->cert) {
 		const char *key = opts->key ? opts->key : opts->cert;
 		char what[512];
+		int encrypted = 0;
 
 		snprintf(what, sizeof(what), "--cert %s", opts->cert);
 		if (SSL_CTX_use_certificate_chain_file(c->ctx, opts->cert) != 1) {
@@ -84,10 +93,19 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 			goto fail;
 		}
 		snprintf(what, sizeof(what), "--key %s", key);
+		SSL_CTX_set_default_passwd_cb(c->ctx, no_passphrase);
+		SSL_CTX_set_default_passwd_cb_userdata(c->ctx, &encrypted);
 		if (SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1) {
-			openssl_err(err, errsz, what);
+			if (encrypted) {
+				snprintf(err, errsz, "%s: the key is encrypted; give a decrypted copy "
+						     "(openssl pkey -in KEY -out PLAIN)", what);
+				ERR_clear_error();
+			} else {
+				openssl_err(err, errsz, what);
+			}
 			goto fail;
 		}
+		SSL_CTX_set_default_passwd_cb_userdata(c->ctx, NULL);
 		if (SSL_CTX_check_private_key(c->ctx) != 1) {
 			openssl_err(err, errsz, "--key does not match --cert");
 			goto fail;

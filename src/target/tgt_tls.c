@@ -24,6 +24,13 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, c
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* Never prompt for a passphrase on the terminal: an encrypted key fails. */
+static int no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	*(int *)arg = 1;
+	return -1;
+}
+
 static void set_err(char *err, size_t errsz, const char *what)
 {
 	unsigned long e = ERR_get_error();
@@ -135,6 +142,7 @@ SSL_CTX *tgt_tls_create(const char *cert, const char *key, const char *client_ca
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"strain", 6);
 	if (cert) {
 		char what[600];
+		int encrypted = 0, ok;
 
 		snprintf(what, sizeof(what), "--cert %s", cert);
 		if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
@@ -142,8 +150,17 @@ SSL_CTX *tgt_tls_create(const char *cert, const char *key, const char *client_ca
 			goto fail;
 		}
 		snprintf(what, sizeof(what), "--key %s", key);
-		if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-			set_err(err, errsz, what);
+		SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+		SSL_CTX_set_default_passwd_cb_userdata(ctx, &encrypted);
+		ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+		SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+		if (!ok) {
+			if (encrypted) {
+				snprintf(err, errsz, "%s: the key is encrypted; give a decrypted copy", what);
+				ERR_clear_error();
+			} else {
+				set_err(err, errsz, what);
+			}
 			goto fail;
 		}
 	} else if (generate(ctx, gen_path, gen_pathsz, err, errsz) < 0) {

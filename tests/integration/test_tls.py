@@ -326,6 +326,14 @@ def test_client_cert_flags_checked(pki):
     p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
                    "--cert", str(pki / "nope.pem"))
     assert p.returncode == 104 and "--cert" in p.stderr and "nope.pem" in p.stderr, p.stderr
+    # An encrypted key is refused with a reason, never a passphrase prompt
+    # (run_strain's timeout would catch a prompt waiting on a terminal).
+    openssl("pkey", "-in", str(pki / "client.key"), "-aes256", "-passout", "pass:secret",
+            "-out", str(pki / "enc.key"))
+    p = run_strain("run", "--quiet", "--url", "https://127.0.0.1:1/", "--iterations", "1",
+                   "--cert", str(pki / "client.pem"), "--key", str(pki / "enc.key"), timeout=20)
+    assert p.returncode == 104 and "the key is encrypted" in p.stderr, p.stderr
+    assert "pass phrase" not in p.stderr
 
 
 def der_len(pem_path):
