@@ -38,7 +38,9 @@ enum {
 };
 
 #define MET_MAX_METRICS 256
-#define MET_MAX_TAGS 16
+/* An HTTPS sample of a plan: scenario, module, strategy, 8 module tags,
+ * 8 request tags (method ... error_code), tls_version, tls_cipher_suite. */
+#define MET_MAX_TAGS 24
 /* k6 warns past 100k time series; we cap a run at this many and send the
  * excess to one overflow series per metric, saying so. */
 #define MET_MAX_SERIES 65536

@@ -533,3 +533,33 @@ def test_server_rekeys_mid_connection(tmp_path, proto, cmd, client_msg):
                                 else ">>> TLS 1.2, Handshake [length 0004], HelloRequest")
     assert after, log[-2000:]
     assert client_msg in after, after[-2000:]
+
+
+def test_every_tag_kept_on_https_samples(tls_target, tmp_path):
+    """A module's 8 tags (the most a plan allows) are all on its HTTPS
+    samples, alongside the request and TLS tags."""
+    t = tls_target
+    plan = tmp_path / "tags.yaml"
+    mine = {f"t{i}": f"v{i}" for i in range(8)}
+    plan.write_text(f"target: {t.url}\n" + """modules:
+  m:
+    executor: {type: shared-iterations, vus: 1, iterations: 3}
+    tags: {""" + ", ".join(f"{k}: {v}" for k, v in mine.items()) + """}
+    flow:
+      - get: /fault/status?code=503
+""")
+    out = tmp_path / "samples.json"
+    p = run_strain("run", str(plan), "--quiet", "--cacert", t.cert, "--out", f"json={out}")
+    assert p.returncode == 0, p.stderr
+    n = 0
+    for line in out.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("type") == "Point" and d["metric"] == "http_reqs":
+            tags = d["data"]["tags"]
+            for k, v in mine.items():
+                assert tags.get(k) == v, tags
+            for k in ("scenario", "module", "strategy", "method", "url", "name", "status",
+                      "expected_response", "proto", "tls_version", "tls_cipher_suite", "error_code"):
+                assert k in tags, (k, tags)
+            n += 1
+    assert n == 3
