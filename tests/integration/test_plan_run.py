@@ -380,3 +380,24 @@ def test_scale_scales_the_load_not_its_shape(target, tmp_path):
     assert r["GET /jobs/{id}"] == {"200": 20}
     assert r["GET /products/{id}"] == {"200": 20}
     assert r.get("GET /health", {}).get("200", 0) >= 5, r
+
+
+def test_threshold_filter_can_exclude_a_tag(target, tmp_path):
+    plan = write_plan(tmp_path, target, """
+        thresholds:
+          "http_req_duration{!group:::setup}": ["max<250"]
+          "http_req_duration{group:::setup}": ["max<250"]
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 5}
+            setup:
+              - get: /fault/delay?ms=300
+            flow:
+              - get: /health
+        """)
+    p, s = run_plan(tmp_path, plan)
+    assert p.returncode == 99, p.stderr
+    th = {t["metric"]: t for t in s["thresholds"]}
+    assert th["http_req_duration{!group:::setup}"]["ok"] is True
+    assert th["http_req_duration{group:::setup}"]["ok"] is False
+    assert th["http_req_duration{group:::setup}"]["observed"] >= 300
