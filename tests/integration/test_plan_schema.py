@@ -133,6 +133,24 @@ def test_new_executors_and_outputs_accepted(validator, tmp_path, executor):
     assert ok, (text, err)
 
 
+def test_every_threshold_metric_accepted_by_both(validator, tmp_path):
+    """Each built-in metric (k6's and strain's arrival-rate ones) in a
+    threshold, with a negated tag filter: the loader and the schema agree."""
+    agg = {"count": ["http_reqs", "iterations", "data_sent", "data_received", "dropped_iterations"],
+           "rate": ["http_req_failed", "checks"],
+           "value": ["vus", "vus_max"],
+           "max": ["http_req_duration", "http_req_blocked", "http_req_connecting", "http_req_tls_handshaking",
+                   "http_req_sending", "http_req_waiting", "http_req_receiving", "iteration_duration",
+                   "group_duration", "iteration_start_delay"]}
+    for a, metrics in agg.items():
+        for m in metrics:
+            text = executor_plan(NEW_EXECUTORS["constant-arrival-rate"]) + \
+                f'thresholds:\n  "{m}{{!group:::setup}}": ["{a}>=0"]\n'
+            assert schema_errors(validator, text) == [], m
+            ok, err = loader_accepts(tmp_path, text)
+            assert ok, (m, err)
+
+
 def test_arrival_rate_needs_preallocated_vus(validator, tmp_path):
     for kind, executor in (("constant-arrival-rate", "{type: constant-arrival-rate, rate: 10, duration: 1s, maxVUs: 5}"),
                            ("ramping-arrival-rate",
