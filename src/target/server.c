@@ -905,13 +905,14 @@ static void on_accept(ev_loop *loop, ev_io *io, unsigned events)
 	}
 }
 
-/* Between requests, with nothing owed either way. A partial head keeps a
- * connection busy (the client is mid-request); faults that park it
- * (delay, hang, streams, database waits) are not idle either. */
+/* Waiting for a request head with nothing owed to the client: between
+ * requests, or stalled mid-head (what nginx's client_header_timeout ends).
+ * Faults that park a connection (delay, hang, streams, database waits) are
+ * not idle. */
 static int conn_idle(const tgt_conn *c)
 {
-	return c->state == CS_HEAD && c->in_off == c->in_len && !out_pending(c) &&
-	       !c->query_pending && !c->close_after && !c->peer_eof && !ev_timer_armed(&c->timer);
+	return c->state == CS_HEAD && !out_pending(c) && !c->query_pending && !c->close_after && !c->peer_eof &&
+	       !ev_timer_armed(&c->timer);
 }
 
 /* Bytes the client sent that we have not read yet (in the kernel, or

@@ -283,6 +283,15 @@ def test_silent_connection_closed(make_target):
     assert t.stats()["idle_closed"] >= 1
 
 
+def test_stalled_request_head_closed(make_target):
+    t = make_target("--idle-timeout", "300ms")
+    c = Conn(t.addr)
+    c.send(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # no blank line: the head never ends
+    assert closed_gracefully(c.sock)
+    c.close()
+    assert t.stats()["idle_closed"] >= 1
+
+
 def test_default_timeout_keeps_connection(target):
     c = Conn(target.addr)
     assert c.request("GET", "/health")[0] == 200
