@@ -3,6 +3,7 @@ free loopback port for the test and stopped after it."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -79,3 +80,24 @@ def run_strain(*args, timeout=120, check=False):
     if check and p.returncode != 0:
         raise AssertionError(f"strain {' '.join(args)} exited {p.returncode}:\n{p.stderr}")
     return p
+
+
+def summary(tmp_path, *args, timeout=120):
+    """`strain run --quiet --summary-export` with ARGS: (CompletedProcess, summary dict)."""
+    out = tmp_path / f"summary-{time.monotonic_ns()}.json"
+    p = run_strain("run", "--quiet", "--summary-export", str(out), *args, timeout=timeout)
+    assert out.exists(), f"no summary written (rc {p.returncode}): {p.stderr}"
+    return p, json.loads(out.read_text())
+
+
+def count(s, metric, key="count"):
+    return s["metrics"][metric][key]
+
+
+def free_port():
+    """A loopback port free now (for servers that cannot listen on port 0)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -10,14 +10,7 @@ import threading
 import time
 from datetime import datetime
 
-from conftest import run_strain
-
-
-def summary(tmp_path, *args, timeout=120):
-    out = tmp_path / f"s-{time.monotonic_ns()}.json"
-    p = run_strain("run", "--quiet", "--summary-export", str(out), *args, timeout=timeout)
-    assert out.exists(), f"rc {p.returncode}: {p.stderr}"
-    return p, json.loads(out.read_text())
+from conftest import run_strain, summary
 
 
 def points(path, metric):

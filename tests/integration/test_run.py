@@ -2,7 +2,6 @@
 exact reconciliation with the server's own counts, every failure mode
 classified with its error code, signals, and command-line errors."""
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -10,27 +9,7 @@ import time
 
 import pytest
 
-from conftest import STRAIN, run_strain
-
-
-def summary(tmp_path, *args, timeout=120):
-    """Runs strain with --summary-export; returns (CompletedProcess, dict)."""
-    out = tmp_path / f"summary-{time.monotonic_ns()}.json"
-    p = run_strain("run", "--quiet", "--summary-export", str(out), *args, timeout=timeout)
-    assert out.exists(), f"no summary written (rc {p.returncode}): {p.stderr}"
-    return p, json.loads(out.read_text())
-
-
-def count(s, metric, key="count"):
-    return s["metrics"][metric][key]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from conftest import STRAIN, count, free_port, run_strain, summary
 
 
 def route_count(stats, route, status=None):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import STRAIN, Target, run_strain
+from conftest import STRAIN, Target, count, free_port, run_strain, summary
 
 
 class TlsTarget(Target):
@@ -59,17 +59,6 @@ def make_tls_target():
     yield make
     for t in started:
         t.stop()
-
-
-def summary(tmp_path, *args, timeout=120):
-    out = tmp_path / f"summary-{time.monotonic_ns()}.json"
-    p = run_strain("run", "--quiet", "--summary-export", str(out), *args, timeout=timeout)
-    assert out.exists(), f"no summary written (rc {p.returncode}): {p.stderr}"
-    return p, json.loads(out.read_text())
-
-
-def count(s, metric, key="count"):
-    return s["metrics"][metric][key]
 
 
 def health_200(t):
@@ -155,14 +144,6 @@ def test_bad_cacert_is_a_config_error(tmp_path):
                    "--cacert", str(bad))
     assert p.returncode == 104, p.stderr
     assert "--cacert" in p.stderr
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def self_signed(d, san="DNS:localhost", cn="localhost"):
