@@ -3,7 +3,7 @@
 #ifndef STRAIN_CLI_H
 #define STRAIN_CLI_H
 
-#define STRAIN_VERSION "0.1.0"
+#include "core/version.h"
 
 /* Exit codes; k6's where k6 has one (docs/error-codes.md). */
 enum {

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "engine/request.h"
 #include "engine/run.h"
 #include "plan/plan.h"
 
@@ -446,10 +447,14 @@ int cli_run_main(int argc, char **argv)
 		goto out;
 	}
 	cfg.reqs = xcalloc(1, sizeof(*cfg.reqs));
-	if (run_request_build(&cfg.reqs[0], method, url, headers, nheaders, body, body_len, cfg.no_reuse, err,
-			      sizeof(err)) < 0) {
-		fprintf(stderr, "strain run: --url: %s\n", err);
-		goto out;
+	{
+		const char *flag = "--url";
+
+		if (run_request_quick(&cfg.reqs[0], method, url, headers, nheaders, body, body_len, cfg.no_reuse, &flag,
+				      err, sizeof(err)) < 0) {
+			fprintf(stderr, "strain run: %s: %s\n", flag, err);
+			goto out;
+		}
 	}
 	cfg.nreqs = 1;
 	run_config_quick(&cfg);

@@ -43,6 +43,10 @@ const char *err_describe(int code)
 		return "unknown error";
 	case ERR_INVALID_URL:
 		return "invalid URL";
+	case ERR_REQUEST_VALUE:
+		return "request: a value holds a line break or control byte";
+	case ERR_REQUEST_TOO_LARGE:
+		return "request: over 64 MiB";
 	case ERR_TIMEOUT:
 		return "request timeout";
 	case ERR_DNS:

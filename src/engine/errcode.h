@@ -8,6 +8,8 @@ enum {
 	ERR_NONE = 0,
 	ERR_GENERIC = 1000,
 	ERR_INVALID_URL = 1020,
+	ERR_REQUEST_VALUE = 1730,  /* strain: an expanded value would be framing (CR/LF in a header) */
+	ERR_REQUEST_TOO_LARGE = 1731, /* strain: the expanded request is over 64 MiB */
 	ERR_TIMEOUT = 1050,        /* request timeout (--timeout) */
 	ERR_DNS = 1100,
 	ERR_DNS_NO_HOST = 1101,

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "engine/errcode.h"
+#include "engine/request.h"
 #include "engine/tls.h"
 #include "engine/worker.h"
 #include "metrics/collector.h"
@@ -43,34 +44,12 @@ void run_config_init(run_config *cfg)
 	cfg->scenario = "default";
 }
 
-static void request_free(run_request *r)
-{
-	uint32_t i;
-
-	free(r->method);
-	free(r->url_str);
-	free(r->name);
-	free(r->group);
-	http_url_free(&r->url);
-	buf_free(&r->wire);
-	buf_free(&r->head_rest);
-	tmpl_free(&r->target);
-	tmpl_free(&r->dyn_headers);
-	tmpl_free(&r->body);
-	for (i = 0; i < r->nextracts; i++)
-		flow_extract_free(&r->extracts[i]);
-	for (i = 0; i < r->nchecks; i++)
-		flow_check_free(&r->checks[i]);
-	free(r->extracts);
-	free(r->checks);
-}
-
 void run_config_free(run_config *cfg)
 {
 	uint32_t i, j;
 
 	for (i = 0; i < cfg->nreqs; i++)
-		request_free(&cfg->reqs[i]);
+		run_request_free(&cfg->reqs[i]);
 	free(cfg->reqs);
 	for (i = 0; i < cfg->nscenarios; i++) {
 		run_scenario *sc = &cfg->scenarios[i];
@@ -186,82 +165,6 @@ void run_config_quick(run_config *cfg)
 	cfg->nphases = 1;
 	cfg->phases[0].scenarios = xcalloc(1, sizeof(uint32_t));
 	cfg->phases[0].nscenarios = 1;
-}
-
-static int header_name_is(const char *h, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncasecmp(h, name, n) == 0 && h[n] == ':';
-}
-
-int run_request_build(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, char *err,
-		      size_t errsz)
-{
-	int has_host = 0, has_ua = 0, has_cl = 0, has_te = 0;
-	uint32_t i;
-	const char *m;
-
-	memset(r, 0, sizeof(*r));
-	for (m = method; *m; m++)
-		if (!((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') || *m == '-' || *m == '_')) {
-			snprintf(err, errsz, "'%s' is not an HTTP method", method);
-			return -1;
-		}
-	if (!*method) {
-		snprintf(err, errsz, "empty HTTP method");
-		return -1;
-	}
-	if (http_url_parse(url, &r->url, err, errsz) < 0)
-		return -1;
-	r->tls = strcmp(r->url.scheme, "https") == 0;
-	for (i = 0; i < nheaders; i++) {
-		const char *h = headers[i], *colon = strchr(h, ':');
-
-		if (!colon || colon == h || strpbrk(h, "\r\n")) {
-			snprintf(err, errsz, "header '%s': expected 'Name: value'", h);
-			http_url_free(&r->url);
-			return -1;
-		}
-		has_host |= header_name_is(h, "host");
-		has_ua |= header_name_is(h, "user-agent");
-		has_cl |= header_name_is(h, "content-length");
-		has_te |= header_name_is(h, "transfer-encoding");
-	}
-	r->method = xstrdup(method);
-	for (char *p = r->method; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p -= 32;
-	r->url_str = xstrdup(url);
-	r->name = xstrdup(url);
-	r->group = xstrdup("");
-	r->head_method = strcmp(r->method, "HEAD") == 0;
-	buf_init(&r->wire, 256, 64 * 1024 * 1024 + 65536);
-	buf_printf(&r->wire, "%s %s HTTP/1.1\r\n", r->method, r->url.target);
-	if (!has_host)
-		buf_printf(&r->wire, "Host: %s\r\n", r->url.authority);
-	if (!has_ua)
-		buf_printf(&r->wire, "User-Agent: strain/%s\r\n", STRAIN_VERSION);
-	for (i = 0; i < nheaders; i++) {
-		const char *h = headers[i], *colon = strchr(h, ':'), *v = colon + 1;
-
-		while (*v == ' ' || *v == '\t')
-			v++;
-		buf_append(&r->wire, h, (size_t)(colon - h));
-		buf_printf(&r->wire, ": %s\r\n", v);
-	}
-	if (no_reuse)
-		buf_appends(&r->wire, "Connection: close\r\n");
-	if ((body_len || !(r->head_method || strcmp(r->method, "GET") == 0 || strcmp(r->method, "DELETE") == 0 ||
-			   strcmp(r->method, "OPTIONS") == 0)) && !has_cl && !has_te)
-		buf_printf(&r->wire, "Content-Length: %zu\r\n", body_len);
-	buf_appends(&r->wire, "\r\n");
-	if (body_len && buf_append(&r->wire, body, body_len) < 0) {
-		snprintf(err, errsz, "request body too large (limit 64 MiB)");
-		return -1;
-	}
-	return 0;
 }
 
 /* When a name has several addresses (localhost: ::1 and 127.0.0.1), use the

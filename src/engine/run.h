@@ -16,9 +16,18 @@
 
 #define RUN_MAX_ADDRS 8
 
-/* One request of a flow. When nothing in it is templated its wire bytes
- * are built once at load time; otherwise the static head part is, and the
- * templated parts are expanded per request into the VU's own buffer. */
+/* A header of a request as the plan or the command line gives it: the
+ * plan's defaults merged with the request's own (the request's win). */
+typedef struct run_header {
+	char *name;
+	tmpl value;         /* TESC_HEADER */
+} run_header;
+
+/* One request of a flow: a description the one request writer
+ * (http/request.h) turns into bytes. When nothing in it is templated its
+ * wire bytes are built once, at load; otherwise the VU expands the target,
+ * header values and body into its own buffers and writes them per request
+ * (engine/request.h). */
 typedef struct run_request {
 	char *method;
 	char *url_str;      /* the url tag: the URL as written, templates unexpanded */
@@ -28,10 +37,11 @@ typedef struct run_request {
 	buf wire;           /* the complete request, when static */
 	int dynamic;        /* target, a header or the body is templated */
 	tmpl target;        /* path and query */
-	buf head_rest;      /* " HTTP/1.1\r\n" + static headers, ending before the blank line */
-	tmpl dyn_headers;   /* "Name: value\r\n" lines with templates */
+	run_header *headers; /* the user's, in order */
+	uint32_t nheaders;
+	unsigned user_fields; /* HTTP_USER_*: framing headers among them */
+	unsigned req_flags;   /* HTTP_REQ_*: body framing, Connection: close */
 	tmpl body;          /* request body (may be static) */
-	int has_body;       /* send Content-Length even when the body expands empty */
 	int head_method;    /* HEAD: responses carry no body */
 	int tls;            /* https:// */
 	uint64_t timeout_ns; /* 0: the run's */
@@ -104,12 +114,6 @@ void run_config_free(run_config *cfg);
  * --rate); --stage alone ramping-vus from --vus; --iterations
  * shared-iterations; otherwise constant-vus. */
 void run_config_quick(run_config *cfg);
-
-/* Builds a static request's wire bytes. headers: "Name: value" strings.
- * Returns 0, or -1 with a message in err. */
-int run_request_build(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, char *err,
-		      size_t errsz);
 
 /* Executes the run: resolves names, starts workers and the collector, shows
  * live progress, prints the summary, writes --summary-export. Returns the

@@ -1,12 +1,15 @@
 #include "engine/tmpl.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "http/request.h"
+#include "http/url.h"
 
 void tmpl_init(tmpl *t)
 {
@@ -66,27 +69,19 @@ void tmpl_lit(tmpl *t, const char *s, size_t n)
 	text_add(t, s, n);
 }
 
-static int put(buf *out, const char *s, size_t n, tmpl_esc esc)
+/* JSON string contents: quote, backslash and controls escaped; UTF-8 is
+ * left as it is (valid JSON). */
+static int put_json(buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
+	size_t i, start = 0;
 
-	if (esc == TESC_NONE)
-		return buf_append(out, s, n);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char e[6];
 		size_t en = 0;
 
-		if (esc == TESC_URL) {
-			if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-				e[en++] = (char)c;
-			} else {
-				e[en++] = '%';
-				e[en++] = hex[c >> 4];
-				e[en++] = hex[c & 15];
-			}
-		} else if (c == '"' || c == '\\') {
+		if (c == '"' || c == '\\') {
 			e[en++] = '\\';
 			e[en++] = (char)c;
 		} else if (c < 0x20) {
@@ -97,11 +92,67 @@ static int put(buf *out, const char *s, size_t n, tmpl_esc esc)
 			e[en++] = hex[c >> 4];
 			e[en++] = hex[c & 15];
 		} else {
-			e[en++] = (char)c;
+			continue;
 		}
-		if (buf_append(out, e, en) < 0)
-			return -1;
+		if (buf_append(out, s + start, i - start) < 0 || buf_append(out, e, en) < 0)
+			return TMPL_ETOOBIG;
+		start = i + 1;
 	}
+	return buf_append(out, s + start, n - start) < 0 ? TMPL_ETOOBIG : 0;
+}
+
+/* An expanded value, escaped for where it lands. A value that would be
+ * framing in a header (CR, LF, NUL) is refused rather than cleaned: the
+ * request is not what the plan meant. */
+static int put(buf *out, const char *s, size_t n, tmpl_esc esc)
+{
+	switch (esc) {
+	case TESC_URL:
+	case TESC_QUERY:
+		return http_url_escape(out, s, n, URL_ESC_COMPONENT) < 0 ? TMPL_ETOOBIG : 0;
+	case TESC_PATH:
+		return http_url_escape(out, s, n, URL_ESC_PATH) < 0 ? TMPL_ETOOBIG : 0;
+	case TESC_JSON:
+		return put_json(out, s, n);
+	case TESC_HEADER:
+		if (!http_field_value_ok(s, n))
+			return TMPL_EVALUE;
+		break;
+	case TESC_NONE:
+		break;
+	}
+	return buf_append(out, s, n) < 0 ? TMPL_ETOOBIG : 0;
+}
+
+/* Literal text of a template, escaped once at compile time for where it
+ * lands: form and query names and values and JSON strings are encoded like
+ * expanded values; a path or inline query as written is only normalised
+ * (what a URL never carries raw is percent-encoded). */
+static int lit_add(tmpl *t, const char *s, size_t n, tmpl_esc esc, char *err, size_t errsz)
+{
+	buf b;
+	int rc = 0;
+
+	if (esc == TESC_NONE || !n) {
+		tmpl_lit(t, s, n);
+		return 0;
+	}
+	if (esc == TESC_HEADER) {
+		if (!http_field_value_ok(s, n)) {
+			snprintf(err, errsz, "a header value cannot hold a line break or control character");
+			return -1;
+		}
+		tmpl_lit(t, s, n);
+		return 0;
+	}
+	buf_init(&b, n * 3 + 16, SIZE_MAX / 2);
+	if (esc == TESC_PATH || esc == TESC_QUERY)
+		rc = http_url_escape(&b, s, n, URL_ESC_NORMALISE);
+	else
+		rc = put(&b, s, n, esc);
+	if (rc == 0)
+		tmpl_lit(t, b.data, b.len);
+	buf_free(&b);
 	return 0;
 }
 
@@ -204,18 +255,22 @@ static int compile_expr(tmpl *t, char *expr, tmpl_esc esc, const tmpl_names *nam
 				 w[0] + 4);
 			return -1;
 		}
-		if (esc == TESC_NONE) {
-			tmpl_lit(t, v, strlen(v));
-			return 0;
-		}
-		/* Escaped once, now: it stays a literal. */
+		/* Known now: escaped once, as any expanded value, and kept as a
+		 * literal so a request using only the environment stays static. */
 		{
 			buf b;
+			int rc;
 
-			buf_init(&b, 64, 1 << 20);
-			put(&b, v, strlen(v), esc);
-			tmpl_lit(t, b.data, b.len);
+			buf_init(&b, strlen(v) * 3 + 16, SIZE_MAX / 2);
+			rc = put(&b, v, strlen(v), esc);
+			if (rc == 0)
+				tmpl_lit(t, b.data, b.len);
 			buf_free(&b);
+			if (rc == TMPL_EVALUE) {
+				snprintf(err, errsz, "environment variable %s holds a line break or control character, "
+						     "which a header cannot carry", w[0] + 4);
+				return -1;
+			}
 		}
 		return 0;
 	}
@@ -261,10 +316,16 @@ int tmpl_add(tmpl *t, const char *src, tmpl_esc esc, const tmpl_names *names, ch
 		size_t n;
 
 		if (!open) {
-			tmpl_lit(t, p, strlen(p));
+			if (lit_add(t, p, strlen(p), esc, err, errsz) < 0) {
+				*err_off = (size_t)(p - src);
+				return -1;
+			}
 			break;
 		}
-		tmpl_lit(t, p, (size_t)(open - p));
+		if (lit_add(t, p, (size_t)(open - p), esc, err, errsz) < 0) {
+			*err_off = (size_t)(p - src);
+			return -1;
+		}
 		close = strstr(open + 2, "}}");
 		if (!close) {
 			snprintf(err, errsz, "'{{' without a closing '}}'");
@@ -305,7 +366,7 @@ int tmpl_expand(const tmpl *t, const tmpl_ctx *c, buf *out)
 
 		switch (p->kind) {
 		case TP_LIT:
-			rc = buf_append(out, t->text + p->off, p->len);
+			rc = buf_append(out, t->text + p->off, p->len) < 0 ? TMPL_ETOOBIG : 0;
 			break;
 		case TP_VU:
 			n = snprintf(num, sizeof(num), "%u", c->vu);
@@ -353,9 +414,9 @@ int tmpl_expand(const tmpl *t, const tmpl_ctx *c, buf *out)
 		}
 		}
 		if (n > 0)
-			rc = buf_append(out, num, (size_t)n);
+			rc = buf_append(out, num, (size_t)n) < 0 ? TMPL_ETOOBIG : 0;
 		if (rc < 0)
-			return -1;
+			return rc;
 	}
 	return 0;
 }

@@ -9,8 +9,8 @@
  *   {{data.ALIAS.COLUMN}}               the VU's current row of a CSV file
  *   {{NAME}}                            a VU variable (extracted earlier)
  *
- * Dynamic parts are escaped for where they land: raw, in a URL query, or
- * inside a JSON string. */
+ * Every part, literal or expanded, is escaped for where it lands (tmpl_esc):
+ * literal text once at compile time, expanded values per request. */
 #ifndef STRAIN_ENGINE_TMPL_H
 #define STRAIN_ENGINE_TMPL_H
 
@@ -19,7 +19,26 @@
 
 #include "core/buf.h"
 
-typedef enum { TESC_NONE, TESC_URL, TESC_JSON } tmpl_esc;
+/* Where a template's text lands, and so how it is escaped:
+ *   TESC_NONE    a raw body: as it is;
+ *   TESC_URL     a form or `query:` name or value: percent-encoded, all but
+ *                RFC 3986's unreserved bytes, literal text too;
+ *   TESC_PATH    the path of a URL as written: literal text normalised
+ *                (controls, space, non-ASCII percent-encoded), expanded
+ *                values encoded but for '/' and the sub-delimiters;
+ *   TESC_QUERY   the query of a URL as written: literal text normalised,
+ *                expanded values encoded as TESC_URL;
+ *   TESC_JSON    inside a JSON string: quote, backslash, controls escaped;
+ *   TESC_HEADER  a header value: literal text must be one line (a compile
+ *                error otherwise); an expanded value holding CR, LF, NUL
+ *                or another control byte fails the request (TMPL_EVALUE). */
+typedef enum { TESC_NONE, TESC_URL, TESC_PATH, TESC_QUERY, TESC_JSON, TESC_HEADER } tmpl_esc;
+
+/* tmpl_expand's failures. */
+enum {
+	TMPL_ETOOBIG = -1, /* out's maximum was reached */
+	TMPL_EVALUE = -2,  /* a value cannot be sent where it lands (CR/LF in a header) */
+};
 
 typedef enum {
 	TP_LIT,
@@ -84,7 +103,7 @@ typedef struct tmpl_ctx {
 	const char *const *const *data_rows; /* [alias] -> current row's cells */
 } tmpl_ctx;
 
-/* Appends the expansion to out. Returns 0, or -1 if out's maximum was hit. */
+/* Appends the expansion to out. Returns 0, TMPL_ETOOBIG or TMPL_EVALUE. */
 int tmpl_expand(const tmpl *t, const tmpl_ctx *c, buf *out);
 
 static inline uint64_t tmpl_rand(uint64_t *s)

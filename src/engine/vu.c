@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/net.h"
 #include "engine/errcode.h"
+#include "engine/request.h"
 #include "engine/tls.h"
 #include "engine/worker.h"
 
@@ -135,6 +136,8 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 	buf_init(&v->rbuf, RBUF_INITIAL, RBUF_MAX);
 	buf_init(&v->wbuf, 0, 64 * 1024 * 1024);
 	buf_init(&v->bbuf, 0, 64 * 1024 * 1024);
+	buf_init(&v->xbuf, 0, 1024 * 1024);
+	v->fields = xcalloc(run_request_max_headers(w->ctx->cfg) + 1, sizeof(*v->fields));
 	buf_init(&v->resp_body, 0, RESP_BODY_MAX);
 	v->vars = xcalloc(nvars ? nvars : 1, sizeof(buf));
 	v->sess = xcalloc(w->ctx->cfg->nendpoints ? w->ctx->cfg->nendpoints : 1, sizeof(*v->sess));
@@ -167,6 +170,9 @@ void vu_free(vu *v)
 	buf_free(&v->rbuf);
 	buf_free(&v->wbuf);
 	buf_free(&v->bbuf);
+	buf_free(&v->xbuf);
+	free(v->fields);
+	v->fields = NULL;
 	buf_free(&v->resp_body);
 	for (i = 0; v->vars && i < v->scn->sc->nvars; i++)
 		buf_free(&v->vars[i]);
@@ -449,13 +455,11 @@ static const char *scenario_name(const vu *v)
 	return v->scn->sc->name;
 }
 
-/* Expands a templated request into wbuf. Returns 0, or -1 if it outgrew the
- * buffer's limit. */
+/* Expands a templated request into wbuf. Returns 0, TMPL_ETOOBIG or
+ * TMPL_EVALUE. */
 static int build_request(vu *v)
 {
-	const run_request *rq = v->req;
 	tmpl_ctx c;
-	buf *b = &v->wbuf;
 
 	c.vu = v->id;
 	c.iter = v->iter ? v->iter - 1 : 0;
@@ -463,19 +467,7 @@ static int build_request(vu *v)
 	c.rng = &v->rng;
 	c.vars = v->vars;
 	c.data_rows = v->rows;
-	buf_reset(b);
-	buf_reset(&v->bbuf);
-	if (buf_appends(b, rq->method) < 0 || buf_append(b, " ", 1) < 0 || tmpl_expand(&rq->target, &c, b) < 0 ||
-	    buf_append(b, rq->head_rest.data, rq->head_rest.len) < 0 || tmpl_expand(&rq->dyn_headers, &c, b) < 0)
-		return -1;
-	if (rq->has_body) {
-		if (tmpl_expand(&rq->body, &c, &v->bbuf) < 0 ||
-		    buf_printf(b, "Content-Length: %zu\r\n", v->bbuf.len) < 0)
-			return -1;
-	}
-	if (buf_append(b, "\r\n", 2) < 0 || buf_append(b, v->bbuf.data, v->bbuf.len) < 0)
-		return -1;
-	return 0;
+	return run_request_expand(v->req, &c, &v->xbuf, v->fields, &v->bbuf, &v->wbuf);
 }
 
 static void request_start(vu *v)
@@ -503,9 +495,14 @@ static void request_start(vu *v)
 		return;
 	}
 	if (rq->dynamic) {
-		if (build_request(v) < 0) {
+		rc = build_request(v);
+		if (rc < 0) {
+			/* Nothing was sent: a value that would have been framing (a
+			 * line break from a CSV field or an extracted value in a
+			 * header) fails this request, counted, as does a request past
+			 * the size limit. */
 			v->t_conn_start = v->t_connected = v->t_start;
-			request_done(v, ERR_GENERIC, 1);
+			request_done(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE, 1);
 			return;
 		}
 		v->wire = &v->wbuf;

@@ -87,6 +87,8 @@ typedef struct vu {
 	size_t wr_off;
 	buf wbuf;             /* expanded request (templated requests) */
 	buf bbuf;             /* expanded request body */
+	buf xbuf;             /* expanded target and header values */
+	struct http_field *fields; /* their descriptions, room for the run's most headers */
 	buf resp_body;        /* kept when extraction or checks read the body */
 	int resp_truncated;
 	uint64_t check_fail;  /* bit per check of the current request, set = failed */

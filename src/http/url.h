@@ -18,4 +18,19 @@ typedef struct http_url {
 int http_url_parse(const char *s, http_url *u, char *err, size_t errsz);
 void http_url_free(http_url *u);
 
+/* How http_url_escape treats bytes:
+ *   URL_ESC_COMPONENT  a query or form name or value: all but RFC 3986's
+ *                      unreserved bytes are percent-encoded;
+ *   URL_ESC_PATH       a value put into a path: '/' and the sub-delimiters
+ *                      stay, '?', '#', '%' and the rest are encoded;
+ *   URL_ESC_NORMALISE  a target as written: only what a URL never carries
+ *                      raw (controls, space, non-ASCII, "<>\\^`{|}, a '%'
+ *                      not starting an escape) is encoded. */
+enum { URL_ESC_COMPONENT, URL_ESC_PATH, URL_ESC_NORMALISE };
+
+struct buf;
+/* Appends s[0..n) to out, escaped as mode says. Returns 0, or -1 past
+ * out's maximum. */
+int http_url_escape(struct buf *out, const char *s, size_t n, int mode);
+
 #endif

@@ -12,6 +12,8 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "engine/request.h"
+#include "http/request.h"
 #include "plan/yaml.h"
 
 #define MAX_VARS 64
@@ -752,6 +754,9 @@ static int header_given(loader *L, const ynode *headers, const char *name)
 	return 0;
 }
 
+/* Adds headers to the request: every header is a template (TESC_HEADER),
+ * whether it varies per request or uses only the environment. skip: the
+ * request's own headers, which override defaults of the same name. */
 static int add_headers(loader *L, run_request *r, const ynode *headers, const ynode *skip)
 {
 	size_t i;
@@ -772,34 +777,24 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
 
 		if (skip && ks && header_given(L, skip, ks))
 			continue; /* the request's own header overrides the default */
-		if (!ks || !*ks || strpbrk(ks, " :\r\n\t{}")) {
-			err_at(L, k, "header names must be tokens without spaces, colons or templates");
+		if (!ks || !http_field_name_ok(ks, strlen(ks))) {
+			err_at(L, k, "header names are tokens (letters, digits, !#$%%&'*+-.^_`|~), without spaces, "
+				     "colons or templates");
 			bad = 1;
 			continue;
 		}
-		if (!vs || strpbrk(vs, "\r\n")) {
-			err_at(L, v, "header %s: expected a one-line value", ks);
+		if (!vs) {
+			err_at(L, v, "header %s: expected a one-line text value", ks);
 			bad = 1;
 			continue;
 		}
 		tmpl_init(&val);
-		if (compile_tmpl(L, v, vs, &val, TESC_NONE) < 0) {
+		if (compile_tmpl(L, v, vs, &val, TESC_HEADER) < 0) {
 			tmpl_free(&val);
 			bad = 1;
 			continue;
 		}
-		if (tmpl_static(&val)) {
-			buf_printf(&r->head_rest, "%s: %s\r\n", ks, vs);
-		} else {
-			tmpl_lit(&r->dyn_headers, ks, strlen(ks));
-			tmpl_lit(&r->dyn_headers, ": ", 2);
-			tmpl_free(&val);
-			compile_tmpl(L, v, vs, &r->dyn_headers, TESC_NONE);
-			tmpl_lit(&r->dyn_headers, "\r\n", 2);
-			r->dynamic = 1;
-			continue;
-		}
-		tmpl_free(&val);
+		run_request_add_header(r, ks, strlen(ks), &val);
 	}
 	return bad ? -1 : 0;
 }
@@ -1112,6 +1107,31 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 }
 
 /* Compiles one request step into cfg->reqs; returns its index or -1. */
+/* The path and query of a URL as written: a fragment is never sent; the
+ * path's literal text is normalised and its templates expand
+ * path-encoded, the query's expand as query values (TESC_PATH,
+ * TESC_QUERY). An empty path is "/". */
+static int compile_target(loader *L, const ynode *n, const char *path, tmpl *t)
+{
+	size_t len = strcspn(path, "#"), q = strcspn(path, "?");
+	char *p = xstrndup(path, len);
+	int rc = 0;
+
+	if (!len || path[0] == '?')
+		tmpl_lit(t, "/", 1);
+	if (q < len) {
+		p[q] = '\0';
+		rc = compile_tmpl(L, n, p, t, TESC_PATH);
+		p[q] = '?';
+		if (rc == 0)
+			rc = compile_tmpl(L, n, p + q, t, TESC_QUERY);
+	} else {
+		rc = compile_tmpl(L, n, p, t, TESC_PATH);
+	}
+	free(p);
+	return rc;
+}
+
 static int compile_request(loader *L, const ynode *step)
 {
 	run_config *cfg = L->cfg;
@@ -1119,7 +1139,7 @@ static int compile_request(loader *L, const ynode *step)
 	const char *method = NULL, *url = NULL, *s;
 	const ynode *url_node = NULL, *v, *body_nodes[4];
 	char err[512], methodu[16];
-	int bad = 0, nb = 0;
+	int bad = 0, nb = 0, has_body = 0;
 	size_t i;
 	uint32_t idx;
 
@@ -1147,10 +1167,8 @@ static int compile_request(loader *L, const ynode *step)
 	r->head_method = !strcmp(methodu, "HEAD");
 	r->group = xstrdup(L->group_path ? L->group_path : "");
 	tmpl_init(&r->target);
-	tmpl_init(&r->dyn_headers);
 	tmpl_init(&r->body);
 	buf_init(&r->wire, 0, 64 * 1024 * 1024);
-	buf_init(&r->head_rest, 256, 1024 * 1024);
 
 	/* Where it goes: a path on the plan's target, or a full URL whose
 	 * scheme, host and port are fixed (connections depend on them). */
@@ -1188,23 +1206,13 @@ static int compile_request(loader *L, const ynode *step)
 			return -1;
 		}
 		r->tls = strcmp(r->url.scheme, "https") == 0;
-		if (!*path)
-			tmpl_lit(&r->target, "/", 1);
-		else if (path[0] == '?')
-			tmpl_lit(&r->target, "/", 1);
-		if (compile_tmpl(L, url_node, path, &r->target, TESC_NONE) < 0)
+		if (compile_target(L, url_node, path, &r->target) < 0)
 			bad = 1;
-		for (i = 0; i < r->target.nparts; i++)
-			if (r->target.parts[i].kind == TP_LIT &&
-			    memchr(r->target.text + r->target.parts[i].off, ' ', r->target.parts[i].len)) {
-				err_at(L, url_node, "%s: the URL contains a space; encode it (%%20)", method);
-				return -1;
-			}
 		r->url_str = xmalloc(strlen(origin) + strlen(path) + 2);
 		snprintf(r->url_str, strlen(origin) + strlen(path) + 2, "%s%s", origin, *path ? path : "/");
 		v = ymap_get(&L->doc, step, "query");
 		if (v) {
-			int first = !strchr(path, '?');
+			int first = !memchr(path, '?', strcspn(path, "#"));
 
 			if (!ynode_is_map(v)) {
 				err_at(L, v, "query: expected a mapping of name: value");
@@ -1237,13 +1245,6 @@ static int compile_request(loader *L, const ynode *step)
 	else
 		r->name = xstrdup(url);
 
-	buf_appends(&r->head_rest, " HTTP/1.1\r\n");
-	buf_printf(&r->head_rest, "Host: %s\r\n", r->url.authority);
-	if (!header_given(L, ymap_get(&L->doc, step, "headers"), "user-agent") &&
-	    !header_given(L, L->def_headers, "user-agent"))
-		buf_printf(&r->head_rest, "User-Agent: strain/%s\r\n", STRAIN_VERSION);
-	if (L->cfg->no_reuse)
-		buf_appends(&r->head_rest, "Connection: close\r\n");
 	if (add_headers(L, r, L->def_headers, ymap_get(&L->doc, step, "headers")) < 0 ||
 	    add_headers(L, r, ymap_get(&L->doc, step, "headers"), NULL) < 0)
 		bad = 1;
@@ -1319,10 +1320,15 @@ static int compile_request(loader *L, const ynode *step)
 				free(path);
 			}
 		}
-		r->has_body = which >= 0 || !strcmp(methodu, "POST") || !strcmp(methodu, "PUT") || !strcmp(methodu, "PATCH");
+		has_body = which >= 0 || !strcmp(methodu, "POST") || !strcmp(methodu, "PUT") || !strcmp(methodu, "PATCH");
 		if (ctype && !header_given(L, ymap_get(&L->doc, step, "headers"), "content-type") &&
-		    !header_given(L, L->def_headers, "content-type"))
-			buf_printf(&r->head_rest, "Content-Type: %s\r\n", ctype);
+		    !header_given(L, L->def_headers, "content-type")) {
+			tmpl ct;
+
+			tmpl_init(&ct);
+			tmpl_lit(&ct, ctype, strlen(ctype));
+			run_request_add_header(r, "Content-Type", 12, &ct);
+		}
 	}
 	if ((v = ymap_get(&L->doc, step, "timeout")) && get_duration(L, v, "timeout", &r->timeout_ns) < 0)
 		bad = 1;
@@ -1340,21 +1346,9 @@ static int compile_request(loader *L, const ynode *step)
 		bad = 1;
 	if (bad)
 		return -1;
-	r->dynamic = r->target.dynamic || r->dyn_headers.dynamic || r->body.dynamic || r->dyn_headers.nparts;
-	if (!r->dynamic) {
-		tmpl_ctx c = {0};
-		buf b;
-
-		buf_init(&b, 256, 64 * 1024 * 1024);
-		tmpl_expand(&r->body, &c, &b);
-		buf_printf(&r->wire, "%s ", r->method);
-		tmpl_expand(&r->target, &c, &r->wire);
-		buf_append(&r->wire, r->head_rest.data, r->head_rest.len);
-		if (r->has_body)
-			buf_printf(&r->wire, "Content-Length: %zu\r\n", b.len);
-		buf_appends(&r->wire, "\r\n");
-		buf_append(&r->wire, b.data, b.len);
-		buf_free(&b);
+	if (run_request_finish(r, has_body, L->cfg->no_reuse, err, sizeof(err)) < 0) {
+		err_at(L, step, "%s", err);
+		return -1;
 	}
 	return (int)idx;
 }

@@ -1,0 +1,242 @@
+#include "engine/request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/version.h"
+
+/* Request bodies and heads larger than this are refused. */
+#define WIRE_MAX (64u * 1024 * 1024 + 65536)
+
+static const char user_agent[] = "strain/" STRAIN_VERSION;
+
+void run_request_add_header(run_request *r, const char *name, size_t name_len, tmpl *value)
+{
+	run_header *h;
+
+	r->headers = xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
+	h = &r->headers[r->nheaders++];
+	h->name = xstrndup(name, name_len);
+	h->value = *value;
+	tmpl_init(value);
+}
+
+/* The text of a template that has no dynamic part. */
+static void static_text(const tmpl *t, buf *out)
+{
+	tmpl_ctx c = {0};
+
+	buf_reset(out);
+	tmpl_expand(t, &c, out);
+}
+
+static void describe(const run_request *r, http_request *q, const http_field *fields, const char *target,
+		     size_t target_len, const char *body, size_t body_len)
+{
+	q->method = r->method;
+	q->target = target;
+	q->target_len = target_len;
+	q->authority = r->url.authority;
+	q->user_agent = user_agent;
+	q->fields = fields;
+	q->nfields = r->nheaders;
+	q->user = r->user_fields;
+	q->flags = r->req_flags;
+	q->body = body;
+	q->body_len = body_len;
+}
+
+int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, size_t errsz)
+{
+	http_field *fields = xcalloc(r->nheaders ? r->nheaders : 1, sizeof(*fields));
+	buf *vals = xcalloc(r->nheaders ? r->nheaders : 1, sizeof(*vals));
+	buf target, body;
+	http_request q;
+	unsigned flags = (has_body ? HTTP_REQ_BODY : 0) | (no_reuse ? HTTP_REQ_CLOSE : 0);
+	uint32_t i;
+	int rc = -1, dyn_headers = 0;
+
+	buf_init(&target, 256, WIRE_MAX);
+	buf_init(&body, 0, WIRE_MAX);
+	for (i = 0; i < r->nheaders; i++) {
+		const run_header *h = &r->headers[i];
+
+		fields[i].name = h->name;
+		fields[i].name_len = (uint32_t)strlen(h->name);
+		if (tmpl_static(&h->value)) {
+			buf_init(&vals[i], 64, WIRE_MAX);
+			static_text(&h->value, &vals[i]);
+			fields[i].value = vals[i].data ? vals[i].data : "";
+			fields[i].value_len = (uint32_t)vals[i].len;
+		} else {
+			dyn_headers = 1; /* its value is checked as it expands */
+		}
+	}
+	/* What varies is checked as it expands; a placeholder stands for it. */
+	if (tmpl_static(&r->target))
+		static_text(&r->target, &target);
+	else
+		buf_append(&target, "/", 1);
+	if (tmpl_static(&r->body))
+		static_text(&r->body, &body);
+	r->user_fields = http_fields_scan(fields, r->nheaders);
+	describe(r, &q, fields, target.data, target.len, body.data, body.len);
+	if (http_request_check(&q, tmpl_static(&r->body), &flags, err, errsz) < 0)
+		goto out;
+	r->req_flags = flags;
+	q.flags = flags;
+	r->dynamic = !tmpl_static(&r->target) || !tmpl_static(&r->body) || dyn_headers;
+	buf_free(&r->wire);
+	buf_init(&r->wire, r->dynamic ? 0 : 256, WIRE_MAX);
+	if (!r->dynamic) {
+		int w = http_request_write(&q, &r->wire);
+
+		if (w == HTTP_REQ_ETOOBIG) {
+			snprintf(err, errsz, "request too large (limit 64 MiB)");
+			goto out;
+		}
+		if (w == HTTP_REQ_EVALUE) {
+			snprintf(err, errsz, "the URL's path holds a space or control character");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < r->nheaders; i++)
+		buf_free(&vals[i]);
+	free(vals);
+	free(fields);
+	buf_free(&target);
+	buf_free(&body);
+	return rc;
+}
+
+uint32_t run_request_max_headers(const run_config *cfg)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < cfg->nreqs; i++)
+		if (cfg->reqs[i].nheaders > n)
+			n = cfg->reqs[i].nheaders;
+	return n;
+}
+
+int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
+		       buf *out)
+{
+	http_request q;
+	size_t target_len, off;
+	uint32_t i;
+	int rc;
+
+	buf_reset(scratch);
+	buf_reset(body);
+	buf_reset(out);
+	rc = tmpl_expand(&r->target, c, scratch);
+	if (rc < 0)
+		return rc;
+	target_len = scratch->len;
+	for (i = 0; i < r->nheaders; i++) {
+		size_t before = scratch->len;
+
+		rc = tmpl_expand(&r->headers[i].value, c, scratch);
+		if (rc < 0)
+			return rc;
+		fields[i].name = r->headers[i].name;
+		fields[i].name_len = (uint32_t)strlen(r->headers[i].name);
+		fields[i].value_len = (uint32_t)(scratch->len - before);
+	}
+	/* The scratch buffer may have moved while growing: point into it now. */
+	for (i = 0, off = target_len; i < r->nheaders; i++) {
+		fields[i].value = scratch->data + off;
+		off += fields[i].value_len;
+	}
+	rc = tmpl_expand(&r->body, c, body);
+	if (rc < 0)
+		return rc;
+	describe(r, &q, fields, scratch->data ? scratch->data : "", target_len, body->data, body->len);
+	rc = http_request_write(&q, out);
+	if (rc == HTTP_REQ_EVALUE)
+		return TMPL_EVALUE;
+	return rc < 0 ? TMPL_ETOOBIG : 0;
+}
+
+int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
+		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char **flag,
+		      char *err, size_t errsz)
+{
+	uint32_t i;
+	char *p;
+	int has_body;
+
+	memset(r, 0, sizeof(*r));
+	tmpl_init(&r->target);
+	tmpl_init(&r->body);
+	r->method = xstrdup(method);
+	for (p = r->method; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 32);
+	*flag = "-X";
+	if (!http_field_name_ok(r->method, strlen(r->method))) {
+		snprintf(err, errsz, "'%s' is not an HTTP method", method);
+		return -1;
+	}
+	*flag = "--url";
+	if (http_url_parse(url, &r->url, err, errsz) < 0)
+		return -1;
+	r->tls = strcmp(r->url.scheme, "https") == 0;
+	tmpl_lit(&r->target, r->url.target, strlen(r->url.target));
+	*flag = "-H";
+	for (i = 0; i < nheaders; i++) {
+		const char *h = headers[i], *colon = strchr(h, ':'), *v;
+		tmpl val;
+
+		if (!colon || !http_field_name_ok(h, (size_t)(colon - h))) {
+			snprintf(err, errsz, "header '%s': expected 'Name: value' with a token for a name", h);
+			return -1;
+		}
+		v = colon + 1;
+		if (!http_field_value_ok(v, strlen(v))) {
+			snprintf(err, errsz, "header '%s': the value holds a line break or control character", h);
+			return -1;
+		}
+		tmpl_init(&val);
+		tmpl_lit(&val, v, strlen(v));
+		run_request_add_header(r, h, (size_t)(colon - h), &val);
+	}
+	tmpl_lit(&r->body, body ? body : "", body_len);
+	r->url_str = xstrdup(url);
+	r->name = xstrdup(url);
+	r->group = xstrdup("");
+	r->head_method = strcmp(r->method, "HEAD") == 0;
+	has_body = body != NULL || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT") ||
+		   !strcmp(r->method, "PATCH");
+	return run_request_finish(r, has_body, no_reuse, err, errsz);
+}
+
+void run_request_free(run_request *r)
+{
+	uint32_t i;
+
+	free(r->method);
+	free(r->url_str);
+	free(r->name);
+	free(r->group);
+	http_url_free(&r->url);
+	buf_free(&r->wire);
+	tmpl_free(&r->target);
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		tmpl_free(&r->headers[i].value);
+	}
+	free(r->headers);
+	tmpl_free(&r->body);
+	for (i = 0; i < r->nextracts; i++)
+		flow_extract_free(&r->extracts[i]);
+	for (i = 0; i < r->nchecks; i++)
+		flow_check_free(&r->checks[i]);
+	free(r->extracts);
+	free(r->checks);
+}

@@ -1,0 +1,46 @@
+/* Compiled requests: from a description (method, URL, headers, body, each
+ * possibly templated) to the bytes the one request writer makes of it —
+ * once at load when nothing varies, per request into a VU's buffers
+ * otherwise. Plans and quick mode both end here. */
+#ifndef STRAIN_ENGINE_REQUEST_H
+#define STRAIN_ENGINE_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "engine/run.h"
+#include "engine/tmpl.h"
+#include "http/request.h"
+
+/* Adds a header (name copied; value taken over, a TESC_HEADER template). */
+void run_request_add_header(run_request *r, const char *name, size_t name_len, tmpl *value);
+
+/* Finishes a request whose method, url, target, headers and body are set:
+ * checks its framing (http_request_check), decides its flags (has_body:
+ * a body is part of the request even when it is empty; no_reuse:
+ * Connection: close), and builds its wire bytes when nothing in it varies.
+ * Returns 0, or -1 with a message in err. */
+int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, size_t errsz);
+
+/* The most headers any of cfg's requests has (for a VU's field array). */
+uint32_t run_request_max_headers(const run_config *cfg);
+
+/* Expands a templated request and writes it to out. scratch holds the
+ * expanded target and header values, fields (room for r->nheaders) their
+ * descriptions, body the expanded body; all are the caller's, reused.
+ * Returns 0, TMPL_ETOOBIG when a buffer's limit was hit, or TMPL_EVALUE
+ * when an expanded value cannot be sent (a line break in a header). */
+int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
+		       buf *out);
+
+/* Quick mode: a static request from the flags. headers: "Name: value"
+ * strings. Returns 0, or -1 with a message in err and which flag is to
+ * blame in *flag ("--url", "-X", "-H", "--body"). */
+int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
+		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char **flag,
+		      char *err, size_t errsz);
+
+void run_request_free(run_request *r);
+
+#endif
