@@ -81,7 +81,7 @@ fuzz:
 		tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
 	@mkdir -p $(BUILD)/fuzz/corpus && cp tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
 	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_jsonpath.c src/plan/jsonpath.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath && mkdir -p $(BUILD)/fuzz/corpus_jsonpath && $(BUILD)/fuzz/fuzz_jsonpath -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus_jsonpath
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath && mkdir -p $(BUILD)/fuzz/corpus_jsonpath && $(BUILD)/fuzz/fuzz_jsonpath -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus_jsonpath
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)

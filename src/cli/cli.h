@@ -1,7 +1,7 @@
 /* Command entry points. Each takes argv with argv[0] = the command name and
  * returns the process exit status. */
-#ifndef STRAIN_CLI_H
-#define STRAIN_CLI_H
+#ifndef STRAIN_CLI_CLI_H
+#define STRAIN_CLI_CLI_H
 
 #include "core/version.h"
 

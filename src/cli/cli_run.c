@@ -9,9 +9,9 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
-#include "engine/request.h"
 #include "engine/run.h"
 #include "plan/plan.h"
+#include "program/request.h"
 
 #define MAX_HEADERS 64
 #define MAX_OUTS 16

@@ -12,14 +12,14 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "engine/errcode.h"
-#include "engine/request.h"
-#include "engine/tls.h"
+#include "core/errcode.h"
 #include "engine/worker.h"
+#include "io/tls.h"
 #include "metrics/collector.h"
 #include "output/console.h"
 #include "output/output.h"
-#include "output/summary.h"
+#include "program/request.h"
+#include "report/summary.h"
 
 static void *memdup(const void *p, size_t n)
 {

@@ -1,6 +1,7 @@
 #include "engine/vu.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,11 +9,11 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "core/net.h"
-#include "engine/errcode.h"
-#include "engine/request.h"
-#include "engine/tls.h"
+#include "core/errcode.h"
 #include "engine/worker.h"
+#include "io/net.h"
+#include "io/tls.h"
+#include "program/request.h"
 
 #define RBUF_INITIAL 8192
 /* Heads larger than this are classified ERR_HEAD_TOO_LARGE. */

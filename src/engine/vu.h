@@ -9,9 +9,9 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
-#include "engine/ev.h"
-#include "engine/flow.h"
 #include "http/http_parse.h"
+#include "io/ev.h"
+#include "program/flow.h"
 
 struct worker;
 struct worker_scn;

@@ -10,7 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "engine/errcode.h"
+#include "core/errcode.h"
 
 /* Intended starts a queue-mode scenario holds per worker before it drops. */
 #define QUEUE_MAX 65536

@@ -11,12 +11,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "engine/ev.h"
-#include "engine/run.h"
 #include "engine/vu.h"
 #include "http/http_parse.h"
+#include "io/ev.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
+#include "program/program.h"
 
 /* Read-only state shared by all workers of a phase. */
 typedef struct run_ctx {

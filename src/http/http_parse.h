@@ -7,8 +7,8 @@
  *     chunked with extensions and trailers, or until close) that accepts any
  *     split of its input and never buffers.
  * Nothing allocates: header fields are slices of the caller's buffer. */
-#ifndef STRAIN_HTTP_PARSE_H
-#define STRAIN_HTTP_PARSE_H
+#ifndef STRAIN_HTTP_HTTP_PARSE_H
+#define STRAIN_HTTP_HTTP_PARSE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/format.h"
 #include "metrics/query.h"
-#include "output/format.h"
 
 #define PLAIN_EVERY_NS (10 * NS_PER_SEC)
 

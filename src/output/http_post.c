@@ -12,8 +12,8 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
-#include "core/net.h"
 #include "http/http_parse.h"
+#include "io/net.h"
 
 /* A response head bigger than this is not from InfluxDB. */
 #define HEAD_MAX (64 * 1024)

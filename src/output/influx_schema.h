@@ -23,8 +23,8 @@
 
 #include "core/buf.h"
 #include "metrics/registry.h"
-#include "output/series_text.h"
 #include "metrics/shard.h"
+#include "output/series_text.h"
 
 /* Appends the aggregated points of one interval shard to b. Returns the
  * number of points, or -1 when b's maximum was reached (b is then cut back

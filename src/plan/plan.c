@@ -12,9 +12,9 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
-#include "engine/request.h"
 #include "http/request.h"
 #include "plan/yaml.h"
+#include "program/request.h"
 
 #define MAX_VARS 64
 #define MAX_REQ_CHECKS 64

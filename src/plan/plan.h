@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/run.h"
+#include "program/program.h"
 
 #define PLAN_MAX_ERRORS 50
 

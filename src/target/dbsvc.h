@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "engine/ev.h"
+#include "io/ev.h"
 #include "target/db.h"
 
 typedef struct dbsvc dbsvc;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "engine/ev.h"
+#include "io/ev.h"
 
 typedef struct tgt_req tgt_req;
 typedef struct tgt_conn tgt_conn;

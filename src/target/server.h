@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "engine/ev.h"
 #include "http/http_parse.h"
+#include "io/ev.h"
 #include "target/db.h"
 #include "target/stats.h"
 #include "target/target.h"

@@ -12,11 +12,11 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "io/tls_server.h"
 #include "target/dbsvc.h"
 #include "target/faults.h"
 #include "target/routes.h"
 #include "target/server.h"
-#include "target/tgt_tls.h"
 #include "target/tgt_worker.h"
 
 #include <openssl/ssl.h>
@@ -87,7 +87,7 @@ void target_stop(target *t)
 	dbsvc_destroy(t->srv.db);
 	stats_hub_destroy(t->srv.stats);
 	SSL_CTX_free(t->srv.tls);
-	tgt_tls_remove(t->srv.cert_path);
+	tls_server_remove(t->srv.cert_path);
 	free(t->srv.workers);
 	free(t->threads);
 	free(t->ctl);
@@ -117,7 +117,7 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 		t->srv.workers[i].lio.fd = -1;
 	}
 	if (cfg->tls) {
-		t->srv.tls = tgt_tls_create(cfg->cert, cfg->key, cfg->client_ca, t->srv.cert_path, sizeof(t->srv.cert_path), err, errsz);
+		t->srv.tls = tls_server_create(cfg->cert, cfg->key, cfg->client_ca, t->srv.cert_path, sizeof(t->srv.cert_path), err, errsz);
 		if (!t->srv.tls)
 			goto fail;
 	}

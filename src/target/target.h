@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/net.h"
+#include "io/net.h"
 #include "target/db.h"
 
 typedef struct target_config {

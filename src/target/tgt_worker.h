@@ -1,7 +1,7 @@
 /* Life cycle of a target worker (one thread, one loop, one listening
  * socket); called by target.c. The worker's fields are in server.h. */
-#ifndef STRAIN_TARGET_WORKER_H
-#define STRAIN_TARGET_WORKER_H
+#ifndef STRAIN_TARGET_TGT_WORKER_H
+#define STRAIN_TARGET_TGT_WORKER_H
 
 #include "target/server.h"
 

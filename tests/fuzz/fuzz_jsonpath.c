@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan/jsonpath.h"
+#include "program/jsonpath.h"
 
 #define CHECK(cond)                                                                                                    \
 	do {                                                                                                           \

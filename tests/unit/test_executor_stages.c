@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
-#include "engine/exec.h"
+#include "program/exec.h"
 
 #define S(sec) ((uint64_t)((sec) * (double)NS_PER_SEC))
 

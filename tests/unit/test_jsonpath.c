@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "plan/jsonpath.h"
+#include "program/jsonpath.h"
 
 #define CHECK(cond, ...)                                                                                               \
 	do {                                                                                                           \

@@ -14,7 +14,7 @@
 #include "metrics/query.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
-#include "output/summary.h"
+#include "report/summary.h"
 
 static json_t *metric(json_t *root, const char *name)
 {

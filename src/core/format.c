@@ -1,4 +1,4 @@
-#include "output/format.h"
+#include "core/format.h"
 
 #include <stdio.h>
 

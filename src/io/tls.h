@@ -1,8 +1,8 @@
 /* TLS for the engine's connections (OpenSSL): one client context per run,
  * shared read-only by every worker, and one SSL object per connection,
  * driven non-blocking by the VU's event loop. */
-#ifndef STRAIN_ENGINE_TLS_H
-#define STRAIN_ENGINE_TLS_H
+#ifndef STRAIN_IO_TLS_H
+#define STRAIN_IO_TLS_H
 
 #include <stddef.h>
 #include <stdint.h>

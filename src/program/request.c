@@ -1,4 +1,4 @@
-#include "engine/request.h"
+#include "program/request.h"
 
 #include <stdio.h>
 #include <stdlib.h>

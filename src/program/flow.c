@@ -1,4 +1,4 @@
-#include "engine/flow.h"
+#include "program/flow.h"
 
 #include <stdlib.h>
 #include <string.h>

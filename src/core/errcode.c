@@ -1,4 +1,4 @@
-#include "engine/errcode.h"
+#include "core/errcode.h"
 
 #include <errno.h>
 

@@ -2,15 +2,15 @@
  * figures, and per module how hybrid and parallel compare with its own
  * sequential baseline, which latency phase carries the growth, and what
  * that points to. Every word is computed from the merged measurements. */
-#ifndef STRAIN_OUTPUT_VERDICT_H
-#define STRAIN_OUTPUT_VERDICT_H
+#ifndef STRAIN_REPORT_VERDICT_H
+#define STRAIN_REPORT_VERDICT_H
 
 #include <jansson.h>
 #include <stdio.h>
 
 #include "metrics/registry.h"
 #include "metrics/shard.h"
-#include "output/summary.h"
+#include "report/summary.h"
 
 /* Prints the comparison and the verdict (nothing for single-strategy,
  * single-module runs). */

@@ -2,8 +2,8 @@
  * per thread. Engine workers, the built-in target and the collector-facing
  * wake-ups all run on it. Nothing here allocates once the timer heap has
  * grown to the number of concurrently armed timers. */
-#ifndef STRAIN_ENGINE_EV_H
-#define STRAIN_ENGINE_EV_H
+#ifndef STRAIN_IO_EV_H
+#define STRAIN_IO_EV_H
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 /* Socket helpers shared by the engine and the built-in target: address
  * parsing and resolution, listening sockets, non-blocking connects. */
-#ifndef STRAIN_CORE_NET_H
-#define STRAIN_CORE_NET_H
+#ifndef STRAIN_IO_NET_H
+#define STRAIN_IO_NET_H
 
 #include <stddef.h>
 #include <sys/socket.h>

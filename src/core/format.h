@@ -1,6 +1,6 @@
 /* Human formatting of durations, byte counts and rates, k6-style. */
-#ifndef STRAIN_OUTPUT_FORMAT_H
-#define STRAIN_OUTPUT_FORMAT_H
+#ifndef STRAIN_CORE_FORMAT_H
+#define STRAIN_CORE_FORMAT_H
 
 #include <stddef.h>
 

@@ -3,8 +3,8 @@
  * checks, CSV data, and the scenarios (modules) and phases (strategies) a
  * run is made of. Plans compile to this once, at load time; quick mode
  * builds the smallest instance of it. */
-#ifndef STRAIN_ENGINE_FLOW_H
-#define STRAIN_ENGINE_FLOW_H
+#ifndef STRAIN_PROGRAM_FLOW_H
+#define STRAIN_PROGRAM_FLOW_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -12,10 +12,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "engine/exec.h"
-#include "engine/tmpl.h"
 #include "metrics/registry.h"
-#include "plan/jsonpath.h"
+#include "program/exec.h"
+#include "program/jsonpath.h"
+#include "program/tmpl.h"
 
 typedef enum { OP_REQUEST, OP_THINK, OP_GROUP_BEGIN, OP_GROUP_END, OP_CHOOSE, OP_JUMP, OP_END } flow_op_kind;
 

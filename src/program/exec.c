@@ -1,4 +1,4 @@
-#include "engine/exec.h"
+#include "program/exec.h"
 
 #include <math.h>
 

@@ -1,8 +1,8 @@
 /* Error classification. Codes follow k6's table where k6 has one, so
  * dashboards and thresholds on error_code carry over; strain's own codes
  * fill gaps k6 leaves under its generic 1000 (docs/error-codes.md). */
-#ifndef STRAIN_ENGINE_ERRCODE_H
-#define STRAIN_ENGINE_ERRCODE_H
+#ifndef STRAIN_CORE_ERRCODE_H
+#define STRAIN_CORE_ERRCODE_H
 
 enum {
 	ERR_NONE = 0,

@@ -1,14 +1,14 @@
-#include "output/verdict.h"
+#include "report/verdict.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
-#include "engine/errcode.h"
-#include "engine/run.h"
+#include "core/errcode.h"
+#include "core/format.h"
 #include "metrics/query.h"
-#include "output/format.h"
+#include "program/program.h"
 
 enum { PH_BLOCKED, PH_CONNECTING, PH_SENDING, PH_WAITING, PH_RECEIVING, PH_N };
 

@@ -10,8 +10,8 @@
  *   [N]  [-N]         array element N (from 0), or N-th from the end (-1: last)
  * chained: $.data.items[0].id, $['a b'][2], $.list[-1]. Blanks are allowed
  * inside brackets. No wildcards, filters, slices or recursive descent. */
-#ifndef STRAIN_PLAN_JSONPATH_H
-#define STRAIN_PLAN_JSONPATH_H
+#ifndef STRAIN_PROGRAM_JSONPATH_H
+#define STRAIN_PROGRAM_JSONPATH_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,8 +11,8 @@
  *
  * Every part, literal or expanded, is escaped for where it lands (tmpl_esc):
  * literal text once at compile time, expanded values per request. */
-#ifndef STRAIN_ENGINE_TMPL_H
-#define STRAIN_ENGINE_TMPL_H
+#ifndef STRAIN_PROGRAM_TMPL_H
+#define STRAIN_PROGRAM_TMPL_H
 
 #include <stddef.h>
 #include <stdint.h>

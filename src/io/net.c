@@ -1,4 +1,4 @@
-#include "core/net.h"
+#include "io/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

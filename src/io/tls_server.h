@@ -1,7 +1,7 @@
 /* TLS for `strain target --tls`: the server context, from files or from a
  * self-signed certificate made at start for local tests. */
-#ifndef STRAIN_TARGET_TGT_TLS_H
-#define STRAIN_TARGET_TGT_TLS_H
+#ifndef STRAIN_IO_TLS_SERVER_H
+#define STRAIN_IO_TLS_SERVER_H
 
 #include <stddef.h>
 
@@ -11,13 +11,13 @@ struct ssl_ctx_st;
  * and key NULL, generates an EC P-256 key and a certificate for localhost,
  * 127.0.0.1 and ::1 valid for one day, writes both as PEM into a new
  * temporary directory and puts the certificate's path in gen_path (the
- * caller removes it with tgt_tls_remove). Returns NULL with a message in
+ * caller removes it with tls_server_remove). Returns NULL with a message in
  * err. With client_ca, clients must present a certificate issued by one of
  * the CAs in that PEM file (mutual TLS). Free with SSL_CTX_free. */
-struct ssl_ctx_st *tgt_tls_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
+struct ssl_ctx_st *tls_server_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
 				  size_t gen_pathsz,
 				  char *err, size_t errsz);
 /* Removes a generated certificate's files and directory ("" is fine). */
-void tgt_tls_remove(const char *gen_path);
+void tls_server_remove(const char *gen_path);
 
 #endif

@@ -2,16 +2,16 @@
  * possibly templated) to the bytes the one request writer makes of it —
  * once at load when nothing varies, per request into a VU's buffers
  * otherwise. Plans and quick mode both end here. */
-#ifndef STRAIN_ENGINE_REQUEST_H
-#define STRAIN_ENGINE_REQUEST_H
+#ifndef STRAIN_PROGRAM_REQUEST_H
+#define STRAIN_PROGRAM_REQUEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "engine/run.h"
-#include "engine/tmpl.h"
 #include "http/request.h"
+#include "program/program.h"
+#include "program/tmpl.h"
 
 /* Adds a header (name copied; value taken over, a TESC_HEADER template). */
 void run_request_add_header(run_request *r, const char *name, size_t name_len, tmpl *value);

@@ -3,8 +3,8 @@
  * their own target over their duration; a zero-length stage jumps. Times
  * are nanoseconds since the scenario started. Nothing here allocates or
  * reads a clock, so it is unit-tested on its own (tests/unit). */
-#ifndef STRAIN_ENGINE_EXEC_H
-#define STRAIN_ENGINE_EXEC_H
+#ifndef STRAIN_PROGRAM_EXEC_H
+#define STRAIN_PROGRAM_EXEC_H
 
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-#include "output/summary.h"
+#include "report/summary.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -8,11 +8,11 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
-#include "engine/errcode.h"
+#include "core/errcode.h"
+#include "core/format.h"
 #include "metrics/query.h"
-#include "engine/run.h"
-#include "output/format.h"
-#include "output/verdict.h"
+#include "program/program.h"
+#include "report/verdict.h"
 
 #define NAME_WIDTH 32
 #define MAX_ERROR_CODES 64

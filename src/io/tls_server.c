@@ -1,4 +1,4 @@
-#include "target/tgt_tls.h"
+#include "io/tls_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +125,7 @@ out:
 	return rc;
 }
 
-SSL_CTX *tgt_tls_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
+SSL_CTX *tls_server_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
 			size_t gen_pathsz, char *err, size_t errsz)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -187,7 +187,7 @@ fail:
 	return NULL;
 }
 
-void tgt_tls_remove(const char *gen_path)
+void tls_server_remove(const char *gen_path)
 {
 	char dir[256], key[300];
 	char *slash;

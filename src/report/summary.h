@@ -1,7 +1,7 @@
 /* The end-of-run summary: k6-like text on stdout, and the same figures as
  * JSON for --summary-export (schema in docs/summary-export.md). */
-#ifndef STRAIN_OUTPUT_SUMMARY_H
-#define STRAIN_OUTPUT_SUMMARY_H
+#ifndef STRAIN_REPORT_SUMMARY_H
+#define STRAIN_REPORT_SUMMARY_H
 
 #include <stddef.h>
 #include <stdint.h>

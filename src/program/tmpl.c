@@ -1,4 +1,4 @@
-#include "engine/tmpl.h"
+#include "program/tmpl.h"
 
 #include <ctype.h>
 #include <stdint.h>

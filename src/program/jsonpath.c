@@ -1,4 +1,4 @@
-#include "plan/jsonpath.h"
+#include "program/jsonpath.h"
 
 #include "core/parse.h"
 

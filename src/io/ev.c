@@ -1,4 +1,4 @@
-#include "engine/ev.h"
+#include "io/ev.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "engine/tls.h"
+#include "io/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/alloc.h"
-#include "engine/errcode.h"
+#include "core/errcode.h"
 
 struct tls_client {
 	SSL_CTX *ctx;
