@@ -85,6 +85,8 @@ const char *err_describe(int code)
 		return "malformed HTTP response";
 	case ERR_HEAD_TOO_LARGE:
 		return "response head too large";
+	case ERR_REGEX_LIMIT:
+		return "regex: match, depth or heap limit reached";
 	}
 	return "error";
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -301,16 +302,17 @@ static void run_program(vu *v)
 }
 
 /* The current request ended (with a response or an error): record it, then
- * move on. */
+ * move on. v->status is 0 unless a response came: with err, that is an
+ * answer strain could not judge (a regex limit), on a sound connection. */
 static void request_done(vu *v, int err, int synchronous)
 {
 	worker *w = v->w;
 
 	ev_timer_stop(w->loop, &v->timer);
-	if (err || v->conn_close || w->ctx->cfg->no_reuse)
+	if ((err && !v->status) || v->conn_close || w->ctx->cfg->no_reuse)
 		conn_close(v);
 	v->state = VU_IDLE;
-	worker_record_http(w, v, err ? 0 : v->status, err);
+	worker_record_http(w, v, v->status, err);
 	if (synchronous) {
 		defer_continue(v, 0);
 		return;
@@ -324,18 +326,79 @@ static void request_fail(vu *v, int err)
 	request_done(v, err, 0);
 }
 
-/* A kept-alive connection may have been closed by the server just as we
- * reused it. If nothing came back yet, resend once on a new connection, as
- * browsers and Go's client do, instead of reporting an error the server
- * never made. */
-static int retry_stale(vu *v)
+/* RFC 9110's idempotent methods (9.2.2), or a request that says it may be
+ * repeated with an Idempotency-Key / X-Idempotency-Key header (Go's
+ * net/http honours both names). Asked only when a connection failed under
+ * the request, so it reads the head actually sent. */
+static int replayable(const vu *v)
+{
+	static const char *const methods[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+	static const char *const keys[] = {"idempotency-key:", "x-idempotency-key:"};
+	const char *p = v->wire->data, *end = p + v->wire->len, *nl;
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(v->req->method, methods[i]) == 0)
+			return 1;
+	/* Header lines follow the request line and end at the blank line. */
+	nl = memchr(p, '\n', (size_t)(end - p));
+	while (nl && nl + 1 < end && nl[1] != '\r' && nl[1] != '\n') {
+		p = nl + 1;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t k = strlen(keys[i]);
+
+			if ((size_t)(end - p) >= k && strncasecmp(p, keys[i], k) == 0)
+				return 1;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+	}
+	return 0;
+}
+
+/* A kept-alive connection failed under the request (err) before any byte
+ * of the answer came back. The server may have closed it just as we reused
+ * it, or may have failed this very request; from here the two look alike.
+ * So, as Go's net/http does, the request is sent again, once, on a new
+ * connection, only when that cannot do harm: nothing of it reached the wire
+ * (the server cannot have seen it), or it is replayable. A POST that went out
+ * is never sent twice. An attempt that reached the wire is recorded first as
+ * its own failed request (without checks: those judge the final answer),
+ * so http_reqs counts every request the server may have seen. Returns 1 if
+ * the request was resent, 0 if the caller fails it with err. */
+static int retry_stale(vu *v, int err)
 {
 	if (!v->reused || v->retried || v->t_first)
 		return 0;
+	if (v->bytes_out && !replayable(v))
+		return 0;
 	v->retried = 1;
 	conn_close(v);
+	if (v->bytes_out) {
+		v->status = 0;
+		v->attempt = 1;
+		worker_record_http(v->w, v, 0, err);
+		v->attempt = 0;
+	}
+	ev_timer_stop(v->w->loop, &v->timer);
 	request_start(v);
 	return 1;
+}
+
+/* A kept-alive connection is about to carry a request that could not be
+ * sent again (replayable() says no) if the connection turned out dead. One
+ * look first: if the server's FIN, a reset or unsolicited bytes arrived
+ * since the last answer, nothing has been written yet, so a new connection
+ * costs nothing and the request provably reached no one twice. Idempotent
+ * requests skip the system call: a retry covers them. */
+static int conn_stale(vu *v)
+{
+	char c;
+	ssize_t r;
+
+	if (replayable(v))
+		return 0;
+	r = recv(v->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return !(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
 }
 
 /* A TLS server that refuses us sends an alert and hangs up; our write or
@@ -355,6 +418,7 @@ static int tls_reason(vu *v, int err)
 static void send_request(vu *v)
 {
 	const buf *wire = v->wire;
+	int err;
 
 	if (!v->t_send_start)
 		v->t_send_start = clock_mono_ns();
@@ -370,8 +434,9 @@ static void send_request(vu *v)
 			ev_io_set(v->w->loop, &v->io, EV_READ | EV_WRITE);
 			return;
 		}
-		if (!retry_stale(v))
-			request_fail(v, tls_reason(v, (int)-n));
+		err = tls_reason(v, (int)-n);
+		if (!retry_stale(v, err))
+			request_fail(v, err);
 		return;
 	}
 	v->t_sent = clock_mono_ns();
@@ -511,7 +576,7 @@ static void request_start(vu *v)
 		v->wire = &rq->wire;
 	}
 	v->async = 1;
-	if (v->fd >= 0 && v->conn_ep != rq->endpoint)
+	if (v->fd >= 0 && (v->conn_ep != rq->endpoint || conn_stale(v)))
 		conn_close(v);
 	if (v->fd >= 0) {
 		v->reused = 1;
@@ -610,13 +675,34 @@ static void on_head(vu *v, const http_head *h)
 	}
 }
 
-static int regex_find(vu *v, pcre2_code *re, uint32_t group, const char *s, size_t n, const char **m, size_t *mlen)
+/* One pcre2_match on s[0..n). Returns 1 for a match, 0 for none, or
+ * -ERR_REGEX_LIMIT when PCRE2 gave up — a match, depth, heap or JIT stack
+ * limit, or any other negative return but NOMATCH and PARTIAL: no answer is
+ * not "no match". (A return of 0 is a match whose groups did not all fit
+ * the match data.) */
+static int regex_run(vu *v, const pcre2_code *re, const char *s, size_t n)
+{
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, v->w->md, NULL);
+
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
+		return 0;
+	return -ERR_REGEX_LIMIT;
+}
+
+/* Finds capture `group` of re in s. Returns 1 with the match in *m and *mlen, 0 if there
+ * is no match or the group took no part, or -ERR_REGEX_LIMIT. */
+static int regex_find(vu *v, const pcre2_code *re, uint32_t group, const char *s, size_t n, const char **m,
+		      size_t *mlen)
 {
 	pcre2_match_data *md = v->w->md;
 	PCRE2_SIZE *ov;
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+	int rc = regex_run(v, re, s, n);
 
-	if (rc <= 0 || (uint32_t)rc <= group)
+	if (rc <= 0)
+		return rc;
+	if (group >= pcre2_get_ovector_count(md))
 		return 0;
 	ov = pcre2_get_ovector_pointer(md);
 	if (ov[2 * group] == PCRE2_UNSET)
@@ -626,13 +712,16 @@ static int regex_find(vu *v, pcre2_code *re, uint32_t group, const char *s, size
 	return 1;
 }
 
-/* Extraction and checks that read the body, once it is complete. */
-static void on_body(vu *v)
+/* Extraction and checks that read the body, once it is complete. Returns 0,
+ * or ERR_REGEX_LIMIT if a regex could not be evaluated (its check is marked
+ * failed, its variable left as it was): the request carries that error. */
+static int on_body(vu *v)
 {
 	const run_request *rq = v->req;
 	const char *body = v->resp_body.data ? v->resp_body.data : "";
 	size_t blen = v->resp_body.len;
 	uint32_t i;
+	int err = 0, rc;
 
 	for (i = 0; i < rq->nextracts; i++) {
 		const flow_extract *e = &rq->extracts[i];
@@ -653,8 +742,11 @@ static void on_body(vu *v)
 					b->len = (size_t)need;
 			}
 		} else if (e->kind == EXT_REGEX) {
-			if (regex_find(v, e->re, e->group, body, blen, &raw, &rlen))
+			rc = regex_find(v, e->re, e->group, body, blen, &raw, &rlen);
+			if (rc > 0)
 				var_set(v, e->slot, raw, rlen);
+			else if (rc < 0)
+				err = -rc;
 		}
 	}
 	for (i = 0; i < rq->nchecks; i++) {
@@ -669,7 +761,10 @@ static void on_body(vu *v)
 			ok = memmem(body, blen, c->text, strlen(c->text)) != NULL;
 			break;
 		case CHK_BODY_MATCHES:
-			ok = pcre2_match(c->re, (PCRE2_SPTR)body, blen, 0, 0, v->w->md, NULL) > 0;
+			rc = regex_run(v, c->re, body, blen);
+			if (rc < 0)
+				err = -rc;
+			ok = rc > 0;
 			break;
 		case CHK_JSON_EXISTS:
 			ok = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen) == 1;
@@ -684,6 +779,7 @@ static void on_body(vu *v)
 		if (!ok)
 			v->check_fail |= UINT64_C(1) << i;
 	}
+	return err;
 }
 
 static void keep_body(void *ctx, const char *d, size_t n)
@@ -743,11 +839,13 @@ static int parse_response(vu *v)
 
 static void response_complete(vu *v)
 {
+	int err = 0;
+
 	if (!v->t_first)
 		v->t_first = clock_mono_ns();
 	if (v->req->needs_body)
-		on_body(v);
-	request_done(v, 0, 0);
+		err = on_body(v);
+	request_done(v, err, 0);
 }
 
 static void on_readable(vu *v)
@@ -788,7 +886,7 @@ static void on_readable(vu *v)
 				http_body_eof(&v->body);
 				v->conn_close = 1;
 				response_complete(v);
-			} else if (!retry_stale(v)) {
+			} else if (!retry_stale(v, ERR_CLOSED_EARLY)) {
 				request_fail(v, ERR_CLOSED_EARLY);
 			}
 			return;
@@ -801,8 +899,9 @@ static void on_readable(vu *v)
 				request_fail(v, ERR_TCP_ERRNO);
 			return;
 		}
-		if (!retry_stale(v))
-			request_fail(v, tls_reason(v, (int)-n));
+		rc = tls_reason(v, (int)-n);
+		if (!retry_stale(v, rc))
+			request_fail(v, rc);
 		return;
 	}
 }

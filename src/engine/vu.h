@@ -70,6 +70,7 @@ typedef struct vu {
 	int conn_close;       /* the server will close, or we must */
 	int reused;           /* this request went out on a kept-alive connection */
 	int retried;          /* resent once after a stale kept-alive connection */
+	int attempt;          /* recording an attempt that a resend follows: no checks */
 	int in_iteration;
 	int active;           /* counted in the vus gauge */
 	int in_setup;         /* running the setup program */

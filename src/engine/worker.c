@@ -752,7 +752,7 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	tags[n++] = (met_tag){"status", status_s};
 	tags[n++] = (met_tag){"expected_response", expected ? "true" : "false"};
 	tags[n++] = (met_tag){"group", rq->group};
-	if (!err)
+	if (status) /* an answer came, even if it could not be judged */
 		tags[n++] = (met_tag){"proto", "HTTP/1.1"};
 	if (v->tls_version)
 		tags[n++] = (met_tag){"tls_version", v->tls_version};
@@ -843,12 +843,16 @@ void worker_record_http(worker *w, vu *v, int status, int err)
 		met_shard_add(sh, r, v->scn->s_data_sent, (double)v->bytes_out);
 	if (v->bytes_in)
 		met_shard_add(sh, r, v->scn->s_data_received, (double)v->bytes_in);
-	for (i = 0; i < rq->nchecks; i++) {
+	/* A request without an answer fails all its checks; one whose answer
+	 * came but could not be judged (a regex limit, with its status) fails
+	 * only the checks marked. A failed attempt that a resend follows
+	 * records none: checks judge the final answer. */
+	for (i = 0; !v->attempt && i < rq->nchecks; i++) {
 		const flow_check *c = &rq->checks[i];
-		int ok = !err && !(v->check_fail & (UINT64_C(1) << i));
+		int ok = !(err && !status) && !(v->check_fail & (UINT64_C(1) << i));
 
 		if (c->kind == CHK_MAX_DURATION)
-			ok = !err && duration <= c->max_ns;
+			ok = !(err && !status) && duration <= c->max_ns;
 		met_shard_rate(sh, r, check_series(w, v, c), ok);
 	}
 }

@@ -177,7 +177,9 @@ typedef struct err_count {
 	uint64_t n;
 } err_count;
 
-/* Requests per error code, from the error_code tag of http_reqs. */
+/* Failed requests per error code, from the error_code tag of http_reqs.
+ * A 4xx/5xx status inside the run's expected statuses carries its code as
+ * a tag (as in k6) but is no failure (expected_response true): not listed. */
 static size_t error_counts(const met_registry *r, const met_shard *total, err_count *out, uint64_t *reqs)
 {
 	size_t n = 0, j;
@@ -186,16 +188,19 @@ static size_t error_counts(const met_registry *r, const met_shard *total, err_co
 	*reqs = 0;
 	for (i = 0; i < total->ntouched; i++) {
 		uint32_t id = total->touched[i];
-		const char *code;
+		const met_tagset *ts;
+		const char *code, *expected;
 		int c;
 
 		if (met_series_metric(r, id) != MET_HTTP_REQS)
 			continue;
 		*reqs += (uint64_t)total->cells[id].u.sum;
-		code = met_tagset_value(met_tagset_get(r, met_series_tagset(r, id)), "error_code");
-		if (!code)
+		ts = met_tagset_get(r, met_series_tagset(r, id));
+		code = met_tagset_value(ts, "error_code");
+		expected = met_tagset_value(ts, "expected_response");
+		if (!code || (expected && strcmp(expected, "true") == 0))
 			continue;
-		c = atoi(code);
+		c = (int)strtol(code, NULL, 10);
 		for (j = 0; j < n && out[j].code != c; j++)
 			;
 		if (j == n) {

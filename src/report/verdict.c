@@ -118,12 +118,16 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			for (i = 0; i < total->ntouched; i++) {
 				uint32_t id = total->touched[i];
 				const met_tagset *ts;
-				const char *code, *mod, *st, *grp;
+				const char *code, *exp, *mod, *st, *grp;
 
 				if (met_series_metric(r, id) != MET_HTTP_REQS)
 					continue;
 				ts = met_tagset_get(r, met_series_tagset(r, id));
 				code = met_tagset_value(ts, "error_code");
+				/* An expected 4xx/5xx keeps its code tag but is no error. */
+				exp = met_tagset_value(ts, "expected_response");
+				if (exp && !strcmp(exp, "true"))
+					continue;
 				mod = met_tagset_value(ts, "module");
 				st = met_tagset_value(ts, "strategy");
 				grp = met_tagset_value(ts, "group");
@@ -132,7 +136,7 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 				if (code && mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
 				    (uint64_t)total->cells[id].u.sum > best) {
 					best = (uint64_t)total->cells[id].u.sum;
-					c->top_error = atoi(code);
+					c->top_error = (int)strtol(code, NULL, 10);
 				}
 			}
 			/* A threshold on this module, judged on this strategy's

@@ -85,8 +85,10 @@ void fault_parse(tgt_req *r, const char *name, size_t nlen, const char *q, size_
 		if (route_query_get(q, qn, "after", &v, &vn)) {
 			if (vn == 12 && memcmp(v, "partial-body", 12) == 0)
 				n[0] = 1;
+			else if (vn == 7 && memcmp(v, "request", 7) == 0)
+				n[0] = 2;
 			else if (!(vn == 7 && memcmp(v, "headers", 7) == 0))
-				bad(r, "after must be headers or partial-body");
+				bad(r, "after must be request, headers or partial-body");
 		}
 	} else if (name_is(name, nlen, "malformed")) {
 		r->route = R_F_MALFORMED;
@@ -163,8 +165,17 @@ static void wait_until(tgt_conn *c, uint64_t deadline)
 	ev_timer_start(c->w->loop, &c->timer, deadline);
 }
 
-static void close_early(tgt_conn *c, int partial)
+/* how: 0 after the head, 1 after half the body, 2 at once — the request
+ * read, nothing answered: what a client sees when a server drops a
+ * kept-alive connection under a request it has already taken. */
+static void close_early(tgt_conn *c, int how)
 {
+	int partial = how == 1;
+
+	if (how == 2) {
+		tgt_finish_close(c, STATS_CLOSED, 0);
+		return;
+	}
 	tgt_send_head(c, 200, "application/octet-stream", NULL, 0, CLOSE_BODY);
 	if (partial)
 		tgt_send(c, tgt_filler, CLOSE_BODY / 2);
