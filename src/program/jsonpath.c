@@ -315,7 +315,8 @@ static int scan_member_key(const char *s, size_t len, size_t *pos)
 /* Skips and validates one value starting at s[*pos] (after blanks), which
  * sits inside `depth` containers. Iterative: open containers are a bit stack
  * (1 = object), so hostile nesting costs neither stack nor heap. Sets *kind
- * if not NULL. Returns 0 with *pos just past the value, or -1. */
+ * if not NULL. Returns 0 with *pos just past the value, -1 invalid, or
+ * JSONPATH_ELIMIT nested too deep to walk. */
 static int skip_value(const char *s, size_t len, size_t *pos, int depth, json_kind *kind)
 {
 	uint64_t is_obj[JSONPATH_MAX_DEPTH / 64 + 1];
@@ -333,7 +334,7 @@ static int skip_value(const char *s, size_t len, size_t *pos, int depth, json_ki
 		c = (unsigned char)s[i];
 		if (c == '{' || c == '[') {
 			if (depth + top >= JSONPATH_MAX_DEPTH)
-				return -1;
+				return JSONPATH_ELIMIT;
 			obj = c == '{';
 			if (obj)
 				is_obj[top / 64] |= 1ULL << (top % 64);
@@ -422,8 +423,9 @@ static int find_key(const char *s, size_t len, size_t *pos, int depth, const jso
 			*pos = i;
 			return 1;
 		}
-		if (skip_value(s, len, &i, depth + 1, NULL) < 0)
-			return -1;
+		m = skip_value(s, len, &i, depth + 1, NULL);
+		if (m < 0)
+			return m;
 		i = skip_ws(s, len, i);
 		if (i >= len)
 			return -1;
@@ -450,9 +452,12 @@ static int find_index(const char *s, size_t len, size_t *pos, int depth, int64_t
 			*pos = i;
 			return 1;
 		}
+		int rc;
+
 		tail[n % TAIL_RING] = i;
-		if (skip_value(s, len, &i, depth + 1, NULL) < 0)
-			return -1;
+		rc = skip_value(s, len, &i, depth + 1, NULL);
+		if (rc < 0)
+			return rc;
 		i = skip_ws(s, len, i);
 		if (i >= len)
 			return -1;
@@ -503,9 +508,10 @@ int jsonpath_eval(const jsonpath *p, const char *json, size_t len, json_kind *ki
 		if (json[i] != (st->is_index ? '[' : '{')) {
 			/* The path leads into a scalar or a container of the other
 			 * kind: it does not exist, provided that value is sound. */
-			if (skip_value(json, len, &i, k, NULL) < 0 || (k > 0 && !delimited(json, len, i, in_array)))
-				return -1;
-			return 0;
+			rc = skip_value(json, len, &i, k, NULL);
+			if (rc < 0)
+				return rc;
+			return k > 0 && !delimited(json, len, i, in_array) ? -1 : 0;
 		}
 		rc = st->is_index ? find_index(json, len, &i, k, st->index) : find_key(json, len, &i, k, st);
 		if (rc <= 0)
@@ -514,8 +520,9 @@ int jsonpath_eval(const jsonpath *p, const char *json, size_t len, json_kind *ki
 	}
 	start = skip_ws(json, len, i);
 	i = start;
-	if (skip_value(json, len, &i, p->nsteps, &vk) < 0)
-		return -1;
+	rc = skip_value(json, len, &i, p->nsteps, &vk);
+	if (rc < 0)
+		return rc;
 	if (p->nsteps > 0 && !delimited(json, len, i, in_array))
 		return -1;
 	if (kind)

@@ -18,8 +18,10 @@
 #include <sys/types.h>
 
 #define JSONPATH_MAX_STEPS 32
-/* Containers nested deeper than this make a document invalid (-1). */
+/* Containers nested deeper than this cannot be walked: JSONPATH_ELIMIT, an
+ * engine limit, not a verdict on the document. */
 #define JSONPATH_MAX_DEPTH 256
+#define JSONPATH_ELIMIT (-2)
 
 typedef struct jsonpath_step {
 	int is_index;
@@ -50,8 +52,9 @@ typedef enum { JK_NONE, JK_NULL, JK_BOOL, JK_NUMBER, JK_STRING, JK_OBJECT, JK_AR
  *       json (strings include their quotes and escapes, e.g. "\"a\\nb\"");
  *    0  the path does not exist (a missing key, an index out of range, or a
  *       step that meets a value of the wrong kind);
- *   -1  the text is not valid JSON on the way to the value, or is nested
- *       deeper than JSONPATH_MAX_DEPTH.
+ *   -1  the text is not valid JSON on the way to the value;
+ *   JSONPATH_ELIMIT (-2)  it is nested deeper than JSONPATH_MAX_DEPTH on the
+ *       way to (or inside) the value: no answer either way.
  * Everything read before the value, and the value itself, is validated;
  * so is the one delimiter after a value found inside a container, so a
  * truncated document never yields a cut-off value. What follows is not
