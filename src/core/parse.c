@@ -92,7 +92,9 @@ int parse_duration_ns(const char *s, uint64_t *out)
 	}
 	if (!isfinite(total) || total > 1e19)
 		return -1;
-	*out = (uint64_t)llround(total);
+	/* Not llround: its long long overflows past INT64_MAX ns (~292 years),
+	 * which the 1e19 limit still admits; total is never negative. */
+	*out = (uint64_t)(total + 0.5);
 	return 0;
 }
 

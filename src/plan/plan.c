@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"

@@ -1,0 +1,94 @@
+/* libFuzzer driver for the plan loader: each input is written to plan.yaml
+ * in a private directory (the loader reads files by path; data files it
+ * names resolve there, where users.csv exists) and loaded with every
+ * strategy checked, then freed. Besides crashes and sanitizer reports
+ * (LeakSanitizer included), it aborts when an invariant breaks: a failed
+ * load reports at least one error, each starting FILE:LINE:COL: (the
+ * project's rule for plan errors); a successful one reports none and has
+ * at least one module and one phase.
+ * Build and run: make fuzz (FUZZ_SECONDS=60). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/run.h"
+#include "plan/plan.h"
+
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (!(cond))                                                                                           \
+			abort();                                                                                       \
+	} while (0)
+
+static char plan_path[256];
+
+static void write_file(const char *path, const void *data, size_t size)
+{
+	FILE *fp = fopen(path, "wb");
+
+	CHECK(fp != NULL);
+	CHECK(fwrite(data, 1, size, fp) == size);
+	CHECK(fclose(fp) == 0);
+}
+
+/* "FILE:LINE:COL: message" with LINE and COL positive. */
+static int has_position(const char *msg)
+{
+	const char *p = msg;
+	int fields = 0;
+
+	/* Find ":N:N: " after the file name (which may itself hold ':'). */
+	for (p = strchr(msg, ':'); p; p = strchr(p + 1, ':')) {
+		char *end;
+		long line = strtol(p + 1, &end, 10), col;
+
+		if (end == p + 1 || *end != ':' || line < 1)
+			continue;
+		col = strtol(end + 1, &end, 10);
+		if (col >= 1 && end[0] == ':' && end[1] == ' ')
+			fields = 1;
+		if (fields)
+			return p > msg;
+	}
+	return 0;
+}
+
+static void setup(void)
+{
+	static const char csv[] = "username,password,name\nalice,a1,Alice\nbob,b2,\"B, b\"\n";
+	char dir[] = "/tmp/strain-fuzz-plan-XXXXXX", path[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/users.csv", dir);
+	write_file(path, csv, sizeof(csv) - 1);
+	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", dir);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const env[] = {"BASE_URL=http://127.0.0.1:9", "USER=alice"};
+	plan_opts po = {NULL, 1, NULL, 0, env, 2};
+	plan_errors errs;
+	run_config cfg;
+	uint32_t i;
+
+	if (!plan_path[0])
+		setup();
+	write_file(plan_path, data, size);
+	memset(&errs, 0, sizeof(errs));
+	run_config_init(&cfg);
+	if (plan_load(plan_path, &po, &cfg, &errs) < 0) {
+		CHECK(errs.n > 0);
+		for (i = 0; i < errs.n; i++)
+			CHECK(errs.msgs[i] && has_position(errs.msgs[i]));
+	} else {
+		CHECK(errs.n == 0);
+		CHECK(cfg.nscenarios > 0 && cfg.nphases > 0);
+	}
+	plan_errors_free(&errs);
+	run_config_free(&cfg);
+	return 0;
+}
