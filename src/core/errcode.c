@@ -85,6 +85,10 @@ const char *err_describe(int code)
 		return "malformed HTTP response";
 	case ERR_HEAD_TOO_LARGE:
 		return "response head too large";
+	case ERR_JSON_LIMIT:
+		return "JSON path: nested deeper than 256 levels";
+	case ERR_BODY_TRUNCATED:
+		return "check on a body over the 4 MiB kept";
 	case ERR_REGEX_LIMIT:
 		return "regex: match, depth or heap limit reached";
 	}

@@ -30,6 +30,8 @@ enum {
 	ERR_CLOSED_EARLY = 1230,   /* peer closed before the response was complete */
 	ERR_MALFORMED = 1720,      /* not a valid HTTP/1.x response */
 	ERR_HEAD_TOO_LARGE = 1721, /* response head over the client's limit */
+	ERR_JSON_LIMIT = 1723,     /* a JSON body nested past the path walker's depth: no answer */
+	ERR_BODY_TRUNCATED = 1724, /* a check or extraction failed on a body cut at the 4 MiB kept */
 	ERR_REGEX_LIMIT = 1722,    /* PCRE2 gave up (match, depth, heap or JIT stack limit): no answer, not "no match" */
 };
 

@@ -713,8 +713,11 @@ static int regex_find(vu *v, const pcre2_code *re, uint32_t group, const char *s
 }
 
 /* Extraction and checks that read the body, once it is complete. Returns 0,
- * or ERR_REGEX_LIMIT if a regex could not be evaluated (its check is marked
- * failed, its variable left as it was): the request carries that error. */
+ * or the engine limit that kept one from an answer — ERR_REGEX_LIMIT (PCRE2
+ * gave up), ERR_JSON_LIMIT (nesting past the walker), ERR_BODY_TRUNCATED
+ * (it failed on the first 4 MiB of a longer body) — so a limit of ours is
+ * never reported as the server's "no match": its check is marked failed,
+ * its variable left as it was, and the request carries that error. */
 static int on_body(vu *v)
 {
 	const run_request *rq = v->req;
@@ -730,7 +733,12 @@ static int on_body(vu *v)
 		json_kind kind;
 
 		if (e->kind == EXT_JSON) {
-			if (jsonpath_eval(&e->path, body, blen, &kind, &raw, &rlen) == 1) {
+			rc = jsonpath_eval(&e->path, body, blen, &kind, &raw, &rlen);
+			if (rc == JSONPATH_ELIMIT)
+				err = ERR_JSON_LIMIT;
+			else if (rc != 1 && v->resp_truncated)
+				err = ERR_BODY_TRUNCATED;
+			if (rc == 1) {
 				buf *b = &v->vars[e->slot];
 				ssize_t need;
 
@@ -747,6 +755,8 @@ static int on_body(vu *v)
 				var_set(v, e->slot, raw, rlen);
 			else if (rc < 0)
 				err = -rc;
+			else if (v->resp_truncated)
+				err = ERR_BODY_TRUNCATED;
 		}
 	}
 	for (i = 0; i < rq->nchecks; i++) {
@@ -767,17 +777,21 @@ static int on_body(vu *v)
 			ok = rc > 0;
 			break;
 		case CHK_JSON_EXISTS:
-			ok = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen) == 1;
-			break;
 		case CHK_JSON_EQUALS:
-			ok = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen) == 1 &&
-			     jsonpath_equals(kind, raw, rlen, c->text, strlen(c->text));
+			rc = jsonpath_eval(&c->path, body, blen, &kind, &raw, &rlen);
+			if (rc == JSONPATH_ELIMIT)
+				err = ERR_JSON_LIMIT;
+			ok = rc == 1 && (c->kind == CHK_JSON_EXISTS || jsonpath_equals(kind, raw, rlen, c->text, strlen(c->text)));
 			break;
 		default:
 			continue;
 		}
-		if (!ok)
+		if (!ok) {
 			v->check_fail |= UINT64_C(1) << i;
+			/* Judged on the first 4 MiB only: no verdict on the rest. */
+			if (v->resp_truncated && !err)
+				err = ERR_BODY_TRUNCATED;
+		}
 	}
 	return err;
 }

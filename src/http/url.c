@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -13,10 +14,11 @@ int http_url_parse(const char *s, http_url *u, char *err, size_t errsz)
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
-	if (strncmp(s, "http://", 7) == 0) {
+	/* Schemes are case-insensitive (RFC 3986). */
+	if (strncasecmp(s, "http://", 7) == 0) {
 		snprintf(u->scheme, sizeof(u->scheme), "http");
 		auth = s + 7;
-	} else if (strncmp(s, "https://", 8) == 0) {
+	} else if (strncasecmp(s, "https://", 8) == 0) {
 		snprintf(u->scheme, sizeof(u->scheme), "https");
 		auth = s + 8;
 	} else {
@@ -51,6 +53,9 @@ int http_url_parse(const char *s, http_url *u, char *err, size_t errsz)
 	n = (size_t)(host_end - host);
 	if (n == 0 || n >= sizeof(u->host))
 		goto bad_host;
+	for (p = host; p < host_end; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			goto bad_host;
 	memcpy(u->host, host, n);
 	if (port) {
 		size_t pl = (size_t)(auth_end - port);

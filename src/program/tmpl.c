@@ -1,6 +1,7 @@
 #include "program/tmpl.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,8 +183,9 @@ static int parse_i64(const char *s, int64_t *out)
 
 	if (!*s)
 		return -1;
+	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end)
+	if (*end || errno == ERANGE)
 		return -1;
 	*out = v;
 	return 0;
@@ -378,10 +380,11 @@ int tmpl_expand(const tmpl *t, const tmpl_ctx *c, buf *out)
 			rc = put(out, c->module, strlen(c->module), p->esc);
 			break;
 		case TP_RAND_INT: {
-			uint64_t span = (uint64_t)(p->b - p->a) + 1;
+			/* Unsigned arithmetic: the span of [INT64_MIN, INT64_MAX] is 2^64,
+			 * which wraps to 0 and means "any 64-bit value". */
+			uint64_t span = (uint64_t)p->b - (uint64_t)p->a + 1, r = tmpl_rand(c->rng);
 
-			n = snprintf(num, sizeof(num), "%lld",
-				     (long long)(p->a + (int64_t)(span ? tmpl_rand(c->rng) % span : tmpl_rand(c->rng))));
+			n = snprintf(num, sizeof(num), "%lld", (long long)(int64_t)((uint64_t)p->a + (span ? r % span : r)));
 			break;
 		}
 		case TP_RAND_CHOICE: {

@@ -166,6 +166,7 @@ static void test_refusals(void **state)
 		{"x{{}}", TESC_NONE, 1, "empty"},
 		{"{{rand_int 9 1}}", TESC_NONE, 0, "MIN <= MAX"},
 		{"{{rand_int a 1}}", TESC_NONE, 0, "whole numbers"},
+		{"{{rand_int -4 88888888888888888888}}", TESC_NONE, 0, "whole numbers"},
 		{"{{vu 1}}", TESC_NONE, 0, "no arguments"},
 		{"{{frobnicate 1}}", TESC_NONE, 0, "unknown function"},
 		{"ab{{env.MISSING}}", TESC_NONE, 2, "not set"},
@@ -222,6 +223,15 @@ static void test_random_parts_stay_in_range(void **state)
 		assert_non_null(strchr("89ab", uuid[19]));
 	}
 	assert_true(seen[0] && seen[1] && seen[2]);
+	/* The whole 64-bit range: no overflow (UBSan checks), any value. */
+	tmpl_free(&t);
+	tmpl_init(&t);
+	assert_int_equal(tmpl_add(&t, "{{rand_int -9223372036854775808 9223372036854775807}}", TESC_NONE, &names, err,
+				  sizeof(err), &off),
+			 0);
+	buf_reset(&out);
+	assert_int_equal(tmpl_expand(&t, &c, &out), 0);
+	assert_true(out.len > 0);
 	buf_free(&out);
 	tmpl_free(&t);
 }
