@@ -110,3 +110,58 @@ def test_match_with_more_groups_than_match_data_is_a_match(target, tmp_path):
     assert p.returncode == 0, p.stderr
     assert s["errors"] == {}
     assert s["metrics"]["checks"]["fails"] == 0 and s["metrics"]["checks"]["passes"] == 6
+
+
+def limits_plan(tmp_path, url, path, extract, check):
+    plan = tmp_path / "limits.yaml"
+    plan.write_text(f"""target: {url}
+modules:
+  m:
+    executor: {{type: shared-iterations, vus: 1, iterations: 2}}
+    flow:
+      - get: {path}
+        extract: {{v: {extract}}}
+        check: {check}
+      - get: /next?v={{{{v}}}}
+""")
+    return plan
+
+
+def test_json_nested_past_the_walker_is_1723_not_not_found(tmp_path):
+    from capture import Capture
+    deep = b"[" * 300 + b"1" + b"]" * 300
+    cap = Capture({"/deep": (200, b'{"a": ' + deep + b', "b": 2}'), "/flat": (200, b'{"a": 1, "b": 2}')})
+    try:
+        plan = limits_plan(tmp_path, cap.url, "/deep", "{json: $.b}", '{json_exists: $.b, status: 200}')
+        p, s = summary(tmp_path, str(plan))
+        assert p.returncode == 0, p.stderr
+        assert s["errors"]["1723"]["count"] == 2, s["errors"]
+        # The same plan on a document the walker can read: no error, and
+        # the extracted value reaches the next request.
+        plan = limits_plan(tmp_path, cap.url, "/flat", "{json: $.b}", '{json_exists: $.b, status: 200}')
+        p, s = summary(tmp_path, str(plan))
+        assert s["errors"] == {}
+        assert s["metrics"]["checks"]["rate"] == 1
+        assert [r[0] for r in cap.parsed()][-1] == "GET /next?v=2 HTTP/1.1"
+    finally:
+        cap.stop()
+
+
+def test_check_on_a_body_past_the_kept_4_mib_is_1724(tmp_path):
+    from capture import Capture
+    big = b"x" * (5 * 1024 * 1024) + b"needle"
+    cap = Capture({"/big": (200, big), "/small": (200, b"x" * 1024 + b"needle")})
+    try:
+        plan = limits_plan(tmp_path, cap.url, "/big", '{regex: "need(le)"}', "{body_contains: needle}")
+        p, s = summary(tmp_path, str(plan))
+        assert p.returncode == 0, p.stderr
+        assert s["errors"]["1724"]["count"] == 2, s["errors"]
+        # A check that passes on the first 4 MiB needs no excuse.
+        plan = limits_plan(tmp_path, cap.url, "/big", '{regex: "(x+)"}', "{body_contains: xxx}")
+        p, s = summary(tmp_path, str(plan))
+        assert "1724" not in s["errors"]
+        plan = limits_plan(tmp_path, cap.url, "/small", '{regex: "need(le)"}', "{body_contains: needle}")
+        p, s = summary(tmp_path, str(plan))
+        assert s["errors"] == {} and s["metrics"]["checks"]["rate"] == 1
+    finally:
+        cap.stop()
