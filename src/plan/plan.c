@@ -12,10 +12,12 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "core/strmap.h"
 #include "plan/yaml.h"
 
 #define MAX_VARS 64
 #define MAX_REQ_CHECKS 64
+#define MAX_DEFAULT_HEADERS 64
 
 typedef struct loader {
 	const char *path;
@@ -39,6 +41,11 @@ typedef struct loader {
 	uint32_t caps[8]; /* array capacities */
 	char **scratch;   /* expanded scalars, freed with the loader */
 	uint32_t nscratch;
+	/* Name indexes, so lookups stay linear however many names a plan has. */
+	strmap modules;   /* module name -> scenario index (names owned by cfg) */
+	strmap groups;    /* group path -> cfg->groups index (owned by cfg) */
+	strmap env_index; /* env default name -> pair index in env_defaults */
+	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
 } loader;
 
 static const char *scalar_text(loader *L, const ynode *n);
@@ -61,6 +68,14 @@ static void add_error(plan_errors *e, char *msg)
 		e->dropped++;
 		free(msg);
 	}
+}
+
+/* Past PLAN_MAX_ERRORS a message is only counted: callers skip the work of
+ * composing it ("did you mean" searches), so a file of a million mistakes
+ * is refused as fast as one with fifty. */
+static int errors_full(const loader *L)
+{
+	return L->errs->n >= PLAN_MAX_ERRORS;
 }
 
 static void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -146,10 +161,12 @@ static void list_allowed(const char *const *allowed, char *out, size_t outsz)
 }
 
 /* Reports keys of map that are not in allowed. Returns 0 if all are known. */
+static int check_dups(loader *L, const ynode *map, const char *where);
+
 static int check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
 {
 	size_t i, n = ymap_len(map);
-	int bad = 0;
+	int bad = check_dups(L, map, where) < 0;
 
 	for (i = 0; i < n; i++) {
 		ynode *k = ymap_key(&L->doc, map, i);
@@ -162,20 +179,16 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
 			bad = 1;
 			continue;
 		}
-		for (j = 0; j < i; j++) {
-			const char *prev = ynode_str(ymap_key(&L->doc, map, j));
-
-			if (prev && !strcmp(prev, ks)) {
-				err_at(L, k, "duplicate key '%s' in %s", ks, where);
-				bad = 1;
-				break;
-			}
-		}
 		for (j = 0; allowed[j]; j++)
 			if (strcmp(ks, allowed[j]) == 0)
 				break;
 		if (allowed[j])
 			continue;
+		bad = 1;
+		if (errors_full(L)) {
+			L->errs->dropped++;
+			continue;
+		}
 		near = nearest(ks, allowed);
 		list_allowed(allowed, list, sizeof(list));
 		if (near)
@@ -191,22 +204,22 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
  * headers, tags, ...): YAML parsers differ on which copy wins, so say so. */
 static int check_dups(loader *L, const ynode *map, const char *where)
 {
-	size_t i, j, n = ymap_len(map);
+	size_t i, n = ymap_len(map);
 	int bad = 0;
+	strmap seen;
 
-	for (i = 1; i < n; i++) {
+	if (n < 2)
+		return 0;
+	strmap_init(&seen);
+	for (i = 0; i < n; i++) {
 		const char *k = ynode_str(ymap_key(&L->doc, map, i));
 
-		for (j = 0; k && j < i; j++) {
-			const char *p = ynode_str(ymap_key(&L->doc, map, j));
-
-			if (p && !strcmp(p, k)) {
-				err_at(L, ymap_key(&L->doc, map, i), "duplicate key '%s' in %s", k, where);
-				bad = 1;
-				break;
-			}
+		if (k && strmap_put(&seen, k, (uint32_t)i, NULL)) {
+			err_at(L, ymap_key(&L->doc, map, i), "duplicate key '%s' in %s", k, where);
+			bad = 1;
 		}
 	}
+	strmap_free(&seen);
 	return bad ? -1 : 0;
 }
 
@@ -351,8 +364,10 @@ static int env_lookup(void *ctx, const char *name, const char **value)
 		*value = v;
 		return 0;
 	}
-	if (L->env_defaults) {
-		const char *d = ynode_str(ymap_get(&L->doc, L->env_defaults, name));
+	/* The first of repeated names, as ymap_get would (check_dups says so
+	 * too). */
+	if (L->env_defaults && strmap_get(&L->env_index, name, &i)) {
+		const char *d = ynode_str(ymap_value(&L->doc, L->env_defaults, i));
 
 		if (d) {
 			*value = d;
@@ -869,6 +884,12 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 			bad = 1;
 			continue;
 		}
+		/* Every VU holds a buffer per variable: the count is bounded. */
+		if (var_lookup(L, name, &e->slot) < 0 && L->sc->nvars >= MAX_VARS) {
+			err_at(L, k, "extract %s: a module has at most %d variables", name, MAX_VARS);
+			bad = 1;
+			continue;
+		}
 		e->slot = var_slot(L, name);
 		if (ynode_is_scalar(v)) {
 			s = ynode_str(v);
@@ -1371,11 +1392,11 @@ static uint32_t group_index(loader *L, const char *path)
 	run_config *cfg = L->cfg;
 	uint32_t i;
 
-	for (i = 0; i < cfg->ngroups; i++)
-		if (!strcmp(cfg->groups[i], path))
-			return i;
+	if (strmap_get(&L->groups, path, &i))
+		return i;
 	cfg->groups = grow(cfg->groups, cfg->ngroups, &L->caps[CAP_GROUPS], sizeof(char *));
 	cfg->groups[cfg->ngroups] = xstrdup(path);
+	strmap_set(&L->groups, cfg->groups[cfg->ngroups], cfg->ngroups);
 	return cfg->ngroups++;
 }
 
@@ -1900,6 +1921,8 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 		return;
 	}
 	sc->name = xstrdup(name);
+	/* The first of repeated names wins, as find_module's scan did. */
+	strmap_put(&L->modules, sc->name, cfg->nscenarios, NULL);
 	cfg->nscenarios++;
 	L->sc = sc;
 	L->data_mask = 0;
@@ -2042,14 +2065,11 @@ static const char *const seq_keys[] = {"order", "pause", NULL};
 static const char *const hybrid_keys[] = {"groups", "recovery", NULL};
 static const char *const all_keys[] = {"recovery", NULL};
 
-static int find_module(const run_config *cfg, const char *name)
+static int find_module(const loader *L, const char *name)
 {
 	uint32_t i;
 
-	for (i = 0; i < cfg->nscenarios; i++)
-		if (!strcmp(cfg->scenarios[i].name, name))
-			return (int)i;
-	return -1;
+	return strmap_get(&L->modules, name, &i) ? (int)i : -1;
 }
 
 static int selected(loader *L, uint32_t sc)
@@ -2064,7 +2084,10 @@ static int selected(loader *L, uint32_t sc)
 	return 0;
 }
 
-static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t pause)
+/* cap: how many scenarios the phase can hold (a sequential phase has one;
+ * sizing every phase for all modules made 10,000 sequential phases cost
+ * 10,000^2 slots). */
+static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t pause, uint32_t cap)
 {
 	run_phase *p;
 
@@ -2072,25 +2095,49 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
 	p->strategy = xstrdup(strategy);
-	p->scenarios = xcalloc(cfg->nscenarios + 1, sizeof(uint32_t));
+	p->scenarios = xcalloc((size_t)cap + 1, sizeof(uint32_t));
 	p->pause_ns = pause;
 	return p;
+}
+
+/* "Did you mean" over every module name: a name whose length is too far
+ * off cannot be close enough and costs nothing; the rest are paid from a
+ * budget of edit-distance cells, so a plan of 100,000 modules and as many
+ * misspelt references costs a bounded time (then there is no suggestion). */
+static const char *nearest_module(loader *L, const char *s)
+{
+	const char *best = NULL;
+	size_t bd = 99, ls = strlen(s);
+	uint32_t i;
+
+	if (ls >= 63)
+		return NULL;
+	for (i = 0; i < L->cfg->nscenarios; i++) {
+		const char *name = L->cfg->scenarios[i].name;
+		size_t ln = strlen(name), d, slack = ln / 3 > 2 ? ln / 3 : 2;
+
+		if (ln >= 63 || (ls > ln ? ls - ln : ln - ls) > slack)
+			continue;
+		if (L->suggest_budget < (ls + 1) * (ln + 1))
+			break;
+		L->suggest_budget -= (ls + 1) * (ln + 1);
+		d = distance(s, name);
+		if (d < bd) {
+			bd = d;
+			best = name;
+		}
+	}
+	return bd <= 2 || (best && bd <= strlen(best) / 3) ? best : NULL;
 }
 
 static int module_ref(loader *L, ynode *n, const char *what)
 {
 	const char *s = ynode_str(n);
-	int m = s ? find_module(L->cfg, s) : -1;
+	int m = s ? find_module(L, s) : -1;
 
 	if (m < 0) {
-		const char *names[65];
-		uint32_t i;
-		const char *near;
+		const char *near = s && !errors_full(L) ? nearest_module(L, s) : NULL;
 
-		for (i = 0; i < L->cfg->nscenarios && i < 64; i++)
-			names[i] = L->cfg->scenarios[i].name;
-		names[i] = NULL;
-		near = s ? nearest(s, names) : NULL;
 		err_at(L, n, "%s: no module named '%s'%s%s%s", what, s ? s : "?", near ? "; did you mean '" : "",
 		       near ? near : "", near ? "'?" : "");
 	}
@@ -2105,7 +2152,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 	uint32_t i, j;
 
 	if (!strcmp(name, "parallel")) {
-		run_phase *p = add_phase(cfg, "parallel", pause_first);
+		run_phase *p = add_phase(cfg, "parallel", pause_first, cfg->nscenarios);
 
 		for (i = 0; i < cfg->nscenarios; i++)
 			if (selected(L, i))
@@ -2114,7 +2161,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 	}
 	if (!strcmp(name, "sequential")) {
 		uint64_t pause = 0;
-		int first = 1;
+		int first = 1, *listed;
 
 		if (sec && !ynode_is_map(sec) && !ynode_is_null(sec)) {
 			err_at(L, sec, "strategies.sequential: expected a mapping ({order: [...], pause: 5s})");
@@ -2129,29 +2176,34 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 				err_at(L, v, "order: expected a list of module names");
 				return -1;
 			}
+			listed = xcalloc(cfg->nscenarios + 1, sizeof(int));
 			for (i = 0; i < yseq_len(v); i++) {
 				int m = module_ref(L, yseq_item(&L->doc, v, i), "order");
 
-				if (m < 0)
+				if (m < 0) {
+					free(listed);
 					return -1;
-				for (j = 0; j < i; j++)
-					if (module_ref(L, yseq_item(&L->doc, v, j), "order") == m) {
-						err_at(L, yseq_item(&L->doc, v, i), "order: module '%s' is listed twice",
-						       cfg->scenarios[m].name);
-						return -1;
-					}
+				}
+				if (listed[m]) {
+					err_at(L, yseq_item(&L->doc, v, i), "order: module '%s' is listed twice",
+					       cfg->scenarios[m].name);
+					free(listed);
+					return -1;
+				}
+				listed[m] = 1;
 				if (!selected(L, (uint32_t)m))
 					continue;
-				add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = (uint32_t)m;
+				add_phase(cfg, "sequential", first ? pause_first : pause, 1)->scenarios[0] = (uint32_t)m;
 				cfg->phases[cfg->nphases - 1].nscenarios = 1;
 				first = 0;
 			}
+			free(listed);
 			return 0;
 		}
 		for (i = 0; i < cfg->nscenarios; i++) {
 			if (!selected(L, i))
 				continue;
-			add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = i;
+			add_phase(cfg, "sequential", first ? pause_first : pause, 1)->scenarios[0] = i;
 			cfg->phases[cfg->nphases - 1].nscenarios = 1;
 			first = 0;
 		}
@@ -2204,7 +2256,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 				if (!selected(L, (uint32_t)m))
 					continue;
 				if (!p) {
-					p = add_phase(cfg, "hybrid", first ? pause_first : recovery);
+					p = add_phase(cfg, "hybrid", first ? pause_first : recovery, (uint32_t)yseq_len(g));
 					first = 0;
 				}
 				p->scenarios[p->nscenarios++] = (uint32_t)m;
@@ -2248,7 +2300,7 @@ static void plan_strategies(loader *L, ynode *strat)
 			get_duration(L, ymap_get(&L->doc, v, "recovery"), "recovery", &recovery);
 	}
 	for (i = 0; i < L->opts->nmodules; i++) {
-		int m = find_module(L->cfg, L->opts->modules[i]);
+		int m = find_module(L, L->opts->modules[i]);
 
 		if (m < 0) {
 			char msg[300];
@@ -2374,6 +2426,10 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	L.errs = errs;
 	L.cfg = cfg;
 	L.opts = opts;
+	L.suggest_budget = 50u * 1000 * 1000;
+	strmap_init(&L.modules);
+	strmap_init(&L.groups);
+	strmap_init(&L.env_index);
 	dcopy = xstrdup(path);
 	L.dir = xstrdup(dirname(dcopy));
 	free(dcopy);
@@ -2381,7 +2437,11 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		size_t len = strlen(path) + strlen(err) + 32;
 		char *m = xmalloc(len);
 
-		snprintf(m, len, "%s:%d:%d: %s", path, line ? line : 1, col ? col : 1, err);
+		/* No position for a file that cannot be read at all. */
+		if (line)
+			snprintf(m, len, "%s:%d:%d: %s", path, line, col, err);
+		else
+			snprintf(m, len, "%s: %s", path, err);
 		add_error(errs, m);
 		goto out;
 	}
@@ -2396,8 +2456,15 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		err_at(&L, L.env_defaults, "env: expected a mapping of NAME: default value");
 		L.env_defaults = NULL;
 	}
-	if (L.env_defaults)
+	if (L.env_defaults) {
 		check_dups(&L, L.env_defaults, "env");
+		for (i = 0; i < ymap_len(L.env_defaults); i++) {
+			const char *k = ynode_str(ymap_key(&L.doc, L.env_defaults, i));
+
+			if (k)
+				strmap_put(&L.env_index, k, (uint32_t)i, NULL);
+		}
+	}
 	if ((v = ymap_get(&L.doc, root, "target"))) {
 		const char *t = scalar_text(&L, v);
 
@@ -2418,6 +2485,11 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 			L.def_headers = ymap_get(&L.doc, v, "headers");
 			if (L.def_headers && !ynode_is_map(L.def_headers)) {
 				err_at(&L, L.def_headers, "headers: expected a mapping of Name: value");
+				L.def_headers = NULL;
+			} else if (ymap_len(L.def_headers) > MAX_DEFAULT_HEADERS) {
+				/* They are copied into every request. */
+				err_at(&L, ymap_key(&L.doc, L.def_headers, MAX_DEFAULT_HEADERS),
+				       "defaults.headers: at most %d", MAX_DEFAULT_HEADERS);
 				L.def_headers = NULL;
 			}
 			if ((d = ymap_get(&L.doc, v, "timeout")))
@@ -2523,6 +2595,9 @@ out:
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
 	free(L.scratch);
+	strmap_free(&L.modules);
+	strmap_free(&L.groups);
+	strmap_free(&L.env_index);
 	ydoc_free(&L.doc);
 	http_url_free(&L.target);
 	free(L.dir);
