@@ -879,6 +879,8 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		flow_extract *e = &r->extracts[r->nextracts];
 		const char *s;
 
+		/* The slot may hold what a failed entry compiled before failing. */
+		flow_extract_free(e);
 		if (!name || !*name || strpbrk(name, " .{}")) {
 			err_at(L, k, "extract: variable names are words without spaces, dots or braces");
 			bad = 1;
@@ -965,6 +967,7 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		if (e->kind == EXT_JSON || e->kind == EXT_REGEX)
 			r->needs_body = 1;
 	}
+	flow_extract_free(&r->extracts[r->nextracts]);
 	return bad ? -1 : 0;
 }
 

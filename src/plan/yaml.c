@@ -216,6 +216,13 @@ static const char *const construct_names[][2] = {
 	{"while parsing a flow sequence", "the flow sequence '[' opened at"},
 	{"while parsing a flow mapping", "the flow mapping '{' opened at"},
 	{"while scanning a quoted scalar", "the quoted string opened at"},
+	{"while parsing a quoted scalar", "the quoted string opened at"},
+	{"while parsing a block node", "the value at"},
+	{"while parsing a flow node", "the value at"},
+	{"while scanning for the next token", "the text at"},
+	{"while parsing a tag directive", "the %TAG directive at"},
+	{"while scanning a tag directive", "the %TAG directive at"},
+	{"While parsing a %TAG directive", "the %TAG directive at"},
 	{"while parsing a block mapping", "the mapping that starts at"},
 	{"while parsing a block collection", "the list that starts at"},
 	{"while scanning a simple key", "the key at"},
@@ -268,7 +275,7 @@ static void syntax_error(const yaml_parser_t *p, char *err, size_t errsz, int *l
 	} else if (!strcmp(p->context, "while scanning a simple key")) {
 		snprintf(err, errsz, "invalid YAML: %s; %s %d:%d has no ':' on its line", problem, what, cl, cc);
 	} else {
-		snprintf(err, errsz, "invalid YAML: %s (in %s %d:%d)", problem, what, cl, cc);
+		snprintf(err, errsz, "invalid YAML: %s; in %s %d:%d", problem, what, cl, cc);
 	}
 }
 
