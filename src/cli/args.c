@@ -1,8 +1,11 @@
 #include "cli/args.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/parse.h"
 
@@ -98,4 +101,26 @@ int args_duration(args *a, uint64_t *out)
 		return -1;
 	}
 	return 0;
+}
+
+const char *args_file(args *a)
+{
+	const char *path = args_value(a);
+	struct stat st;
+
+	if (!path)
+		return NULL;
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "strain %s: %s %s: %s\n", a->cmd, a->flag, path, strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "strain %s: %s %s: is a directory, not a file\n", a->cmd, a->flag, path);
+		return NULL;
+	}
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "strain %s: %s %s: %s\n", a->cmd, a->flag, path, strerror(errno));
+		return NULL;
+	}
+	return path;
 }

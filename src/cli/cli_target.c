@@ -105,11 +105,14 @@ static int value_flag(args *a, target_config *cfg, const char **listen)
 	if (args_is(a, "--listen", NULL)) {
 		*listen = a->value;
 	} else if (args_is(a, "--cert", NULL)) {
-		cfg->cert = a->value;
+		if (!(cfg->cert = args_file(a)))
+			return -1;
 	} else if (args_is(a, "--key", NULL)) {
-		cfg->key = a->value;
+		if (!(cfg->key = args_file(a)))
+			return -1;
 	} else if (args_is(a, "--client-ca", NULL)) {
-		cfg->client_ca = a->value;
+		if (!(cfg->client_ca = args_file(a)))
+			return -1;
 	} else if (args_is(a, "--threads", NULL)) {
 		if (args_u64(a, 1, 1024, &v) < 0)
 			return -1;

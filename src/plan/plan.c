@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -463,50 +464,130 @@ static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmp
 
 /* ---- data files ---- */
 
-/* Splits one CSV record (RFC 4180 quoting) at p; returns the next record. */
-static char *csv_record(char *p, char **fields, uint32_t max, uint32_t *nf)
+/* A CSV file (RFC 4180) read in place: fields are unquoted into the
+ * buffer itself and NUL-terminated there. Records end at \n, \r\n or \r;
+ * quoted fields may hold commas, doubled quotes and line breaks. */
+typedef struct csv_reader {
+	char *p, *end;  /* *end is a NUL the caller put there */
+	uint32_t line;  /* the line p is on, from 1 */
+	char err[160];
+} csv_reader;
+
+#define CSV_MAX_COLS 256
+
+/* Reads the next record into fields (at most max; *nf counts them all).
+ * Lines with nothing on them are skipped. Returns 1 for a record, 0 at the
+ * end, -1 with r->err set; *rec_line is the line the record starts on. */
+static int csv_next(csv_reader *r, char **fields, uint32_t max, uint32_t *nf, uint32_t *rec_line)
 {
+	char *p = r->p;
+
+	while (p < r->end && (*p == '\n' || *p == '\r')) {
+		if (*p == '\n' || p + 1 == r->end || p[1] != '\n')
+			r->line++;
+		p++;
+	}
 	*nf = 0;
+	*rec_line = r->line;
+	if (p == r->end) {
+		r->p = p;
+		return 0;
+	}
 	for (;;) {
-		char *out = p, *start = p;
+		char *start = p, *out;
+		char d;
 
 		if (*p == '"') {
+			uint32_t opened = r->line;
+
+			out = start;
 			p++;
-			start = out = p;
 			for (;;) {
-				if (!*p)
-					break;
-				if (*p == '"' && p[1] == '"') {
+				if (p == r->end) {
+					snprintf(r->err, sizeof(r->err), "line %u: the quoted field opened there is not closed", opened);
+					return -1;
+				}
+				if (*p == '"' && p + 1 < r->end && p[1] == '"') {
 					*out++ = '"';
 					p += 2;
-				} else if (*p == '"') {
+					continue;
+				}
+				if (*p == '"') {
 					p++;
 					break;
-				} else {
-					*out++ = *p++;
 				}
+				if (*p == '\n')
+					r->line++;
+				*out++ = *p++;
 			}
-			while (*p && *p != ',' && *p != '\n')
-				p++;
+			if (p < r->end && *p != ',' && *p != '\n' && *p != '\r') {
+				snprintf(r->err, sizeof(r->err), "line %u: text after a closing quote (write \"\" for a quote inside a quoted field)",
+					 r->line);
+				return -1;
+			}
 		} else {
-			while (*p && *p != ',' && *p != '\n' && *p != '\r')
+			while (p < r->end && *p != ',' && *p != '\n' && *p != '\r')
 				p++;
 			out = p;
-			while (*p == '\r')
-				p++;
 		}
+		d = p < r->end ? *p : '\0';
 		if (*nf < max)
-			fields[(*nf)++] = start;
-		if (*p == ',') {
-			*out = '\0';
+			fields[*nf] = start;
+		(*nf)++;
+		*out = '\0'; /* out <= p: the delimiter is saved in d */
+		if (d == ',') {
 			p++;
 			continue;
 		}
-		if (*p == '\n')
+		if (d == '\r' && p + 1 < r->end && p[1] == '\n')
 			p++;
-		*out = '\0';
-		return p;
+		if (d)
+			p++, r->line++;
+		r->p = p;
+		return 1;
 	}
+}
+
+/* Reads a whole data file into a NUL-terminated buffer. Returns it, or
+ * NULL with a message in err. */
+static char *read_data_file(const char *path, size_t *lenp, char *err, size_t errsz)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!fp) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errsz, "is a directory, not a CSV file");
+		fclose(fp);
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len + 4096 + 1 > cap) {
+			cap = (len + 4096 + 1) * 2;
+			text = xrealloc(text, cap);
+		}
+		got = fread(text + len, 1, cap - len - 1, fp);
+		if (!got)
+			break;
+		len += got;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		free(text);
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	text[len] = '\0';
+	*lenp = len;
+	return text;
 }
 
 static void load_data(loader *L, ynode *data)
@@ -526,10 +607,12 @@ static void load_data(loader *L, ynode *data)
 		ynode *k = ymap_key(&L->doc, data, i), *v = ymap_value(&L->doc, data, i), *f, *m;
 		run_data *d = &L->cfg->data[L->cfg->ndata];
 		const char *file, *mode = "per-vu";
-		char *path, *text, *p, *fields[256];
-		FILE *fp;
-		size_t len, cap = 0;
-		uint32_t nf, ccap = 0;
+		char *path, *text, *p, *nul, *fields[CSV_MAX_COLS], err[256];
+		size_t len, skip;
+		uint32_t nf, ccap = 0, line;
+		csv_reader csv;
+		strmap cols;
+		int rc, bad = 0;
 
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "data.%s: expected {file: FILE.csv, mode: per-vu|sequential|random|unique}",
@@ -555,31 +638,35 @@ static void load_data(loader *L, ynode *data)
 		len = strlen(L->dir) + strlen(file) + 2;
 		path = xmalloc(len);
 		snprintf(path, len, "%s/%s", file[0] == '/' ? "" : L->dir, file);
-		fp = fopen(file[0] == '/' ? file : path, "rb");
-		if (!fp) {
-			err_at(L, f, "data file '%s': %s", file, strerror(errno));
+		text = read_data_file(file[0] == '/' ? file : path, &len, err, sizeof(err));
+		if (!text) {
+			err_at(L, f, "data file '%s': %s", file, err);
 			free(path);
 			continue;
 		}
-		text = NULL;
-		len = 0;
-		for (;;) {
-			size_t got;
+		nul = memchr(text, '\0', len);
+		if (nul) {
+			uint32_t at = 1;
 
-			if (len + 4096 + 1 > cap) {
-				cap = (len + 4096 + 1) * 2;
-				text = xrealloc(text, cap);
-			}
-			got = fread(text + len, 1, cap - len - 1, fp);
-			if (!got)
-				break;
-			len += got;
+			for (p = text; p < nul; p++)
+				at += *p == '\n';
+			err_at(L, f, "data file '%s': line %u has a NUL byte (is it a text file?)", file, at);
+			free(text);
+			free(path);
+			continue;
 		}
-		fclose(fp);
-		text[len] = '\0';
-		p = csv_record(text, fields, 256, &nf);
-		if (!len || !nf || !fields[0][0]) {
-			err_at(L, f, "data file '%s' has no header row", file);
+		/* Excel's "CSV UTF-8" starts with a byte-order mark; it is not part
+		 * of the first column's name. */
+		skip = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+		csv = (csv_reader){.p = text + skip, .end = text + len, .line = 1};
+		rc = csv_next(&csv, fields, CSV_MAX_COLS, &nf, &line);
+		if (rc <= 0 || nf > CSV_MAX_COLS) {
+			if (rc < 0)
+				err_at(L, f, "data file '%s': %s", file, csv.err);
+			else if (nf > CSV_MAX_COLS)
+				err_at(L, f, "data file '%s': %u columns; at most %d", file, nf, CSV_MAX_COLS);
+			else
+				err_at(L, f, "data file '%s' has no header row (column names)", file);
 			free(text);
 			free(path);
 			continue;
@@ -591,16 +678,35 @@ static void load_data(loader *L, ynode *data)
 										       : DATA_UNIQUE;
 		d->ncols = nf;
 		d->names = xcalloc(nf, sizeof(char *));
-		for (uint32_t c = 0; c < nf; c++)
+		strmap_init(&cols);
+		for (uint32_t c = 0; c < nf; c++) {
 			d->names[c] = xstrdup(fields[c]);
-		while (*p) {
+			if (!fields[c][0]) {
+				err_at(L, f, "data file '%s': line %u: column %u has no name", file, line, c + 1);
+				bad = 1;
+			} else if (strmap_put(&cols, d->names[c], c, NULL)) {
+				err_at(L, f, "data file '%s': line %u: column '%s' appears twice", file, line, fields[c]);
+				bad = 1;
+			}
+		}
+		strmap_free(&cols);
+		while (!bad) {
 			uint32_t c, got;
 
-			if (*p == '\n' || *p == '\r') {
-				p++;
-				continue;
+			rc = csv_next(&csv, fields, CSV_MAX_COLS, &got, &line);
+			if (rc < 0) {
+				err_at(L, f, "data file '%s': %s", file, csv.err);
+				bad = 1;
+				break;
 			}
-			p = csv_record(p, fields, 256, &got);
+			if (!rc)
+				break;
+			if (got != d->ncols) {
+				err_at(L, f, "data file '%s': line %u has %u field%s, the header has %u", file, line, got,
+				       got == 1 ? "" : "s", d->ncols);
+				bad = 1;
+				break;
+			}
 			if ((d->nrows + 1) * d->ncols > ccap) {
 				ccap = ccap ? ccap * 2 : d->ncols * 64;
 				while (ccap < (d->nrows + 1) * d->ncols)
@@ -608,12 +714,12 @@ static void load_data(loader *L, ynode *data)
 				d->cells = xrealloc(d->cells, ccap * sizeof(char *));
 			}
 			for (c = 0; c < d->ncols; c++)
-				d->cells[d->nrows * d->ncols + c] = xstrdup(c < got ? fields[c] : "");
+				d->cells[d->nrows * d->ncols + c] = xstrdup(fields[c]);
 			d->nrows++;
 		}
 		free(text);
 		L->cfg->ndata++;
-		if (!d->nrows)
+		if (!bad && !d->nrows)
 			err_at(L, f, "data file '%s' has a header but no rows", file);
 	}
 }
