@@ -470,6 +470,7 @@ static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmp
 typedef struct csv_reader {
 	char *p, *end;  /* *end is a NUL the caller put there */
 	uint32_t line;  /* the line p is on, from 1 */
+	uint32_t err_line;
 	char err[160];
 } csv_reader;
 
@@ -504,7 +505,8 @@ static int csv_next(csv_reader *r, char **fields, uint32_t max, uint32_t *nf, ui
 			p++;
 			for (;;) {
 				if (p == r->end) {
-					snprintf(r->err, sizeof(r->err), "line %u: the quoted field opened there is not closed", opened);
+					r->err_line = opened;
+					snprintf(r->err, sizeof(r->err), "the quoted field opened on this line is not closed");
 					return -1;
 				}
 				if (*p == '"' && p + 1 < r->end && p[1] == '"') {
@@ -521,8 +523,8 @@ static int csv_next(csv_reader *r, char **fields, uint32_t max, uint32_t *nf, ui
 				*out++ = *p++;
 			}
 			if (p < r->end && *p != ',' && *p != '\n' && *p != '\r') {
-				snprintf(r->err, sizeof(r->err), "line %u: text after a closing quote (write \"\" for a quote inside a quoted field)",
-					 r->line);
+				r->err_line = r->line;
+				snprintf(r->err, sizeof(r->err), "text after a closing quote (write \"\" for a quote inside a quoted field)");
 				return -1;
 			}
 		} else {
@@ -650,7 +652,7 @@ static void load_data(loader *L, ynode *data)
 
 			for (p = text; p < nul; p++)
 				at += *p == '\n';
-			err_at(L, f, "data file '%s': line %u has a NUL byte (is it a text file?)", file, at);
+			err_at(L, f, "data file %s:%u: a NUL byte (is it a text file?)", file, at);
 			free(text);
 			free(path);
 			continue;
@@ -662,7 +664,7 @@ static void load_data(loader *L, ynode *data)
 		rc = csv_next(&csv, fields, CSV_MAX_COLS, &nf, &line);
 		if (rc <= 0 || nf > CSV_MAX_COLS) {
 			if (rc < 0)
-				err_at(L, f, "data file '%s': %s", file, csv.err);
+				err_at(L, f, "data file %s:%u: %s", file, csv.err_line, csv.err);
 			else if (nf > CSV_MAX_COLS)
 				err_at(L, f, "data file '%s': %u columns; at most %d", file, nf, CSV_MAX_COLS);
 			else
@@ -682,10 +684,10 @@ static void load_data(loader *L, ynode *data)
 		for (uint32_t c = 0; c < nf; c++) {
 			d->names[c] = xstrdup(fields[c]);
 			if (!fields[c][0]) {
-				err_at(L, f, "data file '%s': line %u: column %u has no name", file, line, c + 1);
+				err_at(L, f, "data file %s:%u: column %u has no name", file, line, c + 1);
 				bad = 1;
 			} else if (strmap_put(&cols, d->names[c], c, NULL)) {
-				err_at(L, f, "data file '%s': line %u: column '%s' appears twice", file, line, fields[c]);
+				err_at(L, f, "data file %s:%u: column '%s' appears twice", file, line, fields[c]);
 				bad = 1;
 			}
 		}
@@ -695,14 +697,14 @@ static void load_data(loader *L, ynode *data)
 
 			rc = csv_next(&csv, fields, CSV_MAX_COLS, &got, &line);
 			if (rc < 0) {
-				err_at(L, f, "data file '%s': %s", file, csv.err);
+				err_at(L, f, "data file %s:%u: %s", file, csv.err_line, csv.err);
 				bad = 1;
 				break;
 			}
 			if (!rc)
 				break;
 			if (got != d->ncols) {
-				err_at(L, f, "data file '%s': line %u has %u field%s, the header has %u", file, line, got,
+				err_at(L, f, "data file %s:%u: %u field%s where the header has %u", file, line, got,
 				       got == 1 ? "" : "s", d->ncols);
 				bad = 1;
 				break;

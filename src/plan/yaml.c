@@ -132,7 +132,8 @@ static int compose(composer *c, yaml_event_t *e)
 			goto oom;
 		set_marks(c, node, e);
 		if (e->data.scalar.anchor) {
-			anchor *a = &c->anchors[anchor_add(c, e->data.scalar.anchor, node)];
+			int ai = anchor_add(c, e->data.scalar.anchor, node); /* may move c->anchors */
+			anchor *a = &c->anchors[ai];
 
 			a->done = 1;
 			a->nodes = 1;
@@ -241,7 +242,8 @@ static const char *const construct_names[][2] = {
 /* A syntax error says where the parser stopped and, when libyaml knows it,
  * where the construct it was reading began: an unclosed '[' is found only
  * at the end of the file, far from where it was opened. */
-static void syntax_error(const yaml_parser_t *p, char *err, size_t errsz, int *line, int *col)
+static void syntax_error(const yaml_parser_t *p, const composer *c, char *err, size_t errsz, int *line, int *col,
+			 int at_end)
 {
 	const char *problem = p->problem ? p->problem : "syntax error";
 	const char *what = NULL;
@@ -263,6 +265,24 @@ static void syntax_error(const yaml_parser_t *p, char *err, size_t errsz, int *l
 	for (i = 0; i < sizeof(construct_names) / sizeof(construct_names[0]); i++)
 		if (!strcmp(p->context, construct_names[i][0]))
 			what = construct_names[i][1];
+	/* "while parsing a flow node" points where the parser stopped; the
+	 * innermost open collection says more. */
+	if (c->depth && (!strcmp(p->context, "while parsing a flow node") || !strcmp(p->context, "while parsing a block node") ||
+			 !strcmp(p->context, "while parsing a node"))) {
+		const yaml_node_t *n = yaml_document_get_node((yaml_document_t *)&c->d->doc, c->stack[c->depth - 1].node);
+		int seq = n->type == YAML_SEQUENCE_NODE;
+		int flow = seq ? n->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE
+			       : n->data.mapping.style == YAML_FLOW_MAPPING_STYLE;
+
+		what = flow ? (seq ? "the flow sequence '[' opened at" : "the flow mapping '{' opened at")
+			    : (seq ? "the list that starts at" : "the mapping that starts at");
+		cl = (int)n->start_mark.line + 1;
+		cc = (int)n->start_mark.column + 1;
+		if (flow && at_end) {
+			snprintf(err, errsz, "invalid YAML: %s; %s %d:%d is not closed", problem, what, cl, cc);
+			return;
+		}
+	}
 	if (!what) {
 		snprintf(err, errsz, "invalid YAML: %s %s (which began at %d:%d)", problem, p->context, cl, cc);
 	} else if (strstr(problem, "end of stream") || strstr(problem, "expected ',' or ']'") ||
@@ -337,7 +357,8 @@ int ydoc_load(ydoc *d, const char *path, char *err, size_t errsz, int *line, int
 	yaml_parser_set_input_file(&p, f);
 	while (r == 0) {
 		if (!yaml_parser_parse(&p, &e)) {
-			syntax_error(&p, err, errsz, line, col);
+			syntax_error(&p, &c, err, errsz, line, col,
+				     S_ISREG(st.st_mode) && (off_t)p.problem_mark.index >= st.st_size);
 			if (p.error == YAML_READER_ERROR)
 				offset_position(f, p.problem_offset, line, col);
 			goto out;
