@@ -35,5 +35,8 @@ void args_error(const args *a, const char *fmt, ...) __attribute__((format(print
  * names the flag: "strain CMD: --flag PATH: is a directory". Returns the
  * path, or NULL after printing why. */
 const char *args_file(args *a);
+/* The same check for a path taken earlier: 0, or -1 after printing
+ * "strain CMD: FLAG PATH: why". */
+int args_check_file(const char *cmd, const char *flag, const char *path);
 
 #endif

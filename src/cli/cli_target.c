@@ -105,14 +105,11 @@ static int value_flag(args *a, target_config *cfg, const char **listen)
 	if (args_is(a, "--listen", NULL)) {
 		*listen = a->value;
 	} else if (args_is(a, "--cert", NULL)) {
-		if (!(cfg->cert = args_file(a)))
-			return -1;
+		cfg->cert = a->value;
 	} else if (args_is(a, "--key", NULL)) {
-		if (!(cfg->key = args_file(a)))
-			return -1;
+		cfg->key = a->value;
 	} else if (args_is(a, "--client-ca", NULL)) {
-		if (!(cfg->client_ca = args_file(a)))
-			return -1;
+		cfg->client_ca = a->value;
 	} else if (args_is(a, "--threads", NULL)) {
 		if (args_u64(a, 1, 1024, &v) < 0)
 			return -1;
@@ -205,6 +202,11 @@ int cli_target_main(int argc, char **argv)
 		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* Named now, not as an OpenSSL error when the server starts. */
+	if ((cfg.cert && args_check_file("target", "--cert", cfg.cert) < 0) ||
+	    (cfg.key && args_check_file("target", "--key", cfg.key) < 0) ||
+	    (cfg.client_ca && args_check_file("target", "--client-ca", cfg.client_ca) < 0))
+		return CLI_EXIT_BAD_CONFIG;
 	if (net_parse_listen(listen, &cfg.listen, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain target: --listen: %s\n", err);
 		return CLI_EXIT_BAD_CONFIG;
