@@ -1,8 +1,11 @@
 #include "cli/args.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/parse.h"
 
@@ -98,4 +101,32 @@ int args_duration(args *a, uint64_t *out)
 		return -1;
 	}
 	return 0;
+}
+
+int args_check_file(const char *cmd, const char *flag, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "strain %s: %s %s: %s\n", cmd, flag, path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "strain %s: %s %s: is a directory, not a file\n", cmd, flag, path);
+		return -1;
+	}
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "strain %s: %s %s: %s\n", cmd, flag, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+const char *args_file(args *a)
+{
+	const char *path = args_value(a);
+
+	if (!path || args_check_file(a->cmd, a->flag, path) < 0)
+		return NULL;
+	return path;
 }

@@ -30,5 +30,13 @@ const char *args_value(args *a);
 int args_u64(args *a, uint64_t min, uint64_t max, uint64_t *out);
 int args_duration(args *a, uint64_t *out);
 void args_error(const args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes the flag's value as the name of a file to read and checks now that
+ * it can be read (exists, is not a directory, is readable), so the message
+ * names the flag: "strain CMD: --flag PATH: is a directory". Returns the
+ * path, or NULL after printing why. */
+const char *args_file(args *a);
+/* The same check for a path taken earlier: 0, or -1 after printing
+ * "strain CMD: FLAG PATH: why". */
+int args_check_file(const char *cmd, const char *flag, const char *path);
 
 #endif

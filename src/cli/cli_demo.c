@@ -150,15 +150,15 @@ int cli_demo_main(int argc, char **argv)
 			if (!(duration = args_value(&a)))
 				return CLI_EXIT_USAGE;
 		} else if (args_is(&a, "--plan", NULL)) {
-			if (!(plan = args_value(&a)))
-				return CLI_EXIT_USAGE;
+			if (!(plan = args_file(&a)))
+				return a.missing ? CLI_EXIT_USAGE : CLI_EXIT_BAD_CONFIG;
 		} else {
 			fprintf(stderr, "strain demo: unknown flag %s\n", a.flag);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (parse_duration_ns(duration, &ns) < 0 || !ns) {
-		fprintf(stderr, "strain demo: '%s' is not a duration (examples: 15s, 1m)\n", duration);
+		fprintf(stderr, "strain demo: --duration '%s' is not a duration (examples: 15s, 1m)\n", duration);
 		return CLI_EXIT_BAD_CONFIG;
 	}
 	if (plan)

@@ -171,7 +171,9 @@ int cli_run_main(int argc, char **argv)
 	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
 	uint32_t nenv = 0, nmodules = 0;
 	const char **plan_outs_merged = NULL;
-	int quick_flags = 0, have_max_vus = 0;
+	int quick_flags = 0, have_max_vus = 0, have_vus = 0;
+	/* The first flag of each kind as the user typed it, for messages. */
+	char quick_flag[64] = "", plan_flag[64] = "", iter_flag[64] = "", vus_flag[64] = "--vus";
 	exec_stage stages[MAX_STAGES];
 	char *file_body = NULL;
 	size_t body_len = 0;
@@ -196,8 +198,14 @@ int cli_run_main(int argc, char **argv)
 		    args_is(&a, "--iterations", "-i") || args_is(&a, "--method", "-X") || args_is(&a, "--header", "-H") ||
 		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL) ||
 		    args_is(&a, "--rate", NULL) || args_is(&a, "--max-vus", NULL) || args_is(&a, "--stage", NULL) ||
-		    args_is(&a, "--queue", NULL) || args_is(&a, "--graceful-stop", NULL))
+		    args_is(&a, "--queue", NULL) || args_is(&a, "--graceful-stop", NULL)) {
+			if (!quick_flags)
+				snprintf(quick_flag, sizeof(quick_flag), "%s", a.flag);
 			quick_flags = 1;
+		}
+		if (!plan_flag[0] && (args_is(&a, "--strategy", NULL) || args_is(&a, "--module", NULL) ||
+				      args_is(&a, "--env", "-e")))
+			snprintf(plan_flag, sizeof(plan_flag), "%s", a.flag);
 		if (args_is(&a, "--help", "-h")) {
 			usage(stdout);
 			rc = CLI_EXIT_OK;
@@ -209,6 +217,8 @@ int cli_run_main(int argc, char **argv)
 			if (args_u64(&a, 1, 1000000, &v) < 0)
 				goto out;
 			cfg.vus = (uint32_t)v;
+			have_vus = 1;
+			snprintf(vus_flag, sizeof(vus_flag), "%s", a.flag);
 		} else if (args_is(&a, "--duration", "-d")) {
 			if (args_duration(&a, &cfg.duration_ns) < 0)
 				goto out;
@@ -220,6 +230,7 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--iterations", "-i")) {
 			if (args_u64(&a, 1, UINT64_C(1) << 50, &cfg.iterations) < 0)
 				goto out;
+			snprintf(iter_flag, sizeof(iter_flag), "%s", a.flag);
 		} else if (args_is(&a, "--rate", NULL)) {
 			const char *r = args_value(&a);
 
@@ -264,7 +275,7 @@ int cli_run_main(int argc, char **argv)
 			if (!(body = args_value(&a)))
 				goto out;
 		} else if (args_is(&a, "--body-file", NULL)) {
-			if (!(body_file = args_value(&a)))
+			if (!(body_file = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--timeout", NULL)) {
 			if (args_duration(&a, &cfg.timeout_ns) < 0)
@@ -288,13 +299,13 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--insecure-skip-tls-verify", NULL)) {
 			cfg.tls_insecure = 1;
 		} else if (args_is(&a, "--cacert", NULL)) {
-			if (!(cfg.tls_cacert = args_value(&a)))
+			if (!(cfg.tls_cacert = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--cert", NULL)) {
-			if (!(cfg.tls_cert = args_value(&a)))
+			if (!(cfg.tls_cert = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--key", NULL)) {
-			if (!(cfg.tls_key = args_value(&a)))
+			if (!(cfg.tls_key = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--no-tls-resumption", NULL)) {
 			cfg.no_tls_resumption = 1;
@@ -364,9 +375,10 @@ int cli_run_main(int argc, char **argv)
 		char line[600];
 
 		if (quick_flags) {
-			fprintf(stderr, "strain run: --url, --vus, --duration, --iterations, --rate, --max-vus, --stage, --queue, "
-					"--method, --header, --body, --expect-status and --graceful-stop are for quick mode; a plan sets these "
-					"per module\n");
+			fprintf(stderr, "strain run: %s is for quick mode (--url); a plan sets this per module (--url, --vus, "
+					"--duration, --iterations, --rate, --max-vus, --stage, --queue, --method, --header, --body, "
+					"--body-file, --expect-status and --graceful-stop are all quick-mode flags)\n",
+				quick_flag);
 			goto out;
 		}
 		if (plan_load(plan, &po, &cfg, &errs) < 0) {
@@ -391,7 +403,7 @@ int cli_run_main(int argc, char **argv)
 		goto out;
 	}
 	if (strategy || nmodules || nenv) {
-		fprintf(stderr, "strain run: --strategy, --module and -e need a plan file\n");
+		fprintf(stderr, "strain run: %s needs a plan file (--strategy, --module and -e are for plans)\n", plan_flag);
 		goto out;
 	}
 	if (!url) {
@@ -416,7 +428,7 @@ int cli_run_main(int argc, char **argv)
 		const char *why = NULL;
 
 		if (cfg.iterations)
-			why = "--iterations can't be combined with --rate or --stage";
+			why = cfg.rate > 0 ? "can't be combined with --rate" : "can't be combined with --stage";
 		else if (cfg.nstages && have_duration)
 			why = "--stage sets the length of the run; drop --duration";
 		else if (cfg.rate > 0 && !cfg.nstages && !have_duration)
@@ -426,7 +438,10 @@ int cli_run_main(int argc, char **argv)
 		else if (cfg.max_vus && cfg.max_vus < cfg.vus)
 			why = "--max-vus can't be less than --vus";
 		if (why) {
-			fprintf(stderr, "strain run: %s\n", why);
+			if (cfg.iterations)
+				fprintf(stderr, "strain run: %s %s\n", iter_flag, why);
+			else
+				fprintf(stderr, "strain run: %s\n", why);
 			goto out;
 		}
 		if (cfg.nstages) {
@@ -436,14 +451,23 @@ int cli_run_main(int argc, char **argv)
 		}
 	}
 	if ((have_max_vus || cfg.queue) && !(cfg.rate > 0)) {
-		fprintf(stderr, "strain run: --max-vus and --queue are for the open model (--rate)\n");
+		fprintf(stderr, "strain run: %s is for the open model (--rate)\n", have_max_vus ? "--max-vus" : "--queue");
 		goto out;
 	}
-	if (!have_duration && !cfg.iterations && !cfg.nstages)
-		cfg.iterations = 1; /* k6's default: one iteration */
+	if (!have_duration && !cfg.iterations && !cfg.nstages) {
+		/* k6's default: one VU runs one iteration. Like k6, a --vus without
+		 * --duration, --iterations or --stage is ignored, with a warning. */
+		if (have_vus && cfg.vus != 1)
+			fprintf(stderr,
+				"strain run: warning: %s %u is ignored: it works with --duration, --iterations or --stage; "
+				"running one iteration with one VU (as k6 does)\n",
+				vus_flag, cfg.vus);
+		cfg.vus = 1;
+		cfg.iterations = 1;
+	}
 	if (cfg.iterations && cfg.iterations < cfg.vus) {
-		fprintf(stderr, "strain run: --iterations (%llu) can't be less than --vus (%u)\n",
-			(unsigned long long)cfg.iterations, cfg.vus);
+		fprintf(stderr, "strain run: %s (%llu) can't be less than %s (%u)\n", iter_flag,
+			(unsigned long long)cfg.iterations, vus_flag, cfg.vus);
 		goto out;
 	}
 	cfg.reqs = xcalloc(1, sizeof(*cfg.reqs));

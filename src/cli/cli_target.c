@@ -202,6 +202,11 @@ int cli_target_main(int argc, char **argv)
 		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* Named now, not as an OpenSSL error when the server starts. */
+	if ((cfg.cert && args_check_file("target", "--cert", cfg.cert) < 0) ||
+	    (cfg.key && args_check_file("target", "--key", cfg.key) < 0) ||
+	    (cfg.client_ca && args_check_file("target", "--client-ca", cfg.client_ca) < 0))
+		return CLI_EXIT_BAD_CONFIG;
 	if (net_parse_listen(listen, &cfg.listen, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain target: --listen: %s\n", err);
 		return CLI_EXIT_BAD_CONFIG;

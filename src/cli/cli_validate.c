@@ -1,9 +1,13 @@
-/* strain validate PLAN: checks a plan without sending anything. */
+/* strain validate PLAN...: checks plans without sending anything. Every
+ * file given is checked (like a compiler given several sources), and the
+ * status is 104 if any of them is invalid. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "core/alloc.h"
 #include "plan/plan.h"
 
 #define MAX_ENV 128
@@ -11,53 +15,73 @@
 int cli_validate_main(int argc, char **argv)
 {
 	args a;
-	const char *plan = NULL, *envs[MAX_ENV], *strategy = NULL;
-	uint32_t nenv = 0;
-	int kind, rc;
-	run_config cfg;
-	plan_errors errs;
+	const char *envs[MAX_ENV], *strategy = NULL, **plans;
+	uint32_t nenv = 0, nplans = 0, i;
+	int kind, rc = 0;
 	plan_opts po;
+
+	plans = xcalloc((size_t)argc + 1, sizeof(*plans));
 
 	args_init(&a, "validate", argc, argv);
 	while ((kind = args_next(&a))) {
 		if (kind == 2) {
-			plan = a.value;
+			plans[nplans++] = a.value;
 		} else if (args_is(&a, "--help", "-h")) {
-			printf("Usage: strain validate PLAN.yaml [-e KEY=VALUE]... [--strategy S]\n\n"
-			       "Checks the whole plan and prints every problem as FILE:LINE:COL: message.\n"
-			       "Exit status 0 when valid, 104 when not.\n");
-			return 0;
+			printf("Usage: strain validate PLAN.yaml... [-e KEY=VALUE]... [--strategy S]\n\n"
+			       "Checks each plan whole and prints every problem as FILE:LINE:COL: message.\n"
+			       "Exit status 0 when all are valid, 104 when any is not.\n");
+			goto out;
 		} else if (args_is(&a, "--env", "-e")) {
 			const char *kv = args_value(&a);
 
-			if (!kv || !strchr(kv, '=') || nenv == MAX_ENV) {
-				args_error(&a, "expected KEY=VALUE");
-				return CLI_EXIT_BAD_CONFIG;
+			if (!kv) {
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
+			if (!strchr(kv, '=') || kv[0] == '=') {
+				args_error(&a, "'%s': expected KEY=VALUE", kv);
+				rc = CLI_EXIT_BAD_CONFIG;
+				goto out;
+			}
+			if (nenv == MAX_ENV) {
+				args_error(&a, "at most %d", MAX_ENV);
+				rc = CLI_EXIT_BAD_CONFIG;
+				goto out;
 			}
 			envs[nenv++] = kv;
 		} else if (args_is(&a, "--strategy", NULL)) {
-			if (!(strategy = args_value(&a)))
-				return CLI_EXIT_BAD_CONFIG;
+			if (!(strategy = args_value(&a))) {
+				rc = CLI_EXIT_USAGE;
+				goto out;
+			}
 		} else {
 			fprintf(stderr, "strain validate: unknown flag %s\n", a.flag);
-			return CLI_EXIT_USAGE;
+			rc = CLI_EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (!plan) {
+	if (!nplans) {
 		fprintf(stderr, "strain validate: give a plan file\n");
-		return CLI_EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
+		goto out;
 	}
 	po = (plan_opts){strategy, 1, NULL, 0, envs, nenv};
-	run_config_init(&cfg);
-	if (plan_load(plan, &po, &cfg, &errs) < 0) {
-		plan_errors_print(&errs, stderr);
-		plan_errors_free(&errs);
-		rc = CLI_EXIT_BAD_CONFIG;
-	} else {
-		printf("%s: ok (%u modules, %u requests, %u checks, %u thresholds)\n", plan, cfg.nscenarios, cfg.nreqs,
-		       cfg.nchecks, cfg.nthresholds);
-		rc = 0;
+	for (i = 0; i < nplans; i++) {
+		run_config cfg;
+		plan_errors errs;
+
+		run_config_init(&cfg);
+		if (plan_load(plans[i], &po, &cfg, &errs) < 0) {
+			plan_errors_print(&errs, stderr);
+			plan_errors_free(&errs);
+			rc = CLI_EXIT_BAD_CONFIG;
+		} else {
+			printf("%s: ok (%u modules, %u requests, %u checks, %u thresholds)\n", plans[i], cfg.nscenarios,
+			       cfg.nreqs, cfg.nchecks, cfg.nthresholds);
+		}
+		run_config_free(&cfg);
 	}
-	run_config_free(&cfg);
+out:
+	free(plans);
 	return rc;
 }

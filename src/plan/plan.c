@@ -6,17 +6,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "core/strmap.h"
 #include "http/request.h"
 #include "plan/yaml.h"
 #include "program/request.h"
 
 #define MAX_VARS 64
 #define MAX_REQ_CHECKS 64
+#define MAX_DEFAULT_HEADERS 64
 
 typedef struct loader {
 	const char *path;
@@ -40,6 +43,11 @@ typedef struct loader {
 	uint32_t caps[8]; /* array capacities */
 	char **scratch;   /* expanded scalars, freed with the loader */
 	uint32_t nscratch;
+	/* Name indexes, so lookups stay linear however many names a plan has. */
+	strmap modules;   /* module name -> scenario index (names owned by cfg) */
+	strmap groups;    /* group path -> cfg->groups index (owned by cfg) */
+	strmap env_index; /* env default name -> pair index in env_defaults */
+	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
 } loader;
 
 static const char *scalar_text(loader *L, const ynode *n);
@@ -62,6 +70,14 @@ static void add_error(plan_errors *e, char *msg)
 		e->dropped++;
 		free(msg);
 	}
+}
+
+/* Past PLAN_MAX_ERRORS a message is only counted: callers skip the work of
+ * composing it ("did you mean" searches), so a file of a million mistakes
+ * is refused as fast as one with fifty. */
+static int errors_full(const loader *L)
+{
+	return L->errs->n >= PLAN_MAX_ERRORS;
 }
 
 static void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -147,10 +163,12 @@ static void list_allowed(const char *const *allowed, char *out, size_t outsz)
 }
 
 /* Reports keys of map that are not in allowed. Returns 0 if all are known. */
+static int check_dups(loader *L, const ynode *map, const char *where);
+
 static int check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
 {
 	size_t i, n = ymap_len(map);
-	int bad = 0;
+	int bad = check_dups(L, map, where) < 0;
 
 	for (i = 0; i < n; i++) {
 		ynode *k = ymap_key(&L->doc, map, i);
@@ -163,20 +181,16 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
 			bad = 1;
 			continue;
 		}
-		for (j = 0; j < i; j++) {
-			const char *prev = ynode_str(ymap_key(&L->doc, map, j));
-
-			if (prev && !strcmp(prev, ks)) {
-				err_at(L, k, "duplicate key '%s' in %s", ks, where);
-				bad = 1;
-				break;
-			}
-		}
 		for (j = 0; allowed[j]; j++)
 			if (strcmp(ks, allowed[j]) == 0)
 				break;
 		if (allowed[j])
 			continue;
+		bad = 1;
+		if (errors_full(L)) {
+			L->errs->dropped++;
+			continue;
+		}
 		near = nearest(ks, allowed);
 		list_allowed(allowed, list, sizeof(list));
 		if (near)
@@ -192,22 +206,22 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
  * headers, tags, ...): YAML parsers differ on which copy wins, so say so. */
 static int check_dups(loader *L, const ynode *map, const char *where)
 {
-	size_t i, j, n = ymap_len(map);
+	size_t i, n = ymap_len(map);
 	int bad = 0;
+	strmap seen;
 
-	for (i = 1; i < n; i++) {
+	if (n < 2)
+		return 0;
+	strmap_init(&seen);
+	for (i = 0; i < n; i++) {
 		const char *k = ynode_str(ymap_key(&L->doc, map, i));
 
-		for (j = 0; k && j < i; j++) {
-			const char *p = ynode_str(ymap_key(&L->doc, map, j));
-
-			if (p && !strcmp(p, k)) {
-				err_at(L, ymap_key(&L->doc, map, i), "duplicate key '%s' in %s", k, where);
-				bad = 1;
-				break;
-			}
+		if (k && strmap_put(&seen, k, (uint32_t)i, NULL)) {
+			err_at(L, ymap_key(&L->doc, map, i), "duplicate key '%s' in %s", k, where);
+			bad = 1;
 		}
 	}
+	strmap_free(&seen);
 	return bad ? -1 : 0;
 }
 
@@ -352,8 +366,10 @@ static int env_lookup(void *ctx, const char *name, const char **value)
 		*value = v;
 		return 0;
 	}
-	if (L->env_defaults) {
-		const char *d = ynode_str(ymap_get(&L->doc, L->env_defaults, name));
+	/* The first of repeated names, as ymap_get would (check_dups says so
+	 * too). */
+	if (L->env_defaults && strmap_get(&L->env_index, name, &i)) {
+		const char *d = ynode_str(ymap_value(&L->doc, L->env_defaults, i));
 
 		if (d) {
 			*value = d;
@@ -449,50 +465,132 @@ static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmp
 
 /* ---- data files ---- */
 
-/* Splits one CSV record (RFC 4180 quoting) at p; returns the next record. */
-static char *csv_record(char *p, char **fields, uint32_t max, uint32_t *nf)
+/* A CSV file (RFC 4180) read in place: fields are unquoted into the
+ * buffer itself and NUL-terminated there. Records end at \n, \r\n or \r;
+ * quoted fields may hold commas, doubled quotes and line breaks. */
+typedef struct csv_reader {
+	char *p, *end;  /* *end is a NUL the caller put there */
+	uint32_t line;  /* the line p is on, from 1 */
+	uint32_t err_line;
+	char err[160];
+} csv_reader;
+
+#define CSV_MAX_COLS 256
+
+/* Reads the next record into fields (at most max; *nf counts them all).
+ * Lines with nothing on them are skipped. Returns 1 for a record, 0 at the
+ * end, -1 with r->err set; *rec_line is the line the record starts on. */
+static int csv_next(csv_reader *r, char **fields, uint32_t max, uint32_t *nf, uint32_t *rec_line)
 {
+	char *p = r->p;
+
+	while (p < r->end && (*p == '\n' || *p == '\r')) {
+		if (*p == '\n' || p + 1 == r->end || p[1] != '\n')
+			r->line++;
+		p++;
+	}
 	*nf = 0;
+	*rec_line = r->line;
+	if (p == r->end) {
+		r->p = p;
+		return 0;
+	}
 	for (;;) {
-		char *out = p, *start = p;
+		char *start = p, *out;
+		char d;
 
 		if (*p == '"') {
+			uint32_t opened = r->line;
+
+			out = start;
 			p++;
-			start = out = p;
 			for (;;) {
-				if (!*p)
-					break;
-				if (*p == '"' && p[1] == '"') {
+				if (p == r->end) {
+					r->err_line = opened;
+					snprintf(r->err, sizeof(r->err), "the quoted field opened on this line is not closed");
+					return -1;
+				}
+				if (*p == '"' && p + 1 < r->end && p[1] == '"') {
 					*out++ = '"';
 					p += 2;
-				} else if (*p == '"') {
+					continue;
+				}
+				if (*p == '"') {
 					p++;
 					break;
-				} else {
-					*out++ = *p++;
 				}
+				if (*p == '\n')
+					r->line++;
+				*out++ = *p++;
 			}
-			while (*p && *p != ',' && *p != '\n')
-				p++;
+			if (p < r->end && *p != ',' && *p != '\n' && *p != '\r') {
+				r->err_line = r->line;
+				snprintf(r->err, sizeof(r->err), "text after a closing quote (write \"\" for a quote inside a quoted field)");
+				return -1;
+			}
 		} else {
-			while (*p && *p != ',' && *p != '\n' && *p != '\r')
+			while (p < r->end && *p != ',' && *p != '\n' && *p != '\r')
 				p++;
 			out = p;
-			while (*p == '\r')
-				p++;
 		}
+		d = p < r->end ? *p : '\0';
 		if (*nf < max)
-			fields[(*nf)++] = start;
-		if (*p == ',') {
-			*out = '\0';
+			fields[*nf] = start;
+		(*nf)++;
+		*out = '\0'; /* out <= p: the delimiter is saved in d */
+		if (d == ',') {
 			p++;
 			continue;
 		}
-		if (*p == '\n')
+		if (d == '\r' && p + 1 < r->end && p[1] == '\n')
 			p++;
-		*out = '\0';
-		return p;
+		if (d)
+			p++, r->line++;
+		r->p = p;
+		return 1;
 	}
+}
+
+/* Reads a whole data file into a NUL-terminated buffer. Returns it, or
+ * NULL with a message in err. */
+static char *read_data_file(const char *path, size_t *lenp, char *err, size_t errsz)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!fp) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errsz, "is a directory, not a CSV file");
+		fclose(fp);
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len + 4096 + 1 > cap) {
+			cap = (len + 4096 + 1) * 2;
+			text = xrealloc(text, cap);
+		}
+		got = fread(text + len, 1, cap - len - 1, fp);
+		if (!got)
+			break;
+		len += got;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		free(text);
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	text[len] = '\0';
+	*lenp = len;
+	return text;
 }
 
 static void load_data(loader *L, ynode *data)
@@ -512,10 +610,12 @@ static void load_data(loader *L, ynode *data)
 		ynode *k = ymap_key(&L->doc, data, i), *v = ymap_value(&L->doc, data, i), *f, *m;
 		run_data *d = &L->cfg->data[L->cfg->ndata];
 		const char *file, *mode = "per-vu";
-		char *path, *text, *p, *fields[256];
-		FILE *fp;
-		size_t len, cap = 0;
-		uint32_t nf, ccap = 0;
+		char *path, *text, *p, *nul, *fields[CSV_MAX_COLS], err[256];
+		size_t len, skip;
+		uint32_t nf, ccap = 0, line;
+		csv_reader csv;
+		strmap cols;
+		int rc, bad = 0;
 
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "data.%s: expected {file: FILE.csv, mode: per-vu|sequential|random|unique}",
@@ -541,31 +641,35 @@ static void load_data(loader *L, ynode *data)
 		len = strlen(L->dir) + strlen(file) + 2;
 		path = xmalloc(len);
 		snprintf(path, len, "%s/%s", file[0] == '/' ? "" : L->dir, file);
-		fp = fopen(file[0] == '/' ? file : path, "rb");
-		if (!fp) {
-			err_at(L, f, "data file '%s': %s", file, strerror(errno));
+		text = read_data_file(file[0] == '/' ? file : path, &len, err, sizeof(err));
+		if (!text) {
+			err_at(L, f, "data file '%s': %s", file, err);
 			free(path);
 			continue;
 		}
-		text = NULL;
-		len = 0;
-		for (;;) {
-			size_t got;
+		nul = memchr(text, '\0', len);
+		if (nul) {
+			uint32_t at = 1;
 
-			if (len + 4096 + 1 > cap) {
-				cap = (len + 4096 + 1) * 2;
-				text = xrealloc(text, cap);
-			}
-			got = fread(text + len, 1, cap - len - 1, fp);
-			if (!got)
-				break;
-			len += got;
+			for (p = text; p < nul; p++)
+				at += *p == '\n';
+			err_at(L, f, "data file %s:%u: a NUL byte (is it a text file?)", file, at);
+			free(text);
+			free(path);
+			continue;
 		}
-		fclose(fp);
-		text[len] = '\0';
-		p = csv_record(text, fields, 256, &nf);
-		if (!len || !nf || !fields[0][0]) {
-			err_at(L, f, "data file '%s' has no header row", file);
+		/* Excel's "CSV UTF-8" starts with a byte-order mark; it is not part
+		 * of the first column's name. */
+		skip = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+		csv = (csv_reader){.p = text + skip, .end = text + len, .line = 1};
+		rc = csv_next(&csv, fields, CSV_MAX_COLS, &nf, &line);
+		if (rc <= 0 || nf > CSV_MAX_COLS) {
+			if (rc < 0)
+				err_at(L, f, "data file %s:%u: %s", file, csv.err_line, csv.err);
+			else if (nf > CSV_MAX_COLS)
+				err_at(L, f, "data file '%s': %u columns; at most %d", file, nf, CSV_MAX_COLS);
+			else
+				err_at(L, f, "data file '%s' has no header row (column names)", file);
 			free(text);
 			free(path);
 			continue;
@@ -577,16 +681,35 @@ static void load_data(loader *L, ynode *data)
 										       : DATA_UNIQUE;
 		d->ncols = nf;
 		d->names = xcalloc(nf, sizeof(char *));
-		for (uint32_t c = 0; c < nf; c++)
+		strmap_init(&cols);
+		for (uint32_t c = 0; c < nf; c++) {
 			d->names[c] = xstrdup(fields[c]);
-		while (*p) {
+			if (!fields[c][0]) {
+				err_at(L, f, "data file %s:%u: column %u has no name", file, line, c + 1);
+				bad = 1;
+			} else if (strmap_put(&cols, d->names[c], c, NULL)) {
+				err_at(L, f, "data file %s:%u: column '%s' appears twice", file, line, fields[c]);
+				bad = 1;
+			}
+		}
+		strmap_free(&cols);
+		while (!bad) {
 			uint32_t c, got;
 
-			if (*p == '\n' || *p == '\r') {
-				p++;
-				continue;
+			rc = csv_next(&csv, fields, CSV_MAX_COLS, &got, &line);
+			if (rc < 0) {
+				err_at(L, f, "data file %s:%u: %s", file, csv.err_line, csv.err);
+				bad = 1;
+				break;
 			}
-			p = csv_record(p, fields, 256, &got);
+			if (!rc)
+				break;
+			if (got != d->ncols) {
+				err_at(L, f, "data file %s:%u: %u field%s where the header has %u", file, line, got,
+				       got == 1 ? "" : "s", d->ncols);
+				bad = 1;
+				break;
+			}
 			if ((d->nrows + 1) * d->ncols > ccap) {
 				ccap = ccap ? ccap * 2 : d->ncols * 64;
 				while (ccap < (d->nrows + 1) * d->ncols)
@@ -594,12 +717,12 @@ static void load_data(loader *L, ynode *data)
 				d->cells = xrealloc(d->cells, ccap * sizeof(char *));
 			}
 			for (c = 0; c < d->ncols; c++)
-				d->cells[d->nrows * d->ncols + c] = xstrdup(c < got ? fields[c] : "");
+				d->cells[d->nrows * d->ncols + c] = xstrdup(fields[c]);
 			d->nrows++;
 		}
 		free(text);
 		L->cfg->ndata++;
-		if (!d->nrows)
+		if (!bad && !d->nrows)
 			err_at(L, f, "data file '%s' has a header but no rows", file);
 	}
 }
@@ -858,8 +981,16 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		flow_extract *e = &r->extracts[r->nextracts];
 		const char *s;
 
+		/* The slot may hold what a failed entry compiled before failing. */
+		flow_extract_free(e);
 		if (!name || !*name || strpbrk(name, " .{}")) {
 			err_at(L, k, "extract: variable names are words without spaces, dots or braces");
+			bad = 1;
+			continue;
+		}
+		/* Every VU holds a buffer per variable: the count is bounded. */
+		if (var_lookup(L, name, &e->slot) < 0 && L->sc->nvars >= MAX_VARS) {
+			err_at(L, k, "extract %s: a module has at most %d variables", name, MAX_VARS);
 			bad = 1;
 			continue;
 		}
@@ -938,6 +1069,7 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		if (e->kind == EXT_JSON || e->kind == EXT_REGEX)
 			r->needs_body = 1;
 	}
+	flow_extract_free(&r->extracts[r->nextracts]);
 	return bad ? -1 : 0;
 }
 
@@ -1364,11 +1496,11 @@ static uint32_t group_index(loader *L, const char *path)
 	run_config *cfg = L->cfg;
 	uint32_t i;
 
-	for (i = 0; i < cfg->ngroups; i++)
-		if (!strcmp(cfg->groups[i], path))
-			return i;
+	if (strmap_get(&L->groups, path, &i))
+		return i;
 	cfg->groups = grow(cfg->groups, cfg->ngroups, &L->caps[CAP_GROUPS], sizeof(char *));
 	cfg->groups[cfg->ngroups] = xstrdup(path);
+	strmap_set(&L->groups, cfg->groups[cfg->ngroups], cfg->ngroups);
 	return cfg->ngroups++;
 }
 
@@ -1893,6 +2025,8 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 		return;
 	}
 	sc->name = xstrdup(name);
+	/* The first of repeated names wins, as find_module's scan did. */
+	strmap_put(&L->modules, sc->name, cfg->nscenarios, NULL);
 	cfg->nscenarios++;
 	L->sc = sc;
 	L->data_mask = 0;
@@ -2035,14 +2169,11 @@ static const char *const seq_keys[] = {"order", "pause", NULL};
 static const char *const hybrid_keys[] = {"groups", "recovery", NULL};
 static const char *const all_keys[] = {"recovery", NULL};
 
-static int find_module(const run_config *cfg, const char *name)
+static int find_module(const loader *L, const char *name)
 {
 	uint32_t i;
 
-	for (i = 0; i < cfg->nscenarios; i++)
-		if (!strcmp(cfg->scenarios[i].name, name))
-			return (int)i;
-	return -1;
+	return strmap_get(&L->modules, name, &i) ? (int)i : -1;
 }
 
 static int selected(loader *L, uint32_t sc)
@@ -2057,7 +2188,10 @@ static int selected(loader *L, uint32_t sc)
 	return 0;
 }
 
-static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t pause)
+/* cap: how many scenarios the phase can hold (a sequential phase has one;
+ * sizing every phase for all modules made 10,000 sequential phases cost
+ * 10,000^2 slots). */
+static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t pause, uint32_t cap)
 {
 	run_phase *p;
 
@@ -2065,25 +2199,49 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
 	p->strategy = xstrdup(strategy);
-	p->scenarios = xcalloc(cfg->nscenarios + 1, sizeof(uint32_t));
+	p->scenarios = xcalloc((size_t)cap + 1, sizeof(uint32_t));
 	p->pause_ns = pause;
 	return p;
+}
+
+/* "Did you mean" over every module name: a name whose length is too far
+ * off cannot be close enough and costs nothing; the rest are paid from a
+ * budget of edit-distance cells, so a plan of 100,000 modules and as many
+ * misspelt references costs a bounded time (then there is no suggestion). */
+static const char *nearest_module(loader *L, const char *s)
+{
+	const char *best = NULL;
+	size_t bd = 99, ls = strlen(s);
+	uint32_t i;
+
+	if (ls >= 63)
+		return NULL;
+	for (i = 0; i < L->cfg->nscenarios; i++) {
+		const char *name = L->cfg->scenarios[i].name;
+		size_t ln = strlen(name), d, slack = ln / 3 > 2 ? ln / 3 : 2;
+
+		if (ln >= 63 || (ls > ln ? ls - ln : ln - ls) > slack)
+			continue;
+		if (L->suggest_budget < (ls + 1) * (ln + 1))
+			break;
+		L->suggest_budget -= (ls + 1) * (ln + 1);
+		d = distance(s, name);
+		if (d < bd) {
+			bd = d;
+			best = name;
+		}
+	}
+	return bd <= 2 || (best && bd <= strlen(best) / 3) ? best : NULL;
 }
 
 static int module_ref(loader *L, ynode *n, const char *what)
 {
 	const char *s = ynode_str(n);
-	int m = s ? find_module(L->cfg, s) : -1;
+	int m = s ? find_module(L, s) : -1;
 
 	if (m < 0) {
-		const char *names[65];
-		uint32_t i;
-		const char *near;
+		const char *near = s && !errors_full(L) ? nearest_module(L, s) : NULL;
 
-		for (i = 0; i < L->cfg->nscenarios && i < 64; i++)
-			names[i] = L->cfg->scenarios[i].name;
-		names[i] = NULL;
-		near = s ? nearest(s, names) : NULL;
 		err_at(L, n, "%s: no module named '%s'%s%s%s", what, s ? s : "?", near ? "; did you mean '" : "",
 		       near ? near : "", near ? "'?" : "");
 	}
@@ -2098,7 +2256,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 	uint32_t i, j;
 
 	if (!strcmp(name, "parallel")) {
-		run_phase *p = add_phase(cfg, "parallel", pause_first);
+		run_phase *p = add_phase(cfg, "parallel", pause_first, cfg->nscenarios);
 
 		for (i = 0; i < cfg->nscenarios; i++)
 			if (selected(L, i))
@@ -2107,7 +2265,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 	}
 	if (!strcmp(name, "sequential")) {
 		uint64_t pause = 0;
-		int first = 1;
+		int first = 1, *listed;
 
 		if (sec && !ynode_is_map(sec) && !ynode_is_null(sec)) {
 			err_at(L, sec, "strategies.sequential: expected a mapping ({order: [...], pause: 5s})");
@@ -2122,29 +2280,34 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 				err_at(L, v, "order: expected a list of module names");
 				return -1;
 			}
+			listed = xcalloc(cfg->nscenarios + 1, sizeof(int));
 			for (i = 0; i < yseq_len(v); i++) {
 				int m = module_ref(L, yseq_item(&L->doc, v, i), "order");
 
-				if (m < 0)
+				if (m < 0) {
+					free(listed);
 					return -1;
-				for (j = 0; j < i; j++)
-					if (module_ref(L, yseq_item(&L->doc, v, j), "order") == m) {
-						err_at(L, yseq_item(&L->doc, v, i), "order: module '%s' is listed twice",
-						       cfg->scenarios[m].name);
-						return -1;
-					}
+				}
+				if (listed[m]) {
+					err_at(L, yseq_item(&L->doc, v, i), "order: module '%s' is listed twice",
+					       cfg->scenarios[m].name);
+					free(listed);
+					return -1;
+				}
+				listed[m] = 1;
 				if (!selected(L, (uint32_t)m))
 					continue;
-				add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = (uint32_t)m;
+				add_phase(cfg, "sequential", first ? pause_first : pause, 1)->scenarios[0] = (uint32_t)m;
 				cfg->phases[cfg->nphases - 1].nscenarios = 1;
 				first = 0;
 			}
+			free(listed);
 			return 0;
 		}
 		for (i = 0; i < cfg->nscenarios; i++) {
 			if (!selected(L, i))
 				continue;
-			add_phase(cfg, "sequential", first ? pause_first : pause)->scenarios[0] = i;
+			add_phase(cfg, "sequential", first ? pause_first : pause, 1)->scenarios[0] = i;
 			cfg->phases[cfg->nphases - 1].nscenarios = 1;
 			first = 0;
 		}
@@ -2197,7 +2360,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 				if (!selected(L, (uint32_t)m))
 					continue;
 				if (!p) {
-					p = add_phase(cfg, "hybrid", first ? pause_first : recovery);
+					p = add_phase(cfg, "hybrid", first ? pause_first : recovery, (uint32_t)yseq_len(g));
 					first = 0;
 				}
 				p->scenarios[p->nscenarios++] = (uint32_t)m;
@@ -2241,7 +2404,7 @@ static void plan_strategies(loader *L, ynode *strat)
 			get_duration(L, ymap_get(&L->doc, v, "recovery"), "recovery", &recovery);
 	}
 	for (i = 0; i < L->opts->nmodules; i++) {
-		int m = find_module(L->cfg, L->opts->modules[i]);
+		int m = find_module(L, L->opts->modules[i]);
 
 		if (m < 0) {
 			char msg[300];
@@ -2367,6 +2530,10 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	L.errs = errs;
 	L.cfg = cfg;
 	L.opts = opts;
+	L.suggest_budget = 50u * 1000 * 1000;
+	strmap_init(&L.modules);
+	strmap_init(&L.groups);
+	strmap_init(&L.env_index);
 	dcopy = xstrdup(path);
 	L.dir = xstrdup(dirname(dcopy));
 	free(dcopy);
@@ -2374,7 +2541,11 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		size_t len = strlen(path) + strlen(err) + 32;
 		char *m = xmalloc(len);
 
-		snprintf(m, len, "%s:%d:%d: %s", path, line ? line : 1, col ? col : 1, err);
+		/* No position for a file that cannot be read at all. */
+		if (line)
+			snprintf(m, len, "%s:%d:%d: %s", path, line, col, err);
+		else
+			snprintf(m, len, "%s: %s", path, err);
 		add_error(errs, m);
 		goto out;
 	}
@@ -2389,8 +2560,15 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		err_at(&L, L.env_defaults, "env: expected a mapping of NAME: default value");
 		L.env_defaults = NULL;
 	}
-	if (L.env_defaults)
+	if (L.env_defaults) {
 		check_dups(&L, L.env_defaults, "env");
+		for (i = 0; i < ymap_len(L.env_defaults); i++) {
+			const char *k = ynode_str(ymap_key(&L.doc, L.env_defaults, i));
+
+			if (k)
+				strmap_put(&L.env_index, k, (uint32_t)i, NULL);
+		}
+	}
 	if ((v = ymap_get(&L.doc, root, "target"))) {
 		const char *t = scalar_text(&L, v);
 
@@ -2411,6 +2589,11 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 			L.def_headers = ymap_get(&L.doc, v, "headers");
 			if (L.def_headers && !ynode_is_map(L.def_headers)) {
 				err_at(&L, L.def_headers, "headers: expected a mapping of Name: value");
+				L.def_headers = NULL;
+			} else if (ymap_len(L.def_headers) > MAX_DEFAULT_HEADERS) {
+				/* They are copied into every request. */
+				err_at(&L, ymap_key(&L.doc, L.def_headers, MAX_DEFAULT_HEADERS),
+				       "defaults.headers: at most %d", MAX_DEFAULT_HEADERS);
 				L.def_headers = NULL;
 			}
 			if ((d = ymap_get(&L.doc, v, "timeout")))
@@ -2516,6 +2699,9 @@ out:
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
 	free(L.scratch);
+	strmap_free(&L.modules);
+	strmap_free(&L.groups);
+	strmap_free(&L.env_index);
 	ydoc_free(&L.doc);
 	http_url_free(&L.target);
 	free(L.dir);

@@ -14,8 +14,21 @@ typedef struct ydoc {
 
 typedef yaml_node_t ynode;
 
-/* Loads the first document of a file. Returns 0, or -1 with the parser's
- * message in err and its 1-based position in line and col. */
+/* Limits on what a plan file may hold, checked while it is parsed, so that
+ * any file is accepted or refused quickly and in bounded memory: nesting
+ * (libyaml's scanner slows down quadratically with depth), nodes and scalar
+ * text counted with every alias expanded (a few lines of aliases can stand
+ * for billions of nodes), and the file's size. */
+#define YDOC_MAX_DEPTH 64
+#define YDOC_MAX_NODES 2000000
+#define YDOC_MAX_TEXT (64u << 20)
+#define YDOC_MAX_FILE (64 << 20)
+
+/* Loads the first document of a file. Returns 0, or -1 with a message in
+ * err and its 1-based position in line and col (0 when the problem has no
+ * position: a file that cannot be opened, a directory, bytes that are not
+ * UTF-8). An alias inside the node it names is refused, so the node graph
+ * has no cycles. */
 int ydoc_load(ydoc *d, const char *path, char *err, size_t errsz, int *line, int *col);
 void ydoc_free(ydoc *d);
 ynode *ydoc_root(ydoc *d);

@@ -1,7 +1,8 @@
 /* Templates: text with {{...}} expressions, compiled once when a plan is
  * loaded and expanded per request into a reused buffer without allocating.
  *
- *   {{vu}} {{iter}} {{module}}          the VU's id, its iteration, the module
+ *   {{vu}} {{iter}} {{module}}          the VU's id (from 1), its iteration
+ *                                       (from 0, like k6's __ITER), the module
  *   {{rand_int A B}}                    uniform integer in [A, B]
  *   {{rand_choice a b c}}               one of the words
  *   {{uuid}} {{now_ms}}                 random v4 UUID, wall clock in ms

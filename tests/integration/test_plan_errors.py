@@ -114,6 +114,14 @@ CASES = [
      7, 25, "duplicate key 'X' in headers"),
     ("unknown output kind", "target: http://127.0.0.1:1\n" + GOOD_MODULE + "outputs: [\"statsd=127.0.0.1:8125\"]\n",
      8, 11, "unknown kind"),
+    # Under `make asan`, LeakSanitizer turns a leak on these error paths into exit 1.
+    ("regex group out of range", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        extract: {x: {regex: \"(a)\", group: 5}, y: {regex: \"(b)\", group: 1}}\n",
+     7, 44, "from 0 to 1"),
+    ("bad check regex", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {vus: 1, duration: 1s}\n    flow:\n      - get: /a\n        check: {body_matches: \"(a\", json: {$.a: 1}}\n",
+     7, 31, "missing closing parenthesis"),
+    ("deep yaml", "target: http://127.0.0.1:1\nmodules: " + "[" * 100 + "]" * 100 + "\n", 2, 73, "nested deeper than 64"),
+    ("unclosed flow sequence", "target: http://127.0.0.1:1\nmodules: {m: [\n", 3, None, "opened at 2:14 is not closed"),
+    ("data file with short row", "target: http://127.0.0.1:1\ndata:\n  users: {file: short.csv}\n" + GOOD_MODULE, 3, 17, "short.csv:3: 1 field where the header has 2"),
     ("hex rate", "target: http://127.0.0.1:1\nmodules:\n  m:\n    executor: {type: constant-arrival-rate, rate: 0x10, duration: 1s, preAllocatedVUs: 1}\n    flow: [{get: /}]\n",
      4, 51, "expected a number"),
 ]
@@ -122,6 +130,7 @@ CASES = [
 @pytest.mark.parametrize("name,text,line,col,needle", CASES, ids=[c[0] for c in CASES])
 def test_malformed_plan(tmp_path, name, text, line, col, needle):
     (tmp_path / "users.csv").write_text("name\nann\n")
+    (tmp_path / "short.csv").write_text("name,age\nann,3\nbob\n")
     plan = tmp_path / "plan.yaml"
     plan.write_text(text)
     for cmd in (["validate", str(plan)], ["run", str(plan), "--quiet"]):
