@@ -261,10 +261,10 @@ static void scn_check_done(worker *w, worker_scn *s)
 	}
 }
 
-/* No more starts: the schedule and ramp timers stop, and intended starts
- * still queued will never run, so they count as dropped. */
 static void arrivals_drop_due(worker *w, worker_scn *s, uint64_t until);
 
+/* No more starts: the schedule and ramp timers stop, and intended starts
+ * still queued will never run, so they count as dropped. */
 static void scn_halt(worker *w, worker_scn *s)
 {
 	uint64_t now = clock_mono_ns();

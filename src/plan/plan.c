@@ -1615,8 +1615,9 @@ static int get_rate(loader *L, const ynode *n, const char *what, double *out)
 			return 0;
 		}
 	}
-	err_at(L, n, "%s: expected a number of iterations from 0 to %.0f, found %s%s%s", what, MAX_RATE,
-	       s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
+	err_at(L, n, "%s: expected a number of iterations per timeUnit from 0 to %.0f, found %s%s%s (the maximum "
+	       "rate is %.0f per second; docs/executors.md)", what, MAX_RATE, s ? "'" : "", s ? s : ynode_kind(n),
+	       s ? "'" : "", EXEC_MAX_RATE_PER_SEC);
 	return -1;
 }
 
