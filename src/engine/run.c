@@ -624,11 +624,18 @@ static int outputs_flush(run_state *st, output **outs, uint32_t n, summary_outpu
 		if (!fl[i].threaded)
 			flush_main(&fl[i]); /* no thread: flush here, unwatched */
 	}
-	while (left) {
-		struct timespec ts = {0, 50 * NS_PER_MS};
-		int sig = sigtimedwait(&st->sigs, NULL, &ts);
-		uint64_t now = clock_mono_ns();
+	for (;;) {
+		/* Outputs that flush at once (most) cost one look, not a wait. */
+		struct timespec ts = {0, 10 * NS_PER_MS};
+		uint64_t now;
+		int sig;
 
+		for (left = 0, i = 0; i < n; i++)
+			left += !atomic_load(&fl[i].done);
+		if (!left || clock_mono_ns() >= give_up)
+			break;
+		sig = sigtimedwait(&st->sigs, NULL, &ts);
+		now = clock_mono_ns();
 		if (sig == SIGINT || sig == SIGTERM) {
 			st->interrupted++;
 			if (!st->cfg->quiet)
@@ -638,10 +645,6 @@ static int outputs_flush(run_state *st, output **outs, uint32_t n, summary_outpu
 			if (now + FLUSH_ABANDON_AFTER_CUT < give_up)
 				give_up = now + FLUSH_ABANDON_AFTER_CUT;
 		}
-		for (left = 0, i = 0; i < n; i++)
-			left += !atomic_load(&fl[i].done);
-		if (left && now >= give_up)
-			break;
 	}
 	for (i = 0; i < n; i++) {
 		uint64_t before = out[i].dropped;
