@@ -1,4 +1,5 @@
 /* strain: command dispatch. Each command lives in src/cli/. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,11 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* A closed stdout or stderr (`strain run ... | head -1`) must not kill
+	 * the run before the summary export and the output files are written:
+	 * writes there then fail with EPIPE, which is ignored, and the exit
+	 * status stays the run's. Sockets get EPIPE instead of the signal too. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		return cli_help_main(1, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

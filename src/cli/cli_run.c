@@ -19,8 +19,9 @@
 #define MAX_MODULES 64
 #define MAX_BODY (64u * 1024 * 1024)
 #define MAX_STAGES 64
-/* Iterations per second a quick-mode rate may ask for. */
-#define MAX_RATE 10000000.0
+/* Iterations per second a quick-mode rate may ask for: the one maximum of
+ * every arrival rate (engine/exec.h). */
+#define MAX_RATE EXEC_MAX_RATE_PER_SEC
 
 static void usage(FILE *f)
 {
@@ -237,7 +238,8 @@ int cli_run_main(int argc, char **argv)
 			if (!r)
 				goto out;
 			if (parse_number(r, MAX_RATE, &cfg.rate) < 0 || !(cfg.rate > 0)) {
-				args_error(&a, "'%s': expected iterations per second, a number above 0", r);
+				args_error(&a, "'%s': expected iterations per second, a number above 0 and at most %.0f "
+					       "(docs/executors.md)", r, MAX_RATE);
 				goto out;
 			}
 		} else if (args_is(&a, "--max-vus", NULL)) {
@@ -255,7 +257,8 @@ int cli_run_main(int argc, char **argv)
 				goto out;
 			}
 			if (parse_stage(sv, &stages[cfg.nstages]) < 0) {
-				args_error(&a, "'%s': expected DURATION:TARGET, e.g. 30s:100", sv);
+				args_error(&a, "'%s': expected DURATION:TARGET, e.g. 30s:100 (a target of at most %.0f: "
+					       "iterations per second with --rate, VUs without)", sv, MAX_RATE);
 				goto out;
 			}
 			cfg.nstages++;

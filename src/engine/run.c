@@ -479,13 +479,116 @@ static void warn_dropped(FILE *f, const met_registry *reg, const met_shard *tota
 			   "--max-vus, or use queue mode); the target saw less load than planned\n\n", dropped);
 }
 
+/* One output's final flush, on a thread of its own so that the outputs
+ * flush at the same time and the main thread stays free for signals. */
+typedef struct out_flush {
+	output *o;
+	output_stats os;
+	int rc;
+	uint64_t ns, t_end;
+	_Atomic int done;
+	int threaded;
+	pthread_t thread;
+} out_flush;
+
+static void *flush_main(void *p)
+{
+	out_flush *f = p;
+	uint64_t t = clock_mono_ns();
+
+	f->rc = output_close(f->o, &f->os);
+	f->t_end = clock_mono_ns();
+	f->ns = f->t_end - t;
+	atomic_store(&f->done, 1);
+	return NULL;
+}
+
+/* After a cut, how long an output may take to notice before the run stops
+ * waiting for it (a write(2) blocked on a pipe nobody reads). */
+#define FLUSH_ABANDON_AFTER_CUT (2 * NS_PER_SEC)
+
+/* Closes every output: their final flushes run together, each within its
+ * own limit (at most OUTPUT_FLUSH_MAX). A signal meanwhile cuts them short
+ * (and makes the exit status 105); an output still blocked well past its
+ * limit is abandoned — left to the process exit, not freed — so the
+ * summary is always written. Fills out[i]'s counts and flush figures.
+ * Returns -1 if an output failed (a file that could not be written). */
+static int outputs_flush(run_state *st, output **outs, uint32_t n, summary_output *out)
+{
+	out_flush *fl = xcalloc(n + 1, sizeof(*fl));
+	uint64_t t = clock_mono_ns(), give_up = t + OUTPUT_FLUSH_MAX + 5 * NS_PER_SEC;
+	uint32_t i, left = n;
+	int rc = 0, keep = 0;
+
+	for (i = 0; i < n; i++) {
+		fl[i].o = outs[i];
+		out[i].dropped = output_dropped(outs[i]); /* before the flush */
+		fl[i].threaded = pthread_create(&fl[i].thread, NULL, flush_main, &fl[i]) == 0;
+		if (!fl[i].threaded)
+			flush_main(&fl[i]); /* no thread: flush here, unwatched */
+	}
+	for (;;) {
+		/* Outputs that flush at once (most) cost one look, not a wait. */
+		struct timespec ts = {0, 10 * NS_PER_MS};
+		uint64_t now;
+		int sig;
+
+		for (left = 0, i = 0; i < n; i++)
+			left += !atomic_load(&fl[i].done);
+		if (!left || clock_mono_ns() >= give_up)
+			break;
+		sig = sigtimedwait(&st->sigs, NULL, &ts);
+		now = clock_mono_ns();
+		if (sig == SIGINT || sig == SIGTERM) {
+			st->interrupted++;
+			if (!st->cfg->quiet)
+				fprintf(stderr, "\nstrain: signal: cutting the outputs' final flush short\n");
+			for (i = 0; i < n; i++)
+				output_cut(outs[i]);
+			if (now + FLUSH_ABANDON_AFTER_CUT < give_up)
+				give_up = now + FLUSH_ABANDON_AFTER_CUT;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t before = out[i].dropped;
+
+		if (!atomic_load(&fl[i].done)) {
+			/* Still blocked: its thread keeps outs[i] and fl, which are
+			 * deliberately not freed. */
+			fprintf(stderr, "strain: output %u: its final flush is still blocked; not waiting any longer\n", i + 1);
+			out[i].flush_abandoned = 1;
+			out[i].flush_ns = clock_mono_ns() - t;
+			out[i].last_error = xstrdup("final flush abandoned");
+			outs[i] = NULL;
+			keep = 1;
+			continue;
+		}
+		if (fl[i].threaded)
+			pthread_join(fl[i].thread, NULL);
+		if (fl[i].rc < 0)
+			rc = -1;
+		out[i].written = fl[i].os.points_written;
+		out[i].dropped = fl[i].os.points_dropped;
+		out[i].flush_dropped = out[i].dropped > before ? out[i].dropped - before : 0;
+		out[i].errors = fl[i].os.write_errors;
+		out[i].last_error = xstrdup(fl[i].os.last_error);
+		out[i].flush_ns = fl[i].ns;
+		out[i].flush_cut = atomic_load(&outs[i]->cutoff) <= fl[i].t_end;
+		output_destroy(outs[i]);
+		outs[i] = NULL;
+	}
+	if (!keep)
+		free(fl);
+	return rc;
+}
+
 int run_execute(run_config *cfg)
 {
 	run_state st;
 	met_registry *reg = met_registry_create();
 	met_collector *coll = NULL;
 	uint32_t i;
-	uint64_t t_start_wall, t0;
+	uint64_t t_start_wall, t0, t_end, t_end_wall;
 	int rc = CLI_EXIT_OK;
 	long nofile;
 	output **outs = NULL;
@@ -592,37 +695,33 @@ int run_execute(run_config *cfg)
 		phase_res[i].t_start -= t0;
 		phase_res[i].t_end -= t0;
 	}
+	/* The load is over: the run's window, its duration and every rate end
+	 * here. What the outputs still have to deliver comes after, bounded,
+	 * and is reported on its own. */
+	t_end = clock_mono_ns();
+	t_end_wall = clock_wall_ns();
 	met_collector_stop(coll);
 	met_collector_finish(coll, NULL, 0);
 	outstats = xcalloc(cfg->nouts + 1, sizeof(*outstats));
-	for (i = 0; i < cfg->nouts; i++) {
-		output_stats os;
-
-		if (output_close(outs[i], &os) < 0)
-			rc = CLI_EXIT_ERROR;
-		output_destroy(outs[i]);
-		outs[i] = NULL;
+	if (outputs_flush(&st, outs, cfg->nouts, outstats) < 0)
+		rc = CLI_EXIT_ERROR;
+	for (i = 0; i < cfg->nouts; i++)
 		outstats[i].spec = xstrdup(output_spec_redact(cfg->outs[i], shown, sizeof(shown)));
-		outstats[i].written = os.points_written;
-		outstats[i].dropped = os.points_dropped;
-		outstats[i].errors = os.write_errors;
-		outstats[i].last_error = xstrdup(os.last_error);
-	}
 
 	{
 		int failed = 0;
 
 		for (i = 0; i < cfg->nthresholds; i++)
 			failed |= !met_threshold_eval(&cfg->thresholds[i], met_collector_total(coll), reg,
-						      (double)(clock_mono_ns() - t0) / 1e9);
+						      (double)(t_end - t0) / 1e9);
 		if (failed && rc == CLI_EXIT_OK)
 			rc = CLI_EXIT_THRESHOLDS;
 	}
 	memset(&info, 0, sizeof(info));
 	info.description = cfg->description;
 	info.start_wall_ns = t_start_wall;
-	info.end_wall_ns = clock_wall_ns();
-	info.elapsed_ns = clock_mono_ns() - t0;
+	info.end_wall_ns = t_end_wall;
+	info.elapsed_ns = t_end - t0;
 	info.interrupted = st.interrupted > 0;
 	info.vus = st.vus_max;
 	info.threads = cfg->threads;

@@ -14,6 +14,14 @@
 
 /* Intended starts a queue-mode scenario holds per worker before it drops. */
 #define QUEUE_MAX 65536
+/* Work one loop pass may do for one schedule before it yields to the event
+ * loop, so that I/O, stop requests and the collector's swap are never kept
+ * waiting by a schedule that is behind: iterations started (arrival rates)
+ * or VUs started (ramping-vus, a module's start). */
+#define ARRIVALS_PER_PASS 256
+#define STARTS_PER_PASS 512
+/* How often a schedule with no VU free counts its drops. */
+#define ARRIVALS_BLOCKED_POLL (10 * NS_PER_MS)
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
 
@@ -253,10 +261,18 @@ static void scn_check_done(worker *w, worker_scn *s)
 	}
 }
 
+static void arrivals_drop_due(worker *w, worker_scn *s, uint64_t until);
+
 /* No more starts: the schedule and ramp timers stop, and intended starts
  * still queued will never run, so they count as dropped. */
 static void scn_halt(worker *w, worker_scn *s)
 {
+	uint64_t now = clock_mono_ns();
+
+	/* Iterations that fell due and never started (every VU was busy, or
+	 * the loop was behind) are dropped: the books balance at the end. */
+	if (exec_is_arrival(s->sc->exec) && s->started && !s->stopping)
+		arrivals_drop_due(w, s, now < s->t_end ? now : s->t_end);
 	s->stopping = 1;
 	ev_timer_stop(w->loop, &s->sched);
 	if (s->qlen) {
@@ -387,11 +403,12 @@ static int start_vu(worker *w, vu *v)
 retire:
 	vu_retire(w, v);
 	/* Per-VU iterations end VU by VU: the scenario ends with its last. */
-	if (sc->exec == EXEC_PER_VU_ITERATIONS && !s->stopping) {
+	if (sc->exec == EXEC_PER_VU_ITERATIONS && !s->stopping && s->begin_next >= s->nvus) {
 		uint32_t i;
 
+		/* A VU still waiting for its spread start counts as running. */
 		for (i = 0; i < s->nvus; i++)
-			if (w->vus[s->first + i].active)
+			if (w->vus[s->first + i].active || w->vus[s->first + i].pending_start)
 				break;
 		if (i == s->nvus)
 			scn_stop(w, s, sc->graceful_stop_ns);
@@ -414,11 +431,13 @@ static uint32_t share_of(uint32_t total, uint32_t slot, uint32_t nslots)
 
 /* Moves the number of looping VUs to s->want: VUs ramping out are kept
  * first (they are still warm), then idle ones start; going down, the
- * newest VUs finish their iteration and stop, within gracefulRampDown. */
-static void ramp_apply(worker *w, worker_scn *s)
+ * newest VUs finish their iteration and stop, within gracefulRampDown.
+ * Starts at most STARTS_PER_PASS VUs (each may connect); returns 1 when
+ * more are still to start, for the next loop pass. */
+static int ramp_apply(worker *w, worker_scn *s)
 {
 	uint64_t now = clock_mono_ns();
-	uint32_t i;
+	uint32_t i, started = 0;
 
 	for (i = 0; i < s->nvus && s->running < s->want; i++) {
 		vu *v = &w->vus[s->first + i];
@@ -431,11 +450,13 @@ static void ramp_apply(worker *w, worker_scn *s)
 	for (i = 0; i < s->nvus && s->running < s->want && !s->stopping; i++) {
 		vu *v = &w->vus[s->first + i];
 
-		if (!v->active) {
-			s->running++;
-			if (!start_vu(w, v))
-				s->running--;
-		}
+		if (v->active)
+			continue;
+		if (started++ == STARTS_PER_PASS)
+			return 1;
+		s->running++;
+		if (!start_vu(w, v))
+			s->running--;
 	}
 	for (i = s->nvus; i-- > 0 && s->running > s->want;) {
 		vu *v = &w->vus[s->first + i];
@@ -452,6 +473,7 @@ static void ramp_apply(worker *w, worker_scn *s)
 		if (!ev_timer_armed(&s->rampdown) || s->rampdown.deadline > v->ramp_deadline)
 			ev_timer_start(w->loop, &s->rampdown, v->ramp_deadline);
 	}
+	return 0;
 }
 
 static void ramp_update(worker *w, worker_scn *s)
@@ -459,13 +481,18 @@ static void ramp_update(worker *w, worker_scn *s)
 	const run_scenario *sc = s->sc;
 	uint64_t now = clock_mono_ns(), el = now > s->t_start ? now - s->t_start : 0, next;
 	uint32_t total = exec_vus_at(sc->stages, sc->nstages, sc->start_vus, el);
+	int more;
 
 	s->want = share_of(total, s->slot, s->nslots);
 	if (s->want > s->nvus)
 		s->want = s->nvus;
-	ramp_apply(w, s);
+	more = ramp_apply(w, s);
 	next = exec_vus_next_change(sc->stages, sc->nstages, sc->start_vus, el);
-	if (next != UINT64_MAX && !s->stopping && s->t_start + next < s->t_end)
+	if (s->stopping)
+		return;
+	if (more)
+		ev_timer_start(w->loop, &s->sched, clock_mono_ns() + 1);
+	else if (next != UINT64_MAX && s->t_start + next < s->t_end)
 		ev_timer_start(w->loop, &s->sched, s->t_start + next);
 }
 
@@ -537,40 +564,139 @@ static void arrival_due(worker *w, worker_scn *s, uint64_t intended)
 	met_shard_add(w->active, w->ctx->reg, s->s_dropped, 1);
 }
 
-/* Schedules this worker's next iteration: k advances by nslots, so the
- * workers' schedules interleave into one evenly spaced one. */
-static void arrival_next(worker *w, worker_scn *s)
+/* Whether an iteration due now could start or wait: a free VU, one more
+ * to initialise, or room in the queue. */
+static int arrival_room(const worker_scn *s)
+{
+	return s->nidle || s->nalloc < s->nvus || s->qlen < s->qcap;
+}
+
+/* This worker's next intended start (k advances by nslots, so the
+ * workers' schedules interleave into one evenly spaced one). Sets next_at
+ * without arming anything; UINT64_MAX once the schedule is over. */
+static void arrival_next(worker_scn *s)
 {
 	const run_scenario *sc = s->sc;
 	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, s->next_k);
 
-	if (off == UINT64_MAX || off >= sc->duration_ns) {
-		s->next_at = UINT64_MAX;
-		return;
-	}
-	s->next_at = s->t_start + off;
-	ev_timer_start(w->loop, &s->sched, s->next_at);
+	s->next_at = off == UINT64_MAX || off >= sc->duration_ns ? UINT64_MAX : s->t_start + off;
 }
 
+/* Drops, in one step, every iteration of this worker's share that is due
+ * by `until` and has not started: the count comes from the schedule's
+ * integral, so the cost does not depend on the rate. This is what keeps a
+ * rate the machine cannot follow (millions a second, every VU busy) from
+ * spinning: those iterations are dropped and counted, as k6 counts them,
+ * without being visited one by one. */
+static void arrivals_drop_due(worker *w, worker_scn *s, uint64_t until)
+{
+	const run_scenario *sc = s->sc;
+	uint64_t el, owed, n = 0;
+	int i;
+
+	if (s->next_at == UINT64_MAX || s->next_at > until)
+		return;
+	el = until - s->t_start;
+	if (el > sc->duration_ns)
+		el = sc->duration_ns;
+	/* Iterations 0..owed-1 of the whole schedule are due by `until`. */
+	owed = exec_arrivals_between(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, 0, el + 1);
+	if (owed > s->next_k) {
+		n = (owed - s->next_k + s->nslots - 1) / s->nslots;
+		s->next_k += n * s->nslots;
+	}
+	arrival_next(s);
+	/* The integral and the per-iteration times may disagree by a rounding
+	 * step at the boundary: take the stragglers one by one (a few at most). */
+	for (i = 0; i < 4 && s->next_at <= until; i++) {
+		n++;
+		s->next_k += s->nslots;
+		arrival_next(s);
+	}
+	if (n)
+		met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)n);
+}
+
+/* Starts what is due, at most ARRIVALS_PER_PASS per call, then arms the
+ * schedule's timer:
+ * - behind schedule with room left (a busy loop pass): the next call comes
+ *   on the next loop pass, after I/O and stop requests have been seen; the
+ *   lag shows in iteration_start_delay;
+ * - no room (every VU busy, maxVUs reached, the queue full): due
+ *   iterations are dropped in bulk; the timer then only polls every
+ *   ARRIVALS_BLOCKED_POLL to count drops as they fall due, and a VU that
+ *   frees up resumes the schedule at once (arrivals_unblock). */
 static void arrivals_run(worker *w, worker_scn *s)
 {
 	uint64_t now = clock_mono_ns();
+	uint32_t started = 0;
 
-	/* Late (a busy loop pass): start everything that is due now; the lag
-	 * shows in iteration_start_delay. */
+	ev_timer_stop(w->loop, &s->sched);
+	s->blocked = 0;
 	while (s->next_at <= now && !s->stopping) {
+		if (!arrival_room(s)) {
+			arrivals_drop_due(w, s, now);
+			break;
+		}
+		if (started++ == ARRIVALS_PER_PASS) {
+			ev_timer_start(w->loop, &s->sched, now + 1);
+			return;
+		}
 		arrival_due(w, s, s->next_at);
 		s->next_k += s->nslots;
-		arrival_next(w, s);
+		arrival_next(s);
 	}
+	if (s->stopping || s->next_at == UINT64_MAX)
+		return;
+	if (!arrival_room(s)) {
+		s->blocked = 1;
+		ev_timer_start(w->loop, &s->sched,
+			       s->next_at > now + ARRIVALS_BLOCKED_POLL ? s->next_at : now + ARRIVALS_BLOCKED_POLL);
+		return;
+	}
+	ev_timer_start(w->loop, &s->sched, s->next_at);
+}
+
+/* A VU of a blocked schedule is free again: what fell due while none was
+ * free is dropped, and the schedule goes on from now. */
+static void arrivals_unblock(worker *w, worker_scn *s)
+{
+	if (!s->blocked || s->stopping)
+		return;
+	arrivals_drop_due(w, s, clock_mono_ns());
+	arrivals_run(w, s);
 }
 
 /* ---- scenario start and timers ---- */
 
+/* Closed-model executors: every VU starts looping (spread over one think
+ * period when the module thinks), STARTS_PER_PASS per loop pass. */
+static void scn_start_vus(worker *w, worker_scn *s)
+{
+	uint64_t spread = s->sc->start_spread_ns;
+	uint32_t n = 0;
+
+	while (s->begin_next < s->nvus && !s->stopping) {
+		vu *v = &w->vus[s->first + s->begin_next];
+
+		if (n++ == STARTS_PER_PASS) {
+			ev_timer_start(w->loop, &s->sched, clock_mono_ns() + 1);
+			return;
+		}
+		s->begin_next++;
+		if (spread) {
+			v->pending_start = 1;
+			v->state = VU_WAITING;
+			ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
+			continue;
+		}
+		start_vu(w, v);
+	}
+}
+
 static void scn_begin(worker *w, worker_scn *s)
 {
 	const run_scenario *sc = s->sc;
-	uint32_t i;
 
 	s->started = 1;
 	if (!s->nvus) {
@@ -584,21 +710,11 @@ static void scn_begin(worker *w, worker_scn *s)
 	case EXEC_CONSTANT_ARRIVAL_RATE:
 	case EXEC_RAMPING_ARRIVAL_RATE:
 		s->next_k = s->slot;
-		arrival_next(w, s);
+		arrival_next(s);
+		arrivals_run(w, s);
 		break;
 	default:
-		for (i = 0; i < s->nvus && !s->stopping; i++) {
-			vu *v = &w->vus[s->first + i];
-			uint64_t spread = sc->start_spread_ns;
-
-			if (spread) {
-				v->pending_start = 1;
-				v->state = VU_WAITING;
-				ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
-				continue;
-			}
-			start_vu(w, v);
-		}
+		scn_start_vus(w, s);
 		break;
 	}
 }
@@ -616,6 +732,8 @@ static void on_sched(ev_loop *loop, ev_timer *t)
 		ramp_update(w, s);
 	else if (exec_is_arrival(s->sc->exec))
 		arrivals_run(w, s);
+	else
+		scn_start_vus(w, s);
 }
 
 void worker_iteration_done(worker *w, vu *v, int completed)
@@ -640,10 +758,12 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 			s->qhead = (s->qhead + 1) % s->qcap;
 			s->qlen--;
 			arrival_run(w, s, v, intended);
+			arrivals_unblock(w, s);
 			return;
 		}
 		if (!s->stopping)
 			s->idle[s->nidle++] = v;
+		arrivals_unblock(w, s);
 		scn_check_done(w, s);
 		return;
 	}

@@ -57,6 +57,7 @@ typedef struct worker_scn {
 	uint64_t t_end;              /* no new iterations after this */
 	uint64_t grace_end;          /* in-flight iterations abandoned after this */
 	int started;
+	uint32_t begin_next;         /* closed models: the next VU to start looping */
 	int stopping;
 	int done;
 	/* This worker's part of a ramp or a schedule: slot `slot` of `nslots`
@@ -71,6 +72,7 @@ typedef struct worker_scn {
 	/* arrival rates */
 	uint64_t next_k;             /* this worker's next iteration index */
 	uint64_t next_at;            /* and its intended start (monotonic) */
+	int blocked;                 /* no VU free and no queue room: drops are counted in bulk */
 	struct vu **idle;            /* free VUs (a stack), nvus slots */
 	uint32_t nidle;
 	uint64_t *queue;             /* queue mode: intended starts waiting for a VU (ring) */

@@ -18,9 +18,13 @@
 /* A response head bigger than this is not from InfluxDB. */
 #define HEAD_MAX (64 * 1024)
 
+/* A wait that a cutoff may end is cut into slices this long. */
+#define CUTOFF_POLL (50 * NS_PER_MS)
+
 struct http_post {
 	char *host, *port;
 	int fd;
+	const _Atomic uint64_t *cutoff; /* or NULL */
 	buf in;      /* response bytes */
 	buf head;    /* request head with Content-Length */
 };
@@ -57,23 +61,32 @@ void http_post_destroy(http_post *c)
 	free(c);
 }
 
-/* Waits for events on the socket until deadline. 1 ready, 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, uint64_t deadline)
+void http_post_set_cutoff(http_post *c, const _Atomic uint64_t *cutoff)
+{
+	c->cutoff = cutoff;
+}
+
+/* Waits for events on the socket until deadline, or c's cutoff. 1 ready,
+ * 0 timed out, -1 error. */
+static int wait_fd(const http_post *c, int fd, short events, uint64_t deadline)
 {
 	struct pollfd p = {fd, events, 0};
 
 	for (;;) {
-		uint64_t now = clock_mono_ns();
+		uint64_t now = clock_mono_ns(), cut = c->cutoff ? atomic_load(c->cutoff) : 0, end = deadline, wait;
 		int rc;
 
-		if (now >= deadline)
+		if (cut && cut < end)
+			end = cut;
+		if (now >= end)
 			return 0;
-		rc = poll(&p, 1, (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS));
+		wait = end - now;
+		if (c->cutoff && wait > CUTOFF_POLL)
+			wait = CUTOFF_POLL;
+		rc = poll(&p, 1, (int)((wait + NS_PER_MS - 1) / NS_PER_MS));
 		if (rc > 0)
 			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
+		if (rc < 0 && errno != EINTR)
 			return -1;
 	}
 }
@@ -93,7 +106,7 @@ static int connect_to(http_post *c, uint64_t deadline, char *msg, size_t msgsz)
 			continue;
 		rc = net_connect(fd, &addrs[i]);
 		if (rc == 1) {
-			rc = wait_fd(fd, POLLOUT, deadline);
+			rc = wait_fd(c, fd, POLLOUT, deadline);
 			if (rc == 1) {
 				errno = net_socket_error(fd);
 				rc = errno ? -1 : 0;
@@ -141,7 +154,7 @@ static int send_all(http_post *c, const char *body, size_t len, uint64_t deadlin
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int rc = wait_fd(c->fd, POLLOUT, deadline);
+			int rc = wait_fd(c, c->fd, POLLOUT, deadline);
 
 			if (rc == 1)
 				continue;
@@ -189,7 +202,7 @@ static ssize_t read_some(http_post *c, uint64_t deadline, char *msg, size_t msgs
 			snprintf(msg, msgsz, "read: %s", strerror(errno));
 			return errno == ECONNRESET && c->in.len == 0 ? -2 : -1;
 		}
-		rc = wait_fd(c->fd, POLLIN, deadline);
+		rc = wait_fd(c, c->fd, POLLIN, deadline);
 		if (rc != 1) {
 			snprintf(msg, msgsz, "read: %s", rc == 0 ? "timed out waiting for the response" : strerror(errno));
 			return -1;

@@ -6,6 +6,7 @@
 #ifndef STRAIN_OUTPUT_HTTP_POST_H
 #define STRAIN_OUTPUT_HTTP_POST_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,12 @@ typedef struct http_post_result {
  * (accepts NULL). */
 http_post *http_post_create(const char *host, const char *port);
 void http_post_destroy(http_post *c);
+
+/* Ties c to an output's cutoff (output.h): every wait of a request ends
+ * by it too, noticed within 50 ms, so a request in flight when the run
+ * ends (a server that accepted and never answers) does not hold the
+ * summary for its whole timeout. The atomic must outlive c. */
+void http_post_set_cutoff(http_post *c, const _Atomic uint64_t *cutoff);
 
 /* Sends one request: head holds the request line and header fields, each
  * ending in CRLF, without Content-Length and without the blank line (both

@@ -150,8 +150,12 @@ static int query_param(influx_config *c, const char *key, const char *val, char 
 		if (parse_duration_ns(val, &c->timeout_ns) < 0 || c->timeout_ns < NS_PER_MS)
 			goto bad;
 	} else if (strcmp(key, "flush") == 0) {
-		if (parse_duration_ns(val, &c->flush_ns) < 0)
-			goto bad;
+		/* Bounded: a dead server may hold the end of the run this long. */
+		if (parse_duration_ns(val, &c->flush_ns) < 0 || c->flush_ns > OUTPUT_FLUSH_MAX) {
+			snprintf(err, errsz, "invalid flush '%s' (a duration up to %llus)", val,
+				 (unsigned long long)(OUTPUT_FLUSH_MAX / NS_PER_SEC));
+			return -1;
+		}
 	} else if (!c->v2 && strcmp(key, "rp") == 0) {
 		free(c->rp);
 		c->rp = xstrdup(val);
@@ -586,6 +590,7 @@ static int influx_open(output *o, int v2, const char *arg, const output_env *env
 	ix->w = xcalloc(ix->cfg.concurrency, sizeof(*ix->w));
 	for (i = 0; i < ix->cfg.concurrency; i++) {
 		ix->w[i].http = http_post_create(ix->cfg.host, ix->cfg.port);
+		http_post_set_cutoff(ix->w[i].http, &o->cutoff);
 		influx_k6_init(&ix->w[i].enc, ix->reg, ix->instance);
 		buf_init(&ix->w[i].body, 0, ix->cfg.max_body);
 	}
@@ -595,6 +600,7 @@ static int influx_open(output *o, int v2, const char *arg, const output_env *env
 		influx_free(ix);
 		return -1;
 	}
+	outq_set_cutoff(ix->q, &o->cutoff);
 	o->impl = ix;
 	o->wants_samples = ix->cfg.k6_schema;
 	return 0;
@@ -665,7 +671,10 @@ static int influx_close(output *o, output_stats *stats)
 
 	if (!ix)
 		return 0;
-	left = outq_close(ix->q, clock_mono_ns() + ix->cfg.flush_ns);
+	/* The flush limit covers requests already in flight too: their own
+	 * timeout (10 s) would otherwise hold the summary. */
+	output_cutoff_at(o, clock_mono_ns() + ix->cfg.flush_ns);
+	left = outq_close(ix->q, atomic_load(&o->cutoff));
 	outq_destroy(ix->q);
 	ix->q = NULL;
 	count(ix, 0, left);

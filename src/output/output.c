@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "output/csv.h"
 #include "output/influx.h"
 #include "output/json.h"
@@ -52,6 +53,19 @@ met_output output_met(output *o)
 	met_output m = {on_snapshot, o};
 
 	return m;
+}
+
+void output_cutoff_at(output *o, uint64_t when)
+{
+	uint64_t cur = atomic_load(&o->cutoff);
+
+	while ((!cur || cur > when) && !atomic_compare_exchange_weak(&o->cutoff, &cur, when))
+		;
+}
+
+void output_cut(output *o)
+{
+	output_cutoff_at(o, clock_mono_ns());
 }
 
 uint64_t output_dropped(output *o)

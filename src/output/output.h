@@ -9,9 +9,12 @@
 #ifndef STRAIN_OUTPUT_OUTPUT_H
 #define STRAIN_OUTPUT_OUTPUT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "core/clock.h"
 
 #include "metrics/collector.h"
 #include "metrics/registry.h"
@@ -52,7 +55,17 @@ struct output {
 	const output_ops *ops;
 	int wants_samples; /* set by open: needs met_snapshot.interval->samples */
 	void *impl;        /* the kind's own state */
+	/* When the final flush must be over (monotonic ns; 0 until set): a
+	 * kind's close sets it to its own limit, output_cut lowers it to now.
+	 * It lives here, not in impl, so that it can be lowered from another
+	 * thread while close runs and frees impl. Every wait of a kind's
+	 * threads (the network, retries, the queue) ends by it. */
+	_Atomic uint64_t cutoff;
 };
+
+/* Every kind's final flush ends within this (InfluxDB's flush= is at most
+ * this; the file outputs use it): the run never waits longer for outputs. */
+#define OUTPUT_FLUSH_MAX (60 * NS_PER_SEC)
 
 /* Parses one --out spec ("json=run.json.gz") and opens the output.
  * Returns NULL with a message in err (unknown kind, bad argument, file not
@@ -61,6 +74,11 @@ output *output_create(const char *spec, const output_env *env, char *err, size_t
 /* The collector hook for an output. */
 met_output output_met(output *o);
 int output_close(output *o, output_stats *stats);
+/* Lowers o->cutoff to `when` (never raises it). Any thread. */
+void output_cutoff_at(output *o, uint64_t when);
+/* Stops the final flush now: what is not delivered yet is dropped and
+ * counted. Any thread, also while output_close runs on another. */
+void output_cut(output *o);
 /* Points dropped so far (0 for kinds that cannot tell). */
 uint64_t output_dropped(output *o);
 void output_destroy(output *o);

@@ -16,6 +16,7 @@ struct outq {
 	uint64_t held;      /* points queued or being consumed */
 	uint64_t deadline;  /* 0 until closing */
 	int closing;
+	const _Atomic uint64_t *cutoff; /* the output's, or NULL */
 	outq_fn fn;
 	void *ctx;
 	unsigned nthreads;
@@ -34,6 +35,17 @@ static struct timespec abs_time(uint64_t ns)
 	return ts;
 }
 
+/* A wait that an external cutoff may end is cut into slices this long. */
+#define CUTOFF_POLL (50 * NS_PER_MS)
+
+/* Under the lock: when consumers must stop, 0 for not yet known. */
+static uint64_t deadline_locked(const outq *q)
+{
+	uint64_t c = q->cutoff ? atomic_load(q->cutoff) : 0, d = q->closing ? q->deadline : 0;
+
+	return c && (!d || c < d) ? c : d;
+}
+
 static void *consumer_main(void *p)
 {
 	consumer_arg a = *(consumer_arg *)p;
@@ -44,7 +56,7 @@ static void *consumer_main(void *p)
 	for (;;) {
 		outq_job *j = q->head;
 
-		if (q->closing && (!j || clock_mono_ns() >= q->deadline))
+		if (q->closing && (!j || clock_mono_ns() >= deadline_locked(q)))
 			break;
 		if (!j) {
 			pthread_cond_wait(&q->cond, &q->lock);
@@ -184,12 +196,19 @@ uint64_t outq_close(outq *q, uint64_t deadline)
 	return left;
 }
 
+void outq_set_cutoff(outq *q, const _Atomic uint64_t *cutoff)
+{
+	pthread_mutex_lock(&q->lock);
+	q->cutoff = cutoff;
+	pthread_mutex_unlock(&q->lock);
+}
+
 uint64_t outq_deadline(outq *q)
 {
 	uint64_t d;
 
 	pthread_mutex_lock(&q->lock);
-	d = q->closing ? q->deadline : 0;
+	d = deadline_locked(q);
 	pthread_mutex_unlock(&q->lock);
 	return d;
 }
@@ -201,17 +220,18 @@ int outq_sleep(outq *q, uint64_t ns)
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		uint64_t now = clock_mono_ns(), end = until;
+		uint64_t now = clock_mono_ns(), end = until, d = deadline_locked(q);
 		struct timespec ts;
 
-		if (q->closing && q->deadline < end)
-			end = q->deadline;
+		if (d && d < end)
+			end = d;
 		if (now >= end) {
-			rc = q->closing && now >= q->deadline ? -1 : 0;
+			rc = d && now >= d ? -1 : 0;
 			break;
 		}
-		ts = abs_time(end);
-		/* Woken early when closing starts, to move to the deadline. */
+		/* Woken early when closing starts, to move to the deadline; a
+		 * cutoff set from outside is seen at the next slice. */
+		ts = abs_time(q->cutoff && end - now > CUTOFF_POLL ? now + CUTOFF_POLL : end);
 		pthread_cond_timedwait(&q->cond, &q->lock, &ts);
 	}
 	pthread_mutex_unlock(&q->lock);

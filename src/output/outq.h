@@ -7,6 +7,7 @@
 #ifndef STRAIN_OUTPUT_OUTQ_H
 #define STRAIN_OUTPUT_OUTQ_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,11 +44,17 @@ uint64_t outq_room(outq *q);
  * bound or the queue is closing (the job stays the caller's). */
 int outq_push(outq *q, outq_job *job);
 
+/* Ties the queue to its output's cutoff (output.h): once that is set,
+ * every deadline here is at most it, and waits notice it within 50 ms.
+ * Call once, before anything is queued; the atomic must outlive q. */
+void outq_set_cutoff(outq *q, const _Atomic uint64_t *cutoff);
+
 /* Lets the consumers finish what is queued, until the monotonic deadline;
  * then stops them and frees what is left. Returns the points that were
  * still queued (never consumed). Call once. */
 uint64_t outq_close(outq *q, uint64_t deadline);
-/* For consumers: 0 while running, the close deadline once closing. */
+/* For consumers: 0 while running, the close deadline once closing (or
+ * the cutoff, if sooner or set before closing). */
 uint64_t outq_deadline(outq *q);
 /* For consumers' retry backoff: sleeps ns, but never past the close
  * deadline. Returns 0, or -1 when the deadline has passed. */

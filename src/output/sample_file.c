@@ -13,9 +13,11 @@
 
 /* Encoded bytes handed to the file at a time. */
 #define CHUNK (1024 * 1024)
-/* A file output drains its queue at the end however long that takes: the
- * data is local, and a file missing its tail is worse than a late summary. */
-#define FLUSH_MAX (600 * NS_PER_SEC)
+/* A file output drains its queue at the end for up to OUTPUT_FLUSH_MAX
+ * (output.h): the data is local, and a file missing its tail is worse than
+ * a late summary, but a full queue (4,000,000 samples) takes a few seconds
+ * to encode and write, not a minute; past it, what is left is dropped and
+ * counted. */
 
 typedef struct sample_file {
 	sample_file_enc enc;
@@ -25,6 +27,7 @@ typedef struct sample_file {
 	outq *q;
 	buf chunk;
 	int failed;
+	int reader_gone; /* a pipe whose reader closed it: not a failure of the run */
 	pthread_mutex_t lock;
 	output_stats st;
 } sample_file;
@@ -50,11 +53,15 @@ static int write_out(sample_file *sf, const char *p, size_t n)
 fail:
 	pthread_mutex_lock(&sf->lock);
 	if (!sf->failed) {
-		int zerr = 0;
-		const char *why = sf->gz ? gzerror(sf->gz, &zerr) : strerror(errno);
+		int zerr = 0, e = errno;
+		const char *why = sf->gz ? gzerror(sf->gz, &zerr) : strerror(e);
 
+		/* The reader of a pipe went away (json=/dev/stdout | head): what
+		 * is left is dropped and counted, as a dead InfluxDB's points are,
+		 * and the exit status stays the run's. */
+		sf->reader_gone = e == EPIPE && (!sf->gz || zerr == Z_ERRNO);
 		snprintf(sf->st.last_error, sizeof(sf->st.last_error), "write %s: %s", sf->path,
-			 zerr == Z_ERRNO ? strerror(errno) : why);
+			 zerr == Z_ERRNO ? strerror(e) : why);
 		fprintf(stderr, "\nstrain: output %s\n", sf->st.last_error);
 	}
 	sf->failed = 1;
@@ -78,7 +85,14 @@ static void consume(void *ctx, unsigned t, outq_job *j)
 
 	while (i < j->nsamples) {
 		size_t first = i;
+		uint64_t d = outq_deadline(sf->q);
 
+		/* Past the flush limit (or cut by a signal): the rest is dropped,
+		 * a chunk at a time is all the limit waits for. */
+		if (d && clock_mono_ns() >= d) {
+			count(sf, 0, j->nsamples - i);
+			return;
+		}
 		buf_reset(&sf->chunk);
 		while (i < j->nsamples && sf->enc.sample(sf->enc.self, &sf->chunk, &j->samples[i]) == 0)
 			i++;
@@ -140,6 +154,7 @@ int sample_file_open(output *o, const char *path, const sample_file_enc *enc, ch
 		snprintf(err, errsz, "cannot start the writer thread");
 		goto fail;
 	}
+	outq_set_cutoff(sf->q, &o->cutoff);
 	o->impl = sf;
 	o->wants_samples = 1;
 	return 0;
@@ -196,19 +211,22 @@ int sample_file_close(output *o, output_stats *stats)
 
 	if (!sf)
 		return 0;
-	left = outq_close(sf->q, clock_mono_ns() + FLUSH_MAX);
+	output_cutoff_at(o, clock_mono_ns() + OUTPUT_FLUSH_MAX);
+	left = outq_close(sf->q, atomic_load(&o->cutoff));
 	outq_destroy(sf->q);
 	count(sf, 0, left);
 	if (sf->gz) {
 		if (gzclose(sf->gz) != Z_OK && !sf->failed) {
 			sf->failed = 1;
+			sf->reader_gone = errno == EPIPE;
 			snprintf(sf->st.last_error, sizeof(sf->st.last_error), "close %s: %s", sf->path, strerror(errno));
 		}
 	} else if (fclose(sf->f) != 0 && !sf->failed) {
 		sf->failed = 1;
+		sf->reader_gone = errno == EPIPE;
 		snprintf(sf->st.last_error, sizeof(sf->st.last_error), "close %s: %s", sf->path, strerror(errno));
 	}
-	rc = sf->failed ? -1 : 0;
+	rc = sf->failed && !sf->reader_gone ? -1 : 0;
 	*stats = sf->st;
 	sample_file_free(sf);
 	o->impl = NULL;

@@ -1740,8 +1740,9 @@ static int get_rate(loader *L, const ynode *n, const char *what, double *out)
 			return 0;
 		}
 	}
-	err_at(L, n, "%s: expected a number of iterations from 0 to %.0f, found %s%s%s", what, MAX_RATE,
-	       s ? "'" : "", s ? s : ynode_kind(n), s ? "'" : "");
+	err_at(L, n, "%s: expected a number of iterations per timeUnit from 0 to %.0f, found %s%s%s (the maximum "
+	       "rate is %.0f per second; docs/executors.md)", what, MAX_RATE, s ? "'" : "", s ? s : ynode_kind(n),
+	       s ? "'" : "", EXEC_MAX_RATE_PER_SEC);
 	return -1;
 }
 
@@ -1807,6 +1808,44 @@ static int get_vus(loader *L, const ynode *ex, const char *key, uint64_t min, ui
 		return -1;
 	*out = (uint32_t)n;
 	return 0;
+}
+
+/* Iterations per second at the schedule's peak, after timeUnit. */
+static double rate_per_sec(const run_scenario *sc, double f)
+{
+	return exec_rate_peak(sc->stages, sc->nstages, sc->start_rate) * f * (double)NS_PER_SEC /
+	       (double)sc->time_unit_ns;
+}
+
+/* An arrival rate past EXEC_MAX_RATE_PER_SEC is refused where it is
+ * written: at the rate, startRate or stage target that goes past it. */
+static int check_rate_max(loader *L, const run_scenario *sc, const ynode *ex)
+{
+	double per_unit = (double)NS_PER_SEC / (double)sc->time_unit_ns, peak = rate_per_sec(sc, 1);
+	const ynode *at = ex, *unit = ymap_get(&L->doc, ex, "timeUnit"), *st;
+	const char *unit_s = unit && ynode_str(unit) ? ynode_str(unit) : "1s";
+	uint32_t i;
+
+	if (peak <= EXEC_MAX_RATE_PER_SEC)
+		return 0;
+	if (sc->exec == EXEC_CONSTANT_ARRIVAL_RATE) {
+		at = ymap_get(&L->doc, ex, "rate");
+	} else if (sc->start_rate * per_unit > EXEC_MAX_RATE_PER_SEC) {
+		at = ymap_get(&L->doc, ex, "startRate");
+	} else if ((st = ymap_get(&L->doc, ex, "stages"))) {
+		for (i = 0; i < sc->nstages && i < yseq_len(st); i++)
+			if (sc->stages[i].target * per_unit > EXEC_MAX_RATE_PER_SEC) {
+				const ynode *item = yseq_item(&L->doc, st, i), *t = ymap_get(&L->doc, item, "target");
+
+				at = t ? t : item;
+				break;
+			}
+	}
+	err_at(L, at ? at : ex,
+	       "the rate reaches %.4g iterations per second (per timeUnit %s), past the maximum of %.0f per second "
+	       "(docs/executors.md)",
+	       peak, unit_s, EXEC_MAX_RATE_PER_SEC);
+	return -1;
 }
 
 static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
@@ -2004,6 +2043,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 			}
 		}
 		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+		if (!bad && check_rate_max(L, sc, ex) < 0)
+			bad = 1;
 		break;
 	}
 	return bad ? -1 : 0;
@@ -2631,9 +2672,13 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 			for (i = 0; i < cfg->nscenarios; i++) {
 				run_scenario *sc = &cfg->scenarios[i];
 				double vus = (double)sc->vus * f, it = (double)sc->iterations * f;
+				double rate_before = exec_is_arrival(sc->exec) ? rate_per_sec(sc, 1) : 0;
 
 				sc->vus = vus < 1 ? 1 : (uint32_t)(vus + 0.5);
-				if (sc->iterations)
+				/* Scale is the total load: shared iterations scale, but a
+				 * per-VU count stays as written, since the VUs already
+				 * scaled (scaling both would give scale^2 the requests). */
+				if (sc->iterations && sc->exec != EXEC_PER_VU_ITERATIONS)
 					sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
 				/* Ramps and rates scale too: the same shape, smaller. */
 				sc->start_vus = scale_count(sc->start_vus, f);
@@ -2651,6 +2696,15 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 
 					sc->vus = m ? m : 1;
 				}
+				/* A rate within the maximum as written but not once scaled:
+				 * the scale is what to change. (One already past it was
+				 * reported at the rate.) */
+				if (exec_is_arrival(sc->exec) && rate_before <= EXEC_MAX_RATE_PER_SEC &&
+				    rate_per_sec(sc, 1) > EXEC_MAX_RATE_PER_SEC)
+					err_at(&L, v,
+					       "scale: %g takes module %s to %.4g iterations per second, past the maximum of "
+					       "%.0f per second (docs/executors.md)",
+					       f, sc->name, rate_per_sec(sc, 1), EXEC_MAX_RATE_PER_SEC);
 			}
 		}
 	}

@@ -97,6 +97,17 @@ static double rate_of(double r)
 	return r > 0 ? r : 0;
 }
 
+double exec_rate_peak(const exec_stage *st, uint32_t n, double start_rate)
+{
+	double m = rate_of(start_rate);
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (rate_of(st[i].target) > m)
+			m = rate_of(st[i].target);
+	return m;
+}
+
 double exec_arrivals_by(const exec_stage *st, uint32_t n, double start_rate, uint64_t unit_ns, uint64_t t)
 {
 	double a = rate_of(start_rate), total = 0, unit = (double)unit_ns;

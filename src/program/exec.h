@@ -30,6 +30,19 @@ uint64_t exec_vus_next_change(const exec_stage *st, uint32_t n, uint32_t start, 
 /* The largest VU count the stages ever ask for (start included). */
 uint32_t exec_vus_max(const exec_stage *st, uint32_t n, uint32_t start);
 
+/* The most iterations per second an arrival-rate module may ask for (after
+ * timeUnit and the plan's scale), at any point of its schedule. Past it a
+ * plan is refused (and --rate / --stage too): no machine starts ten
+ * million iterations a second, and beyond the rates the schedule's
+ * arithmetic is built and tested for. Below it a schedule the machine
+ * cannot follow drops what it cannot start and still ends on time
+ * (docs/executors.md). */
+#define EXEC_MAX_RATE_PER_SEC 10000000.0
+
+/* The highest rate the schedule reaches (start_rate or a stage target), in
+ * iterations per unit_ns. */
+double exec_rate_peak(const exec_stage *st, uint32_t n, double start_rate);
+
 /* Arrival rates. Rates are iterations per unit_ns; the rate ramps linearly
  * from start_rate through the stages' targets. N(t) is the number of
  * arrivals the schedule owes by time t: the integral of the rate. */

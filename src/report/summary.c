@@ -221,6 +221,29 @@ static int err_cmp(const void *a, const void *b)
 	return x->n < y->n ? 1 : x->n > y->n ? -1 : x->code - y->code;
 }
 
+/* One output's final flush, under its line: it came after the load, so
+ * it is reported on its own and never counted in the run's duration. */
+static void output_flush_print(FILE *f, const summary_output *o)
+{
+	char t[32];
+
+	fprintf(f, "       final flush %s", fmt_ns((double)o->flush_ns, t, sizeof(t)));
+	if (o->flush_dropped)
+		fprintf(f, ", %llu points dropped in it", (unsigned long long)o->flush_dropped);
+	if (o->flush_abandoned)
+		fprintf(f, " (abandoned: the output was still blocked)");
+	else if (o->flush_cut)
+		fprintf(f, " (cut short: time limit or signal)");
+	fputc('\n', f);
+}
+
+static void output_flush_json(json_t *o, const summary_output *so)
+{
+	json_object_set_new(o, "flush_ms", json_real((double)so->flush_ns / 1e6));
+	json_object_set_new(o, "flush_points_dropped", json_integer((json_int_t)so->flush_dropped));
+	json_object_set_new(o, "flush_cut", json_boolean(so->flush_cut || so->flush_abandoned));
+}
+
 void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info)
 {
 	uint32_t *ms = xcalloc(met_metric_count(r), sizeof(*ms));
@@ -290,6 +313,7 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 		if (o->errors)
 			fprintf(f, ", %llu failed writes (last: %s)", (unsigned long long)o->errors, o->last_error);
 		fputc('\n', f);
+		output_flush_print(f, o);
 	}
 	if (info->series_overflow)
 		fprintf(f, "\n     warning: %llu tag combinations beyond the series limit were folded into untagged series\n",
@@ -460,6 +484,7 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 			json_object_set_new(o, "write_errors", json_integer((json_int_t)so->errors));
 			if (so->last_error && *so->last_error)
 				json_object_set_new(o, "last_error", json_string(so->last_error));
+			output_flush_json(o, so);
 			json_array_append_new(outs, o);
 		}
 		json_object_set_new(root, "outputs", outs);

@@ -16,6 +16,12 @@ typedef struct summary_output {
 	uint64_t dropped;
 	uint64_t errors;
 	const char *last_error;  /* "" if none */
+	/* The final flush, after the load ended: never part of the run's
+	 * duration or rates. */
+	uint64_t flush_ns;       /* how long it took */
+	uint64_t flush_dropped;  /* points given up during it (part of dropped) */
+	int flush_cut;           /* ended early: its time limit, or a signal */
+	int flush_abandoned;     /* still blocked when the run gave up waiting */
 } summary_output;
 
 struct run_config;
