@@ -1,4 +1,4 @@
-/* strain run: flags -> run_config -> run_execute. */
+/* strain run: flags -> a program (a plan's, or quick mode's) -> suite_run. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +9,10 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
-#include "engine/run.h"
 #include "plan/plan.h"
+#include "plan/quick.h"
 #include "program/request.h"
+#include "suite/suite.h"
 
 #define MAX_HEADERS 64
 #define MAX_OUTS 16
@@ -164,15 +165,38 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 	return 0;
 }
 
+/* The one place a run's outcome becomes the process's exit status. */
+static int exit_code(suite_outcome o)
+{
+	switch (o) {
+	case SUITE_OK:
+		return CLI_EXIT_OK;
+	case SUITE_THRESHOLDS:
+		return CLI_EXIT_THRESHOLDS;
+	case SUITE_INTERRUPTED:
+		return CLI_EXIT_INTERRUPTED;
+	case SUITE_BAD_CONFIG:
+		return CLI_EXIT_BAD_CONFIG;
+	case SUITE_SETUP:
+		return CLI_EXIT_SETUP;
+	case SUITE_ERROR:
+		break;
+	}
+	return CLI_EXIT_ERROR;
+}
+
 int cli_run_main(int argc, char **argv)
 {
 	run_config cfg;
+	quick_flags q = {.vus = 1};
+	suite_opts so = {0};
+	const char *tls_files[3] = {NULL, NULL, NULL};
 	args a;
 	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
 	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
 	uint32_t nenv = 0, nmodules = 0;
 	const char **plan_outs_merged = NULL;
-	int quick_flags = 0, have_max_vus = 0, have_vus = 0;
+	int quick_given = 0, have_max_vus = 0, have_vus = 0;
 	/* The first flag of each kind as the user typed it, for messages. */
 	char quick_flag[64] = "", plan_flag[64] = "", iter_flag[64] = "", vus_flag[64] = "--vus";
 	exec_stage stages[MAX_STAGES];
@@ -200,9 +224,9 @@ int cli_run_main(int argc, char **argv)
 		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL) ||
 		    args_is(&a, "--rate", NULL) || args_is(&a, "--max-vus", NULL) || args_is(&a, "--stage", NULL) ||
 		    args_is(&a, "--queue", NULL) || args_is(&a, "--graceful-stop", NULL)) {
-			if (!quick_flags)
+			if (!quick_given)
 				snprintf(quick_flag, sizeof(quick_flag), "%s", a.flag);
-			quick_flags = 1;
+			quick_given = 1;
 		}
 		if (!plan_flag[0] && (args_is(&a, "--strategy", NULL) || args_is(&a, "--module", NULL) ||
 				      args_is(&a, "--env", "-e")))
@@ -217,19 +241,19 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--vus", "-u")) {
 			if (args_u64(&a, 1, 1000000, &v) < 0)
 				goto out;
-			cfg.vus = (uint32_t)v;
+			q.vus = (uint32_t)v;
 			have_vus = 1;
 			snprintf(vus_flag, sizeof(vus_flag), "%s", a.flag);
 		} else if (args_is(&a, "--duration", "-d")) {
-			if (args_duration(&a, &cfg.duration_ns) < 0)
+			if (args_duration(&a, &q.duration_ns) < 0)
 				goto out;
-			if (!cfg.duration_ns) {
+			if (!q.duration_ns) {
 				args_error(&a, "must be longer than 0s");
 				goto out;
 			}
 			have_duration = 1;
 		} else if (args_is(&a, "--iterations", "-i")) {
-			if (args_u64(&a, 1, UINT64_C(1) << 50, &cfg.iterations) < 0)
+			if (args_u64(&a, 1, UINT64_C(1) << 50, &q.iterations) < 0)
 				goto out;
 			snprintf(iter_flag, sizeof(iter_flag), "%s", a.flag);
 		} else if (args_is(&a, "--rate", NULL)) {
@@ -237,7 +261,7 @@ int cli_run_main(int argc, char **argv)
 
 			if (!r)
 				goto out;
-			if (parse_number(r, MAX_RATE, &cfg.rate) < 0 || !(cfg.rate > 0)) {
+			if (parse_number(r, MAX_RATE, &q.rate) < 0 || !(q.rate > 0)) {
 				args_error(&a, "'%s': expected iterations per second, a number above 0 and at most %.0f "
 					       "(docs/executors.md)", r, MAX_RATE);
 				goto out;
@@ -245,25 +269,25 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--max-vus", NULL)) {
 			if (args_u64(&a, 1, 1000000, &v) < 0)
 				goto out;
-			cfg.max_vus = (uint32_t)v;
+			q.max_vus = (uint32_t)v;
 			have_max_vus = 1;
 		} else if (args_is(&a, "--stage", NULL)) {
 			const char *sv = args_value(&a);
 
 			if (!sv)
 				goto out;
-			if (cfg.nstages == MAX_STAGES) {
+			if (q.nstages == MAX_STAGES) {
 				args_error(&a, "at most %d stages", MAX_STAGES);
 				goto out;
 			}
-			if (parse_stage(sv, &stages[cfg.nstages]) < 0) {
+			if (parse_stage(sv, &stages[q.nstages]) < 0) {
 				args_error(&a, "'%s': expected DURATION:TARGET, e.g. 30s:100 (a target of at most %.0f: "
 					       "iterations per second with --rate, VUs without)", sv, MAX_RATE);
 				goto out;
 			}
-			cfg.nstages++;
+			q.nstages++;
 		} else if (args_is(&a, "--queue", NULL)) {
-			cfg.queue = 1;
+			q.queue = 1;
 		} else if (args_is(&a, "--method", "-X")) {
 			if (!(method = args_value(&a)))
 				goto out;
@@ -302,13 +326,13 @@ int cli_run_main(int argc, char **argv)
 		} else if (args_is(&a, "--insecure-skip-tls-verify", NULL)) {
 			cfg.tls_insecure = 1;
 		} else if (args_is(&a, "--cacert", NULL)) {
-			if (!(cfg.tls_cacert = args_file(&a)))
+			if (!(tls_files[0] = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--cert", NULL)) {
-			if (!(cfg.tls_cert = args_file(&a)))
+			if (!(tls_files[1] = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--key", NULL)) {
-			if (!(cfg.tls_key = args_file(&a)))
+			if (!(tls_files[2] = args_file(&a)))
 				goto out;
 		} else if (args_is(&a, "--no-tls-resumption", NULL)) {
 			cfg.no_tls_resumption = 1;
@@ -326,16 +350,16 @@ int cli_run_main(int argc, char **argv)
 				goto out;
 			cfg.threads = (uint32_t)v;
 		} else if (args_is(&a, "--summary-export", NULL)) {
-			if (!(cfg.summary_export = args_value(&a)))
+			if (!(so.summary_export = args_value(&a)))
 				goto out;
 		} else if (args_is(&a, "--out", "-o")) {
-			if (cfg.nouts == MAX_OUTS) {
+			if (so.nouts == MAX_OUTS) {
 				args_error(&a, "at most %d outputs", MAX_OUTS);
 				goto out;
 			}
-			if (!(outs[cfg.nouts++] = args_value(&a)))
+			if (!(outs[so.nouts++] = args_value(&a)))
 				goto out;
-			cfg.outs = outs;
+			so.outs = outs;
 		} else if (args_is(&a, "--strategy", NULL)) {
 			if (!(strategy = args_value(&a)))
 				goto out;
@@ -361,13 +385,16 @@ int cli_run_main(int argc, char **argv)
 			}
 			envs[nenv++] = kv;
 		} else if (args_is(&a, "--quiet", "-q")) {
-			cfg.quiet = 1;
+			so.quiet = 1;
 		} else {
 			fprintf(stderr, "strain run: unknown flag %s (see 'strain help run')\n", a.flag);
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
 	}
+	for (int t = 0; t < 3; t++)
+		if (tls_files[t])
+			run_config_tls_file(&cfg, t, tls_files[t]);
 	if (cfg.tls_key && !cfg.tls_cert && !plan) {
 		fprintf(stderr, "strain run: --key goes with --cert (the client certificate)\n");
 		goto out;
@@ -377,7 +404,7 @@ int cli_run_main(int argc, char **argv)
 		plan_errors errs;
 		char line[600];
 
-		if (quick_flags) {
+		if (quick_given) {
 			fprintf(stderr, "strain run: %s is for quick mode (--url); a plan sets this per module (--url, --vus, "
 					"--duration, --iterations, --rate, --max-vus, --stage, --queue, --method, --header, --body, "
 					"--body-file, --expect-status and --graceful-stop are all quick-mode flags)\n",
@@ -391,18 +418,18 @@ int cli_run_main(int argc, char **argv)
 		}
 		/* The plan's outputs, then the command line's. */
 		if (cfg.nplan_outs) {
-			const char **all = xcalloc(cfg.nplan_outs + cfg.nouts + 1, sizeof(char *));
+			const char **all = xcalloc(cfg.nplan_outs + so.nouts + 1, sizeof(char *));
 
 			memcpy(all, cfg.plan_outs, cfg.nplan_outs * sizeof(char *));
-			memcpy(all + cfg.nplan_outs, outs, cfg.nouts * sizeof(char *));
-			cfg.outs = all;
-			cfg.nouts += cfg.nplan_outs;
+			memcpy(all + cfg.nplan_outs, outs, so.nouts * sizeof(char *));
+			so.outs = all;
+			so.nouts += cfg.nplan_outs;
 			plan_outs_merged = all;
 		}
 		snprintf(line, sizeof(line), "%s: %u modules, strategy %s", plan, cfg.nscenarios,
 			 strategy ? strategy : "parallel");
-		cfg.description = xstrdup(line);
-		rc = run_execute(&cfg);
+		so.description = line;
+		rc = exit_code(suite_run(&cfg, &so));
 		goto out;
 	}
 	if (strategy || nmodules || nenv) {
@@ -427,50 +454,49 @@ int cli_run_main(int argc, char **argv)
 	} else if (body) {
 		body_len = strlen(body);
 	}
-	if (cfg.rate > 0 || cfg.nstages) {
+	if (q.rate > 0 || q.nstages) {
 		const char *why = NULL;
 
-		if (cfg.iterations)
-			why = cfg.rate > 0 ? "can't be combined with --rate" : "can't be combined with --stage";
-		else if (cfg.nstages && have_duration)
+		if (q.iterations)
+			why = q.rate > 0 ? "can't be combined with --rate" : "can't be combined with --stage";
+		else if (q.nstages && have_duration)
 			why = "--stage sets the length of the run; drop --duration";
-		else if (cfg.rate > 0 && !cfg.nstages && !have_duration)
+		else if (q.rate > 0 && !q.nstages && !have_duration)
 			why = "--rate needs --duration (or --stage)";
-		else if (cfg.nstages && !exec_stages_duration(stages, cfg.nstages))
+		else if (q.nstages && !exec_stages_duration(stages, q.nstages))
 			why = "the stages last 0s";
-		else if (cfg.max_vus && cfg.max_vus < cfg.vus)
+		else if (q.max_vus && q.max_vus < q.vus)
 			why = "--max-vus can't be less than --vus";
 		if (why) {
-			if (cfg.iterations)
+			if (q.iterations)
 				fprintf(stderr, "strain run: %s %s\n", iter_flag, why);
 			else
 				fprintf(stderr, "strain run: %s\n", why);
 			goto out;
 		}
-		if (cfg.nstages) {
-			cfg.stages = xcalloc(cfg.nstages, sizeof(*cfg.stages));
-			memcpy(cfg.stages, stages, cfg.nstages * sizeof(*stages));
-			cfg.duration_ns = exec_stages_duration(stages, cfg.nstages);
+		if (q.nstages) {
+			q.stages = stages;
+			q.duration_ns = exec_stages_duration(stages, q.nstages);
 		}
 	}
-	if ((have_max_vus || cfg.queue) && !(cfg.rate > 0)) {
+	if ((have_max_vus || q.queue) && !(q.rate > 0)) {
 		fprintf(stderr, "strain run: %s is for the open model (--rate)\n", have_max_vus ? "--max-vus" : "--queue");
 		goto out;
 	}
-	if (!have_duration && !cfg.iterations && !cfg.nstages) {
+	if (!have_duration && !q.iterations && !q.nstages) {
 		/* k6's default: one VU runs one iteration. Like k6, a --vus without
 		 * --duration, --iterations or --stage is ignored, with a warning. */
-		if (have_vus && cfg.vus != 1)
+		if (have_vus && q.vus != 1)
 			fprintf(stderr,
 				"strain run: warning: %s %u is ignored: it works with --duration, --iterations or --stage; "
 				"running one iteration with one VU (as k6 does)\n",
-				vus_flag, cfg.vus);
-		cfg.vus = 1;
-		cfg.iterations = 1;
+				vus_flag, q.vus);
+		q.vus = 1;
+		q.iterations = 1;
 	}
-	if (cfg.iterations && cfg.iterations < cfg.vus) {
+	if (q.iterations && q.iterations < q.vus) {
 		fprintf(stderr, "strain run: %s (%llu) can't be less than %s (%u)\n", iter_flag,
-			(unsigned long long)cfg.iterations, vus_flag, cfg.vus);
+			(unsigned long long)q.iterations, vus_flag, q.vus);
 		goto out;
 	}
 	cfg.reqs = xcalloc(1, sizeof(*cfg.reqs));
@@ -484,34 +510,34 @@ int cli_run_main(int argc, char **argv)
 		}
 	}
 	cfg.nreqs = 1;
-	run_config_quick(&cfg);
+	plan_quick(&cfg, &q);
 	{
 		char line[512];
 
-		if (cfg.rate > 0 && cfg.nstages)
+		if (q.rate > 0 && q.nstages)
 			snprintf(line, sizeof(line), "%s %s: from %g iterations/s through %u stages over %s, %u-%u VUs%s",
-				 cfg.reqs[0].method, url, cfg.rate, cfg.nstages,
-				 fmt_duration(cfg.duration_ns, dur, sizeof(dur)), cfg.vus, cfg.scenarios[0].vus,
-				 cfg.queue ? ", queued" : "");
-		else if (cfg.rate > 0)
+				 cfg.reqs[0].method, url, q.rate, q.nstages,
+				 fmt_duration(q.duration_ns, dur, sizeof(dur)), q.vus, cfg.scenarios[0].vus,
+				 q.queue ? ", queued" : "");
+		else if (q.rate > 0)
 			snprintf(line, sizeof(line), "%s %s: %g iterations/s for %s, %u-%u VUs%s", cfg.reqs[0].method, url,
-				 cfg.rate, fmt_duration(cfg.duration_ns, dur, sizeof(dur)), cfg.vus, cfg.scenarios[0].vus,
-				 cfg.queue ? ", queued" : "");
-		else if (cfg.nstages)
+				 q.rate, fmt_duration(q.duration_ns, dur, sizeof(dur)), q.vus, cfg.scenarios[0].vus,
+				 q.queue ? ", queued" : "");
+		else if (q.nstages)
 			snprintf(line, sizeof(line), "%s %s: ramping from %u VUs through %u stages over %s",
-				 cfg.reqs[0].method, url, cfg.vus, cfg.nstages, fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
-		else if (have_duration && cfg.iterations)
+				 cfg.reqs[0].method, url, q.vus, q.nstages, fmt_duration(q.duration_ns, dur, sizeof(dur)));
+		else if (have_duration && q.iterations)
 			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations within %s", cfg.reqs[0].method, url,
-				 cfg.vus, (unsigned long long)cfg.iterations, fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
+				 q.vus, (unsigned long long)q.iterations, fmt_duration(q.duration_ns, dur, sizeof(dur)));
 		else if (have_duration)
-			snprintf(line, sizeof(line), "%s %s: %u VUs for %s", cfg.reqs[0].method, url, cfg.vus,
-				 fmt_duration(cfg.duration_ns, dur, sizeof(dur)));
+			snprintf(line, sizeof(line), "%s %s: %u VUs for %s", cfg.reqs[0].method, url, q.vus,
+				 fmt_duration(q.duration_ns, dur, sizeof(dur)));
 		else
-			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations", cfg.reqs[0].method, url, cfg.vus,
-				 (unsigned long long)cfg.iterations);
-		cfg.description = xstrdup(line);
+			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations", cfg.reqs[0].method, url, q.vus,
+				 (unsigned long long)q.iterations);
+		so.description = line;
+		rc = exit_code(suite_run(&cfg, &so));
 	}
-	rc = run_execute(&cfg);
 out:
 	if (a.missing)
 		rc = CLI_EXIT_USAGE;

@@ -142,7 +142,7 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 	v->fields = xcalloc(run_request_max_headers(w->ctx->cfg) + 1, sizeof(*v->fields));
 	buf_init(&v->resp_body, 0, RESP_BODY_MAX);
 	v->vars = xcalloc(nvars ? nvars : 1, sizeof(buf));
-	v->sess = xcalloc(w->ctx->cfg->nendpoints ? w->ctx->cfg->nendpoints : 1, sizeof(*v->sess));
+	v->sess = xcalloc(w->ctx->nendpoints ? w->ctx->nendpoints : 1, sizeof(*v->sess));
 	for (i = 0; i < nvars; i++)
 		buf_init(&v->vars[i], 0, VAR_MAX);
 }
@@ -165,7 +165,7 @@ void vu_free(vu *v)
 	uint32_t i;
 
 	conn_close(v);
-	for (i = 0; v->sess && i < v->w->ctx->cfg->nendpoints; i++)
+	for (i = 0; v->sess && i < v->w->ctx->nendpoints; i++)
 		tls_session_free(v->sess[i]);
 	free(v->sess);
 	v->sess = NULL;
@@ -501,7 +501,7 @@ static void tcp_connected(vu *v, int synchronous)
 		connected(v);
 		return;
 	}
-	v->ssl = tls_conn_new(w->ctx->tls, v->fd, rq->url.host, v->sess[rq->endpoint]);
+	v->ssl = tls_conn_new(w->ctx->tls, v->fd, rq->url.host, v->sess[run_ctx_target(w->ctx, rq)->endpoint]);
 	v->wire_in = v->wire_out = 0;
 	if (!v->ssl) {
 		v->t_tls_done = clock_mono_ns();
@@ -541,6 +541,7 @@ static void request_start(vu *v)
 	worker *w = v->w;
 	const run_config *cfg = w->ctx->cfg;
 	const run_request *rq = v->req;
+	const run_target *tg = run_ctx_target(w->ctx, rq);
 	int rc;
 
 	v->t_start = clock_mono_ns();
@@ -555,9 +556,9 @@ static void request_start(vu *v)
 	v->resp_truncated = 0;
 	buf_reset(&v->rbuf);
 	buf_reset(&v->resp_body);
-	if (rq->resolve_error) {
+	if (tg->resolve_error) {
 		v->t_conn_start = v->t_connected = v->t_start;
-		request_done(v, rq->resolve_error, 1);
+		request_done(v, tg->resolve_error, 1);
 		return;
 	}
 	if (rq->dynamic) {
@@ -576,7 +577,7 @@ static void request_start(vu *v)
 		v->wire = &rq->wire;
 	}
 	v->async = 1;
-	if (v->fd >= 0 && (v->conn_ep != rq->endpoint || conn_stale(v)))
+	if (v->fd >= 0 && (v->conn_ep != tg->endpoint || conn_stale(v)))
 		conn_close(v);
 	if (v->fd >= 0) {
 		v->reused = 1;
@@ -590,8 +591,8 @@ static void request_start(vu *v)
 	v->tls_cipher_id = 0;
 	v->tls_cipher = NULL;
 	v->t_conn_start = v->t_start;
-	v->conn_ep = rq->endpoint;
-	v->fd = net_socket(&rq->addr);
+	v->conn_ep = tg->endpoint;
+	v->fd = net_socket(&tg->addr);
 	if (v->fd < 0) {
 		v->t_connected = clock_mono_ns();
 		request_done(v, err_from_dial_errno(errno), 1);
@@ -599,7 +600,7 @@ static void request_start(vu *v)
 	}
 	v->io.fd = v->fd;
 	v->io.events = 0;
-	rc = net_connect(v->fd, &rq->addr);
+	rc = net_connect(v->fd, &tg->addr);
 	if (rc == 0) {
 		v->t_connected = clock_mono_ns();
 		tcp_connected(v, 1);

@@ -14,13 +14,23 @@
 #include "engine/vu.h"
 #include "http/http_parse.h"
 #include "io/ev.h"
+#include "io/net.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
 #include "program/program.h"
 
+/* Where a request goes, decided at the start of the run. */
+typedef struct run_target {
+	net_addr addr;          /* resolved once */
+	uint32_t endpoint;      /* index of its scheme, host and port among the run's */
+	int resolve_error;      /* ERR_DNS* when resolution failed; every request then fails */
+} run_target;
+
 /* Read-only state shared by all workers of a phase. */
 typedef struct run_ctx {
 	const run_config *cfg;
+	const run_target *targets;   /* by request index */
+	uint32_t nendpoints;         /* distinct scheme, host and port among the requests */
 	const run_phase *phase;
 	met_registry *reg;
 	struct tls_client *tls;      /* when a request is https:// */
@@ -30,6 +40,12 @@ typedef struct run_ctx {
 	uint32_t nworkers;           /* of this phase */
 	_Atomic uint32_t finished;   /* workers whose VUs are all done */
 } run_ctx;
+
+/* Where request r of the program goes. */
+static inline const run_target *run_ctx_target(const run_ctx *c, const run_request *r)
+{
+	return &c->targets[r - c->cfg->reqs];
+}
 
 /* Series ids of one request's samples, for one (request, status, error). */
 typedef struct http_series {

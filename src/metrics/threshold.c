@@ -162,16 +162,17 @@ const char *met_threshold_op_str(th_op op)
 	return s[op];
 }
 
-int met_threshold_eval(met_threshold *t, const met_shard *total, const met_registry *reg, double secs)
+int met_threshold_eval(const met_threshold *t, const met_shard *total, const met_registry *reg, double secs,
+		       met_threshold_result *res)
 {
 	const met_def *d = met_metric(reg, t->metric);
 	double scale = d->type == MET_TREND && d->contains == MET_TIME ? 1e6 : 1, v = 0;
 	met_agg a;
-	int ok;
+	int ok, no_data;
 
 	met_agg_init(&a);
 	met_query(total, reg, t->metric, t->filter, t->nfilter, &a);
-	t->no_data = a.n == 0;
+	no_data = a.n == 0;
 	switch (t->agg) {
 	case TH_AVG:
 		v = met_hist_mean(a.hist) / scale;
@@ -199,7 +200,6 @@ int met_threshold_eval(met_threshold *t, const met_shard *total, const met_regis
 		break;
 	}
 	met_agg_free(&a);
-	t->observed = v;
 	switch (t->op) {
 	case TH_LT:
 		ok = v < t->value;
@@ -220,9 +220,13 @@ int met_threshold_eval(met_threshold *t, const met_shard *total, const met_regis
 		ok = v != t->value;
 		break;
 	}
-	if (t->no_data)
+	if (no_data)
 		ok = 1;
-	t->failed = !ok;
+	if (res) {
+		res->failed = !ok;
+		res->no_data = no_data;
+		res->observed = v;
+	}
 	return ok;
 }
 

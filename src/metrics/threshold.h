@@ -26,19 +26,24 @@ typedef struct met_threshold {
 	double value;
 	int abort_on_fail;
 	uint64_t delay_ns;  /* abort only after the run has lasted this long */
-	/* results of the last evaluation */
-	int failed;
-	int no_data;
-	double observed;
 } met_threshold;
+
+/* What an evaluation found; kept by whoever evaluates, never in the
+ * threshold (which belongs to the immutable program). */
+typedef struct met_threshold_result {
+	int failed;
+	int no_data;        /* no samples: the threshold holds */
+	double observed;
+} met_threshold_result;
 
 /* Parses one threshold. Returns 0, or -1 with a message in err and the
  * offending part's offset in *err_in_expr (1: in expr, 0: in the metric). */
 int met_threshold_parse(met_threshold *t, const char *metric_spec, const char *expr, const met_registry *reg,
 			char *err, size_t errsz, int *err_in_expr);
 /* Evaluates against merged totals over secs seconds (for counters' rate);
- * returns 1 if it holds. No samples: holds. */
-int met_threshold_eval(met_threshold *t, const met_shard *total, const met_registry *reg, double secs);
+ * returns 1 if it holds (no samples: holds) and fills *res if not NULL. */
+int met_threshold_eval(const met_threshold *t, const met_shard *total, const met_registry *reg, double secs,
+		       met_threshold_result *res);
 void met_threshold_free(met_threshold *t);
 const char *met_threshold_op_str(th_op op);
 

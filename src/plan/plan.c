@@ -2544,10 +2544,10 @@ static void load_tls(loader *L, const ynode *t)
 			free(path);
 			continue;
 		}
-		free(cfg->tls_files[i]);
-		cfg->tls_files[i] = path;
+		/* The command line's file wins over the plan's. */
 		if (!*dst[i])
-			*dst[i] = path;
+			run_config_tls_file(cfg, i, path);
+		free(path);
 	}
 	if ((v = ymap_get(&L->doc, t, "key")) && !ymap_get(&L->doc, t, "cert"))
 		err_at(L, v, "key: goes with cert (the client certificate)");

@@ -8,12 +8,10 @@
 
 #include "core/buf.h"
 #include "http/url.h"
-#include "io/net.h"
 #include "metrics/threshold.h"
 #include "program/flow.h"
 #include "program/tmpl.h"
 
-#define RUN_MAX_ADDRS 8
 
 /* A header of a request as the plan or the command line gives it: the
  * plan's defaults merged with the request's own (the request's win). */
@@ -50,15 +48,17 @@ typedef struct run_request {
 	flow_check *checks;
 	uint32_t nchecks;
 	int needs_body;     /* extraction or checks read the body */
-	net_addr addr;      /* resolved at start */
-	uint32_t endpoint;  /* index of its scheme, host and port among the run's (at start) */
-	int resolve_error;  /* ERR_DNS* when resolution failed; every request then fails */
 } run_request;
 
+/* The compiled program: what a plan or quick mode's flags compile to, and
+ * what the engine, the suite and the report read. Nobody writes it once it
+ * is built: run-time state (resolved addresses, data cursors' positions are
+ * the one exception, atomics in run_data) lives with whoever computes it,
+ * threshold results with the suite. Owned by whoever built it
+ * (run_config_free); every pointer in it points into it. */
 typedef struct run_config {
 	run_request *reqs;          /* every request of every scenario */
 	uint32_t nreqs;
-	uint32_t nendpoints;        /* distinct scheme, host and port among reqs (at start) */
 	run_scenario *scenarios;    /* modules */
 	uint32_t nscenarios;
 	run_phase *phases;          /* executed in order */
@@ -71,47 +71,34 @@ typedef struct run_config {
 	uint32_t nchoices;
 	flow_check **checks;        /* by check id */
 	uint32_t nchecks;
-	met_threshold *thresholds;
+	met_threshold *thresholds;  /* specifications; results are the suite's */
 	uint32_t nthresholds;
-	uint32_t vus;               /* quick mode, and the largest phase's total for the summary */
-	uint64_t duration_ns;       /* quick mode: 0 until iterations are done */
-	uint64_t iterations;        /* quick mode: total across VUs */
-	double rate;                /* quick mode --rate: iterations per second (0: closed model) */
-	uint32_t max_vus;           /* quick mode --max-vus (0: --vus) */
-	exec_stage *stages;         /* quick mode --stage: VU or rate targets; owned */
-	uint32_t nstages;
-	int queue;                  /* quick mode --queue */
+	char **plan_outs;           /* the outputs the plan asks for, nplan_outs of them */
+	uint32_t nplan_outs;
+	/* What was asked, for the summary: the largest phase's VUs, and quick
+	 * mode's --duration (0 when iteration-bound) and --iterations. */
+	uint32_t vus;
+	uint64_t planned_duration_ns;
+	uint64_t planned_iterations;
+	/* How the load is made: k6's options, from the flags or the plan. */
 	uint32_t threads;           /* 0: one per core */
 	uint64_t timeout_ns;        /* per request, like k6's timeout (default 60 s) */
 	uint64_t connect_timeout_ns;
 	uint64_t graceful_stop_ns;  /* in-flight iterations get this long at the end */
 	int no_reuse;               /* new connection per request (k6 noConnectionReuse) */
-	int tls_insecure;           /* --insecure-skip-tls-verify */
-	const char *tls_cacert;     /* --cacert FILE, or NULL */
-	int no_tls_resumption;      /* --no-tls-resumption: every TLS connection is a full handshake */
-	const char *tls_cert;       /* --cert FILE: client certificate for mutual TLS, or NULL */
-	const char *tls_key;        /* --key FILE: its key; NULL: in the cert file */
-	char *tls_files[3];         /* paths the plan gave (cacert, cert, key), owned */
 	int expected_lo, expected_hi; /* statuses that are not failures */
-	const char *scenario;       /* scenario tag */
-	int quiet;
-	const char *summary_export; /* path or NULL */
-	const char **outs;          /* --out specs ("json=FILE"), nouts of them */
-	char **plan_outs;           /* the plan's outputs (owned), nplan_outs of them */
-	uint32_t nplan_outs;
-	uint32_t nouts;
-	char *description;          /* one line for the summary header */
+	int tls_insecure;           /* --insecure-skip-tls-verify */
+	int no_tls_resumption;      /* every TLS connection is a full handshake */
+	const char *tls_cacert;     /* extra CA certificates (PEM), or NULL; points into tls_files */
+	const char *tls_cert;       /* client certificate for mutual TLS, or NULL; into tls_files */
+	const char *tls_key;        /* its key; NULL: in the cert file; into tls_files */
+	char *tls_files[3];         /* owned copies of the three paths (cacert, cert, key) */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */
 void run_config_init(run_config *cfg);
 void run_config_free(run_config *cfg);
-
-/* Makes cfg a quick-mode run: one scenario ("default") whose flow is
- * reqs[0], in one phase. Its executor follows the flags as k6's do: --rate
- * makes it constant-arrival-rate (with --stage, ramping-arrival-rate from
- * --rate); --stage alone ramping-vus from --vus; --iterations
- * shared-iterations; otherwise constant-vus. */
-void run_config_quick(run_config *cfg);
+/* Sets TLS file i (0 cacert, 1 cert, 2 key) to a copy of path (NULL: none). */
+void run_config_tls_file(run_config *cfg, int i, const char *path);
 
 #endif

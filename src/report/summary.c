@@ -294,13 +294,14 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 		fprintf(f, "\n     thresholds:\n");
 		for (i = 0; i < info->cfg->nthresholds; i++) {
 			const met_threshold *t = &info->cfg->thresholds[i];
+			const met_threshold_result *res = &info->th_results[i];
 			char label[600];
 
 			snprintf(label, sizeof(label), "%s %s", t->source, t->expr);
-			fprintf(f, "       %s %-56s %s\n", t->failed ? "FAIL" : "ok  ", label,
-				t->no_data ? "(no samples)" : "");
-			if (!t->no_data)
-				fprintf(f, "            observed %.4g%s\n", t->observed, t->abort_on_fail ? ", aborts the run" : "");
+			fprintf(f, "       %s %-56s %s\n", res->failed ? "FAIL" : "ok  ", label,
+				res->no_data ? "(no samples)" : "");
+			if (!res->no_data)
+				fprintf(f, "            observed %.4g%s\n", res->observed, t->abort_on_fail ? ", aborts the run" : "");
 		}
 	}
 	verdict_print(f, r, total, info);
@@ -454,12 +455,13 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 
 		for (i = 0; i < info->cfg->nthresholds; i++) {
 			const met_threshold *th = &info->cfg->thresholds[i];
+			const met_threshold_result *res = &info->th_results[i];
 			json_t *o = json_object();
 
 			json_object_set_new(o, "metric", json_string(th->source));
 			json_object_set_new(o, "expression", json_string(th->expr));
-			json_object_set_new(o, "ok", json_boolean(!th->failed));
-			json_object_set_new(o, "observed", th->no_data ? json_null() : json_real(th->observed));
+			json_object_set_new(o, "ok", json_boolean(!res->failed));
+			json_object_set_new(o, "observed", res->no_data ? json_null() : json_real(res->observed));
 			json_object_set_new(o, "abort_on_fail", json_boolean(th->abort_on_fail));
 			json_array_append_new(ths, o);
 		}

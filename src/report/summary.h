@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/run.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
+#include "metrics/threshold.h"
 
 typedef struct summary_output {
 	const char *spec;        /* as given to --out */
@@ -26,11 +28,6 @@ typedef struct summary_output {
 
 struct run_config;
 
-/* When each phase of the run ran (monotonic ns since the run started). */
-typedef struct run_phase_result {
-	int ran;
-	uint64_t t_start, t_end;
-} run_phase_result;
 
 typedef struct summary_info {
 	const char *description;  /* one line: what ran */
@@ -49,6 +46,7 @@ typedef struct summary_info {
 	uint32_t noutputs;
 	const struct run_config *cfg;      /* scenarios and phases, for the comparison */
 	const run_phase_result *phases;    /* by cfg->phases index */
+	const met_threshold_result *th_results; /* by cfg->thresholds index */
 } summary_info;
 
 void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info);

@@ -160,7 +160,7 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 				filt[n++] = (met_tag){"strategy", strat_names[s]};
 				th.filter = filt;
 				th.nfilter = n;
-				if (!met_threshold_eval(&th, total, r, c->secs))
+				if (!met_threshold_eval(&th, total, r, c->secs, NULL))
 					c->failed_threshold = cfg->thresholds[i].expr;
 			}
 		}

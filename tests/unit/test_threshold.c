@@ -317,15 +317,16 @@ static void test_eval(void **state)
 		char err[256] = "";
 		int in_expr, holds;
 		double want = cases[i].observed, got;
+		met_threshold_result res;
 
 		if (met_threshold_parse(&t, cases[i].metric, cases[i].expr, f->reg, err, sizeof(err), &in_expr) != 0)
 			fail_msg("'%s': '%s' rejected: %s", cases[i].metric, cases[i].expr, err);
-		holds = met_threshold_eval(&t, &f->total, f->reg, 10.0);
-		got = t.observed;
-		if (holds != cases[i].holds || t.failed != !cases[i].holds)
+		holds = met_threshold_eval(&t, &f->total, f->reg, 10.0, &res);
+		got = res.observed;
+		if (holds != cases[i].holds || res.failed != !cases[i].holds)
 			fail_msg("'%s': '%s' %s (observed %g)", cases[i].metric, cases[i].expr,
 				 holds ? "held" : "failed", got);
-		assert_false(t.no_data);
+		assert_false(res.no_data);
 		if (cases[i].tolerance == 0 ? got != want : (got - want) / want > cases[i].tolerance ||
 								    (want - got) / want > cases[i].tolerance)
 			fail_msg("'%s': '%s' observed %.12g, want %.12g", cases[i].metric, cases[i].expr, got, want);
@@ -350,15 +351,16 @@ static void test_eval_no_data_holds(void **state)
 
 	for (i = 0; i < N_ELEMS(cases); i++) {
 		met_threshold t;
+		met_threshold_result res;
 		char err[256];
 		int in_expr;
 
 		assert_int_equal(
 			met_threshold_parse(&t, cases[i].metric, cases[i].expr, f->reg, err, sizeof(err), &in_expr), 0);
-		if (!met_threshold_eval(&t, &f->total, f->reg, 10.0))
+		if (!met_threshold_eval(&t, &f->total, f->reg, 10.0, &res))
 			fail_msg("'%s': '%s' failed with no samples", cases[i].metric, cases[i].expr);
-		assert_true(t.no_data);
-		assert_false(t.failed);
+		assert_true(res.no_data);
+		assert_false(res.failed);
 		met_threshold_free(&t);
 	}
 }
@@ -372,8 +374,10 @@ static void test_eval_counter_rate_without_duration(void **state)
 
 	/* A run of no measurable length divides by one second, not zero. */
 	assert_int_equal(met_threshold_parse(&t, "http_reqs", "rate==100", f->reg, err, sizeof(err), &in_expr), 0);
-	assert_true(met_threshold_eval(&t, &f->total, f->reg, 0));
-	assert_true(t.observed == 100);
+	met_threshold_result res;
+
+	assert_true(met_threshold_eval(&t, &f->total, f->reg, 0, &res));
+	assert_true(res.observed == 100);
 	met_threshold_free(&t);
 }
 

@@ -1,0 +1,89 @@
+#include "program/program.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "program/request.h"
+
+void run_config_init(run_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout_ns = 60 * NS_PER_SEC;
+	cfg->connect_timeout_ns = 30 * NS_PER_SEC;
+	cfg->graceful_stop_ns = 30 * NS_PER_SEC;
+	cfg->expected_lo = 200;
+	cfg->expected_hi = 399;
+}
+
+void run_config_free(run_config *cfg)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < cfg->nreqs; i++)
+		run_request_free(&cfg->reqs[i]);
+	free(cfg->reqs);
+	for (i = 0; i < cfg->nscenarios; i++) {
+		run_scenario *sc = &cfg->scenarios[i];
+
+		free(sc->name);
+		for (j = 0; j < sc->ntags; j++) {
+			free((char *)sc->tags[j].key);
+			free((char *)sc->tags[j].value);
+		}
+		free(sc->tags);
+		flow_program_free(&sc->setup);
+		flow_program_free(&sc->flow);
+		for (j = 0; j < sc->nvars; j++)
+			free(sc->var_names[j]);
+		free(sc->var_names);
+		free(sc->stages);
+	}
+	free(cfg->scenarios);
+	for (i = 0; i < 3; i++)
+		free(cfg->tls_files[i]);
+	for (i = 0; i < cfg->nphases; i++) {
+		free(cfg->phases[i].strategy);
+		free(cfg->phases[i].scenarios);
+	}
+	free(cfg->phases);
+	for (i = 0; i < cfg->ndata; i++) {
+		run_data *d = &cfg->data[i];
+
+		for (j = 0; j < d->ncols; j++)
+			free(d->names[j]);
+		for (j = 0; j < d->ncols * d->nrows; j++)
+			free(d->cells[j]);
+		free(d->names);
+		free(d->cells);
+		free(d->alias);
+		free(d->file);
+	}
+	free(cfg->data);
+	for (i = 0; i < cfg->ngroups; i++)
+		free(cfg->groups[i]);
+	free(cfg->groups);
+	for (i = 0; i < cfg->nchoices; i++) {
+		free(cfg->choices[i].cum);
+		free(cfg->choices[i].target);
+	}
+	free(cfg->choices);
+	free(cfg->checks);
+	for (i = 0; i < cfg->nplan_outs; i++)
+		free(cfg->plan_outs[i]);
+	free(cfg->plan_outs);
+	for (i = 0; i < cfg->nthresholds; i++)
+		met_threshold_free(&cfg->thresholds[i]);
+	free(cfg->thresholds);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void run_config_tls_file(run_config *cfg, int i, const char *path)
+{
+	const char **slot[3] = {&cfg->tls_cacert, &cfg->tls_cert, &cfg->tls_key};
+
+	free(cfg->tls_files[i]);
+	cfg->tls_files[i] = path ? xstrdup(path) : NULL;
+	*slot[i] = cfg->tls_files[i];
+}
