@@ -385,6 +385,27 @@ def test_summary_on_a_pipe_closed_early(target, tmp_path):
     assert count(s, "http_reqs") > 0 and "http_req_duration" in s["metrics"]
 
 
+def test_started_with_stdout_and_stderr_closed(target, tmp_path):
+    """`strain run ... >&- 2>&-`: the numbers 1 and 2 are held by /dev/null,
+    so no output file or connection takes them and receives the summary
+    or a message."""
+    out, samples = tmp_path / "s.json", tmp_path / "samples.json"
+    cmd = (f"exec '{STRAIN}' run --url {target.url}/health --vus 2 --duration 2s "
+           f"--summary-export '{out}' --out 'json={samples}' >&- 2>&-")
+    target.reset_stats()
+    p = subprocess.Popen(["sh", "-c", cmd])
+    STARTED.append(p)
+    wait_for_requests(target, 10)
+    held = {fd: os.readlink(f"/proc/{p.pid}/fd/{fd}") for fd in (1, 2)}
+    assert p.wait(timeout=30) == 0
+    assert held == {1: "/dev/null", 2: "/dev/null"}
+    s = json.loads(out.read_text())
+    assert count(s, "http_reqs") == target.stats()["routes"]["GET /health"]["total"]
+    assert "400" not in target.stats()["statuses"]
+    for line in samples.read_text().splitlines():
+        json.loads(line)
+
+
 # ---- 4. scale multiplies the total load -----------------------------------------
 
 SCALED = {
