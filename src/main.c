@@ -1,7 +1,10 @@
 /* strain: command dispatch. Each command lives in src/cli/. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -45,6 +48,23 @@ int cli_version_main(int argc, char **argv)
 	return 0;
 }
 
+/* Started with stdin, stdout or stderr closed (`strain run ... >&- 2>&-`),
+ * the next file or socket opened would take that number, and the summary
+ * or a message would be written into an output file or onto a connection
+ * to the target. /dev/null holds the place instead. */
+static void std_fds_hold(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* open() returns the lowest free number: this one. */
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -54,6 +74,7 @@ int main(int argc, char **argv)
 	 * writes there then fail with EPIPE, which is ignored, and the exit
 	 * status stays the run's. Sockets get EPIPE instead of the signal too. */
 	signal(SIGPIPE, SIG_IGN);
+	std_fds_hold();
 	if (argc < 2)
 		return cli_help_main(1, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

@@ -336,6 +336,33 @@ def test_signal_cuts_a_long_flush_short(target, tmp_path, black_hole):
     assert s["outputs"][0]["flush_cut"] is True
 
 
+def test_output_blocked_for_good_is_abandoned(target, tmp_path):
+    """A file output on a pipe whose reader never reads: its writer blocks
+    in write(2) for good. A signal cuts the flush; the run stops waiting
+    for it soon after and writes the summary."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    held = []
+    reader = threading.Thread(target=lambda: held.append(open(fifo, "rb")), daemon=True)
+    reader.start()
+    try:
+        p, out = start_run(tmp_path, "--url", target.url + "/health", "--vus", "1", "--duration", "1s",
+                           "--out", f"json={fifo}")
+        with pytest.raises(subprocess.TimeoutExpired):
+            p.wait(timeout=4)  # the load is over; the flush is stuck
+        p.send_signal(signal.SIGINT)
+        rc, _, err = finish(p, timeout=15)
+        assert rc == 105, err
+        s = json.loads(out.read_text())
+        o = s["outputs"][0]
+        assert o["flush_cut"] is True and o["last_error"] == "final flush abandoned"
+        assert s["duration_ms"] < 3000
+    finally:
+        reader.join(timeout=5)
+        for f in held:
+            f.close()
+
+
 def test_flush_limit_is_bounded(target):
     p = run_strain("run", "--url", target.url + "/health", "--duration", "1s",
                    "--out", "influxdb=http://127.0.0.1:9/k6?flush=10m", timeout=20)
@@ -383,6 +410,27 @@ def test_summary_on_a_pipe_closed_early(target, tmp_path):
     assert rc.read_text().strip() == "0"
     s = json.loads(out.read_text())
     assert count(s, "http_reqs") > 0 and "http_req_duration" in s["metrics"]
+
+
+def test_started_with_stdout_and_stderr_closed(target, tmp_path):
+    """`strain run ... >&- 2>&-`: the numbers 1 and 2 are held by /dev/null,
+    so no output file or connection takes them and receives the summary
+    or a message."""
+    out, samples = tmp_path / "s.json", tmp_path / "samples.json"
+    cmd = (f"exec '{STRAIN}' run --url {target.url}/health --vus 2 --duration 2s "
+           f"--summary-export '{out}' --out 'json={samples}' >&- 2>&-")
+    target.reset_stats()
+    p = subprocess.Popen(["sh", "-c", cmd])
+    STARTED.append(p)
+    wait_for_requests(target, 10)
+    held = {fd: os.readlink(f"/proc/{p.pid}/fd/{fd}") for fd in (1, 2)}
+    assert p.wait(timeout=30) == 0
+    assert held == {1: "/dev/null", 2: "/dev/null"}
+    s = json.loads(out.read_text())
+    assert count(s, "http_reqs") == target.stats()["routes"]["GET /health"]["total"]
+    assert "400" not in target.stats()["statuses"]
+    for line in samples.read_text().splitlines():
+        json.loads(line)
 
 
 # ---- 4. scale multiplies the total load -----------------------------------------
