@@ -31,7 +31,8 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
 static long hex4(const char *s, size_t len, size_t i)
 {
 	long v = 0;
-	int k, h;
+	size_t k;
+	int h;
 
 	if (i > len || len - i < 4)
 		return -1;

@@ -95,7 +95,9 @@ static tgt_conn *conn_alloc(tgt_worker *w)
 	c->w = w;
 	c->state = CS_HEAD;
 	c->peer_eof = c->close_after = c->broken = c->query_pending = 0;
-	c->line_checked = c->want_body = c->counted = 0;
+	c->line_checked = 0;
+	c->want_body = 0;
+	c->counted = 0;
 	c->in = NULL;
 	c->ssl = NULL;
 	c->handshaking = 0;
@@ -989,7 +991,7 @@ int tgt_worker_init(tgt_worker *w, tgt_server *srv, int idx, int listen_fd, int 
 {
 	w->idx = idx;
 	w->srv = srv;
-	w->rng = 0x853c49e6748fea9bull ^ ((uint64_t)(idx + 1) * 0x9E3779B97F4A7C15ull);
+	w->rng = 0x853c49e6748fea9bull ^ ((uint64_t)(idx + 1) * UINT64_C(0x9E3779B97F4A7C15));
 	w->loop = ev_loop_create(1024);
 	if (!w->loop)
 		return -1;
