@@ -309,7 +309,7 @@ static void request_done(vu *v, int err, int synchronous)
 	worker *w = v->w;
 
 	ev_timer_stop(w->loop, &v->timer);
-	if ((err && !v->status) || v->conn_close || w->ctx->cfg->no_reuse)
+	if ((err && !v->status) || v->conn_close || v->req->close_after)
 		conn_close(v);
 	v->state = VU_IDLE;
 	worker_record_http(w, v, v->status, err);

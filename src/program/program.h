@@ -38,6 +38,8 @@ typedef struct run_request {
 	uint32_t nheaders;
 	unsigned user_fields; /* HTTP_USER_*: framing headers among them */
 	unsigned req_flags;   /* HTTP_REQ_*: body framing, Connection: close */
+	int close_after;      /* no further request on its connection: --no-connection-reuse, or
+			       * the user's own Connection: close */
 	tmpl body;          /* request body (may be static) */
 	int head_method;    /* HEAD: responses carry no body */
 	int tls;            /* https:// */

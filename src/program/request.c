@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/version.h"
@@ -21,6 +22,28 @@ void run_request_add_header(run_request *r, const char *name, size_t name_len, t
 	h->name = xstrndup(name, name_len);
 	h->value = *value;
 	tmpl_init(value);
+}
+
+/* Does a Connection value list the "close" option? */
+static int connection_close(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start, end;
+
+		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < n && v[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		if (end - start == 5 && !strncasecmp(v + start, "close", 5))
+			return 1;
+	}
+	return 0;
 }
 
 /* The text of a template that has no dynamic part. */
@@ -87,6 +110,13 @@ int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, si
 		goto out;
 	r->req_flags = flags;
 	q.flags = flags;
+	/* A client that sent Connection: close sends nothing more on that
+	 * connection (RFC 9112 9.6), whatever the server does. */
+	r->close_after = no_reuse;
+	for (i = 0; i < r->nheaders; i++)
+		if (fields[i].value && !strcasecmp(fields[i].name, "connection") &&
+		    connection_close(fields[i].value, fields[i].value_len))
+			r->close_after = 1;
 	r->dynamic = !tmpl_static(&r->target) || !tmpl_static(&r->body) || dyn_headers;
 	buf_free(&r->wire);
 	buf_init(&r->wire, r->dynamic ? 0 : 256, WIRE_MAX);

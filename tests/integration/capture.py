@@ -13,6 +13,8 @@ class Capture:
         """responses: path prefix -> (status, body bytes, extra header lines)."""
         self.responses = responses or {}
         self.requests = []          # raw bytes of each request, in arrival order
+        self.conn_of = []           # the connection (numbered from 0) each came on
+        self.nconns = 0
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -30,7 +32,10 @@ class Capture:
                 c, _ = self.sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+            with self.lock:
+                n = self.nconns
+                self.nconns += 1
+            threading.Thread(target=self._serve, args=(c, n), daemon=True).start()
 
     def _reply(self, c, target):
         path = target.split(b"?")[0].decode("latin-1")
@@ -41,7 +46,7 @@ class Capture:
                 extra = r[2] if len(r) > 2 else b""
         c.sendall(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n%s\r\n" % (status, len(body), extra) + body)
 
-    def _serve(self, c):
+    def _serve(self, c, conn):
         data = b""
         c.settimeout(10)
         try:
@@ -75,6 +80,7 @@ class Capture:
                 raw = head + b"\r\n\r\n" + rest[:body_len]
                 with self.lock:
                     self.requests.append(raw)
+                    self.conn_of.append(conn)
                 data = rest[body_len:]
                 parts = lines[0].split(b" ")
                 self._reply(c, parts[1] if len(parts) > 1 else b"/")

@@ -297,3 +297,25 @@ def test_plan_chunked_body(cap, tmp_path):
     assert values(f, "Transfer-Encoding") == ["chunked"]
     assert values(f, "Content-Length") == []
     assert body == b'7\r\n{"a":1}\r\n0\r\n\r\n'
+
+
+@pytest.mark.parametrize("value,fresh", [("close", True), ("keep-alive, Close", True), ("keep-alive", False)])
+def test_users_connection_close_is_honoured(cap, tmp_path, value, fresh):
+    """A client that sent Connection: close sends nothing more on that
+    connection, even when the server (this one) keeps it open."""
+    plan = plan_file(tmp_path, cap.url, f"""
+        modules:
+          m:
+            executor: {{type: shared-iterations, vus: 1, iterations: 3}}
+            flow:
+              - get: /c
+                headers: {{Connection: "{value}"}}
+        """)
+    p = run(str(plan))
+    assert p.returncode == 0, p.stderr
+    assert [values(f, "Connection") for _, f, _ in cap.parsed()] == [[value]] * 3
+    assert cap.conn_of == ([0, 1, 2] if fresh else [0, 0, 0])
+    p = run("--url", cap.url + "/q", "--iterations", "2", "-H", f"Connection: {value}")
+    assert p.returncode == 0, p.stderr
+    quick = cap.conn_of[3:]
+    assert len(quick) == 2 and (quick[0] != quick[1]) == fresh
