@@ -85,3 +85,47 @@ void buf_consume(buf *b, size_t n)
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 }
+
+void buf_pool_init(buf_pool *p, size_t initial, size_t max)
+{
+	p->idle = NULL;
+	p->nidle = p->made = p->slots = 0;
+	p->initial = initial;
+	p->max = max;
+}
+
+void buf_pool_free(buf_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nidle; i++)
+		buf_free(&p->idle[i]);
+	free(p->idle);
+	buf_pool_init(p, p->initial, p->max);
+}
+
+void buf_pool_get(buf_pool *p, buf *b)
+{
+	if (p->nidle) {
+		*b = p->idle[--p->nidle];
+		b->len = 0;
+		return;
+	}
+	/* A new high-water mark: room for it to come back is made now, so
+	 * buf_pool_put never allocates. */
+	if (p->made == p->slots) {
+		p->slots = p->slots ? 2 * p->slots : 8;
+		p->idle = xrealloc(p->idle, p->slots * sizeof(*p->idle));
+	}
+	p->made++;
+	buf_init(b, p->initial, p->max);
+}
+
+void buf_pool_put(buf_pool *p, buf *b)
+{
+	if (!b->data)
+		return;
+	p->idle[p->nidle++] = *b;
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

@@ -30,4 +30,27 @@ void buf_consume(buf *b, size_t n);
 static inline void buf_reset(buf *b) { b->len = 0; }
 static inline size_t buf_room(const buf *b) { return b->cap - b->len; }
 
+/* Buffers lent to whoever needs one just now (a connection while it reads
+ * a response), so memory follows what is in flight, not how many
+ * connections exist. A buffer comes back with whatever it grew to; the
+ * pool allocates only when more are out at once than ever before. One
+ * thread only. */
+typedef struct buf_pool {
+	buf *idle;      /* a stack of buffers not lent */
+	size_t nidle;
+	size_t made;    /* buffers created: idle ones and lent ones */
+	size_t slots;   /* room in idle */
+	size_t initial; /* size of a new buffer */
+	size_t max;     /* its hard limit */
+} buf_pool;
+
+void buf_pool_init(buf_pool *p, size_t initial, size_t max);
+/* Frees the idle buffers; every lent one must have come back. */
+void buf_pool_free(buf_pool *p);
+/* Lends a buffer to *b (empty, at least `initial` bytes); b held none. */
+void buf_pool_get(buf_pool *p, buf *b);
+/* Takes b's storage back (b holds none after; one that held none is left
+ * alone). Never allocates. */
+void buf_pool_put(buf_pool *p, buf *b);
+
 #endif

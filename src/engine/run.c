@@ -114,12 +114,11 @@ static void gauges_cb(void *p, met_shard *interval)
 	 * or the last interval of a run still shows them. vus_max follows the
 	 * VUs initialised, which arrival rates raise up to maxVUs. */
 	for (i = 0; i < st->nworkers; i++) {
-		worker *w = st->workers[i];
-		uint32_t cur = atomic_load_explicit(&w->vus_active, memory_order_relaxed);
-		uint32_t peak = atomic_exchange_explicit(&w->vus_peak, cur, memory_order_relaxed);
+		uint32_t cur, peak, alloc;
 
+		worker_vus_gauges(st->workers[i], &cur, &peak, &alloc);
 		vus += peak > cur ? peak : cur;
-		vus_max += atomic_load_explicit(&w->vus_alloc, memory_order_relaxed);
+		vus_max += alloc;
 	}
 	st->vus_max_now = vus_max;
 	met_shard_gauge(interval, st->ctx.reg, st->s_vus, vus);
@@ -235,8 +234,7 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 
 		worker_request_exit(st->workers[i]);
 		worker_join(st->workers[i]);
-		rest[0] = &st->workers[i]->shards[0];
-		rest[1] = &st->workers[i]->shards[1];
+		worker_shards(st->workers[i], rest);
 		met_collector_absorb(coll, rest, 2);
 	}
 out:

@@ -1,4 +1,4 @@
-#include "engine/worker.h"
+#include "engine/worker_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,8 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/errcode.h"
+#include "engine/record.h"
+#include "program/request.h"
 
 /* Intended starts a queue-mode scenario holds per worker before it drops. */
 #define QUEUE_MAX 65536
@@ -25,48 +27,16 @@
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
 
-/* Wall-clock time for raw samples, unique across the run: worker i only
- * uses nanoseconds congruent to i modulo the number of workers, strictly
- * increasing. Outputs keyed by (series, time) — InfluxDB — would otherwise
- * keep one of two samples that two threads stamped in the same nanosecond.
- * The shift is a few nanoseconds at most. */
-static uint64_t sample_time(worker *w, uint64_t mono)
-{
-	uint64_t n = w->ctx->nworkers ? w->ctx->nworkers : 1;
-	uint64_t t = w->ctx->wall0 + (mono - w->ctx->t0);
-
-	t = t - t % n + w->index;
-	if (t <= w->last_stamp)
-		t = w->last_stamp + n;
-	w->last_stamp = t;
-	return t;
-}
 static void on_end(ev_loop *loop, ev_timer *t);
 static void on_sched(ev_loop *loop, ev_timer *t);
 static void on_rampdown(ev_loop *loop, ev_timer *t);
-
-/* Tags every sample of a scenario carries: k6's scenario, and strain's
- * module and strategy, plus the plan's own tags for the module. */
-static size_t scenario_tags(const run_ctx *ctx, const run_scenario *sc, met_tag *tags, size_t max)
-{
-	size_t n = 0, i;
-
-	tags[n++] = (met_tag){"scenario", sc->name};
-	if (ctx->phase->strategy) {
-		tags[n++] = (met_tag){"module", sc->name};
-		tags[n++] = (met_tag){"strategy", ctx->phase->strategy};
-	}
-	for (i = 0; i < sc->ntags && n < max; i++)
-		tags[n++] = sc->tags[i];
-	return n;
-}
 
 static void scn_init(worker *w, worker_scn *s, uint32_t index, const worker_share *sh, uint32_t first)
 {
 	const run_ctx *ctx = w->ctx;
 	const run_scenario *sc = &ctx->cfg->scenarios[index];
 	met_tag tags[MET_MAX_TAGS];
-	size_t n = scenario_tags(ctx, sc, tags, MET_MAX_TAGS);
+	size_t n = record_scenario_tags(ctx, sc, tags, MET_MAX_TAGS);
 	uint32_t i;
 
 	s->w = w;
@@ -134,6 +104,16 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	w->rng = UINT64_C(0x9E3779B97F4A7C15) * (index + 1) ^ clock_mono_ns();
 	w->nscns = ph->nscenarios;
 	w->scns = xcalloc(w->nscns ? w->nscns : 1, sizeof(*w->scns));
+	w->http = http_client_create(&(http_client_opts){.loop = w->loop,
+							.tls = ctx->tls,
+							.nendpoints = ctx->nendpoints,
+							.connect_timeout_ns = ctx->cfg->connect_timeout_ns});
+	/* Bodies are kept only for extraction and checks, one per response
+	 * being judged; 4 MiB is the most kept (ERR_BODY_TRUNCATED past it). */
+	buf_pool_init(&w->bodies, 4096, 4 * 1024 * 1024);
+	buf_init(&w->xbuf, 0, 1024 * 1024);
+	buf_init(&w->bbuf, 0, 64 * 1024 * 1024);
+	w->fields = xcalloc(run_request_max_headers(ctx->cfg) + 1, sizeof(*w->fields));
 	w->nvus = total;
 	w->vus = xcalloc(total ? total : 1, sizeof(vu));
 	for (k = 0; k < ph->nscenarios; k++) {
@@ -150,11 +130,7 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	atomic_store(&w->vus_alloc, alloc);
 	ev_timer_init(&w->end_timer, on_end);
 	w->md = pcre2_match_data_create(32, NULL);
-	w->cache_cap = 64;
-	w->cache = xcalloc(w->cache_cap, sizeof(*w->cache));
-	w->s_checks = xcalloc(ctx->cfg->nchecks + 1, sizeof(uint32_t));
-	for (i = 0; i < ctx->cfg->nchecks; i++)
-		w->s_checks[i] = UINT32_MAX;
+	record_init(w);
 	return w;
 }
 
@@ -179,8 +155,12 @@ void worker_destroy(worker *w)
 	met_shard_free(&w->shards[1]);
 	sem_destroy(&w->swap_ack);
 	pcre2_match_data_free(w->md);
-	free(w->cache);
-	free(w->s_checks);
+	record_free(w);
+	http_client_destroy(w->http);
+	buf_pool_free(&w->bodies);
+	buf_free(&w->xbuf);
+	buf_free(&w->bbuf);
+	free(w->fields);
 	free(w);
 }
 
@@ -214,6 +194,19 @@ met_shard *worker_swap(worker *w)
 	while (sem_wait(&w->swap_ack) < 0 && errno == EINTR)
 		;
 	return w->retired;
+}
+
+void worker_shards(worker *w, met_shard *out[2])
+{
+	out[0] = &w->shards[0];
+	out[1] = &w->shards[1];
+}
+
+void worker_vus_gauges(worker *w, uint32_t *active, uint32_t *peak, uint32_t *alloc)
+{
+	*active = atomic_load_explicit(&w->vus_active, memory_order_relaxed);
+	*peak = atomic_exchange_explicit(&w->vus_peak, *active, memory_order_relaxed);
+	*alloc = atomic_load_explicit(&w->vus_alloc, memory_order_relaxed);
 }
 
 static void check_finished(worker *w)
@@ -541,7 +534,7 @@ static void arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
 	v->intended = intended;
 	v->co_pending = s->sc->queue;
 	if (w->active->keep_samples)
-		met_shard_stamp(w->active, sample_time(w, now), v->id, v->iter);
+		met_shard_stamp(w->active, record_time(w, now), v->id, v->iter);
 	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
 	start_vu(w, v);
 }
@@ -744,7 +737,7 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 	v->co_pending = 0;
 	if (completed > 0) {
 		if (w->active->keep_samples)
-			met_shard_stamp(w->active, sample_time(w, clock_mono_ns()), v->id, v->iter ? v->iter - 1 : 0);
+			met_shard_stamp(w->active, record_time(w, clock_mono_ns()), v->id, v->iter ? v->iter - 1 : 0);
 		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
 		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
@@ -797,184 +790,6 @@ int worker_data_row(worker *w, vu *v, uint32_t a)
 	}
 	v->rows[a] = (const char *const *)&d->cells[row * d->ncols];
 	return 0;
-}
-
-void worker_record_group(worker *w, vu *v, uint32_t group, uint64_t ns)
-{
-	worker_scn *s = v->scn;
-
-	if (s->s_group[group] == UINT32_MAX) {
-		met_tag tags[MET_MAX_TAGS];
-		size_t n = scenario_tags(w->ctx, s->sc, tags, MET_MAX_TAGS - 1);
-
-		tags[n++] = (met_tag){"group", w->ctx->cfg->groups[group]};
-		s->s_group[group] = met_series_intern(w->ctx->reg, MET_GROUP_DURATION,
-						      met_tagset_intern(w->ctx->reg, tags, n));
-	}
-	met_shard_trend(w->active, w->ctx->reg, s->s_group[group], ns);
-}
-
-/* Series ids for a (request, status, error) combination; interned once per
- * worker, then served from a small open-addressing table. */
-static const http_series *series_for(worker *w, const vu *v, int status, int err)
-{
-	const run_ctx *ctx = w->ctx;
-	const run_config *cfg = ctx->cfg;
-	const run_request *rq = v->req;
-	uint32_t req = (uint32_t)(rq - cfg->reqs);
-	/* Packed: request 24 bits, cipher 16, TLS version 2, status 10 (three
-	 * digits), error code 12 (codes are below 2000). */
-	uint64_t key = ((uint64_t)(req + 1) << 40) | ((uint64_t)(v->tls_cipher_id & 0xffff) << 24) |
-		       ((uint64_t)(v->tls_ver & 3) << 22) | ((uint64_t)(status & 0x3ff) << 12) |
-		       (uint64_t)(err & 0xfff);
-	uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
-	uint32_t i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
-	char status_s[8], err_s[8];
-	met_tag tags[MET_MAX_TAGS];
-	size_t n;
-	uint32_t ts;
-	http_series *s;
-	int expected = !err && (rq->expect.n ? status_set_has(&rq->expect, status)
-					     : status >= cfg->expected_lo && status <= cfg->expected_hi);
-
-	while (w->cache[i].key) {
-		if (w->cache[i].key == key)
-			return &w->cache[i].s;
-		i = (i + 1) & (w->cache_cap - 1);
-	}
-	/* Miss: rare (first sight of this combination), so allocating is fine. */
-	if ((w->cache_len + 1) * 2 > w->cache_cap) {
-		series_slot *old = w->cache;
-		uint32_t oldcap = w->cache_cap, j;
-
-		w->cache_cap *= 2;
-		w->cache = xcalloc(w->cache_cap, sizeof(*w->cache));
-		for (j = 0; j < oldcap; j++) {
-			uint32_t k;
-
-			if (!old[j].key)
-				continue;
-			k = (uint32_t)((old[j].key * UINT64_C(0x9e3779b97f4a7c15)) >> 40) & (w->cache_cap - 1);
-			while (w->cache[k].key)
-				k = (k + 1) & (w->cache_cap - 1);
-			w->cache[k] = old[j];
-		}
-		free(old);
-		i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
-		while (w->cache[i].key)
-			i = (i + 1) & (w->cache_cap - 1);
-	}
-	snprintf(status_s, sizeof(status_s), "%d", status);
-	n = scenario_tags(ctx, v->scn->sc, tags, MET_MAX_TAGS - 8 - (v->tls_version != NULL) - (v->tls_cipher != NULL));
-	tags[n++] = (met_tag){"method", rq->method};
-	tags[n++] = (met_tag){"url", rq->url_str};
-	tags[n++] = (met_tag){"name", rq->name};
-	tags[n++] = (met_tag){"status", status_s};
-	tags[n++] = (met_tag){"expected_response", expected ? "true" : "false"};
-	tags[n++] = (met_tag){"group", rq->group};
-	if (status) /* an answer came, even if it could not be judged */
-		tags[n++] = (met_tag){"proto", "HTTP/1.1"};
-	if (v->tls_version)
-		tags[n++] = (met_tag){"tls_version", v->tls_version};
-	if (v->tls_cipher)
-		tags[n++] = (met_tag){"tls_cipher_suite", v->tls_cipher};
-	if (!err)
-		err = err_from_status(status);
-	snprintf(err_s, sizeof(err_s), "%d", err);
-	if (err)
-		tags[n++] = (met_tag){"error_code", err_s};
-	ts = met_tagset_intern(ctx->reg, tags, n);
-	s = &w->cache[i].s;
-	s->reqs = met_series_intern(ctx->reg, MET_HTTP_REQS, ts);
-	s->duration = met_series_intern(ctx->reg, MET_HTTP_REQ_DURATION, ts);
-	s->blocked = met_series_intern(ctx->reg, MET_HTTP_REQ_BLOCKED, ts);
-	s->connecting = met_series_intern(ctx->reg, MET_HTTP_REQ_CONNECTING, ts);
-	s->tls = met_series_intern(ctx->reg, MET_HTTP_REQ_TLS_HANDSHAKING, ts);
-	s->sending = met_series_intern(ctx->reg, MET_HTTP_REQ_SENDING, ts);
-	s->waiting = met_series_intern(ctx->reg, MET_HTTP_REQ_WAITING, ts);
-	s->receiving = met_series_intern(ctx->reg, MET_HTTP_REQ_RECEIVING, ts);
-	s->failed = met_series_intern(ctx->reg, MET_HTTP_REQ_FAILED, ts);
-	w->cache[i].key = key;
-	w->cache_len++;
-	return s;
-}
-
-static uint32_t check_series(worker *w, const vu *v, const flow_check *c)
-{
-	if (w->s_checks[c->id] == UINT32_MAX) {
-		met_tag tags[MET_MAX_TAGS];
-		size_t n = scenario_tags(w->ctx, v->scn->sc, tags, MET_MAX_TAGS - 2);
-
-		tags[n++] = (met_tag){"check", c->name};
-		tags[n++] = (met_tag){"group", v->req->group};
-		w->s_checks[c->id] = met_series_intern(w->ctx->reg, MET_CHECKS, met_tagset_intern(w->ctx->reg, tags, n));
-	}
-	return w->s_checks[c->id];
-}
-
-static inline uint64_t span(uint64_t a, uint64_t b)
-{
-	return b > a ? b - a : 0;
-}
-
-/* Phases as k6 defines them: blocked until the connection attempt starts,
- * connecting, then sending / waiting (to the first response byte) /
- * receiving; duration = sending + waiting + receiving. */
-void worker_record_http(worker *w, vu *v, int status, int err)
-{
-	const run_ctx *ctx = w->ctx;
-	const run_config *cfg = ctx->cfg;
-	const run_request *rq = v->req;
-	met_shard *sh = w->active;
-	const met_registry *r = ctx->reg;
-	const http_series *s = series_for(w, v, status, err);
-	uint64_t end = clock_mono_ns();
-	/* Phases that never began (a refused connect, a timeout before the
-	 * first byte) collapse to zero length at the point the request ended. */
-	uint64_t send_start = v->t_send_start ? v->t_send_start : v->t_tls_done ? v->t_tls_done : v->t_connected;
-	uint64_t sent = v->t_sent ? v->t_sent : (v->t_send_start ? end : send_start);
-	uint64_t first = v->t_first ? v->t_first : (v->t_sent ? end : sent);
-	uint64_t sending = span(send_start, sent), waiting = span(sent, first), receiving = span(first, end);
-	uint64_t duration;
-	int failed = err || (rq->expect.n ? !status_set_has(&rq->expect, status)
-					  : status < cfg->expected_lo || status > cfg->expected_hi);
-	uint32_t i;
-
-	if (v->co_pending) {
-		/* Queue mode: the iteration's first request counts from when it
-		 * should have started, so time spent queued behind a stalled
-		 * server shows as waiting, in full (wrk2's correction). */
-		waiting += span(v->intended, v->t_start);
-		v->co_pending = 0;
-	}
-	duration = sending + waiting + receiving;
-	if (sh->keep_samples)
-		met_shard_stamp(sh, sample_time(w, end), v->id, v->iter ? v->iter - 1 : 0);
-	met_shard_add(sh, r, s->reqs, 1);
-	met_shard_trend(sh, r, s->duration, duration);
-	met_shard_trend(sh, r, s->blocked, span(v->t_start, v->t_conn_start));
-	met_shard_trend(sh, r, s->connecting, span(v->t_conn_start, v->t_connected));
-	met_shard_trend(sh, r, s->tls, v->t_tls_done ? span(v->t_connected, v->t_tls_done) : 0);
-	met_shard_trend(sh, r, s->sending, sending);
-	met_shard_trend(sh, r, s->waiting, waiting);
-	met_shard_trend(sh, r, s->receiving, receiving);
-	met_shard_rate(sh, r, s->failed, failed);
-	if (v->bytes_out)
-		met_shard_add(sh, r, v->scn->s_data_sent, (double)v->bytes_out);
-	if (v->bytes_in)
-		met_shard_add(sh, r, v->scn->s_data_received, (double)v->bytes_in);
-	/* A request without an answer fails all its checks; one whose answer
-	 * came but could not be judged (a regex limit, with its status) fails
-	 * only the checks marked. A failed attempt that a resend follows
-	 * records none: checks judge the final answer. */
-	for (i = 0; !v->attempt && i < rq->nchecks; i++) {
-		const flow_check *c = &rq->checks[i];
-		int ok = !(err && !status) && !(v->check_fail & (UINT64_C(1) << i));
-
-		if (c->kind == CHK_MAX_DURATION)
-			ok = !(err && !status) && duration <= c->max_ns;
-		met_shard_rate(sh, r, check_series(w, v, c), ok);
-	}
 }
 
 static void *worker_main(void *arg)

@@ -6,14 +6,9 @@
 #ifndef STRAIN_ENGINE_WORKER_H
 #define STRAIN_ENGINE_WORKER_H
 
-#include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "engine/vu.h"
-#include "http/http_parse.h"
-#include "io/ev.h"
 #include "io/net.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
@@ -47,59 +42,6 @@ static inline const run_target *run_ctx_target(const run_ctx *c, const run_reque
 	return &c->targets[r - c->cfg->reqs];
 }
 
-/* Series ids of one request's samples, for one (request, status, error). */
-typedef struct http_series {
-	uint32_t reqs, duration, blocked, connecting, tls, sending, waiting, receiving, failed;
-} http_series;
-
-typedef struct series_slot {
-	uint64_t key; /* 0 = empty */
-	http_series s;
-} series_slot;
-
-struct worker;
-
-/* One scenario's share of a worker. */
-typedef struct worker_scn {
-	struct worker *w;
-	const run_scenario *sc;
-	uint32_t index;              /* in cfg->scenarios */
-	uint32_t first;              /* its first VU in w->vus */
-	uint32_t nvus;               /* VUs allocated (for arrival rates: up to its maxVUs share) */
-	uint32_t nalloc;             /* VUs initialised so far, counted in vus_max */
-	uint32_t busy;               /* its VUs inside an iteration */
-	uint64_t iters_left;         /* shared-iterations share */
-	uint64_t t_start;            /* startTime reached (monotonic) */
-	uint64_t t_end;              /* no new iterations after this */
-	uint64_t grace_end;          /* in-flight iterations abandoned after this */
-	int started;
-	uint32_t begin_next;         /* closed models: the next VU to start looping */
-	int stopping;
-	int done;
-	/* This worker's part of a ramp or a schedule: slot `slot` of `nslots`
-	 * (ramping-vus: its share of each target; arrival rates: iterations
-	 * k with k % nslots == slot, so the union stays evenly spaced). */
-	uint32_t slot, nslots;
-	ev_timer sched;              /* startTime, the next ramp step, or the next arrival */
-	/* ramping-vus */
-	uint32_t want;               /* VUs this worker should be looping now */
-	uint32_t running;            /* looping, not ramping out */
-	ev_timer rampdown;           /* earliest gracefulRampDown deadline */
-	/* arrival rates */
-	uint64_t next_k;             /* this worker's next iteration index */
-	uint64_t next_at;            /* and its intended start (monotonic) */
-	int blocked;                 /* no VU free and no queue room: drops are counted in bulk */
-	struct vu **idle;            /* free VUs (a stack), nvus slots */
-	uint32_t nidle;
-	uint64_t *queue;             /* queue mode: intended starts waiting for a VU (ring) */
-	uint32_t qcap, qhead, qlen;
-	uint32_t tagset;             /* scenario-level tags */
-	uint32_t s_iterations, s_iteration_duration, s_data_sent, s_data_received;
-	uint32_t s_dropped, s_start_delay;
-	uint32_t *s_group;           /* group_duration series by group index */
-	uint32_t data_mask;          /* data aliases its templates read */
-} worker_scn;
-
 /* What one worker takes of one scenario, decided by the run. */
 typedef struct worker_share {
 	uint32_t nvus;               /* VUs to allocate */
@@ -111,36 +53,8 @@ typedef struct worker_share {
 
 enum { STOP_NONE, STOP_GRACEFUL, STOP_HARD };
 
-typedef struct worker {
-	run_ctx *ctx;
-	uint32_t index;
-	pthread_t thread;
-	ev_loop *loop;
-	ev_io wake_io;               /* eventfd: control requests */
-	_Atomic int swap_req;
-	_Atomic int stop_req;
-	_Atomic int exit_req;
-	sem_t swap_ack;
-	met_shard shards[2];
-	met_shard *active;           /* recorded into by this thread */
-	met_shard *retired;          /* handed to the collector at the last swap */
-	worker_scn *scns;
-	uint32_t nscns;
-	vu *vus;
-	uint32_t nvus;
-	_Atomic uint32_t vus_active; /* gauge, read by the collector */
-	_Atomic uint32_t vus_peak;   /* most active since the collector last looked */
-	_Atomic uint32_t vus_alloc;  /* VUs initialised: the vus_max gauge */
-	int finished;
-	ev_timer end_timer;          /* the next scenario end or grace end */
-	http_head head;              /* scratch for response heads */
-	pcre2_match_data *md;        /* scratch for regex extraction and checks */
-	series_slot *cache;          /* (request, status, error) -> series ids */
-	uint32_t cache_cap, cache_len;
-	uint32_t *s_checks;          /* checks series by check id */
-	uint64_t rng;
-	uint64_t last_stamp;         /* wall ns of the last raw-sample stamp */
-} worker;
+/* Opaque: its state belongs to its thread (engine/worker_impl.h). */
+typedef struct worker worker;
 
 /* Creates worker `index` of ctx->phase with shares[k] of the phase's k-th
  * scenario. Everything a scenario can need is allocated here (all of its
@@ -156,12 +70,11 @@ met_shard *worker_swap(worker *w);
 void worker_join(worker *w);
 void worker_destroy(worker *w);
 
-/* For VUs. */
-void worker_vu_begin(worker *w, vu *v);
-void worker_iteration_done(worker *w, vu *v, int completed);
-void worker_record_http(worker *w, vu *v, int status, int err);
-void worker_record_group(worker *w, vu *v, uint32_t group, uint64_t ns);
-/* Picks the next row of data alias a for v; -1 when unique rows ran out. */
-int worker_data_row(worker *w, vu *v, uint32_t a);
+/* The worker's two shards, for the collector to absorb once it has exited. */
+void worker_shards(worker *w, met_shard *out[2]);
+/* The vus gauge's inputs, from the collector: VUs active now, the most
+ * active since the last call (reset to the current count), and VUs
+ * initialised (vus_max). */
+void worker_vus_gauges(worker *w, uint32_t *active, uint32_t *peak, uint32_t *alloc);
 
 #endif

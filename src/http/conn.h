@@ -1,0 +1,108 @@
+/* The HTTP/1.1 client connection: one non-blocking socket, plain or TLS,
+ * carrying one exchange (request and response) at a time and kept alive
+ * between them. It connects (within the connect timeout), shakes hands
+ * (io/tls.h), writes the request (asking for writability only after a
+ * short write), reads and parses the response (http/http_parse.h), times
+ * the phases k6 names, counts wire bytes and classifies failures with
+ * core/errcode.h's codes. Its owner hears of it through a small callback
+ * table and never touches the socket.
+ *
+ * The connections of one thread share an http_client: the loop, the TLS
+ * context, a scratch head and a pool of read buffers lent only while a
+ * response is being read, so an idle kept-alive connection holds no
+ * buffer. One thread only. */
+#ifndef STRAIN_HTTP_CONN_H
+#define STRAIN_HTTP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http_parse.h"
+#include "io/ev.h"
+#include "io/net.h"
+
+struct tls_client;
+
+typedef struct http_client http_client;
+typedef struct http_conn http_conn;
+
+typedef struct http_client_opts {
+	ev_loop *loop;
+	struct tls_client *tls;      /* NULL when no request is https:// */
+	uint32_t nendpoints;         /* endpoints a connection may be asked for */
+	uint64_t connect_timeout_ns;
+} http_client_opts;
+
+/* Creates the shared part of one thread's connections. Free with
+ * http_client_destroy (accepts NULL) after every connection. */
+http_client *http_client_create(const http_client_opts *o);
+void http_client_destroy(http_client *cl);
+/* Read buffers the pool has made so far: the most responses read at once. */
+size_t http_client_rbufs(const http_client *cl);
+
+/* One request and its response. The owner fills the first part and keeps
+ * it and the request bytes alive until the exchange ends; the connection
+ * fills the rest. */
+typedef struct http_exchange {
+	const char *wire;            /* the request's bytes */
+	size_t wire_len;
+	const net_addr *addr;
+	const char *host;            /* TLS: SNI and the name the certificate must carry */
+	uint64_t timeout_ns;         /* the exchange's deadline, from t_start */
+	uint32_t endpoint;           /* scheme, host and port: a connection serves one */
+	uint8_t tls;                 /* https:// */
+	uint8_t head_method;         /* HEAD: the response has no body */
+	uint8_t want_body;           /* hand the decoded body to on_body */
+	uint8_t close_after;         /* no further exchange on this connection (we sent
+				      * Connection: close, or --no-connection-reuse) */
+	/* Filled by the connection. */
+	uint8_t reused;              /* it went out on a kept-alive connection */
+	int status;                  /* of the final response; 0 until its head came, or on failure */
+	uint8_t tls_ver;             /* 0 plain, 1 TLS 1.2, 2 TLS 1.3 */
+	uint16_t tls_cipher_id;      /* the suite's 16-bit id, 0 when plain */
+	const char *tls_version;     /* tls_version tag, NULL when plain (static) */
+	const char *tls_cipher;      /* tls_cipher_suite tag, NULL when plain (static) */
+	/* Phases (monotonic ns; 0: not reached): k6's blocked is t_start to
+	 * t_conn_start, connecting to t_connected, tls_handshaking to
+	 * t_tls_done, sending t_send_start to t_sent, waiting to t_first. */
+	uint64_t t_start, t_conn_start, t_connected, t_tls_done, t_send_start, t_sent, t_first;
+	uint64_t bytes_in, bytes_out; /* wire bytes, TLS records and handshakes included */
+} http_exchange;
+
+/* Starts x's clock (t_start = now) and clears what a connection reports. */
+void http_exchange_begin(http_exchange *x);
+
+/* How a connection reports to its owner. Each gets the owner pointer given
+ * to http_conn_create. on_head and on_body may be NULL. */
+typedef struct http_conn_cbs {
+	/* The final response's head (interim 1xx ones are skipped); h is
+	 * scratch, valid during the call. */
+	void (*on_head)(void *owner, const http_head *h);
+	/* A run of decoded body bytes, when the exchange wants the body. */
+	void (*on_body)(void *owner, const char *p, size_t n);
+	/* A written attempt failed with err on a kept-alive connection and the
+	 * request goes out again on a new one: record it as its own failed
+	 * request (status 0). The exchange's clock restarts after. */
+	void (*on_attempt)(void *owner, int err);
+	/* The exchange ended: 0 with a complete response, or a code (status
+	 * is then 0). The connection is idle (kept alive) or closed. */
+	void (*on_done)(void *owner, int err);
+} http_conn_cbs;
+
+/* A connection with no socket yet. Free with http_conn_destroy (accepts NULL). */
+http_conn *http_conn_create(http_client *cl, const http_conn_cbs *cbs, void *owner);
+void http_conn_destroy(http_conn *c);
+
+/* Sends x (x->t_start set by http_exchange_begin): on the kept-alive
+ * connection when it serves x's endpoint and has not gone stale, else on a
+ * new one. A request that fails on a reused connection before any of its
+ * answer came is sent once more on a new connection when that is safe
+ * (nothing of it was written, or it is replayable: RFC 9110's idempotent
+ * methods or an Idempotency-Key header). Returns 0 when the exchange is
+ * under way (on_done ends it), or a negative code when it failed at once
+ * (no on_done: the owner must not recurse into its next request). */
+int http_conn_send(http_conn *c, http_exchange *x);
+/* Closes the socket, abandoning any exchange without a callback. */
+void http_conn_close(http_conn *c);
+
+#endif
