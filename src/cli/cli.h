@@ -16,6 +16,36 @@ enum {
 	CLI_EXIT_SETUP = 107,        /* could not start (target unresolvable, output unwritable) */
 };
 
+/* How a command ended, as the command sees it. cli_exit_code is the one
+ * place that turns an outcome into a process exit status. (run_execute,
+ * below cli, still returns CLI_EXIT_* codes itself: see docs/architecture.md.) */
+typedef enum cli_outcome {
+	CLI_DONE = 0,     /* finished */
+	CLI_HELP,         /* help was asked for and printed */
+	CLI_USAGE,        /* unknown flag, missing value, repeated flag, stray argument */
+	CLI_BAD_VALUE,    /* a value, file or combination that is not a valid configuration */
+	CLI_CANNOT_START, /* the command could not start (a port, a file to write) */
+	CLI_FAILED,       /* a failure that is not the user's */
+} cli_outcome;
+
+static inline int cli_exit_code(cli_outcome o)
+{
+	switch (o) {
+	case CLI_DONE:
+	case CLI_HELP:
+		return CLI_EXIT_OK;
+	case CLI_USAGE:
+		return CLI_EXIT_USAGE;
+	case CLI_BAD_VALUE:
+		return CLI_EXIT_BAD_CONFIG;
+	case CLI_CANNOT_START:
+		return CLI_EXIT_SETUP;
+	case CLI_FAILED:
+		break;
+	}
+	return CLI_EXIT_ERROR;
+}
+
 int cli_run_main(int argc, char **argv);
 int cli_target_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
