@@ -200,7 +200,7 @@ static const opt run_opts[R_COUNT] = {
 		   "the request URL (http:// or https://)"},
 	[R_METHOD] = {"--method", "-X", "M", OPT_STRING, Q, 0, 0, F(method), 0, NULL, NULL, G_QUICK,
 		      "HTTP method (default GET)"},
-	[R_HEADER] = {"--header", "-H", "'N: V'", OPT_STRING, Q | OPT_REPEAT, 0, MAX_HEADERS, F(headers), F(nheaders),
+	[R_HEADER] = {"--header", "-H", "'Name: value'", OPT_STRING, Q | OPT_REPEAT, 0, MAX_HEADERS, F(headers), F(nheaders),
 		      NULL, NULL, G_QUICK, "request header, repeatable"},
 	[R_BODY] = {"--body", NULL, "TEXT", OPT_STRING, Q, 0, 0, F(body), 0, NULL, NULL, G_QUICK, "request body"},
 	[R_BODY_FILE] = {"--body-file", NULL, "FILE", OPT_FILE, Q, 0, 0, F(body_file), 0, NULL, NULL, G_QUICK,
