@@ -205,16 +205,16 @@ int cli_demo_main(int argc, char **argv)
 		snprintf(suite, sizeof(suite), "%s", plan);
 	else if (find_suite(suite, sizeof(suite)) < 0) {
 		fprintf(stderr, "strain demo: cannot find examples/suite.yaml (run from the source tree, or give --plan)\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	if (mkdir("results", 0755) < 0 && errno != EEXIST) {
 		perror("strain demo: results/");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	target = start_target(addr, sizeof(addr), NULL);
 	if (target < 0) {
 		fprintf(stderr, "strain demo: could not start the built-in target\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	snprintf(url, sizeof(url), "http://%s", addr);
 	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
@@ -230,14 +230,14 @@ int cli_demo_main(int argc, char **argv)
 	stop(target);
 	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
 		fprintf(stderr, "strain demo: the run failed (exit %d)\n", rc);
-		return rc < 0 ? CLI_EXIT_ERROR : rc;
+		return rc < 0 ? cli_exit_code(CLI_FAILED) : rc;
 	}
 	printf("\nstrain demo: the fixes — restarting the target with --db-pool profile=24 --cache profile, "
 	       "re-running parallel ...\n");
 	target = start_target(addr, sizeof(addr), fixes);
 	if (target < 0) {
 		fprintf(stderr, "strain demo: could not restart the built-in target\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	snprintf(url, sizeof(url), "http://%s", addr);
 	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
@@ -250,7 +250,7 @@ int cli_demo_main(int argc, char **argv)
 	stop(target);
 	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
 		fprintf(stderr, "strain demo: the re-run failed (exit %d)\n", rc);
-		return rc < 0 ? CLI_EXIT_ERROR : rc;
+		return rc < 0 ? cli_exit_code(CLI_FAILED) : rc;
 	}
 	before = profile_parallel("results/demo-all.json");
 	after = profile_parallel("results/demo-fixed.json");
@@ -258,7 +258,7 @@ int cli_demo_main(int argc, char **argv)
 		fprintf(stderr, "strain demo: the summaries lack the parallel figures for profile\n");
 		json_decref(before);
 		json_decref(after);
-		return CLI_EXIT_ERROR;
+		return cli_exit_code(CLI_FAILED);
 	}
 	printf("\n  profile in parallel     %12s %12s\n", "before", "after fixes");
 	printf("  requests/s              %12.1f %12.1f\n", num(before, "rps"), num(after, "rps"));

@@ -322,12 +322,12 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 		opts_list(&run_cmd, OPT_QUICK, all, sizeof(all));
 		fprintf(stderr, "strain run: %s is for quick mode (--url); a plan sets this per module (%s are all quick-mode "
 				"flags)\n", opts_typed(&run_cmd, &f->seen, q), all);
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	if (plan_load(f->plan, &po, cfg, &errs) < 0) {
 		plan_errors_print(&errs, stderr);
 		plan_errors_free(&errs);
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	/* The plan's outputs, then the command line's. */
 	if (cfg->nplan_outs) {
@@ -456,33 +456,33 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 		opts_list(&run_cmd, OPT_PLAN, all, sizeof(all));
 		fprintf(stderr, "strain run: %s needs a plan file (%s are for plans)\n", opts_typed(&run_cmd, &f->seen, p),
 			all);
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	if (!f->url) {
 		fprintf(stderr, "strain run: give a plan file or --url (see 'strain help run')\n");
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	if (f->body && f->body_file) {
 		fprintf(stderr, "strain run: --body and --body-file: give one or the other\n");
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	if (f->body_file) {
 		*file_body = read_file(f->body_file, &body_len, err, sizeof(err));
 		if (!*file_body) {
 			fprintf(stderr, "strain run: --body-file: %s\n", err);
-			return CLI_EXIT_BAD_CONFIG;
+			return cli_exit_code(CLI_BAD_VALUE);
 		}
 		body = *file_body;
 	} else if (body) {
 		body_len = strlen(body);
 	}
 	if (quick_executor(f, cfg) < 0)
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
 	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, cfg->no_reuse,
 			      &flag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain run: %s: %s\n", flag, err);
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	cfg->nreqs = 1;
 	run_config_quick(cfg);
