@@ -33,7 +33,7 @@ int cli_help_main(int argc, char **argv)
 				return commands[i].fn(2, args);
 			}
 		fprintf(stderr, "strain help: unknown command '%s'\n", argv[1]);
-		return CLI_EXIT_USAGE;
+		return cli_exit_code(CLI_USAGE);
 	}
 	printf("strain — load testing for HTTP APIs\n\nUsage: strain COMMAND [ARGS]\n\nCommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -85,5 +85,5 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "strain: unknown command '%s' (see 'strain help')\n", argv[1]);
-	return CLI_EXIT_USAGE;
+	return cli_exit_code(CLI_USAGE);
 }

@@ -5,6 +5,7 @@
  * the fixes (a bigger Profile pool and a cache), re-runs the parallel
  * strategy and shows Profile before and after. Summaries go to ./results/. */
 #include <errno.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -16,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/parse.h"
 
 static pid_t start_target(char *addr, size_t addrsz, const char *const *extra)
@@ -124,57 +125,96 @@ static double num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
+typedef struct demo_flags {
+	const char *plan;
+	uint64_t duration_ns;
+	char duration[32]; /* as given, passed on to the runs */
+	opts_seen seen;
+} demo_flags;
+
+/* The duration as given (-d 15s, or a bare 15s), kept as text for the runs. */
+static int duration_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	demo_flags *f = base;
+
+	if (parse_duration_ns(v, &f->duration_ns) < 0 || !f->duration_ns || strlen(v) >= sizeof(f->duration))
+		return -1;
+	snprintf(f->duration, sizeof(f->duration), "%s", v);
+	return 0;
+}
+
+static cli_outcome duration_positional(void *base, const char *arg)
+{
+	char err[8];
+
+	if (duration_arg(base, arg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain demo: '%s' is not a duration (examples: 15s, 1m)\n", arg);
+		return CLI_BAD_VALUE;
+	}
+	return CLI_DONE;
+}
+
+enum { D_DURATION, D_PLAN, D_HELP, D_COUNT };
+
+static const opts_group demo_groups[] = {{"Flags", NULL}};
+
+static const opt demo_opts[D_COUNT] = {
+	[D_DURATION] = {"--duration", "-d", "D", OPT_CUSTOM, 0, 0, 0, 0, 0, duration_arg,
+			"a duration above 0 (examples: 15s, 1m)", 0,
+			"per module and phase (default 15s; also as a bare argument: strain demo 5s)"},
+	[D_PLAN] = {"--plan", NULL, "FILE", OPT_FILE, 0, 0, 0, offsetof(demo_flags, plan), 0, NULL, NULL, 0,
+		    "the suite to run (default: examples/suite.yaml)"},
+	[D_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
+};
+
+static const opts_cmd demo_cmd = {
+	"demo",
+	demo_opts,
+	D_COUNT,
+	demo_groups,
+	1,
+	"Usage: strain demo [--duration D] [--plan FILE]\n\n"
+	"Starts the built-in target, runs the example suite with every strategy (D per module\n"
+	"and phase, default 15s: about 2-3 minutes in all), prints the comparison and verdict,\n"
+	"then re-runs the parallel strategy with the fixes (bigger Profile pool, cache) and\n"
+	"shows Profile before and after. Summaries are written to ./results/.\n",
+	NULL,
+	NULL,
+	duration_positional,
+};
+
 int cli_demo_main(int argc, char **argv)
 {
 	char addr[256], url[300], suite[PATH_MAX], target_env[320], dur_env[64];
-	const char *duration = "15s", *plan = NULL;
 	const char *fixes[] = {"--db-pool", "profile=24", "--cache", "profile", NULL};
+	const char *duration, *plan;
+	demo_flags f;
 	pid_t target;
-	args a;
-	int kind, rc;
-	uint64_t ns;
+	cli_outcome o;
+	int rc;
 	json_t *before, *after;
 
-	args_init(&a, "demo", argc, argv);
-	while ((kind = args_next(&a))) {
-		if (kind == 2) {
-			duration = a.value;
-		} else if (args_is(&a, "--help", "-h")) {
-			printf("Usage: strain demo [--duration D] [--plan FILE]\n\n"
-			       "Starts the built-in target, runs the example suite with every strategy (D per module\n"
-			       "and phase, default 15s: about 2-3 minutes in all), prints the comparison and verdict,\n"
-			       "then re-runs the parallel strategy with the fixes (bigger Profile pool, cache) and\n"
-			       "shows Profile before and after. Summaries are written to ./results/.\n");
-			return 0;
-		} else if (args_is(&a, "--duration", "-d")) {
-			if (!(duration = args_value(&a)))
-				return CLI_EXIT_USAGE;
-		} else if (args_is(&a, "--plan", NULL)) {
-			if (!(plan = args_file(&a)))
-				return a.missing ? CLI_EXIT_USAGE : CLI_EXIT_BAD_CONFIG;
-		} else {
-			fprintf(stderr, "strain demo: unknown flag %s\n", a.flag);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (parse_duration_ns(duration, &ns) < 0 || !ns) {
-		fprintf(stderr, "strain demo: --duration '%s' is not a duration (examples: 15s, 1m)\n", duration);
-		return CLI_EXIT_BAD_CONFIG;
-	}
+	memset(&f, 0, sizeof(f));
+	snprintf(f.duration, sizeof(f.duration), "15s");
+	o = opts_parse(&demo_cmd, argc, argv, &f, &f.seen);
+	if (o != CLI_DONE)
+		return cli_exit_code(o);
+	duration = f.duration;
+	plan = f.plan;
 	if (plan)
 		snprintf(suite, sizeof(suite), "%s", plan);
 	else if (find_suite(suite, sizeof(suite)) < 0) {
 		fprintf(stderr, "strain demo: cannot find examples/suite.yaml (run from the source tree, or give --plan)\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	if (mkdir("results", 0755) < 0 && errno != EEXIST) {
 		perror("strain demo: results/");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	target = start_target(addr, sizeof(addr), NULL);
 	if (target < 0) {
 		fprintf(stderr, "strain demo: could not start the built-in target\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	snprintf(url, sizeof(url), "http://%s", addr);
 	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
@@ -190,14 +230,14 @@ int cli_demo_main(int argc, char **argv)
 	stop(target);
 	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
 		fprintf(stderr, "strain demo: the run failed (exit %d)\n", rc);
-		return rc < 0 ? CLI_EXIT_ERROR : rc;
+		return rc < 0 ? cli_exit_code(CLI_FAILED) : rc;
 	}
 	printf("\nstrain demo: the fixes — restarting the target with --db-pool profile=24 --cache profile, "
 	       "re-running parallel ...\n");
 	target = start_target(addr, sizeof(addr), fixes);
 	if (target < 0) {
 		fprintf(stderr, "strain demo: could not restart the built-in target\n");
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	}
 	snprintf(url, sizeof(url), "http://%s", addr);
 	snprintf(target_env, sizeof(target_env), "TARGET=%s", url);
@@ -210,7 +250,7 @@ int cli_demo_main(int argc, char **argv)
 	stop(target);
 	if (rc != 0 && rc != CLI_EXIT_THRESHOLDS) {
 		fprintf(stderr, "strain demo: the re-run failed (exit %d)\n", rc);
-		return rc < 0 ? CLI_EXIT_ERROR : rc;
+		return rc < 0 ? cli_exit_code(CLI_FAILED) : rc;
 	}
 	before = profile_parallel("results/demo-all.json");
 	after = profile_parallel("results/demo-fixed.json");
@@ -218,7 +258,7 @@ int cli_demo_main(int argc, char **argv)
 		fprintf(stderr, "strain demo: the summaries lack the parallel figures for profile\n");
 		json_decref(before);
 		json_decref(after);
-		return CLI_EXIT_ERROR;
+		return cli_exit_code(CLI_FAILED);
 	}
 	printf("\n  profile in parallel     %12s %12s\n", "before", "after fixes");
 	printf("  requests/s              %12.1f %12.1f\n", num(before, "rps"), num(after, "rps"));

@@ -1,16 +1,18 @@
 /* strain run: flags -> a program (a plan's, or quick mode's) -> suite_run. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "plan/plan.h"
 #include "plan/quick.h"
+#include "program/exec.h"
 #include "program/request.h"
 #include "suite/suite.h"
 
@@ -20,63 +22,11 @@
 #define MAX_MODULES 64
 #define MAX_BODY (64u * 1024 * 1024)
 #define MAX_STAGES 64
-/* Iterations per second a quick-mode rate may ask for: the one maximum of
- * every arrival rate (engine/exec.h). */
+/* Iterations per second a quick-mode rate may ask for (docs/executors.md);
+ * the flags' messages spell it out. */
 #define MAX_RATE EXEC_MAX_RATE_PER_SEC
+_Static_assert(EXEC_MAX_RATE_PER_SEC == 10000000.0, "the --rate and --stage messages say 10000000");
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: strain run PLAN.yaml [--strategy S] [--module NAME]... [-e KEY=VALUE]... [flags]\n"
-		"       strain run --url URL [flags]\n"
-		"\n"
-		"With a plan: its modules run in the chosen strategy (docs/plan-format.md).\n"
-		"      --strategy S          sequential, hybrid, parallel (default) or all\n"
-		"      --module NAME         only this module (repeatable)\n"
-		"  -e, --env KEY=VALUE       sets {{env.KEY}}, overriding the environment\n"
-		"\n"
-		"Quick mode: VUs loop requests to one URL, like wrk or hey.\n"
-		"\n"
-		"  -u, --vus N               virtual users (default 1)\n"
-		"  -d, --duration D          how long to run, e.g. 30s, 1m30s\n"
-		"  -i, --iterations N        total iterations shared by the VUs\n"
-		"                            (neither: one iteration; iterations alone: at most 10m)\n"
-		"      --rate R              open model: start R iterations per second, evenly\n"
-		"                            spaced, whatever the server does (constant-arrival-rate;\n"
-		"                            --vus VUs preallocated; needs --duration or --stage)\n"
-		"      --max-vus N           with --rate: start more VUs up to N when none is free\n"
-		"                            (default --vus); past that, iterations are dropped\n"
-		"      --stage D:T           ramp linearly to T over D, repeatable: with --rate T is\n"
-		"                            a rate (ramping-arrival-rate from --rate), without it a\n"
-		"                            VU count (ramping-vus from --vus)\n"
-		"      --queue               with --rate: queue iterations that find no free VU and\n"
-		"                            measure their first request from the intended start\n"
-		"                            (coordinated omission corrected, like wrk2)\n"
-		"      --url URL             the request URL (http:// or https://)\n"
-		"  -X, --method M            HTTP method (default GET)\n"
-		"  -H, --header 'N: V'       request header, repeatable\n"
-		"      --body TEXT           request body\n"
-		"      --body-file FILE      request body from a file\n"
-		"      --timeout D           per-request timeout (default 60s)\n"
-		"      --connect-timeout D   TCP connect timeout (default 30s)\n"
-		"      --graceful-stop D     time in-flight iterations get at the end, and VUs above\n"
-		"                            a --stage ramp-down (default 30s)\n"
-		"      --no-connection-reuse a new connection for every request\n"
-		"      --insecure-skip-tls-verify  https: do not check server certificates\n"
-		"      --cacert FILE         https: also trust the CA certificates in FILE (PEM)\n"
-		"      --no-tls-resumption   https: a full handshake on every new connection\n"
-		"      --cert FILE           https: client certificate (chain, PEM) for mutual TLS\n"
-		"      --key FILE            https: its private key (PEM; default: in the --cert file)\n"
-		"      --expect-status A-B   statuses that are not failures (default 200-399)\n"
-		"      --threads N           worker threads (default: one per core)\n"
-		"      --summary-export FILE write the end-of-test summary as JSON\n"
-		"  -o, --out KIND=ARG        stream metrics: influxdb=URL, influxdb2=URL, json=FILE,\n"
-		"                            csv=FILE (repeatable; docs/outputs.md)\n"
-		"  -q, --quiet               no live progress and no summary on stdout\n"
-		"\n"
-		"Exit status: 0 ok, 1 error, 2 usage, 104 bad configuration, 105 interrupted,\n"
-		"107 could not start. See docs/error-codes.md.\n");
-}
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
 {
@@ -116,22 +66,6 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
 	return data ? data : xstrdup("");
 }
 
-/* A non-negative decimal number, the whole string. */
-static int parse_number(const char *s, double max, double *out)
-{
-	char *end;
-	double d;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	d = strtod(s, &end);
-	if (*end || errno || !(d >= 0) || d > max)
-		return -1;
-	*out = d;
-	return 0;
-}
-
 /* "DURATION:TARGET", e.g. "30s:100". */
 static int parse_stage(const char *s, exec_stage *st)
 {
@@ -144,7 +78,7 @@ static int parse_stage(const char *s, exec_stage *st)
 	dur[colon - s] = 0;
 	if (parse_duration_ns(dur, &st->duration_ns) < 0)
 		return -1;
-	return parse_number(colon + 1, MAX_RATE, &st->target);
+	return opts_number(colon + 1, MAX_RATE, &st->target);
 }
 
 static int parse_status_range(const char *s, int *lo, int *hi)
@@ -165,384 +99,452 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 	return 0;
 }
 
-/* The one place a run's outcome becomes the process's exit status. */
-static int exit_code(suite_outcome o)
+
+/* Everything the command line says, before it becomes a run_config. */
+typedef struct run_flags {
+	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export;
+	const char *cacert, *cert, *key;
+	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
+	uint32_t nheaders, nouts, nenv, nmodules, nstages;
+	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
+	double rate;
+	exec_stage stages[MAX_STAGES];
+	int expected_lo, expected_hi;
+	int queue, no_reuse, insecure, no_tls_resumption, quiet, help;
+	opts_seen seen;
+} run_flags;
+
+static int stage_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+
+	if (f->nstages == MAX_STAGES) {
+		snprintf(err, errsz, "at most %d stages", MAX_STAGES);
+		return -1;
+	}
+	if (parse_stage(v, &f->stages[f->nstages]) < 0)
+		return -1;
+	f->nstages++;
+	return 0;
+}
+
+static int status_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+
+	return parse_status_range(v, &f->expected_lo, &f->expected_hi);
+}
+
+static cli_outcome plan_arg(void *base, const char *arg)
+{
+	run_flags *f = base;
+
+	if (f->plan) {
+		fprintf(stderr, "strain run: one plan at a time ('%s' and '%s')\n", f->plan, arg);
+		return CLI_USAGE;
+	}
+	f->plan = arg;
+	return CLI_DONE;
+}
+
+enum { G_PLAN, G_QUICK, G_CONN, G_TLS, G_OUT };
+
+static const opts_group run_groups[] = {
+	[G_PLAN] = {"With a plan", "its modules run in the chosen strategy (docs/plan-format.md)."},
+	[G_QUICK] = {"Quick mode", "VUs loop requests to one URL, like wrk or hey."},
+	[G_CONN] = {"Requests and connections", "with a plan or in quick mode."},
+	[G_TLS] = {"HTTPS", "with a plan (adding to its tls: section) or in quick mode."},
+	[G_OUT] = {"Output", "with a plan or in quick mode."},
+};
+
+/* Entry ids, for the checks that involve more than one flag. */
+enum {
+	R_STRATEGY, R_MODULE, R_ENV,
+	R_VUS, R_DURATION, R_ITERATIONS, R_RATE, R_MAX_VUS, R_STAGE, R_QUEUE, R_URL, R_METHOD, R_HEADER, R_BODY,
+	R_BODY_FILE, R_EXPECT_STATUS, R_GRACEFUL_STOP,
+	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
+	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
+	R_SUMMARY_EXPORT, R_OUT, R_QUIET, R_HELP,
+	R_COUNT
+};
+
+#define F(field) offsetof(run_flags, field)
+#define Q (OPT_QUICK)
+#define P (OPT_PLAN)
+
+static const opt run_opts[R_COUNT] = {
+	[R_STRATEGY] = {"--strategy", NULL, "S", OPT_STRING, P, 0, 0, F(strategy), 0, NULL, NULL, G_PLAN,
+			"sequential, hybrid, parallel (default) or all"},
+	[R_MODULE] = {"--module", NULL, "NAME", OPT_STRING, P | OPT_REPEAT, 0, MAX_MODULES, F(modules), F(nmodules),
+		      NULL, NULL, G_PLAN, "only this module (repeatable)"},
+	[R_ENV] = {"--env", "-e", "KEY=VALUE", OPT_KEYVAL, P | OPT_REPEAT, 0, MAX_ENV, F(envs), F(nenv), NULL, NULL,
+		   G_PLAN, "sets {{env.KEY}}, overriding the environment (repeatable)"},
+	[R_VUS] = {"--vus", "-u", "N", OPT_U64, Q, 1, 1000000, F(vus), 0, NULL, NULL, G_QUICK,
+		   "virtual users (default 1)"},
+	[R_DURATION] = {"--duration", "-d", "D", OPT_DURATION, Q | OPT_POSITIVE, 0, 0, F(duration_ns), 0, NULL, NULL,
+			G_QUICK, "how long to run, e.g. 30s, 1m30s"},
+	[R_ITERATIONS] = {"--iterations", "-i", "N", OPT_U64, Q, 1, UINT64_C(1) << 50, F(iterations), 0, NULL, NULL,
+			  G_QUICK,
+			  "total iterations shared by the VUs\n(neither: one iteration; iterations alone: at most 10m)"},
+	[R_RATE] = {"--rate", NULL, "R", OPT_NUMBER, Q | OPT_POSITIVE, 0, (uint64_t)MAX_RATE, F(rate), 0, NULL,
+		    "iterations per second, a number above 0 and at most 10000000 (docs/executors.md)", G_QUICK,
+		    "open model: start R iterations per second, evenly spaced, whatever the server does "
+		    "(constant-arrival-rate; --vus VUs preallocated; needs --duration or --stage)"},
+	[R_MAX_VUS] = {"--max-vus", NULL, "N", OPT_U64, Q, 1, 1000000, F(max_vus), 0, NULL, NULL, G_QUICK,
+		       "with --rate: start more VUs up to N when none is free (default --vus); past that, "
+		       "iterations are dropped"},
+	[R_STAGE] = {"--stage", NULL, "D:T", OPT_CUSTOM, Q | OPT_REPEAT, 0, 0, 0, 0, stage_arg,
+		     "DURATION:TARGET, e.g. 30s:100 (a target of at most 10000000: iterations per second with "
+		     "--rate, VUs without)", G_QUICK,
+		     "ramp linearly to T over D, repeatable: with --rate T is a rate (ramping-arrival-rate from "
+		     "--rate), without it a VU count (ramping-vus from --vus)"},
+	[R_QUEUE] = {"--queue", NULL, NULL, OPT_SWITCH, Q, 0, 0, F(queue), 0, NULL, NULL, G_QUICK,
+		     "with --rate: queue iterations that find no free VU and measure their first request from the "
+		     "intended start (coordinated omission corrected, like wrk2)"},
+	[R_URL] = {"--url", NULL, "URL", OPT_STRING, Q, 0, 0, F(url), 0, NULL, NULL, G_QUICK,
+		   "the request URL (http:// or https://)"},
+	[R_METHOD] = {"--method", "-X", "M", OPT_STRING, Q, 0, 0, F(method), 0, NULL, NULL, G_QUICK,
+		      "HTTP method (default GET)"},
+	[R_HEADER] = {"--header", "-H", "'Name: value'", OPT_STRING, Q | OPT_REPEAT, 0, MAX_HEADERS, F(headers), F(nheaders),
+		      NULL, NULL, G_QUICK, "request header, repeatable"},
+	[R_BODY] = {"--body", NULL, "TEXT", OPT_STRING, Q, 0, 0, F(body), 0, NULL, NULL, G_QUICK, "request body"},
+	[R_BODY_FILE] = {"--body-file", NULL, "FILE", OPT_FILE, Q, 0, 0, F(body_file), 0, NULL, NULL, G_QUICK,
+			 "request body from a file"},
+	[R_EXPECT_STATUS] = {"--expect-status", NULL, "A-B", OPT_CUSTOM, Q, 0, 0, 0, 0, status_arg,
+			     "STATUS or LOW-HIGH within 100-599", G_QUICK,
+			     "statuses that are not failures (default 200-399)"},
+	[R_GRACEFUL_STOP] = {"--graceful-stop", NULL, "D", OPT_DURATION, Q, 0, 0, F(graceful_stop_ns), 0, NULL, NULL,
+			     G_QUICK,
+			     "time in-flight iterations get at the end, and VUs above a --stage ramp-down (default 30s)"},
+	[R_TIMEOUT] = {"--timeout", NULL, "D", OPT_DURATION, OPT_POSITIVE, 0, 0, F(timeout_ns), 0, NULL, NULL, G_CONN,
+		       "per-request timeout (default 60s)"},
+	[R_CONNECT_TIMEOUT] = {"--connect-timeout", NULL, "D", OPT_DURATION, OPT_POSITIVE, 0, 0, F(connect_timeout_ns),
+			       0, NULL, NULL, G_CONN, "TCP connect timeout (default 30s)"},
+	[R_NO_REUSE] = {"--no-connection-reuse", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_reuse), 0, NULL, NULL, G_CONN,
+			"a new connection for every request"},
+	[R_THREADS] = {"--threads", NULL, "N", OPT_U64, 0, 1, 1024, F(threads), 0, NULL, NULL, G_CONN,
+		       "worker threads (default: one per core)"},
+	[R_INSECURE] = {"--insecure-skip-tls-verify", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(insecure), 0, NULL, NULL,
+			G_TLS, "do not check server certificates"},
+	[R_CACERT] = {"--cacert", NULL, "FILE", OPT_FILE, 0, 0, 0, F(cacert), 0, NULL, NULL, G_TLS,
+		      "also trust the CA certificates in FILE (PEM)"},
+	[R_NO_RESUMPTION] = {"--no-tls-resumption", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_tls_resumption), 0, NULL,
+			     NULL, G_TLS, "a full handshake on every new connection"},
+	[R_CERT] = {"--cert", NULL, "FILE", OPT_FILE, 0, 0, 0, F(cert), 0, NULL, NULL, G_TLS,
+		    "client certificate (chain, PEM) for mutual TLS"},
+	[R_KEY] = {"--key", NULL, "FILE", OPT_FILE, 0, 0, 0, F(key), 0, NULL, NULL, G_TLS,
+		   "its private key (PEM; default: in the --cert file)"},
+	[R_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
+			      G_OUT, "write the end-of-test summary as JSON"},
+	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
+		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
+	[R_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, G_OUT,
+		     "no live progress and no summary on stdout"},
+	[R_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, F(help), 0, NULL, NULL, G_OUT, "this help"},
+};
+
+#undef F
+#undef Q
+#undef P
+
+/* k6 flags people type out of habit (k6 run --help), and strain's nearest. */
+static const opts_k6 run_k6[] = {
+	{"-s", NULL, "k6's short form of --stage", "use --stage D:T"},
+	{"--rps", NULL, "k6's cap on requests per second",
+	 "use --rate R: one request per iteration in quick mode, R iterations started per second"},
+	{"--http-debug", NULL, "k6's log of every request and response", NULL},
+	{"--max-redirects", NULL, "k6's redirect limit", "strain never follows redirects: a 3xx is the response"},
+	{"--user-agent", NULL, "k6's User-Agent header", "use -H 'User-Agent: ...'"},
+	{"--summary-trend-stats", NULL, "k6's choice of summary columns", NULL},
+	{"--no-summary", NULL, "k6's switch for the end-of-test summary",
+	 "use --quiet (no summary on stdout, and no live progress)"},
+	{"--no-thresholds", NULL, "k6's switch to skip thresholds", NULL},
+	{"--no-vu-connection-reuse", NULL, "k6's new connection per iteration",
+	 "use --no-connection-reuse: a new connection for every request"},
+	{"--paused", "-p", "k6's start in a paused state", NULL},
+	{"--config", "-c", "k6's JSON options file", "put the options in a plan file: strain run PLAN.yaml"},
+	{"--linger", "-l", "k6's keep-running after the test", NULL},
+	{"--verbose", "-v", "k6's debug logging", NULL},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const opts_cmd run_cmd = {
+	"run",
+	run_opts,
+	R_COUNT,
+	run_groups,
+	sizeof(run_groups) / sizeof(run_groups[0]),
+	"Usage: strain run PLAN.yaml [--strategy S] [--module NAME]... [-e KEY=VALUE]... [flags]\n"
+	"       strain run --url URL [flags]\n",
+	"Exit status: 0 ok, 1 error, 2 usage, 104 bad configuration, 105 interrupted,\n"
+	"107 could not start. See docs/error-codes.md.\n",
+	run_k6,
+	plan_arg,
+};
+
+/* The command line into f; the defaults are run_config's. */
+static cli_outcome run_flags_parse(run_flags *f, const run_config *defaults, int argc, char **argv)
+{
+	memset(f, 0, sizeof(*f));
+	f->method = "GET";
+	f->vus = 1;
+	f->timeout_ns = defaults->timeout_ns;
+	f->connect_timeout_ns = defaults->connect_timeout_ns;
+	f->graceful_stop_ns = defaults->graceful_stop_ns;
+	f->expected_lo = defaults->expected_lo;
+	f->expected_hi = defaults->expected_hi;
+	return opts_parse(&run_cmd, argc, argv, f, &f->seen);
+}
+
+/* What both modes share. */
+static void apply_common(run_flags *f, run_config *cfg)
+{
+	cfg->timeout_ns = f->timeout_ns;
+	cfg->connect_timeout_ns = f->connect_timeout_ns;
+	cfg->no_reuse = f->no_reuse;
+	cfg->threads = (uint32_t)f->threads;
+	cfg->tls_insecure = f->insecure;
+	run_config_tls_file(cfg, 0, f->cacert);
+	run_config_tls_file(cfg, 1, f->cert);
+	run_config_tls_file(cfg, 2, f->key);
+	cfg->no_tls_resumption = f->no_tls_resumption;
+}
+
+/* The one place a run's outcome becomes the command's. */
+static int run_outcome(suite_outcome o)
 {
 	switch (o) {
 	case SUITE_OK:
-		return CLI_EXIT_OK;
+		return cli_exit_code(CLI_DONE);
 	case SUITE_THRESHOLDS:
-		return CLI_EXIT_THRESHOLDS;
+		return cli_exit_code(CLI_THRESHOLDS);
 	case SUITE_INTERRUPTED:
-		return CLI_EXIT_INTERRUPTED;
+		return cli_exit_code(CLI_INTERRUPTED);
 	case SUITE_BAD_CONFIG:
-		return CLI_EXIT_BAD_CONFIG;
+		return cli_exit_code(CLI_BAD_VALUE);
 	case SUITE_SETUP:
-		return CLI_EXIT_SETUP;
+		return cli_exit_code(CLI_CANNOT_START);
 	case SUITE_ERROR:
 		break;
 	}
-	return CLI_EXIT_ERROR;
+	return cli_exit_code(CLI_FAILED);
+}
+
+/* What the run reports and where: the command line's, read during the run. */
+static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
+{
+	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description};
+}
+
+/* A plan file: its modules in the chosen strategy. *merged gets the
+ * outputs array to free after the run. */
+static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
+{
+	plan_opts po = {f->strategy, 0, f->modules, f->nmodules, f->envs, f->nenv};
+	plan_errors errs;
+	suite_opts so;
+	const char **both;
+	char line[600], all[512];
+	int q = opts_first_given(&run_cmd, &f->seen, OPT_QUICK);
+
+	if (q >= 0) {
+		opts_list(&run_cmd, OPT_QUICK, all, sizeof(all));
+		fprintf(stderr, "strain run: %s is for quick mode (--url); a plan sets this per module (%s are all quick-mode "
+				"flags)\n", opts_typed(&run_cmd, &f->seen, q), all);
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	if (plan_load(f->plan, &po, cfg, &errs) < 0) {
+		plan_errors_print(&errs, stderr);
+		plan_errors_free(&errs);
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	/* The plan's outputs, then the command line's. */
+	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
+	memcpy(both, cfg->plan_outs, cfg->nplan_outs * sizeof(char *));
+	memcpy(both + cfg->nplan_outs, f->outs, f->nouts * sizeof(char *));
+	*merged = both;
+	snprintf(line, sizeof(line), "%s: %u modules, strategy %s", f->plan, cfg->nscenarios,
+		 f->strategy ? f->strategy : "parallel");
+	so = report_opts(f, both, cfg->nplan_outs + f->nouts, line);
+	return run_outcome(suite_run(cfg, &so));
+}
+
+/* The arrival-rate and stage combinations: NULL, or what is wrong. */
+static const char *open_model_problem(const run_flags *f, char *why, size_t whysz)
+{
+	const char *d = opts_typed(&run_cmd, &f->seen, R_DURATION), *it = opts_typed(&run_cmd, &f->seen, R_ITERATIONS);
+
+	if (f->iterations)
+		snprintf(why, whysz, "%s can't be combined with %s", it, f->rate > 0 ? "--rate" : "--stage");
+	else if (f->nstages && opts_given(&f->seen, R_DURATION))
+		snprintf(why, whysz, "--stage sets the length of the run; drop %s", d);
+	else if (f->rate > 0 && !f->nstages && !opts_given(&f->seen, R_DURATION))
+		snprintf(why, whysz, "--rate needs --duration (or --stage)");
+	else if (f->nstages && !exec_stages_duration(f->stages, f->nstages))
+		snprintf(why, whysz, "the stages last 0s");
+	else if (f->max_vus && f->max_vus < f->vus)
+		snprintf(why, whysz, "--max-vus can't be less than %s", opts_typed(&run_cmd, &f->seen, R_VUS));
+	else
+		return NULL;
+	return why;
+}
+
+/* Checks the quick-mode flags against each other and sets the executor
+ * fields of cfg; 0 or -1 (printed). */
+static int quick_executor(const run_flags *f, run_config *cfg, quick_flags *q)
+{
+	const char *vus = opts_typed(&run_cmd, &f->seen, R_VUS), *it = opts_typed(&run_cmd, &f->seen, R_ITERATIONS);
+	char why[160];
+
+	q->vus = (uint32_t)f->vus;
+	q->duration_ns = f->duration_ns;
+	q->iterations = f->iterations;
+	q->rate = f->rate;
+	q->max_vus = (uint32_t)f->max_vus;
+	q->queue = f->queue;
+	cfg->graceful_stop_ns = f->graceful_stop_ns;
+	cfg->expected_lo = f->expected_lo;
+	cfg->expected_hi = f->expected_hi;
+	if (f->rate > 0 || f->nstages) {
+		if (open_model_problem(f, why, sizeof(why))) {
+			fprintf(stderr, "strain run: %s\n", why);
+			return -1;
+		}
+		if (f->nstages) {
+			q->nstages = f->nstages;
+			q->stages = f->stages;
+			q->duration_ns = exec_stages_duration(f->stages, f->nstages);
+		}
+	}
+	if ((opts_given(&f->seen, R_MAX_VUS) || f->queue) && !(f->rate > 0)) {
+		fprintf(stderr, "strain run: %s is for the open model (--rate)\n",
+			opts_given(&f->seen, R_MAX_VUS) ? "--max-vus" : "--queue");
+		return -1;
+	}
+	if (!opts_given(&f->seen, R_DURATION) && !q->iterations && !q->nstages) {
+		/* k6's default: one VU runs one iteration. Like k6, a --vus without
+		 * --duration, --iterations or --stage is ignored, with a warning. */
+		if (opts_given(&f->seen, R_VUS) && q->vus != 1)
+			fprintf(stderr,
+				"strain run: warning: %s %u is ignored: it works with --duration, --iterations or --stage; "
+				"running one iteration with one VU (as k6 does)\n",
+				vus, q->vus);
+		q->vus = 1;
+		q->iterations = 1;
+	}
+	if (q->iterations && q->iterations < q->vus) {
+		fprintf(stderr, "strain run: %s (%llu) can't be less than %s (%u)\n", it,
+			(unsigned long long)q->iterations, vus, q->vus);
+		return -1;
+	}
+	return 0;
+}
+
+/* The one-line description of a quick run, for the summary. */
+static void quick_description(const run_config *cfg, const quick_flags *q, const char *url, int have_duration,
+			      char *line, size_t linesz)
+{
+	char dur[32];
+	const char *m = cfg->reqs[0].method, *d = fmt_duration(q->duration_ns, dur, sizeof(dur));
+
+	if (q->rate > 0 && q->nstages)
+		snprintf(line, linesz, "%s %s: from %g iterations/s through %u stages over %s, %u-%u VUs%s", m, url,
+			 q->rate, q->nstages, d, q->vus, cfg->scenarios[0].vus, q->queue ? ", queued" : "");
+	else if (q->rate > 0)
+		snprintf(line, linesz, "%s %s: %g iterations/s for %s, %u-%u VUs%s", m, url, q->rate, d, q->vus,
+			 cfg->scenarios[0].vus, q->queue ? ", queued" : "");
+	else if (q->nstages)
+		snprintf(line, linesz, "%s %s: ramping from %u VUs through %u stages over %s", m, url, q->vus,
+			 q->nstages, d);
+	else if (have_duration && q->iterations)
+		snprintf(line, linesz, "%s %s: %u VUs, %llu iterations within %s", m, url, q->vus,
+			 (unsigned long long)q->iterations, d);
+	else if (have_duration)
+		snprintf(line, linesz, "%s %s: %u VUs for %s", m, url, q->vus, d);
+	else
+		snprintf(line, linesz, "%s %s: %u VUs, %llu iterations", m, url, q->vus,
+			 (unsigned long long)q->iterations);
+}
+
+/* Quick mode: one request to one URL. *file_body gets the body read from
+ * --body-file, to free after the run. */
+static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
+{
+	const char *body = f->body, *flag = "--url";
+	size_t body_len = 0;
+	char err[512], all[256], line[512];
+	quick_flags q = {0};
+	suite_opts so;
+	int p = opts_first_given(&run_cmd, &f->seen, OPT_PLAN);
+
+	if (p >= 0) {
+		opts_list(&run_cmd, OPT_PLAN, all, sizeof(all));
+		fprintf(stderr, "strain run: %s needs a plan file (%s are for plans)\n", opts_typed(&run_cmd, &f->seen, p),
+			all);
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	if (!f->url) {
+		fprintf(stderr, "strain run: give a plan file or --url (see 'strain help run')\n");
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	if (f->body && f->body_file) {
+		fprintf(stderr, "strain run: --body and --body-file: give one or the other\n");
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	if (f->body_file) {
+		*file_body = read_file(f->body_file, &body_len, err, sizeof(err));
+		if (!*file_body) {
+			fprintf(stderr, "strain run: --body-file: %s\n", err);
+			return cli_exit_code(CLI_BAD_VALUE);
+		}
+		body = *file_body;
+	} else if (body) {
+		body_len = strlen(body);
+	}
+	if (quick_executor(f, cfg, &q) < 0)
+		return cli_exit_code(CLI_BAD_VALUE);
+	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
+	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, cfg->no_reuse,
+			      &flag, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: %s: %s\n", flag, err);
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
+	cfg->nreqs = 1;
+	plan_quick(cfg, &q);
+	quick_description(cfg, &q, f->url, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
+	so = report_opts(f, f->outs, f->nouts, line);
+	return run_outcome(suite_run(cfg, &so));
 }
 
 int cli_run_main(int argc, char **argv)
 {
 	run_config cfg;
-	quick_flags q = {.vus = 1};
-	suite_opts so = {0};
-	const char *tls_files[3] = {NULL, NULL, NULL};
-	args a;
-	const char *url = NULL, *method = "GET", *body = NULL, *body_file = NULL, *headers[MAX_HEADERS];
-	const char *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES], *plan = NULL, *strategy = NULL;
-	uint32_t nenv = 0, nmodules = 0;
-	const char **plan_outs_merged = NULL;
-	int quick_given = 0, have_max_vus = 0, have_vus = 0;
-	/* The first flag of each kind as the user typed it, for messages. */
-	char quick_flag[64] = "", plan_flag[64] = "", iter_flag[64] = "", vus_flag[64] = "--vus";
-	exec_stage stages[MAX_STAGES];
+	run_flags *f = xcalloc(1, sizeof(*f));
+	const char **merged_outs = NULL;
 	char *file_body = NULL;
-	size_t body_len = 0;
-	uint32_t nheaders = 0;
-	uint64_t v;
-	int kind, rc = CLI_EXIT_BAD_CONFIG, have_duration = 0;
-	char err[512], dur[32];
+	cli_outcome o;
+	int rc;
 
 	run_config_init(&cfg);
-	args_init(&a, "run", argc, argv);
-	while ((kind = args_next(&a))) {
-		if (kind == 2) {
-			if (plan) {
-				fprintf(stderr, "strain run: one plan at a time ('%s' and '%s')\n", plan, a.value);
-				rc = CLI_EXIT_USAGE;
-				goto out;
-			}
-			plan = a.value;
-			continue;
-		}
-		if (args_is(&a, "--url", NULL) || args_is(&a, "--vus", "-u") || args_is(&a, "--duration", "-d") ||
-		    args_is(&a, "--iterations", "-i") || args_is(&a, "--method", "-X") || args_is(&a, "--header", "-H") ||
-		    args_is(&a, "--body", NULL) || args_is(&a, "--body-file", NULL) || args_is(&a, "--expect-status", NULL) ||
-		    args_is(&a, "--rate", NULL) || args_is(&a, "--max-vus", NULL) || args_is(&a, "--stage", NULL) ||
-		    args_is(&a, "--queue", NULL) || args_is(&a, "--graceful-stop", NULL)) {
-			if (!quick_given)
-				snprintf(quick_flag, sizeof(quick_flag), "%s", a.flag);
-			quick_given = 1;
-		}
-		if (!plan_flag[0] && (args_is(&a, "--strategy", NULL) || args_is(&a, "--module", NULL) ||
-				      args_is(&a, "--env", "-e")))
-			snprintf(plan_flag, sizeof(plan_flag), "%s", a.flag);
-		if (args_is(&a, "--help", "-h")) {
-			usage(stdout);
-			rc = CLI_EXIT_OK;
-			goto out;
-		} else if (args_is(&a, "--url", NULL)) {
-			if (!(url = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--vus", "-u")) {
-			if (args_u64(&a, 1, 1000000, &v) < 0)
-				goto out;
-			q.vus = (uint32_t)v;
-			have_vus = 1;
-			snprintf(vus_flag, sizeof(vus_flag), "%s", a.flag);
-		} else if (args_is(&a, "--duration", "-d")) {
-			if (args_duration(&a, &q.duration_ns) < 0)
-				goto out;
-			if (!q.duration_ns) {
-				args_error(&a, "must be longer than 0s");
-				goto out;
-			}
-			have_duration = 1;
-		} else if (args_is(&a, "--iterations", "-i")) {
-			if (args_u64(&a, 1, UINT64_C(1) << 50, &q.iterations) < 0)
-				goto out;
-			snprintf(iter_flag, sizeof(iter_flag), "%s", a.flag);
-		} else if (args_is(&a, "--rate", NULL)) {
-			const char *r = args_value(&a);
-
-			if (!r)
-				goto out;
-			if (parse_number(r, MAX_RATE, &q.rate) < 0 || !(q.rate > 0)) {
-				args_error(&a, "'%s': expected iterations per second, a number above 0 and at most %.0f "
-					       "(docs/executors.md)", r, MAX_RATE);
-				goto out;
-			}
-		} else if (args_is(&a, "--max-vus", NULL)) {
-			if (args_u64(&a, 1, 1000000, &v) < 0)
-				goto out;
-			q.max_vus = (uint32_t)v;
-			have_max_vus = 1;
-		} else if (args_is(&a, "--stage", NULL)) {
-			const char *sv = args_value(&a);
-
-			if (!sv)
-				goto out;
-			if (q.nstages == MAX_STAGES) {
-				args_error(&a, "at most %d stages", MAX_STAGES);
-				goto out;
-			}
-			if (parse_stage(sv, &stages[q.nstages]) < 0) {
-				args_error(&a, "'%s': expected DURATION:TARGET, e.g. 30s:100 (a target of at most %.0f: "
-					       "iterations per second with --rate, VUs without)", sv, MAX_RATE);
-				goto out;
-			}
-			q.nstages++;
-		} else if (args_is(&a, "--queue", NULL)) {
-			q.queue = 1;
-		} else if (args_is(&a, "--method", "-X")) {
-			if (!(method = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--header", "-H")) {
-			if (nheaders == MAX_HEADERS) {
-				args_error(&a, "at most %d headers", MAX_HEADERS);
-				goto out;
-			}
-			if (!(headers[nheaders++] = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--body", NULL)) {
-			if (!(body = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--body-file", NULL)) {
-			if (!(body_file = args_file(&a)))
-				goto out;
-		} else if (args_is(&a, "--timeout", NULL)) {
-			if (args_duration(&a, &cfg.timeout_ns) < 0)
-				goto out;
-			if (!cfg.timeout_ns) {
-				args_error(&a, "must be longer than 0s");
-				goto out;
-			}
-		} else if (args_is(&a, "--connect-timeout", NULL)) {
-			if (args_duration(&a, &cfg.connect_timeout_ns) < 0)
-				goto out;
-			if (!cfg.connect_timeout_ns) {
-				args_error(&a, "must be longer than 0s");
-				goto out;
-			}
-		} else if (args_is(&a, "--graceful-stop", NULL)) {
-			if (args_duration(&a, &cfg.graceful_stop_ns) < 0)
-				goto out;
-		} else if (args_is(&a, "--no-connection-reuse", NULL)) {
-			cfg.no_reuse = 1;
-		} else if (args_is(&a, "--insecure-skip-tls-verify", NULL)) {
-			cfg.tls_insecure = 1;
-		} else if (args_is(&a, "--cacert", NULL)) {
-			if (!(tls_files[0] = args_file(&a)))
-				goto out;
-		} else if (args_is(&a, "--cert", NULL)) {
-			if (!(tls_files[1] = args_file(&a)))
-				goto out;
-		} else if (args_is(&a, "--key", NULL)) {
-			if (!(tls_files[2] = args_file(&a)))
-				goto out;
-		} else if (args_is(&a, "--no-tls-resumption", NULL)) {
-			cfg.no_tls_resumption = 1;
-		} else if (args_is(&a, "--expect-status", NULL)) {
-			const char *s = args_value(&a);
-
-			if (!s)
-				goto out;
-			if (parse_status_range(s, &cfg.expected_lo, &cfg.expected_hi) < 0) {
-				args_error(&a, "'%s': expected STATUS or LOW-HIGH within 100-599", s);
-				goto out;
-			}
-		} else if (args_is(&a, "--threads", NULL)) {
-			if (args_u64(&a, 1, 1024, &v) < 0)
-				goto out;
-			cfg.threads = (uint32_t)v;
-		} else if (args_is(&a, "--summary-export", NULL)) {
-			if (!(so.summary_export = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--out", "-o")) {
-			if (so.nouts == MAX_OUTS) {
-				args_error(&a, "at most %d outputs", MAX_OUTS);
-				goto out;
-			}
-			if (!(outs[so.nouts++] = args_value(&a)))
-				goto out;
-			so.outs = outs;
-		} else if (args_is(&a, "--strategy", NULL)) {
-			if (!(strategy = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--module", NULL)) {
-			if (nmodules == MAX_MODULES) {
-				args_error(&a, "at most %d", MAX_MODULES);
-				goto out;
-			}
-			if (!(modules[nmodules++] = args_value(&a)))
-				goto out;
-		} else if (args_is(&a, "--env", "-e")) {
-			const char *kv;
-
-			if (!(kv = args_value(&a)))
-				goto out;
-			if (!strchr(kv, '=') || kv[0] == '=') {
-				args_error(&a, "'%s': expected KEY=VALUE", kv);
-				goto out;
-			}
-			if (nenv == MAX_ENV) {
-				args_error(&a, "at most %d", MAX_ENV);
-				goto out;
-			}
-			envs[nenv++] = kv;
-		} else if (args_is(&a, "--quiet", "-q")) {
-			so.quiet = 1;
-		} else {
-			fprintf(stderr, "strain run: unknown flag %s (see 'strain help run')\n", a.flag);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
+	o = run_flags_parse(f, &cfg, argc, argv);
+	if (o != CLI_DONE) {
+		rc = cli_exit_code(o);
+		goto out;
 	}
-	for (int t = 0; t < 3; t++)
-		if (tls_files[t])
-			run_config_tls_file(&cfg, t, tls_files[t]);
-	if (cfg.tls_key && !cfg.tls_cert && !plan) {
+	apply_common(f, &cfg);
+	if (f->key && !f->cert && !f->plan) {
 		fprintf(stderr, "strain run: --key goes with --cert (the client certificate)\n");
+		rc = cli_exit_code(CLI_BAD_VALUE);
 		goto out;
 	}
-	if (plan) {
-		plan_opts po = {strategy, 0, modules, nmodules, envs, nenv};
-		plan_errors errs;
-		char line[600];
-
-		if (quick_given) {
-			fprintf(stderr, "strain run: %s is for quick mode (--url); a plan sets this per module (--url, --vus, "
-					"--duration, --iterations, --rate, --max-vus, --stage, --queue, --method, --header, --body, "
-					"--body-file, --expect-status and --graceful-stop are all quick-mode flags)\n",
-				quick_flag);
-			goto out;
-		}
-		if (plan_load(plan, &po, &cfg, &errs) < 0) {
-			plan_errors_print(&errs, stderr);
-			plan_errors_free(&errs);
-			goto out;
-		}
-		/* The plan's outputs, then the command line's. */
-		if (cfg.nplan_outs) {
-			const char **all = xcalloc(cfg.nplan_outs + so.nouts + 1, sizeof(char *));
-
-			memcpy(all, cfg.plan_outs, cfg.nplan_outs * sizeof(char *));
-			memcpy(all + cfg.nplan_outs, outs, so.nouts * sizeof(char *));
-			so.outs = all;
-			so.nouts += cfg.nplan_outs;
-			plan_outs_merged = all;
-		}
-		snprintf(line, sizeof(line), "%s: %u modules, strategy %s", plan, cfg.nscenarios,
-			 strategy ? strategy : "parallel");
-		so.description = line;
-		rc = exit_code(suite_run(&cfg, &so));
-		goto out;
-	}
-	if (strategy || nmodules || nenv) {
-		fprintf(stderr, "strain run: %s needs a plan file (--strategy, --module and -e are for plans)\n", plan_flag);
-		goto out;
-	}
-	if (!url) {
-		fprintf(stderr, "strain run: give a plan file or --url (see 'strain help run')\n");
-		goto out;
-	}
-	if (body && body_file) {
-		fprintf(stderr, "strain run: --body and --body-file: give one or the other\n");
-		goto out;
-	}
-	if (body_file) {
-		file_body = read_file(body_file, &body_len, err, sizeof(err));
-		if (!file_body) {
-			fprintf(stderr, "strain run: --body-file: %s\n", err);
-			goto out;
-		}
-		body = file_body;
-	} else if (body) {
-		body_len = strlen(body);
-	}
-	if (q.rate > 0 || q.nstages) {
-		const char *why = NULL;
-
-		if (q.iterations)
-			why = q.rate > 0 ? "can't be combined with --rate" : "can't be combined with --stage";
-		else if (q.nstages && have_duration)
-			why = "--stage sets the length of the run; drop --duration";
-		else if (q.rate > 0 && !q.nstages && !have_duration)
-			why = "--rate needs --duration (or --stage)";
-		else if (q.nstages && !exec_stages_duration(stages, q.nstages))
-			why = "the stages last 0s";
-		else if (q.max_vus && q.max_vus < q.vus)
-			why = "--max-vus can't be less than --vus";
-		if (why) {
-			if (q.iterations)
-				fprintf(stderr, "strain run: %s %s\n", iter_flag, why);
-			else
-				fprintf(stderr, "strain run: %s\n", why);
-			goto out;
-		}
-		if (q.nstages) {
-			q.stages = stages;
-			q.duration_ns = exec_stages_duration(stages, q.nstages);
-		}
-	}
-	if ((have_max_vus || q.queue) && !(q.rate > 0)) {
-		fprintf(stderr, "strain run: %s is for the open model (--rate)\n", have_max_vus ? "--max-vus" : "--queue");
-		goto out;
-	}
-	if (!have_duration && !q.iterations && !q.nstages) {
-		/* k6's default: one VU runs one iteration. Like k6, a --vus without
-		 * --duration, --iterations or --stage is ignored, with a warning. */
-		if (have_vus && q.vus != 1)
-			fprintf(stderr,
-				"strain run: warning: %s %u is ignored: it works with --duration, --iterations or --stage; "
-				"running one iteration with one VU (as k6 does)\n",
-				vus_flag, q.vus);
-		q.vus = 1;
-		q.iterations = 1;
-	}
-	if (q.iterations && q.iterations < q.vus) {
-		fprintf(stderr, "strain run: %s (%llu) can't be less than %s (%u)\n", iter_flag,
-			(unsigned long long)q.iterations, vus_flag, q.vus);
-		goto out;
-	}
-	cfg.reqs = xcalloc(1, sizeof(*cfg.reqs));
-	{
-		const char *flag = "--url";
-
-		if (run_request_quick(&cfg.reqs[0], method, url, headers, nheaders, body, body_len, cfg.no_reuse, &flag,
-				      err, sizeof(err)) < 0) {
-			fprintf(stderr, "strain run: %s: %s\n", flag, err);
-			goto out;
-		}
-	}
-	cfg.nreqs = 1;
-	plan_quick(&cfg, &q);
-	{
-		char line[512];
-
-		if (q.rate > 0 && q.nstages)
-			snprintf(line, sizeof(line), "%s %s: from %g iterations/s through %u stages over %s, %u-%u VUs%s",
-				 cfg.reqs[0].method, url, q.rate, q.nstages,
-				 fmt_duration(q.duration_ns, dur, sizeof(dur)), q.vus, cfg.scenarios[0].vus,
-				 q.queue ? ", queued" : "");
-		else if (q.rate > 0)
-			snprintf(line, sizeof(line), "%s %s: %g iterations/s for %s, %u-%u VUs%s", cfg.reqs[0].method, url,
-				 q.rate, fmt_duration(q.duration_ns, dur, sizeof(dur)), q.vus, cfg.scenarios[0].vus,
-				 q.queue ? ", queued" : "");
-		else if (q.nstages)
-			snprintf(line, sizeof(line), "%s %s: ramping from %u VUs through %u stages over %s",
-				 cfg.reqs[0].method, url, q.vus, q.nstages, fmt_duration(q.duration_ns, dur, sizeof(dur)));
-		else if (have_duration && q.iterations)
-			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations within %s", cfg.reqs[0].method, url,
-				 q.vus, (unsigned long long)q.iterations, fmt_duration(q.duration_ns, dur, sizeof(dur)));
-		else if (have_duration)
-			snprintf(line, sizeof(line), "%s %s: %u VUs for %s", cfg.reqs[0].method, url, q.vus,
-				 fmt_duration(q.duration_ns, dur, sizeof(dur)));
-		else
-			snprintf(line, sizeof(line), "%s %s: %u VUs, %llu iterations", cfg.reqs[0].method, url, q.vus,
-				 (unsigned long long)q.iterations);
-		so.description = line;
-		rc = exit_code(suite_run(&cfg, &so));
-	}
+	if (f->plan)
+		rc = run_plan(f, &cfg, &merged_outs);
+	else
+		rc = run_quick(f, &cfg, &file_body);
 out:
-	if (a.missing)
-		rc = CLI_EXIT_USAGE;
-	free(plan_outs_merged);
+	free(merged_outs);
 	run_config_free(&cfg);
 	free(file_body);
+	free(f);
 	return rc;
 }

@@ -1,62 +1,37 @@
 /* strain target: flags, then target_run. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "target/target.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: strain target [FLAGS]\n"
-		"\n"
-		"Serves the built-in demo API (jobs, ecommerce, notifications, profile over a\n"
-		"simulated database), fault endpoints (/fault/...) and counters (/__stats).\n"
-		"See docs/target.md.\n"
-		"\n"
-		"Flags:\n"
-		"  --listen ADDR:PORT     address to serve (default 127.0.0.1:8080; port 0 = any)\n"
-		"  --threads N            worker threads (default: one per core)\n"
-		"  --db-slots N           database query slots (default 16)\n"
-		"  --db-pool MODULE=N     connection pool size of a module\n"
-		"                         (defaults jobs=40 ecommerce=40 notifications=30 profile=12)\n"
-		"  --db-time MODULE=MS    base query time of a module, in ms or a duration (\"2.5ms\")\n"
-		"                         (defaults jobs=5 ecommerce=4 notifications=3 profile=50;\n"
-		"                         POST /cart and /orders cost twice the ecommerce time)\n"
-		"  --db-jitter PCT        random variation of query times, +-PCT %% (default 10)\n"
-		"  --cache MODULE[=SIZE]  LRU cache of SIZE keys (default 10000) in front of a pool\n"
-		"  --tls                  serve HTTPS; without --cert/--key, with a self-signed\n"
-		"                         certificate for localhost, 127.0.0.1 and ::1 made at\n"
-		"                         start, whose path is printed as \"certificate: PATH\"\n"
-		"  --cert FILE, --key FILE  with --tls: the certificate (chain) and key, PEM\n"
-		"  --client-ca FILE       with --tls: require a client certificate issued by a CA\n"
-		"                         in FILE (PEM): mutual TLS\n"
-		"  --idle-timeout D       close a kept-alive connection after D without a\n"
-		"                         request, e.g. 250ms, 5s, 1m (default 60s; 0 = never)\n"
-		"  --quiet                print only the \"listening on\" line\n"
-		"  -h, --help             this help\n"
-		"\n"
-		"MODULE is jobs, ecommerce, notifications or profile. The first line printed is\n"
-		"\"listening on ADDR:PORT\". SIGINT or SIGTERM stops the server (exit 0).\n");
-}
+typedef struct target_flags {
+	target_config cfg;
+	const char *listen;
+	uint64_t threads, slots, jitter;
+	opts_seen seen;
+} target_flags;
 
-/* Splits "MODULE=VALUE"; value may be absent when optional. */
-static int module_arg(const args *a, int need_value, int *module, const char **value)
+/* Splits "MODULE=VALUE" (the value may be absent when optional); 0 or -1
+ * with the message in err. */
+static int module_arg(const char *arg, int need_value, int *module, const char **value, char *err, size_t errsz)
 {
-	const char *arg = a->value, *eq = strchr(arg, '=');
+	const char *eq = strchr(arg, '=');
 	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
 
 	*module = db_module_find(arg, n);
 	*value = eq ? eq + 1 : NULL;
 	if (*module < 0) {
-		args_error(a, "unknown module '%.*s' (jobs, ecommerce, notifications, profile)", (int)n, arg);
+		snprintf(err, errsz, "unknown module '%.*s' (jobs, ecommerce, notifications, profile)", (int)n, arg);
 		return -1;
 	}
 	if (need_value && !eq) {
-		args_error(a, "expected MODULE=VALUE, got '%s'", arg);
+		snprintf(err, errsz, "expected MODULE=VALUE, got '%s'", arg);
 		return -1;
 	}
 	return 0;
@@ -77,139 +52,162 @@ static int ms_arg(const char *s, uint64_t *ns)
 	return -1;
 }
 
-static int is_switch(const args *a)
+static int pool_arg(void *base, const char *v, char *err, size_t errsz)
 {
-	return args_is(a, "--quiet", "-q") || args_is(a, "--tls", NULL) || args_is(a, "--help", "-h");
-}
-
-static int takes_value(const args *a)
-{
-	static const char *const names[] = {"--listen", "--threads", "--db-slots", "--db-pool",
-					    "--db-time", "--db-jitter", "--cache", "--cert",
-					    "--key", "--client-ca", "--idle-timeout", NULL};
-	int i;
-
-	for (i = 0; names[i]; i++)
-		if (args_is(a, names[i], NULL))
-			return 1;
-	return 0;
-}
-
-/* Reads one value flag whose value is already taken; 0 or -1 (printed). */
-static int value_flag(args *a, target_config *cfg, const char **listen)
-{
+	target_flags *f = base;
 	const char *num;
-	uint64_t v;
+	uint64_t n;
 	int m;
 
-	if (args_is(a, "--listen", NULL)) {
-		*listen = a->value;
-	} else if (args_is(a, "--cert", NULL)) {
-		cfg->cert = a->value;
-	} else if (args_is(a, "--key", NULL)) {
-		cfg->key = a->value;
-	} else if (args_is(a, "--client-ca", NULL)) {
-		cfg->client_ca = a->value;
-	} else if (args_is(a, "--threads", NULL)) {
-		if (args_u64(a, 1, 1024, &v) < 0)
-			return -1;
-		cfg->threads = (int)v;
-	} else if (args_is(a, "--db-slots", NULL)) {
-		if (args_u64(a, 1, 1000000, &v) < 0)
-			return -1;
-		cfg->db.slots = (uint32_t)v;
-	} else if (args_is(a, "--db-jitter", NULL)) {
-		if (args_u64(a, 0, 50, &v) < 0)
-			return -1;
-		cfg->db.jitter_pct = (uint32_t)v;
-	} else if (args_is(a, "--idle-timeout", NULL)) {
-		if (args_duration(a, &cfg->idle_timeout_ns) < 0)
-			return -1;
-	} else if (args_is(a, "--db-pool", NULL)) {
-		if (module_arg(a, 1, &m, &num) < 0)
-			return -1;
-		if (parse_u64(num, 1, 100000, &v) < 0) {
-			args_error(a, "'%s' is not a whole number from 1 to 100000", num);
-			return -1;
-		}
-		cfg->db.pool[m] = (uint32_t)v;
-	} else if (args_is(a, "--db-time", NULL)) {
-		if (module_arg(a, 1, &m, &num) < 0)
-			return -1;
-		if (ms_arg(num, &cfg->db.service_ns[m]) < 0) {
-			args_error(a, "'%s' is not a time from 0 to 600000 ms", num);
-			return -1;
-		}
-	} else { /* --cache */
-		if (module_arg(a, 0, &m, &num) < 0)
-			return -1;
-		v = 10000;
-		if (num && parse_u64(num, 1, 10000000, &v) < 0) {
-			args_error(a, "'%s' is not a whole number from 1 to 10000000", num);
-			return -1;
-		}
-		cfg->db.cache[m] = (uint32_t)v;
+	if (module_arg(v, 1, &m, &num, err, errsz) < 0)
+		return -1;
+	if (parse_u64(num, 1, 100000, &n) < 0) {
+		snprintf(err, errsz, "'%s' is not a whole number from 1 to 100000", num);
+		return -1;
+	}
+	f->cfg.db.pool[m] = (uint32_t)n;
+	return 0;
+}
+
+static int time_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	target_flags *f = base;
+	const char *num;
+	int m;
+
+	if (module_arg(v, 1, &m, &num, err, errsz) < 0)
+		return -1;
+	if (ms_arg(num, &f->cfg.db.service_ns[m]) < 0) {
+		snprintf(err, errsz, "'%s' is not a time from 0 to 600000 ms", num);
+		return -1;
 	}
 	return 0;
+}
+
+static int cache_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	target_flags *f = base;
+	const char *num;
+	uint64_t n = 10000;
+	int m;
+
+	if (module_arg(v, 0, &m, &num, err, errsz) < 0)
+		return -1;
+	if (num && parse_u64(num, 1, 10000000, &n) < 0) {
+		snprintf(err, errsz, "'%s' is not a whole number from 1 to 10000000", num);
+		return -1;
+	}
+	f->cfg.db.cache[m] = (uint32_t)n;
+	return 0;
+}
+
+enum {
+	T_LISTEN, T_THREADS, T_DB_SLOTS, T_DB_POOL, T_DB_TIME, T_DB_JITTER, T_CACHE, T_TLS, T_CERT, T_KEY,
+	T_CLIENT_CA, T_IDLE_TIMEOUT, T_QUIET, T_HELP, T_COUNT
+};
+
+#define F(field) offsetof(target_flags, field)
+
+static const opts_group target_groups[] = {{"Flags", NULL}};
+
+static const opt target_opts[T_COUNT] = {
+	[T_LISTEN] = {"--listen", NULL, "ADDR:PORT", OPT_STRING, 0, 0, 0, F(listen), 0, NULL, NULL, 0,
+		      "address to serve (default 127.0.0.1:8080; port 0 = any)"},
+	[T_THREADS] = {"--threads", NULL, "N", OPT_U64, 0, 1, 1024, F(threads), 0, NULL, NULL, 0,
+		       "worker threads (default: one per core)"},
+	[T_DB_SLOTS] = {"--db-slots", NULL, "N", OPT_U64, 0, 1, 1000000, F(slots), 0, NULL, NULL, 0,
+			"database query slots (default 16)"},
+	[T_DB_POOL] = {"--db-pool", NULL, "MODULE=N", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, pool_arg, "MODULE=N", 0,
+		       "connection pool size of a module (repeatable)\n"
+		       "(defaults jobs=40 ecommerce=40 notifications=30 profile=12)"},
+	[T_DB_TIME] = {"--db-time", NULL, "MODULE=MS", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, time_arg, "MODULE=MS", 0,
+		       "base query time of a module, in ms or a duration (\"2.5ms\"; repeatable) (defaults jobs=5 ecommerce=4 "
+		       "notifications=3 profile=50; POST /cart and /orders cost twice the ecommerce time)"},
+	[T_DB_JITTER] = {"--db-jitter", NULL, "PCT", OPT_U64, 0, 0, 50, F(jitter), 0, NULL, NULL, 0,
+			 "random variation of query times, +-PCT % (default 10)"},
+	[T_CACHE] = {"--cache", NULL, "MODULE[=SIZE]", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, cache_arg, "MODULE[=SIZE]",
+		     0, "LRU cache of SIZE keys (default 10000) in front of a pool (repeatable)"},
+	[T_TLS] = {"--tls", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(cfg.tls), 0, NULL, NULL, 0,
+		   "serve HTTPS; without --cert/--key, with a self-signed certificate for localhost, 127.0.0.1 and "
+		   "::1 made at start, whose path is printed as \"certificate: PATH\""},
+	[T_CERT] = {"--cert", NULL, "FILE", OPT_STRING, 0, 0, 0, F(cfg.cert), 0, NULL, NULL, 0,
+		    "with --tls: the certificate (chain), PEM"},
+	[T_KEY] = {"--key", NULL, "FILE", OPT_STRING, 0, 0, 0, F(cfg.key), 0, NULL, NULL, 0,
+		   "with --tls and --cert: its key, PEM"},
+	[T_CLIENT_CA] = {"--client-ca", NULL, "FILE", OPT_STRING, 0, 0, 0, F(cfg.client_ca), 0, NULL, NULL, 0,
+			 "with --tls: require a client certificate issued by a CA in FILE (PEM): mutual TLS"},
+	[T_IDLE_TIMEOUT] = {"--idle-timeout", NULL, "D", OPT_DURATION, 0, 0, 0, F(cfg.idle_timeout_ns), 0, NULL, NULL,
+			    0, "close a kept-alive connection after D without a request, e.g. 250ms, 5s, 1m "
+			    "(default 60s; 0 = never)"},
+	[T_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(cfg.quiet), 0, NULL, NULL, 0,
+		     "print only the \"listening on\" line"},
+	[T_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
+};
+
+#undef F
+
+static const opts_cmd target_cmd = {
+	"target",
+	target_opts,
+	T_COUNT,
+	target_groups,
+	1,
+	"Usage: strain target [FLAGS]\n"
+	"\n"
+	"Serves the built-in demo API (jobs, ecommerce, notifications, profile over a\n"
+	"simulated database), fault endpoints (/fault/...) and counters (/__stats).\n"
+	"See docs/target.md.\n",
+	"MODULE is jobs, ecommerce, notifications or profile. The first line printed is\n"
+	"\"listening on ADDR:PORT\". SIGINT or SIGTERM stops the server (exit 0).\n",
+	NULL,
+	NULL,
+};
+
+/* The checks that involve several flags, after parsing. */
+static cli_outcome target_check(target_flags *f)
+{
+	target_config *cfg = &f->cfg;
+	char err[256];
+
+	if ((cfg->cert || cfg->key) && !(cfg->cert && cfg->key && cfg->tls)) {
+		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");
+		return CLI_USAGE;
+	}
+	if (cfg->client_ca && !cfg->tls) {
+		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
+		return CLI_USAGE;
+	}
+	/* Named now, not as an OpenSSL error when the server starts. */
+	if ((cfg->cert && args_check_file("target", "--cert", cfg->cert) < 0) ||
+	    (cfg->key && args_check_file("target", "--key", cfg->key) < 0) ||
+	    (cfg->client_ca && args_check_file("target", "--client-ca", cfg->client_ca) < 0))
+		return CLI_BAD_VALUE;
+	if (net_parse_listen(f->listen, &cfg->listen, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain target: %s: %s\n", opts_typed(&target_cmd, &f->seen, T_LISTEN), err);
+		return CLI_BAD_VALUE;
+	}
+	return CLI_DONE;
 }
 
 int cli_target_main(int argc, char **argv)
 {
-	target_config cfg;
-	args a;
-	char err[256];
-	const char *listen = "127.0.0.1:8080";
-	int kind;
+	target_flags f;
+	cli_outcome o;
 
-	target_config_defaults(&cfg);
-	args_init(&a, "target", argc, argv);
-	while ((kind = args_next(&a))) {
-		if (kind == 2) {
-			fprintf(stderr, "strain target: unexpected argument '%s' (see strain target --help)\n",
-				a.value);
-			return CLI_EXIT_USAGE;
-		}
-		if (is_switch(&a)) {
-			if (a.value) {
-				args_error(&a, "takes no value");
-				return CLI_EXIT_USAGE;
-			}
-			if (args_is(&a, "--help", "-h")) {
-				usage(stdout);
-				return CLI_EXIT_OK;
-			}
-			if (args_is(&a, "--tls", NULL))
-				cfg.tls = 1;
-			else
-				cfg.quiet = 1;
-			continue;
-		}
-		if (!takes_value(&a)) {
-			fprintf(stderr, "strain target: unknown flag %s (see strain target --help)\n", a.flag);
-			return CLI_EXIT_USAGE;
-		}
-		/* A missing value is a usage error, a wrong one a bad configuration. */
-		if (!args_value(&a))
-			return CLI_EXIT_USAGE;
-		if (value_flag(&a, &cfg, &listen) < 0)
-			return CLI_EXIT_BAD_CONFIG;
+	memset(&f, 0, sizeof(f));
+	target_config_defaults(&f.cfg);
+	f.listen = "127.0.0.1:8080";
+	f.threads = (uint64_t)f.cfg.threads;
+	f.slots = f.cfg.db.slots;
+	f.jitter = f.cfg.db.jitter_pct;
+	o = opts_parse(&target_cmd, argc, argv, &f, &f.seen);
+	if (o == CLI_DONE) {
+		f.cfg.threads = (int)f.threads;
+		f.cfg.db.slots = (uint32_t)f.slots;
+		f.cfg.db.jitter_pct = (uint32_t)f.jitter;
+		o = target_check(&f);
 	}
-	if ((cfg.cert || cfg.key) && !(cfg.cert && cfg.key && cfg.tls)) {
-		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");
-		return CLI_EXIT_USAGE;
-	}
-	if (cfg.client_ca && !cfg.tls) {
-		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
-		return CLI_EXIT_USAGE;
-	}
-	/* Named now, not as an OpenSSL error when the server starts. */
-	if ((cfg.cert && args_check_file("target", "--cert", cfg.cert) < 0) ||
-	    (cfg.key && args_check_file("target", "--key", cfg.key) < 0) ||
-	    (cfg.client_ca && args_check_file("target", "--client-ca", cfg.client_ca) < 0))
-		return CLI_EXIT_BAD_CONFIG;
-	if (net_parse_listen(listen, &cfg.listen, err, sizeof(err)) < 0) {
-		fprintf(stderr, "strain target: --listen: %s\n", err);
-		return CLI_EXIT_BAD_CONFIG;
-	}
-	return target_run(&cfg, stdout) < 0 ? CLI_EXIT_SETUP : CLI_EXIT_OK;
+	if (o != CLI_DONE)
+		return cli_exit_code(o);
+	return cli_exit_code(target_run(&f.cfg, stdout) < 0 ? CLI_CANNOT_START : CLI_DONE);
 }

@@ -1,87 +1,96 @@
 /* strain validate PLAN...: checks plans without sending anything. Every
  * file given is checked (like a compiler given several sources), and the
  * status is 104 if any of them is invalid. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/alloc.h"
 #include "plan/plan.h"
 
 #define MAX_ENV 128
 
+typedef struct validate_flags {
+	const char *envs[MAX_ENV], *strategy, **plans;
+	uint32_t nenv, nplans;
+	opts_seen seen;
+} validate_flags;
+
+static cli_outcome plan_arg(void *base, const char *arg)
+{
+	validate_flags *f = base;
+
+	f->plans[f->nplans++] = arg;
+	return CLI_DONE;
+}
+
+enum { V_ENV, V_STRATEGY, V_HELP, V_COUNT };
+
+#define F(field) offsetof(validate_flags, field)
+
+static const opts_group validate_groups[] = {{"Flags", NULL}};
+
+static const opt validate_opts[V_COUNT] = {
+	[V_ENV] = {"--env", "-e", "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_ENV, F(envs), F(nenv), NULL, NULL, 0,
+		   "sets {{env.KEY}}, overriding the environment (repeatable)"},
+	[V_STRATEGY] = {"--strategy", NULL, "S", OPT_STRING, 0, 0, 0, F(strategy), 0, NULL, NULL, 0,
+			"check for this strategy only: sequential, hybrid, parallel or all (default: every strategy the plan defines)"},
+	[V_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
+};
+
+#undef F
+
+static const opts_cmd validate_cmd = {
+	"validate",
+	validate_opts,
+	V_COUNT,
+	validate_groups,
+	1,
+	"Usage: strain validate PLAN.yaml... [-e KEY=VALUE]... [--strategy S]\n\n"
+	"Checks each plan whole and prints every problem as FILE:LINE:COL: message.\n"
+	"Exit status 0 when all are valid, 104 when any is not.\n",
+	NULL,
+	NULL,
+	plan_arg,
+};
+
 int cli_validate_main(int argc, char **argv)
 {
-	args a;
-	const char *envs[MAX_ENV], *strategy = NULL, **plans;
-	uint32_t nenv = 0, nplans = 0, i;
-	int kind, rc = 0;
+	validate_flags f;
+	uint32_t i;
+	cli_outcome o;
 	plan_opts po;
 
-	plans = xcalloc((size_t)argc + 1, sizeof(*plans));
-
-	args_init(&a, "validate", argc, argv);
-	while ((kind = args_next(&a))) {
-		if (kind == 2) {
-			plans[nplans++] = a.value;
-		} else if (args_is(&a, "--help", "-h")) {
-			printf("Usage: strain validate PLAN.yaml... [-e KEY=VALUE]... [--strategy S]\n\n"
-			       "Checks each plan whole and prints every problem as FILE:LINE:COL: message.\n"
-			       "Exit status 0 when all are valid, 104 when any is not.\n");
-			goto out;
-		} else if (args_is(&a, "--env", "-e")) {
-			const char *kv = args_value(&a);
-
-			if (!kv) {
-				rc = CLI_EXIT_USAGE;
-				goto out;
-			}
-			if (!strchr(kv, '=') || kv[0] == '=') {
-				args_error(&a, "'%s': expected KEY=VALUE", kv);
-				rc = CLI_EXIT_BAD_CONFIG;
-				goto out;
-			}
-			if (nenv == MAX_ENV) {
-				args_error(&a, "at most %d", MAX_ENV);
-				rc = CLI_EXIT_BAD_CONFIG;
-				goto out;
-			}
-			envs[nenv++] = kv;
-		} else if (args_is(&a, "--strategy", NULL)) {
-			if (!(strategy = args_value(&a))) {
-				rc = CLI_EXIT_USAGE;
-				goto out;
-			}
-		} else {
-			fprintf(stderr, "strain validate: unknown flag %s\n", a.flag);
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (!nplans) {
+	memset(&f, 0, sizeof(f));
+	f.plans = xcalloc((size_t)argc + 1, sizeof(*f.plans));
+	o = opts_parse(&validate_cmd, argc, argv, &f, &f.seen);
+	if (o != CLI_DONE)
+		goto out;
+	if (!f.nplans) {
 		fprintf(stderr, "strain validate: give a plan file\n");
-		rc = CLI_EXIT_USAGE;
+		o = CLI_USAGE;
 		goto out;
 	}
-	po = (plan_opts){strategy, 1, NULL, 0, envs, nenv};
-	for (i = 0; i < nplans; i++) {
+	po = (plan_opts){f.strategy, 1, NULL, 0, f.envs, f.nenv};
+	for (i = 0; i < f.nplans; i++) {
 		run_config cfg;
 		plan_errors errs;
 
 		run_config_init(&cfg);
-		if (plan_load(plans[i], &po, &cfg, &errs) < 0) {
+		if (plan_load(f.plans[i], &po, &cfg, &errs) < 0) {
 			plan_errors_print(&errs, stderr);
 			plan_errors_free(&errs);
-			rc = CLI_EXIT_BAD_CONFIG;
+			o = CLI_BAD_VALUE;
 		} else {
-			printf("%s: ok (%u modules, %u requests, %u checks, %u thresholds)\n", plans[i], cfg.nscenarios,
+			printf("%s: ok (%u modules, %u requests, %u checks, %u thresholds)\n", f.plans[i], cfg.nscenarios,
 			       cfg.nreqs, cfg.nchecks, cfg.nthresholds);
 		}
 		run_config_free(&cfg);
 	}
 out:
-	free(plans);
-	return rc;
+	free(f.plans);
+	return cli_exit_code(o);
 }
