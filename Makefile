@@ -28,9 +28,10 @@ $(DEPS_STAMP): scripts/deps.sh
 	@sh scripts/deps.sh build
 	@touch $@
 
+# The sources also build clean under -Wconversion (tests need not).
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -Wconversion -c $< -o $@
 
 $(LIB): $(OBJS)
 	@rm -f $@

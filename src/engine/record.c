@@ -124,7 +124,7 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	}
 	snprintf(status_s, sizeof(status_s), "%d", status);
 	n = record_scenario_tags(ctx, v->scn->sc, tags,
-				 MET_MAX_TAGS - 8 - (v->x.tls_version != NULL) - (v->x.tls_cipher != NULL));
+				 (size_t)(MET_MAX_TAGS - 8 - (v->x.tls_version != NULL) - (v->x.tls_cipher != NULL)));
 	tags[n++] = (met_tag){"method", rq->method};
 	tags[n++] = (met_tag){"url", rq->url_str};
 	tags[n++] = (met_tag){"name", rq->name};

@@ -532,7 +532,7 @@ static void arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
 	uint64_t now = clock_mono_ns();
 
 	v->intended = intended;
-	v->co_pending = s->sc->queue;
+	v->co_pending = s->sc->queue != 0;
 	if (w->active->keep_samples)
 		met_shard_stamp(w->active, record_time(w, now), v->id, v->iter);
 	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
