@@ -47,6 +47,8 @@ const char *err_describe(int code)
 		return "request: a value holds a line break or control byte";
 	case ERR_REQUEST_TOO_LARGE:
 		return "request: over 64 MiB";
+	case ERR_ABANDONED:
+		return "abandoned in flight when the run ended";
 	case ERR_TIMEOUT:
 		return "request timeout";
 	case ERR_DNS:

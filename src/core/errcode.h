@@ -11,6 +11,7 @@ enum {
 	ERR_REQUEST_VALUE = 1730,  /* strain: an expanded value would be framing (CR/LF in a header) */
 	ERR_REQUEST_TOO_LARGE = 1731, /* strain: the expanded request is over 64 MiB */
 	ERR_TIMEOUT = 1050,        /* request timeout (--timeout) */
+	ERR_ABANDONED = 1060,      /* strain: written, then abandoned in flight when the run ended */
 	ERR_DNS = 1100,
 	ERR_DNS_NO_HOST = 1101,
 	ERR_TCP = 1200,

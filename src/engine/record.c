@@ -179,6 +179,23 @@ static inline uint64_t span(uint64_t a, uint64_t b)
 /* Phases as k6 defines them: blocked until the connection attempt starts,
  * connecting, then sending / waiting (to the first response byte) /
  * receiving; duration = sending + waiting + receiving. */
+void record_http_abandoned(worker *w, vu *v)
+{
+	const run_ctx *ctx = w->ctx;
+	met_shard *sh = w->active;
+	const met_registry *r = ctx->reg;
+	const http_series *s = series_for(w, v, 0, ERR_ABANDONED);
+
+	if (sh->keep_samples)
+		met_shard_stamp(sh, record_time(w, clock_mono_ns()), v->id, v->iter ? v->iter - 1 : 0);
+	met_shard_add(sh, r, s->reqs, 1);
+	met_shard_rate(sh, r, s->failed, 1);
+	if (v->x.bytes_out)
+		met_shard_add(sh, r, v->scn->s_data_sent, (double)v->x.bytes_out);
+	if (v->x.bytes_in)
+		met_shard_add(sh, r, v->scn->s_data_received, (double)v->x.bytes_in);
+}
+
 void record_http(worker *w, vu *v, int status, int err, int attempt)
 {
 	const run_ctx *ctx = w->ctx;

@@ -24,6 +24,12 @@ void record_free(worker *w);
  * a code). attempt: a written attempt that a resend follows, recorded as
  * its own failed request without checks (they judge the final answer). */
 void record_http(worker *w, vu *v, int status, int err, int attempt);
+/* v's current request was abandoned in flight when the run ended (its
+ * gracefulStop ran out, or a second signal): once written whole, the server
+ * has it, so it counts — in http_reqs, http_req_failed and the data
+ * metrics, with ERR_ABANDONED — but its unfinished time is no latency and
+ * no check verdict, so no trend or check is recorded. */
+void record_http_abandoned(worker *w, vu *v);
 /* Group `group` of v's scenario took ns. */
 void record_group(worker *w, vu *v, uint32_t group, uint64_t ns);
 

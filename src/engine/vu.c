@@ -68,6 +68,8 @@ void vu_abort(vu *v)
 {
 	ev_timer_stop(v->w->loop, &v->timer);
 	v->pending_start = 0;
+	if (v->state == VU_REQUEST && v->x.t_sent)
+		record_http_abandoned(v->w, v);
 	http_conn_close(v->conn);
 	buf_pool_put(&v->w->bodies, &v->resp_body);
 	v->state = VU_IDLE;

@@ -220,3 +220,52 @@ def test_close_after_request_sends_nothing(target):
     assert target.stats()["routes"]["fault/close"]["statuses"] == {"closed": 1}
     st, _ = target.get("/fault/close?after=nope")
     assert st == 400
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("model", [
+    ["--vus", "3", "--duration", "1s"],
+    ["--rate", "5", "--duration", "1s", "--vus", "3", "--max-vus", "6"],
+])
+def test_requests_abandoned_when_the_run_ends_are_counted(target, tmp_path, method, model):
+    """A request the server has but never answers, still in flight when the
+    run's gracefulStop runs out: the server counted it, so strain does too
+    (1060, failed; no latency, no check verdict)."""
+    target.reset_stats()
+    body = ["--body", "x"] if method == "POST" else []
+    p, s = summary(tmp_path, "--url", target.url + "/fault/hang", "-X", method, *body, *model,
+                   "--graceful-stop", "500ms", "--timeout", "60s")
+    assert p.returncode == 0, p.stderr
+    served = target.stats()["routes"]["fault/hang"]["total"]
+    assert served >= 3
+    assert count(s, "http_reqs") == served
+    assert s["errors"]["1060"]["count"] == served
+    assert "http_req_duration" not in s["metrics"] or s["metrics"]["http_req_duration"].get("count", 0) == 0
+
+
+def test_requests_cut_by_a_second_signal_are_counted(target, tmp_path):
+    import signal
+    import subprocess
+    import time
+    from conftest import STRAIN
+    target.reset_stats()
+    out = tmp_path / "s.json"
+    proc = subprocess.Popen([STRAIN, "run", "--url", target.url + "/fault/hang", "--vus", "4", "--duration", "30s",
+                             "--quiet", "--summary-export", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            if target.stats()["routes"].get("fault/hang", {}).get("total", 0) >= 4:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 105
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    s = json.loads(out.read_text())
+    served = target.stats()["routes"]["fault/hang"]["total"]
+    assert served == 4
+    assert count(s, "http_reqs") == 4 and s["errors"]["1060"]["count"] == 4
