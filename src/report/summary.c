@@ -223,7 +223,7 @@ static int err_cmp(const void *a, const void *b)
 
 /* One output's final flush, under its line: it came after the load, so
  * it is reported on its own and never counted in the run's duration. */
-static void output_flush_print(FILE *f, const summary_output *o)
+static void output_flush_print(FILE *f, const output_result *o)
 {
 	char t[32];
 
@@ -237,15 +237,17 @@ static void output_flush_print(FILE *f, const summary_output *o)
 	fputc('\n', f);
 }
 
-static void output_flush_json(json_t *o, const summary_output *so)
+static void output_flush_json(json_t *o, const output_result *so)
 {
 	json_object_set_new(o, "flush_ms", json_real((double)so->flush_ns / 1e6));
 	json_object_set_new(o, "flush_points_dropped", json_integer((json_int_t)so->flush_dropped));
 	json_object_set_new(o, "flush_cut", json_boolean(so->flush_cut || so->flush_abandoned));
 }
 
-void summary_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info)
+void summary_print(FILE *f, const run_result *info)
 {
+	const met_registry *r = info->reg;
+	const met_shard *total = info->total;
 	uint32_t *ms = xcalloc(met_metric_count(r), sizeof(*ms));
 	uint32_t n = present_metrics(r, total, ms), i;
 	double secs = info->elapsed_ns ? (double)info->elapsed_ns / 1e9 : 1;
@@ -304,9 +306,9 @@ void summary_print(FILE *f, const met_registry *r, const met_shard *total, const
 				fprintf(f, "            observed %.4g%s\n", res->observed, t->abort_on_fail ? ", aborts the run" : "");
 		}
 	}
-	verdict_print(f, r, total, info);
+	verdict_print(f, info);
 	for (i = 0; i < info->noutputs; i++) {
-		const summary_output *o = &info->outputs[i];
+		const output_result *o = &info->outputs[i];
 
 		fprintf(f, "\n     output %s: %llu points written", o->spec, (unsigned long long)o->written);
 		if (o->dropped)
@@ -394,8 +396,10 @@ static json_t *metric_json(const met_registry *r, const met_shard *total, uint32
 	return o;
 }
 
-char *summary_json(const met_registry *r, const met_shard *total, const summary_info *info)
+char *summary_json(const run_result *info)
 {
+	const met_registry *r = info->reg;
+	const met_shard *total = info->total;
 	uint32_t *ms = xcalloc(met_metric_count(r), sizeof(*ms));
 	uint32_t n = present_metrics(r, total, ms), i;
 	double secs = info->elapsed_ns ? (double)info->elapsed_ns / 1e9 : 1;
@@ -468,7 +472,7 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 		json_object_set_new(root, "thresholds", ths);
 	}
 	{
-		json_t *cmp = verdict_json(r, total, info);
+		json_t *cmp = verdict_json(info);
 
 		if (cmp)
 			json_object_set_new(root, "comparison", cmp);
@@ -477,7 +481,7 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 		json_t *outs = json_array();
 
 		for (i = 0; i < info->noutputs; i++) {
-			const summary_output *so = &info->outputs[i];
+			const output_result *so = &info->outputs[i];
 			json_t *o = json_object();
 
 			json_object_set_new(o, "spec", json_string(so->spec));
@@ -497,10 +501,9 @@ char *summary_json(const met_registry *r, const met_shard *total, const summary_
 	return text;
 }
 
-int summary_export(const char *path, const met_registry *r, const met_shard *total, const summary_info *info,
-		   char *err, size_t errsz)
+int summary_export(const char *path, const run_result *info, char *err, size_t errsz)
 {
-	char *text = summary_json(r, total, info);
+	char *text = summary_json(info);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
 

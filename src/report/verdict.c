@@ -52,7 +52,7 @@ static int strat_index(const char *s)
 	return -1;
 }
 
-static int build(table *t, const met_registry *r, const met_shard *total, const summary_info *info)
+static int build(table *t, const met_registry *r, const met_shard *total, const run_result *info)
 {
 	const run_config *cfg = info->cfg;
 	uint32_t m, p, k, i;
@@ -237,8 +237,10 @@ static int finding(const table *t, uint32_t m, int s, char *out, size_t outsz, c
 	return 1;
 }
 
-void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info)
+void verdict_print(FILE *f, const run_result *info)
 {
+	const met_registry *r = info->reg;
+	const met_shard *total = info->total;
 	table t;
 	uint32_t m;
 	int s, worst_m = -1, worst_s = -1;
@@ -292,8 +294,10 @@ void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const
 	table_free(&t);
 }
 
-json_t *verdict_json(const met_registry *r, const met_shard *total, const summary_info *info)
+json_t *verdict_json(const run_result *info)
 {
+	const met_registry *r = info->reg;
+	const met_shard *total = info->total;
 	table t;
 	json_t *root, *strats, *verdict;
 	uint32_t m;

@@ -8,15 +8,13 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "metrics/registry.h"
-#include "metrics/shard.h"
-#include "report/summary.h"
+#include "report/result.h"
 
 /* Prints the comparison and the verdict (nothing for single-strategy,
  * single-module runs). */
-void verdict_print(FILE *f, const met_registry *r, const met_shard *total, const summary_info *info);
+void verdict_print(FILE *f, const run_result *res);
 /* The same as JSON ({"strategies": {...}, "verdict": [...]}), or NULL when
  * there is nothing to compare. Caller owns the reference. */
-json_t *verdict_json(const met_registry *r, const met_shard *total, const summary_info *info);
+json_t *verdict_json(const run_result *res);
 
 #endif

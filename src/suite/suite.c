@@ -149,7 +149,7 @@ static void *flush_main(void *p)
  * limit is abandoned — left to the process exit, not freed — so the
  * summary is always written. Fills out[i]'s counts and flush figures.
  * Returns -1 if an output failed (a file that could not be written). */
-static int outputs_flush(run_state *st, output **outs, uint32_t n, summary_output *out)
+static int outputs_flush(run_state *st, output **outs, uint32_t n, output_result *out)
 {
 	out_flush *fl = xcalloc(n + 1, sizeof(*fl));
 	uint64_t t = clock_mono_ns(), give_up = t + OUTPUT_FLUSH_MAX + 5 * NS_PER_SEC;
@@ -302,7 +302,7 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 
 /* The end of the run: thresholds judged on the load window, the summary
  * printed and exported. */
-static suite_outcome report(run_state *st, met_registry *reg, met_collector *coll, summary_info *info)
+static suite_outcome report(run_state *st, met_registry *reg, met_collector *coll, run_result *info)
 {
 	const run_config *cfg = st->cfg;
 	met_threshold_result *res = xcalloc(cfg->nthresholds + 1, sizeof(*res));
@@ -315,12 +315,14 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 					(double)info->elapsed_ns / 1e9, &res[i]))
 			rc = SUITE_THRESHOLDS;
 	info->th_results = res;
+	info->reg = reg;
+	info->total = met_collector_total(coll);
 	if (!st->opts->quiet)
-		summary_print(stdout, reg, met_collector_total(coll), info);
+		summary_print(stdout, info);
 	warn_dropped(st->opts->quiet ? stderr : stdout, reg, met_collector_total(coll));
 	fflush(stdout);
 	if (st->opts->summary_export &&
-	    summary_export(st->opts->summary_export, reg, met_collector_total(coll), info, err, sizeof(err)) < 0) {
+	    summary_export(st->opts->summary_export, info, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain: %s\n", err);
 		rc = SUITE_ERROR;
 	}
@@ -349,9 +351,9 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	uint32_t i;
 	uint64_t t_start_wall, t0;
 	suite_outcome rc = SUITE_OK, end;
-	summary_output *outstats = NULL;
+	output_result *outstats = NULL;
 	run_phase_result *phase_res = NULL;
-	summary_info info;
+	run_result info;
 	char err[512], shown[512];
 	int keep_samples = 0;
 

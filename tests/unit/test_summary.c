@@ -49,7 +49,7 @@ static void test_summary_json(void **state)
 	uint32_t s_dur_bad = met_series_intern(r, MET_HTTP_REQ_DURATION, bad);
 	uint32_t s_fail_ok = met_series_intern(r, MET_HTTP_REQ_FAILED, ok), s_fail_bad = met_series_intern(r, MET_HTTP_REQ_FAILED, bad);
 	uint32_t s_rx = met_series_intern(r, MET_DATA_RECEIVED, 0), s_vus = met_series_intern(r, MET_VUS, 0);
-	summary_info info = {0};
+	run_result info = {0};
 	json_error_t jerr;
 	json_t *root, *d, *errs;
 	char *text;
@@ -84,7 +84,9 @@ static void test_summary_json(void **state)
 	info.start_wall_ns = UINT64_C(1700000000) * NS_PER_SEC;
 	info.end_wall_ns = info.start_wall_ns + info.elapsed_ns;
 	info.vus = 10;
-	text = summary_json(r, &total, &info);
+	info.reg = r;
+	info.total = &total;
+	text = summary_json(&info);
 	root = json_loads(text, 0, &jerr);
 	assert_non_null(root);
 

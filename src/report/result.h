@@ -1,0 +1,52 @@
+/* The result of a run: what the summary, the verdict and the exports read.
+ * The suite fills it at the end of a run; a reader never writes it. Every
+ * pointer is the filler's. */
+#ifndef STRAIN_REPORT_RESULT_H
+#define STRAIN_REPORT_RESULT_H
+
+#include <stdint.h>
+
+#include "engine/run.h"
+#include "metrics/registry.h"
+#include "metrics/shard.h"
+#include "metrics/threshold.h"
+#include "program/program.h"
+
+/* One streaming output: what it delivered. */
+typedef struct output_result {
+	const char *spec;        /* as given to --out */
+	uint64_t written;
+	uint64_t dropped;
+	uint64_t errors;
+	const char *last_error;  /* "" if none */
+	/* The final flush, after the load ended: never part of the run's
+	 * duration or rates. */
+	uint64_t flush_ns;       /* how long it took */
+	uint64_t flush_dropped;  /* points given up during it (part of dropped) */
+	int flush_cut;           /* ended early: its time limit, or a signal */
+	int flush_abandoned;     /* still blocked when the run gave up waiting */
+} output_result;
+
+typedef struct run_result {
+	const met_registry *reg;  /* the metrics, tag sets and series of the run */
+	const met_shard *total;   /* every sample of the load window, merged */
+	const char *description;  /* one line: what ran */
+	uint64_t start_wall_ns;
+	uint64_t end_wall_ns;
+	uint64_t elapsed_ns;      /* monotonic length of the run */
+	int interrupted;          /* stopped by a signal */
+	uint32_t vus;
+	uint32_t threads;
+	uint64_t duration_ns;     /* planned, 0 if none */
+	uint64_t iterations;      /* planned, 0 if none */
+	uint64_t timeout_ns;
+	int no_reuse;
+	uint64_t series_overflow; /* samples folded into untagged series */
+	const output_result *outputs;
+	uint32_t noutputs;
+	const struct run_config *cfg;      /* scenarios and phases, for the comparison */
+	const run_phase_result *phases;    /* by cfg->phases index */
+	const met_threshold_result *th_results; /* by cfg->thresholds index */
+} run_result;
+
+#endif
