@@ -276,8 +276,8 @@ static const opts_cmd run_cmd = {
 	sizeof(run_groups) / sizeof(run_groups[0]),
 	"Usage: strain run PLAN.yaml [--strategy S] [--module NAME]... [-e KEY=VALUE]... [flags]\n"
 	"       strain run --url URL [flags]\n",
-	"Exit status: 0 ok, 1 error, 2 usage, 99 thresholds failed, 104 bad configuration, 105 interrupted,\n"
-	"107 could not start. See docs/error-codes.md.\n",
+	"Exit status: 0 ok, 1 error, 2 usage, 99 thresholds failed, 104 bad configuration,\n"
+	"105 interrupted, 107 could not start. See docs/error-codes.md.\n",
 	run_k6,
 	plan_arg,
 };
