@@ -293,8 +293,12 @@ static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
 		return -1;
 	}
 	dots = strstr(s, "..");
-	if (!dots)
-		return get_duration(L, n, "think", lo) < 0 ? -1 : (*hi = *lo, 0);
+	if (!dots) {
+		if (get_duration(L, n, "think", lo) < 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
 	if ((size_t)(dots - s) >= sizeof(a) || parse_duration_ns(dots + 2, hi) < 0) {
 		err_at(L, n, "think: expected a range such as 1s..3s, found '%s'", s);
 		return -1;
@@ -630,9 +634,12 @@ static void load_data(loader *L, ynode *data)
 			err_at(L, v, "data.%s: 'file' is required", ynode_str(k));
 			continue;
 		}
-		if (!(file = get_str(L, f, "file")))
+		file = get_str(L, f, "file");
+		if (!file)
 			continue;
-		if (m && !(mode = get_str(L, m, "mode")))
+		if (m)
+			mode = get_str(L, m, "mode");
+		if (!mode)
 			continue;
 		if (strcmp(mode, "per-vu") && strcmp(mode, "sequential") && strcmp(mode, "random") && strcmp(mode, "unique")) {
 			err_at(L, m, "mode: expected per-vu, sequential, random or unique, found '%s'", mode);
@@ -1029,7 +1036,8 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 			}
 			if (j) {
 				e->kind = EXT_JSON;
-				if (!(s = get_str(L, j, "json")) || compile_path(L, j, s, &e->path) < 0) {
+				s = get_str(L, j, "json");
+				if (!s || compile_path(L, j, s, &e->path) < 0) {
 					bad = 1;
 					continue;
 				}
@@ -1038,7 +1046,9 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 				uint32_t caps = 0;
 
 				e->kind = EXT_REGEX;
-				if (!(s = get_str(L, re, "regex")) || !(e->re = compile_regex(L, re, s))) {
+				s = get_str(L, re, "regex");
+				e->re = s ? compile_regex(L, re, s) : NULL;
+				if (!e->re) {
 					bad = 1;
 					continue;
 				}
@@ -1052,7 +1062,8 @@ static int compile_extracts(loader *L, run_request *r, const ynode *ex)
 				e->group = (uint32_t)grp;
 			} else if (h) {
 				e->kind = EXT_HEADER;
-				if (!(s = get_str(L, h, "header"))) {
+				s = get_str(L, h, "header");
+				if (!s) {
 					bad = 1;
 					continue;
 				}
@@ -1114,7 +1125,8 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 	}
 	if (check_keys(L, ch, check_keys_allowed, "check") < 0)
 		return -1;
-	if ((v = ymap_get(&L->doc, ch, "status"))) {
+	v = ymap_get(&L->doc, ch, "status");
+	if (v) {
 		status_set ss;
 
 		if (get_status_set(L, v, "check status", &ss) < 0) {
@@ -1134,26 +1146,31 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 				c->status = ss;
 		}
 	}
-	if ((v = ymap_get(&L->doc, ch, "body_contains"))) {
+	v = ymap_get(&L->doc, ch, "body_contains");
+	if (v) {
 		const char *s = get_str(L, v, "body_contains");
 
+		c = s ? new_check(L, r, CHK_BODY_CONTAINS, "body contains '%s'", s) : NULL;
 		if (!s)
 			bad = 1;
-		else if ((c = new_check(L, r, CHK_BODY_CONTAINS, "body contains '%s'", s)))
+		else if (c)
 			c->text = xstrdup(s), r->needs_body = 1;
 	}
-	if ((v = ymap_get(&L->doc, ch, "body_matches"))) {
+	v = ymap_get(&L->doc, ch, "body_matches");
+	if (v) {
 		const char *s = get_str(L, v, "body_matches");
 		pcre2_code *re = s ? compile_regex(L, v, s) : NULL;
 
+		c = re ? new_check(L, r, CHK_BODY_MATCHES, "body matches /%s/", s) : NULL;
 		if (!re)
 			bad = 1;
-		else if ((c = new_check(L, r, CHK_BODY_MATCHES, "body matches /%s/", s)))
+		else if (c)
 			c->re = re, r->needs_body = 1;
 		else
 			pcre2_code_free(re);
 	}
-	if ((v = ymap_get(&L->doc, ch, "json"))) {
+	v = ymap_get(&L->doc, ch, "json");
+	if (v) {
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "check json: expected a mapping of $.path: expected value");
 			bad = 1;
@@ -1179,7 +1196,8 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 				tmpl_free(&lit);
 				continue;
 			}
-			if ((c = new_check(L, r, CHK_JSON_EQUALS, "%s == %s", path, lit.text ? lit.text : ""))) {
+			c = new_check(L, r, CHK_JSON_EQUALS, "%s == %s", path, lit.text ? lit.text : "");
+			if (c) {
 				c->path = jp;
 				c->text = xstrdup(lit.text ? lit.text : "");
 				r->needs_body = 1;
@@ -1189,7 +1207,8 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 			tmpl_free(&lit);
 		}
 	}
-	if ((v = ymap_get(&L->doc, ch, "json_exists"))) {
+	v = ymap_get(&L->doc, ch, "json_exists");
+	if (v) {
 		size_t cnt = ynode_is_seq(v) ? yseq_len(v) : 1;
 
 		for (i = 0; i < cnt; i++) {
@@ -1201,13 +1220,15 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 				bad = 1;
 				continue;
 			}
-			if ((c = new_check(L, r, CHK_JSON_EXISTS, "%s exists", path)))
+			c = new_check(L, r, CHK_JSON_EXISTS, "%s exists", path);
+			if (c)
 				c->path = jp, r->needs_body = 1;
 			else
 				jsonpath_free(&jp);
 		}
 	}
-	if ((v = ymap_get(&L->doc, ch, "header"))) {
+	v = ymap_get(&L->doc, ch, "header");
+	if (v) {
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "check header: expected a mapping of Name: value");
 			bad = 1;
@@ -1220,19 +1241,24 @@ static int compile_checks(loader *L, run_request *r, const ynode *ch)
 				bad = 1;
 				continue;
 			}
-			if ((c = new_check(L, r, CHK_HEADER_EQUALS, "header %s == %s", hn, hv))) {
+			c = new_check(L, r, CHK_HEADER_EQUALS, "header %s == %s", hn, hv);
+			if (c) {
 				c->header = xstrdup(hn);
 				c->text = xstrdup(hv);
 			}
 		}
 	}
-	if ((v = ymap_get(&L->doc, ch, "max_duration"))) {
+	v = ymap_get(&L->doc, ch, "max_duration");
+	if (v) {
 		uint64_t ns;
 
-		if (get_duration(L, v, "max_duration", &ns) < 0)
+		if (get_duration(L, v, "max_duration", &ns) < 0) {
 			bad = 1;
-		else if ((c = new_check(L, r, CHK_MAX_DURATION, "duration <= %s", ynode_str(v))))
-			c->max_ns = ns;
+		} else {
+			c = new_check(L, r, CHK_MAX_DURATION, "duration <= %s", ynode_str(v));
+			if (c)
+				c->max_ns = ns;
+		}
 	}
 	return bad ? -1 : 0;
 }
@@ -1274,16 +1300,19 @@ static int compile_request(loader *L, const ynode *step)
 	size_t i;
 	uint32_t idx;
 
-	for (i = 0; methods[i]; i++)
-		if ((v = ymap_get(&L->doc, step, methods[i]))) {
-			if (method) {
-				err_at(L, v, "a step makes one request: both %s and %s given", method, methods[i]);
-				return -1;
-			}
-			method = methods[i];
-			url_node = v;
+	for (i = 0; methods[i]; i++) {
+		v = ymap_get(&L->doc, step, methods[i]);
+		if (!v)
+			continue;
+		if (method) {
+			err_at(L, v, "a step makes one request: both %s and %s given", method, methods[i]);
+			return -1;
 		}
-	if (!(url = get_str(L, url_node, method)))
+		method = methods[i];
+		url_node = v;
+	}
+	url = get_str(L, url_node, method);
+	if (!url)
 		return -1;
 	if (check_keys(L, step, request_keys, "a request step") < 0)
 		bad = 1;
@@ -1371,7 +1400,8 @@ static int compile_request(loader *L, const ynode *step)
 		}
 	}
 	v = ymap_get(&L->doc, step, "name");
-	if (v && (s = get_str(L, v, "name")))
+	s = v ? get_str(L, v, "name") : NULL;
+	if (s)
 		r->name = xstrdup(s);
 	else
 		r->name = xstrdup(url);
@@ -1386,11 +1416,13 @@ static int compile_request(loader *L, const ynode *step)
 		const char *ctype = NULL;
 		int which = -1;
 
-		for (i = 0; i < 4; i++)
-			if ((body_nodes[i] = ymap_get(&L->doc, step, kinds[i]))) {
+		for (i = 0; i < 4; i++) {
+			body_nodes[i] = ymap_get(&L->doc, step, kinds[i]);
+			if (body_nodes[i]) {
 				nb++;
 				which = (int)i;
 			}
+		}
 		if (nb > 1) {
 			err_at(L, step, "give one body: json, body, form or file");
 			bad = 1;
@@ -1399,7 +1431,8 @@ static int compile_request(loader *L, const ynode *step)
 			if (json_from_yaml(L, body_nodes[0], &r->body, 0) < 0)
 				bad = 1;
 		} else if (which == 1) {
-			if (!(s = get_str(L, body_nodes[1], "body")) || compile_tmpl(L, body_nodes[1], s, &r->body, TESC_NONE) < 0)
+			s = get_str(L, body_nodes[1], "body");
+			if (!s || compile_tmpl(L, body_nodes[1], s, &r->body, TESC_NONE) < 0)
 				bad = 1;
 		} else if (which == 2) {
 			const ynode *f = body_nodes[2];
@@ -1444,8 +1477,12 @@ static int compile_request(loader *L, const ynode *step)
 					char chunk[65536];
 					size_t got;
 
-					while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+					for (;;) {
+						got = fread(chunk, 1, sizeof(chunk), fp);
+						if (!got)
+							break;
 						tmpl_lit(&r->body, chunk, got);
+					}
 					fclose(fp);
 				}
 				free(path);
@@ -1461,19 +1498,23 @@ static int compile_request(loader *L, const ynode *step)
 			run_request_add_header(r, "Content-Type", 12, &ct);
 		}
 	}
-	if ((v = ymap_get(&L->doc, step, "timeout")) && get_duration(L, v, "timeout", &r->timeout_ns) < 0)
+	v = ymap_get(&L->doc, step, "timeout");
+	if (v && get_duration(L, v, "timeout", &r->timeout_ns) < 0)
 		bad = 1;
 	if (!r->timeout_ns)
 		r->timeout_ns = L->def_timeout;
-	if ((v = ymap_get(&L->doc, step, "expect"))) {
+	v = ymap_get(&L->doc, step, "expect");
+	if (v) {
 		if (get_status_set(L, v, "expect", &r->expect) < 0)
 			bad = 1;
 	} else {
 		r->expect = L->def_expect;
 	}
-	if ((v = ymap_get(&L->doc, step, "extract")) && compile_extracts(L, r, v) < 0)
+	v = ymap_get(&L->doc, step, "extract");
+	if (v && compile_extracts(L, r, v) < 0)
 		bad = 1;
-	if ((v = ymap_get(&L->doc, step, "check")) && compile_checks(L, r, v) < 0)
+	v = ymap_get(&L->doc, step, "check");
+	if (v && compile_checks(L, r, v) < 0)
 		bad = 1;
 	if (bad)
 		return -1;
@@ -1516,14 +1557,16 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 		err_at(L, st, "a step is a mapping: a request (get: /path ...), think, group or choose; found %s", ynode_kind(st));
 		return -1;
 	}
-	if ((v = ymap_get(&L->doc, st, "think"))) {
+	v = ymap_get(&L->doc, st, "think");
+	if (v) {
 		if (check_keys(L, st, think_keys, "a think step") < 0 || get_think(L, v, &op.a, &op.b) < 0)
 			return -1;
 		op.kind = OP_THINK;
 		flow_program_add(p, op);
 		return 0;
 	}
-	if ((v = ymap_get(&L->doc, st, "group"))) {
+	v = ymap_get(&L->doc, st, "group");
+	if (v) {
 		const char *name = get_str(L, v, "group");
 		char *saved = L->group_path, *path;
 		size_t len;
@@ -1554,7 +1597,8 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 		flow_program_add(p, op);
 		return rc;
 	}
-	if ((v = ymap_get(&L->doc, st, "choose"))) {
+	v = ymap_get(&L->doc, st, "choose");
+	if (v) {
 		run_config *cfg = L->cfg;
 		flow_choice *c;
 		uint32_t ci, *jumps, nb = (uint32_t)yseq_len(v), total = 0;
@@ -1670,16 +1714,19 @@ static void collect_vars(loader *L, const ynode *steps)
 
 		if (!ynode_is_map(st))
 			continue;
-		if ((v = ymap_get(&L->doc, st, "extract")) && ynode_is_map(v))
+		v = ymap_get(&L->doc, st, "extract");
+		if (v && ynode_is_map(v))
 			for (j = 0; j < ymap_len(v); j++) {
 				const char *name = ynode_str(ymap_key(&L->doc, v, j));
 
 				if (name && L->sc->nvars < MAX_VARS)
 					var_slot(L, name);
 			}
-		if ((v = ymap_get(&L->doc, st, "steps")))
+		v = ymap_get(&L->doc, st, "steps");
+		if (v)
 			collect_vars(L, v);
-		if ((v = ymap_get(&L->doc, st, "choose")) && ynode_is_seq(v))
+		v = ymap_get(&L->doc, st, "choose");
+		if (v && ynode_is_seq(v))
 			for (j = 0; j < yseq_len(v); j++) {
 				ynode *b = yseq_item(&L->doc, v, j);
 
@@ -1822,7 +1869,7 @@ static double rate_per_sec(const run_scenario *sc, double f)
 static int check_rate_max(loader *L, const run_scenario *sc, const ynode *ex)
 {
 	double per_unit = (double)NS_PER_SEC / (double)sc->time_unit_ns, peak = rate_per_sec(sc, 1);
-	const ynode *at = ex, *unit = ymap_get(&L->doc, ex, "timeUnit"), *st;
+	const ynode *at = ex, *unit = ymap_get(&L->doc, ex, "timeUnit"), *st = ymap_get(&L->doc, ex, "stages");
 	const char *unit_s = unit && ynode_str(unit) ? ynode_str(unit) : "1s";
 	uint32_t i;
 
@@ -1832,7 +1879,7 @@ static int check_rate_max(loader *L, const run_scenario *sc, const ynode *ex)
 		at = ymap_get(&L->doc, ex, "rate");
 	} else if (sc->start_rate * per_unit > EXEC_MAX_RATE_PER_SEC) {
 		at = ymap_get(&L->doc, ex, "startRate");
-	} else if ((st = ymap_get(&L->doc, ex, "stages"))) {
+	} else if (st) {
 		for (i = 0; i < sc->nstages && i < yseq_len(st); i++)
 			if (sc->stages[i].target * per_unit > EXEC_MAX_RATE_PER_SEC) {
 				const ynode *item = yseq_item(&L->doc, st, i), *t = ymap_get(&L->doc, item, "target");
@@ -1902,9 +1949,11 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 	sc->graceful_stop_ns = 30 * NS_PER_SEC;
 	sc->graceful_ramp_down_ns = 30 * NS_PER_SEC;
 	sc->time_unit_ns = NS_PER_SEC;
-	if ((v = ymap_get(&L->doc, ex, "gracefulStop")) && get_duration(L, v, "gracefulStop", &sc->graceful_stop_ns) < 0)
+	v = ymap_get(&L->doc, ex, "gracefulStop");
+	if (v && get_duration(L, v, "gracefulStop", &sc->graceful_stop_ns) < 0)
 		bad = 1;
-	if ((v = ymap_get(&L->doc, ex, "startTime")) && get_duration(L, v, "startTime", &sc->start_time_ns) < 0)
+	v = ymap_get(&L->doc, ex, "startTime");
+	if (v && get_duration(L, v, "startTime", &sc->start_time_ns) < 0)
 		bad = 1;
 	switch (sc->exec) {
 	case EXEC_CONSTANT_VUS:
@@ -1933,7 +1982,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 			bad = 1;
 		}
 		sc->duration_ns = 10 * 60 * NS_PER_SEC;
-		if ((v = ymap_get(&L->doc, ex, "maxDuration")) && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
+		v = ymap_get(&L->doc, ex, "maxDuration");
+		if (v && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
 			bad = 1;
 		if (sc->exec == EXEC_SHARED_ITERATIONS && !bad && sc->iterations < sc->vus) {
 			err_at(L, ymap_get(&L->doc, ex, "iterations"),
@@ -1947,7 +1997,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		sc->start_vus = 1;
 		if (get_vus(L, ex, "startVUs", 0, &sc->start_vus) < 0)
 			bad = 1;
-		if ((v = ymap_get(&L->doc, ex, "gracefulRampDown")) &&
+		v = ymap_get(&L->doc, ex, "gracefulRampDown");
+		if (v &&
 		    get_duration(L, v, "gracefulRampDown", &sc->graceful_ramp_down_ns) < 0)
 			bad = 1;
 		v = ymap_get(&L->doc, ex, "stages");
@@ -1970,7 +2021,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		break;
 	case EXEC_CONSTANT_ARRIVAL_RATE:
 	case EXEC_RAMPING_ARRIVAL_RATE:
-		if ((v = ymap_get(&L->doc, ex, "timeUnit")) &&
+		v = ymap_get(&L->doc, ex, "timeUnit");
+		if (v &&
 		    (get_duration(L, v, "timeUnit", &sc->time_unit_ns) < 0 || !sc->time_unit_ns)) {
 			if (!sc->time_unit_ns)
 				err_at(L, v, "timeUnit: must be longer than 0s");
@@ -1986,7 +2038,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		}
 		/* k6: maxVUs defaults to preAllocatedVUs. */
 		sc->vus = sc->prealloc_vus;
-		if ((v = ymap_get(&L->doc, ex, "maxVUs"))) {
+		v = ymap_get(&L->doc, ex, "maxVUs");
+		if (v) {
 			if (get_vus(L, ex, "maxVUs", 1, &sc->vus) < 0) {
 				bad = 1;
 			} else if (sc->vus < sc->prealloc_vus) {
@@ -1998,7 +2051,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 			err_at(L, ex, "module %s: with preAllocatedVUs 0, give maxVUs (at least 1)", module);
 			bad = 1;
 		}
-		if ((v = ymap_get(&L->doc, ex, "queue")) && get_bool(L, v, "queue", &sc->queue) < 0)
+		v = ymap_get(&L->doc, ex, "queue");
+		if (v && get_bool(L, v, "queue", &sc->queue) < 0)
 			bad = 1;
 		if (sc->exec == EXEC_CONSTANT_ARRIVAL_RATE) {
 			uint64_t d = 0;
@@ -2028,7 +2082,8 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 			sc->stages[0].duration_ns = d;
 			sc->stages[0].target = sc->start_rate;
 		} else {
-			if ((v = ymap_get(&L->doc, ex, "startRate")) && get_rate(L, v, "startRate", &sc->start_rate) < 0)
+			v = ymap_get(&L->doc, ex, "startRate");
+			if (v && get_rate(L, v, "startRate", &sc->start_rate) < 0)
 				bad = 1;
 			v = ymap_get(&L->doc, ex, "stages");
 			if (!v) {
@@ -2081,7 +2136,8 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 		err_at(L, m, "module %s: 'executor' is required", name);
 	else
 		compile_executor(L, sc, v, name);
-	if ((v = ymap_get(&L->doc, m, "tags"))) {
+	v = ymap_get(&L->doc, m, "tags");
+	if (v) {
 		if (!ynode_is_map(v)) {
 			err_at(L, v, "tags: expected a mapping of name: value");
 		} else {
@@ -2102,7 +2158,8 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 			}
 		}
 	}
-	if ((v = ymap_get(&L->doc, m, "think")))
+	v = ymap_get(&L->doc, m, "think");
+	if (v)
 		get_think(L, v, &think_lo, &think_hi);
 	flow = ymap_get(&L->doc, m, "flow");
 	setup = ymap_get(&L->doc, m, "setup");
@@ -2182,13 +2239,16 @@ static void compile_thresholds(loader *L, ynode *th)
 					err_at(L, it, "threshold: 'threshold' (the expression) is required");
 					continue;
 				}
-				if ((x = ymap_get(&L->doc, it, "abortOnFail")) && get_bool(L, x, "abortOnFail", &abort) < 0)
+				x = ymap_get(&L->doc, it, "abortOnFail");
+				if (x && get_bool(L, x, "abortOnFail", &abort) < 0)
 					continue;
-				if ((x = ymap_get(&L->doc, it, "delayAbortEval")) &&
+				x = ymap_get(&L->doc, it, "delayAbortEval");
+				if (x &&
 				    get_duration(L, x, "delayAbortEval", &delay) < 0)
 					continue;
 			}
-			if (!(expr = get_str(L, e, "threshold")))
+			expr = get_str(L, e, "threshold");
+			if (!expr)
 				continue;
 			if (met_threshold_parse(t, metric, expr, reg, err, sizeof(err), &in_expr) < 0) {
 				err_at(L, in_expr ? e : k, "threshold: %s", err);
@@ -2314,9 +2374,11 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 		}
 		if (sec && ynode_is_map(sec) && check_keys(L, sec, seq_keys, "strategies.sequential") < 0)
 			return -1;
-		if (sec && (v = ymap_get(&L->doc, sec, "pause")) && get_duration(L, v, "pause", &pause) < 0)
+		v = sec ? ymap_get(&L->doc, sec, "pause") : NULL;
+		if (v && get_duration(L, v, "pause", &pause) < 0)
 			return -1;
-		if (sec && (v = ymap_get(&L->doc, sec, "order"))) {
+		v = sec ? ymap_get(&L->doc, sec, "order") : NULL;
+		if (v) {
 			if (!ynode_is_seq(v) || !yseq_len(v)) {
 				err_at(L, v, "order: expected a list of module names");
 				return -1;
@@ -2366,7 +2428,8 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 		}
 		if (check_keys(L, sec, hybrid_keys, "strategies.hybrid") < 0)
 			return -1;
-		if ((v = ymap_get(&L->doc, sec, "recovery")) && get_duration(L, v, "recovery", &recovery) < 0)
+		v = ymap_get(&L->doc, sec, "recovery");
+		if (v && get_duration(L, v, "recovery", &recovery) < 0)
 			return -1;
 		groups = ymap_get(&L->doc, sec, "groups");
 		if (!groups || !ynode_is_seq(groups) || !yseq_len(groups)) {
@@ -2430,16 +2493,18 @@ static void plan_strategies(loader *L, ynode *strat)
 	}
 	if (strat)
 		check_keys(L, strat, strategy_keys, "strategies");
-	if (strat && (v = ymap_get(&L->doc, strat, "parallel")) && !ynode_is_null(v) &&
-	    !(ynode_is_map(v) && !ymap_len(v)))
+	v = strat ? ymap_get(&L->doc, strat, "parallel") : NULL;
+	if (v && !ynode_is_null(v) && !(ynode_is_map(v) && !ymap_len(v)))
 		err_at(L, v, "strategies.parallel takes no options (use {} or leave it empty)");
-	if (strat && (v = ymap_get(&L->doc, strat, "all")) && !ynode_is_null(v) && !ynode_is_map(v))
+	v = strat ? ymap_get(&L->doc, strat, "all") : NULL;
+	if (v && !ynode_is_null(v) && !ynode_is_map(v))
 		err_at(L, v, "strategies.all: expected a mapping ({recovery: 10s})");
 	if (!strcmp(which, "all") && !(strat && ymap_get(&L->doc, strat, "hybrid"))) {
 		err_at(L, strat, "--strategy all runs hybrid too, which needs strategies.hybrid: {groups: [[a, b], [c]]}");
 		return;
 	}
-	if (strat && (v = ymap_get(&L->doc, strat, "all"))) {
+	v = strat ? ymap_get(&L->doc, strat, "all") : NULL;
+	if (v) {
 		if (ynode_is_map(v) && check_keys(L, v, all_keys, "strategies.all") == 0 &&
 		    ymap_get(&L->doc, v, "recovery"))
 			get_duration(L, ymap_get(&L->doc, v, "recovery"), "recovery", &recovery);
@@ -2531,7 +2596,9 @@ static void load_tls(loader *L, const ynode *t)
 		char *path;
 		size_t len;
 
-		if (!(v = ymap_get(&L->doc, t, files[i])) || !(f = get_str(L, v, files[i])))
+		v = ymap_get(&L->doc, t, files[i]);
+		f = v ? get_str(L, v, files[i]) : NULL;
+		if (!f)
 			continue;
 		len = strlen(L->dir) + strlen(f) + 2;
 		path = xmalloc(len);
@@ -2549,11 +2616,14 @@ static void load_tls(loader *L, const ynode *t)
 			run_config_tls_file(cfg, i, path);
 		free(path);
 	}
-	if ((v = ymap_get(&L->doc, t, "key")) && !ymap_get(&L->doc, t, "cert"))
+	v = ymap_get(&L->doc, t, "key");
+	if (v && !ymap_get(&L->doc, t, "cert"))
 		err_at(L, v, "key: goes with cert (the client certificate)");
-	if ((v = ymap_get(&L->doc, t, "insecure_skip_verify")) && get_bool(L, v, "insecure_skip_verify", &b) == 0 && b)
+	v = ymap_get(&L->doc, t, "insecure_skip_verify");
+	if (v && get_bool(L, v, "insecure_skip_verify", &b) == 0 && b)
 		cfg->tls_insecure = 1;
-	if ((v = ymap_get(&L->doc, t, "resumption")) && get_bool(L, v, "resumption", &b) == 0 && !b)
+	v = ymap_get(&L->doc, t, "resumption");
+	if (v && get_bool(L, v, "resumption", &b) == 0 && !b)
 		cfg->no_tls_resumption = 1;
 }
 
@@ -2610,7 +2680,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				strmap_put(&L.env_index, k, (uint32_t)i, NULL);
 		}
 	}
-	if ((v = ymap_get(&L.doc, root, "target"))) {
+	v = ymap_get(&L.doc, root, "target");
+	if (v) {
 		const char *t = scalar_text(&L, v);
 
 		if (t && http_url_parse(t, &L.target, err, sizeof(err)) < 0)
@@ -2620,7 +2691,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		else if (t)
 			L.have_target = 1;
 	}
-	if ((v = ymap_get(&L.doc, root, "defaults"))) {
+	v = ymap_get(&L.doc, root, "defaults");
+	if (v) {
 		ynode *d;
 
 		if (!ynode_is_map(v)) {
@@ -2637,13 +2709,17 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 				       "defaults.headers: at most %d", MAX_DEFAULT_HEADERS);
 				L.def_headers = NULL;
 			}
-			if ((d = ymap_get(&L.doc, v, "timeout")))
+			d = ymap_get(&L.doc, v, "timeout");
+			if (d)
 				get_duration(&L, d, "timeout", &L.def_timeout);
-			if ((d = ymap_get(&L.doc, v, "think")))
+			d = ymap_get(&L.doc, v, "think");
+			if (d)
 				get_think(&L, d, &L.def_think_lo, &L.def_think_hi);
-			if ((d = ymap_get(&L.doc, v, "expect")))
+			d = ymap_get(&L.doc, v, "expect");
+			if (d)
 				get_status_set(&L, d, "expect", &L.def_expect);
-			if ((d = ymap_get(&L.doc, v, "tls")))
+			d = ymap_get(&L.doc, v, "tls");
+			if (d)
 				load_tls(&L, d);
 		}
 	}
@@ -2661,7 +2737,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
 	for (i = 0; i < ymap_len(mods); i++)
 		compile_module(&L, ymap_key(&L.doc, mods, i), ymap_value(&L.doc, mods, i));
-	if ((v = ymap_get(&L.doc, root, "scale"))) {
+	v = ymap_get(&L.doc, root, "scale");
+	if (v) {
 		const char *sv = scalar_text(&L, v);
 		char *end;
 		double f = sv ? strtod(sv, &end) : 0;
@@ -2708,10 +2785,12 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 			}
 		}
 	}
-	if ((v = ymap_get(&L.doc, root, "thresholds")))
+	v = ymap_get(&L.doc, root, "thresholds");
+	if (v)
 		compile_thresholds(&L, v);
 	/* Outputs the plan always streams to ("influxdb=URL"), like --out. */
-	if ((v = ymap_get(&L.doc, root, "outputs"))) {
+	v = ymap_get(&L.doc, root, "outputs");
+	if (v) {
 		if (!ynode_is_seq(v)) {
 			err_at(&L, v, "outputs: expected a list such as [\"influxdb=http://127.0.0.1:8086/k6\"]");
 		} else {
