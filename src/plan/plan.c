@@ -1959,37 +1959,39 @@ static int check_rate_max(loader *L, const run_scenario *sc, const ynode *ex)
 	return -1;
 }
 
-static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
+/* The executor's type (constant-vus when not given). Returns 0, or -1 with
+ * the error said. */
+static int exec_type_of(loader *L, run_scenario *sc, const ynode *ex, const char **type)
 {
-	ynode *t, *v;
-	const char *type;
+	ynode *t = ymap_get(&L->doc, ex, "type");
 	size_t i;
-	int bad = 0;
 
-	if (!ynode_is_map(ex)) {
-		err_at(L, ex, "module %s: executor: expected a mapping such as {type: constant-vus, vus: 10, duration: 30s}", module);
-		return -1;
-	}
-	if (check_keys(L, ex, exec_keys, "an executor") < 0)
-		bad = 1;
-	t = ymap_get(&L->doc, ex, "type");
-	type = t ? get_str(L, t, "type") : "constant-vus";
-	if (!type)
+	*type = t ? get_str(L, t, "type") : "constant-vus";
+	if (!*type)
 		return -1;
 	for (i = 0; exec_types[i]; i++)
-		if (!strcmp(type, exec_types[i]))
+		if (!strcmp(*type, exec_types[i]))
 			break;
 	if (!exec_types[i]) {
-		const char *near = nearest(type, exec_types);
+		const char *near = nearest(*type, exec_types);
 		char list[512];
 
 		list_allowed(exec_types, list, sizeof(list));
-		err_at(L, t, "executor type '%s' is not known%s%s%s (%s)", type, near ? "; did you mean '" : "",
+		err_at(L, t, "executor type '%s' is not known%s%s%s (%s)", *type, near ? "; did you mean '" : "",
 		       near ? near : "", near ? "'?" : "", list);
 		return -1;
 	}
 	sc->exec = (exec_type)i;
-	/* Options of another executor are mistakes, not silently ignored. */
+	return 0;
+}
+
+/* Options of another executor are mistakes, not silently ignored. Returns
+ * 0 or -1. */
+static int exec_foreign_opts(loader *L, const run_scenario *sc, const ynode *ex, const char *type)
+{
+	size_t i;
+	int bad = 0;
+
 	for (i = 0; i < ymap_len(ex); i++) {
 		ynode *k = ymap_key(&L->doc, ex, i);
 		const char *ks = ynode_str(k), *const *o;
@@ -2009,6 +2011,203 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		err_at(L, k, "%s: not an option of %s (it takes %s, startTime, gracefulStop)", ks, type, list);
 		bad = 1;
 	}
+	return bad ? -1 : 0;
+}
+
+/* The options of each executor type: each sets *bad on an error, and some
+ * checks (iterations against vus, maxVUs, the rate's maximum) run only
+ * while nothing before them failed. */
+static void exec_constant_vus(loader *L, run_scenario *sc, const ynode *ex, const char *module, int *bad)
+{
+	ynode *v;
+
+	if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
+		*bad = 1;
+	v = ymap_get(&L->doc, ex, "duration");
+	if (!v) {
+		err_at(L, ex, "module %s: constant-vus needs a duration", module);
+		*bad = 1;
+	} else if (get_duration(L, v, "duration", &sc->duration_ns) < 0) {
+		*bad = 1;
+	} else if (!sc->duration_ns) {
+		err_at(L, v, "duration: must be longer than 0s");
+		*bad = 1;
+	}
+}
+
+static void exec_iterations(loader *L, run_scenario *sc, const ynode *ex, const char *module, const char *type,
+			    int *bad)
+{
+	ynode *v;
+
+	if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
+		*bad = 1;
+	v = ymap_get(&L->doc, ex, "iterations");
+	if (!v) {
+		err_at(L, ex, "module %s: %s needs iterations", module, type);
+		*bad = 1;
+	} else if (get_u64(L, v, "iterations", 1, UINT64_C(1) << 40, &sc->iterations) < 0) {
+		*bad = 1;
+	}
+	sc->duration_ns = 10 * 60 * NS_PER_SEC;
+	v = ymap_get(&L->doc, ex, "maxDuration");
+	if (v && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
+		*bad = 1;
+	if (sc->exec == EXEC_SHARED_ITERATIONS && !*bad && sc->iterations < sc->vus) {
+		err_at(L, ymap_get(&L->doc, ex, "iterations"),
+		       "iterations (%llu) can't be less than vus (%u) for shared-iterations",
+		       (unsigned long long)sc->iterations, sc->vus);
+		*bad = 1;
+	}
+}
+
+static void exec_ramping_vus(loader *L, run_scenario *sc, const ynode *ex, const char *module, int *bad)
+{
+	ynode *v;
+
+	/* k6: startVUs defaults to 1, gracefulRampDown to 30s. */
+	sc->start_vus = 1;
+	if (get_vus(L, ex, "startVUs", 0, &sc->start_vus) < 0)
+		*bad = 1;
+	v = ymap_get(&L->doc, ex, "gracefulRampDown");
+	if (v && get_duration(L, v, "gracefulRampDown", &sc->graceful_ramp_down_ns) < 0)
+		*bad = 1;
+	v = ymap_get(&L->doc, ex, "stages");
+	if (!v) {
+		err_at(L, ex, "module %s: ramping-vus needs stages, e.g. [{duration: 30s, target: 10}]", module);
+		*bad = 1;
+	} else if (get_stages(L, sc, v, 0) < 0) {
+		*bad = 1;
+	} else {
+		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+		sc->vus = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
+		if (!sc->duration_ns) {
+			err_at(L, v, "stages: they last 0s in all");
+			*bad = 1;
+		} else if (!sc->vus) {
+			err_at(L, v, "stages: every target is 0, so no VU would ever run");
+			*bad = 1;
+		}
+	}
+}
+
+/* constant-arrival-rate's rate and duration: one stage at that rate. */
+static void exec_constant_rate(loader *L, run_scenario *sc, const ynode *ex, const char *module, int *bad)
+{
+	ynode *v;
+	uint64_t d = 0;
+
+	v = ymap_get(&L->doc, ex, "rate");
+	if (!v) {
+		err_at(L, ex, "module %s: constant-arrival-rate needs a rate (iterations per timeUnit)", module);
+		*bad = 1;
+	} else if (get_rate(L, v, "rate", &sc->start_rate) < 0) {
+		*bad = 1;
+	} else if (!(sc->start_rate > 0)) {
+		err_at(L, v, "rate: must be above 0");
+		*bad = 1;
+	}
+	v = ymap_get(&L->doc, ex, "duration");
+	if (!v) {
+		err_at(L, ex, "module %s: constant-arrival-rate needs a duration", module);
+		*bad = 1;
+	} else if (get_duration(L, v, "duration", &d) < 0) {
+		*bad = 1;
+	} else if (!d) {
+		err_at(L, v, "duration: must be longer than 0s");
+		*bad = 1;
+	}
+	sc->stages = xcalloc(1, sizeof(*sc->stages));
+	sc->nstages = 1;
+	sc->stages[0].duration_ns = d;
+	sc->stages[0].target = sc->start_rate;
+}
+
+/* ramping-arrival-rate's startRate and stages. */
+static void exec_ramping_rate(loader *L, run_scenario *sc, const ynode *ex, const char *module, int *bad)
+{
+	ynode *v;
+
+	v = ymap_get(&L->doc, ex, "startRate");
+	if (v && get_rate(L, v, "startRate", &sc->start_rate) < 0)
+		*bad = 1;
+	v = ymap_get(&L->doc, ex, "stages");
+	if (!v) {
+		err_at(L, ex, "module %s: ramping-arrival-rate needs stages, e.g. [{duration: 30s, target: 100}]",
+		       module);
+		*bad = 1;
+	} else if (get_stages(L, sc, v, 1) < 0) {
+		*bad = 1;
+	} else if (!exec_stages_duration(sc->stages, sc->nstages)) {
+		err_at(L, v, "stages: they last 0s in all");
+		*bad = 1;
+	}
+}
+
+/* What both arrival-rate executors take: timeUnit, preAllocatedVUs,
+ * maxVUs, queue; then each one's rate. */
+static void exec_arrival_rate(loader *L, run_scenario *sc, const ynode *ex, const char *module, const char *type,
+			      int *bad)
+{
+	ynode *v;
+
+	v = ymap_get(&L->doc, ex, "timeUnit");
+	if (v && (get_duration(L, v, "timeUnit", &sc->time_unit_ns) < 0 || !sc->time_unit_ns)) {
+		if (!sc->time_unit_ns)
+			err_at(L, v, "timeUnit: must be longer than 0s");
+		*bad = 1;
+	}
+	v = ymap_get(&L->doc, ex, "preAllocatedVUs");
+	if (!v) {
+		err_at(L, ex, "module %s: %s needs preAllocatedVUs (VUs ready before the first iteration)", module,
+		       type);
+		*bad = 1;
+	} else if (get_vus(L, ex, "preAllocatedVUs", 0, &sc->prealloc_vus) < 0) {
+		*bad = 1;
+	}
+	/* k6: maxVUs defaults to preAllocatedVUs. */
+	sc->vus = sc->prealloc_vus;
+	v = ymap_get(&L->doc, ex, "maxVUs");
+	if (v) {
+		if (get_vus(L, ex, "maxVUs", 1, &sc->vus) < 0) {
+			*bad = 1;
+		} else if (sc->vus < sc->prealloc_vus) {
+			err_at(L, v, "maxVUs (%u) can't be less than preAllocatedVUs (%u)", sc->vus, sc->prealloc_vus);
+			*bad = 1;
+		}
+	}
+	if (!*bad && !sc->vus) {
+		err_at(L, ex, "module %s: with preAllocatedVUs 0, give maxVUs (at least 1)", module);
+		*bad = 1;
+	}
+	v = ymap_get(&L->doc, ex, "queue");
+	if (v && get_bool(L, v, "queue", &sc->queue) < 0)
+		*bad = 1;
+	if (sc->exec == EXEC_CONSTANT_ARRIVAL_RATE)
+		exec_constant_rate(L, sc, ex, module, bad);
+	else
+		exec_ramping_rate(L, sc, ex, module, bad);
+	sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
+	if (!*bad && check_rate_max(L, sc, ex) < 0)
+		*bad = 1;
+}
+
+static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
+{
+	ynode *v;
+	const char *type;
+	int bad = 0;
+
+	if (!ynode_is_map(ex)) {
+		err_at(L, ex, "module %s: executor: expected a mapping such as {type: constant-vus, vus: 10, duration: 30s}", module);
+		return -1;
+	}
+	if (check_keys(L, ex, exec_keys, "an executor") < 0)
+		bad = 1;
+	if (exec_type_of(L, sc, ex, &type) < 0)
+		return -1;
+	if (exec_foreign_opts(L, sc, ex, type) < 0)
+		bad = 1;
 	sc->vus = 1;
 	sc->graceful_stop_ns = 30 * NS_PER_SEC;
 	sc->graceful_ramp_down_ns = 30 * NS_PER_SEC;
@@ -2021,149 +2220,18 @@ static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const 
 		bad = 1;
 	switch (sc->exec) {
 	case EXEC_CONSTANT_VUS:
-		if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
-			bad = 1;
-		v = ymap_get(&L->doc, ex, "duration");
-		if (!v) {
-			err_at(L, ex, "module %s: constant-vus needs a duration", module);
-			bad = 1;
-		} else if (get_duration(L, v, "duration", &sc->duration_ns) < 0) {
-			bad = 1;
-		} else if (!sc->duration_ns) {
-			err_at(L, v, "duration: must be longer than 0s");
-			bad = 1;
-		}
+		exec_constant_vus(L, sc, ex, module, &bad);
 		break;
 	case EXEC_SHARED_ITERATIONS:
 	case EXEC_PER_VU_ITERATIONS:
-		if (get_vus(L, ex, "vus", 1, &sc->vus) < 0)
-			bad = 1;
-		v = ymap_get(&L->doc, ex, "iterations");
-		if (!v) {
-			err_at(L, ex, "module %s: %s needs iterations", module, type);
-			bad = 1;
-		} else if (get_u64(L, v, "iterations", 1, UINT64_C(1) << 40, &sc->iterations) < 0) {
-			bad = 1;
-		}
-		sc->duration_ns = 10 * 60 * NS_PER_SEC;
-		v = ymap_get(&L->doc, ex, "maxDuration");
-		if (v && get_duration(L, v, "maxDuration", &sc->duration_ns) < 0)
-			bad = 1;
-		if (sc->exec == EXEC_SHARED_ITERATIONS && !bad && sc->iterations < sc->vus) {
-			err_at(L, ymap_get(&L->doc, ex, "iterations"),
-			       "iterations (%llu) can't be less than vus (%u) for shared-iterations",
-			       (unsigned long long)sc->iterations, sc->vus);
-			bad = 1;
-		}
+		exec_iterations(L, sc, ex, module, type, &bad);
 		break;
 	case EXEC_RAMPING_VUS:
-		/* k6: startVUs defaults to 1, gracefulRampDown to 30s. */
-		sc->start_vus = 1;
-		if (get_vus(L, ex, "startVUs", 0, &sc->start_vus) < 0)
-			bad = 1;
-		v = ymap_get(&L->doc, ex, "gracefulRampDown");
-		if (v &&
-		    get_duration(L, v, "gracefulRampDown", &sc->graceful_ramp_down_ns) < 0)
-			bad = 1;
-		v = ymap_get(&L->doc, ex, "stages");
-		if (!v) {
-			err_at(L, ex, "module %s: ramping-vus needs stages, e.g. [{duration: 30s, target: 10}]", module);
-			bad = 1;
-		} else if (get_stages(L, sc, v, 0) < 0) {
-			bad = 1;
-		} else {
-			sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
-			sc->vus = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
-			if (!sc->duration_ns) {
-				err_at(L, v, "stages: they last 0s in all");
-				bad = 1;
-			} else if (!sc->vus) {
-				err_at(L, v, "stages: every target is 0, so no VU would ever run");
-				bad = 1;
-			}
-		}
+		exec_ramping_vus(L, sc, ex, module, &bad);
 		break;
 	case EXEC_CONSTANT_ARRIVAL_RATE:
 	case EXEC_RAMPING_ARRIVAL_RATE:
-		v = ymap_get(&L->doc, ex, "timeUnit");
-		if (v &&
-		    (get_duration(L, v, "timeUnit", &sc->time_unit_ns) < 0 || !sc->time_unit_ns)) {
-			if (!sc->time_unit_ns)
-				err_at(L, v, "timeUnit: must be longer than 0s");
-			bad = 1;
-		}
-		v = ymap_get(&L->doc, ex, "preAllocatedVUs");
-		if (!v) {
-			err_at(L, ex, "module %s: %s needs preAllocatedVUs (VUs ready before the first iteration)", module,
-			       type);
-			bad = 1;
-		} else if (get_vus(L, ex, "preAllocatedVUs", 0, &sc->prealloc_vus) < 0) {
-			bad = 1;
-		}
-		/* k6: maxVUs defaults to preAllocatedVUs. */
-		sc->vus = sc->prealloc_vus;
-		v = ymap_get(&L->doc, ex, "maxVUs");
-		if (v) {
-			if (get_vus(L, ex, "maxVUs", 1, &sc->vus) < 0) {
-				bad = 1;
-			} else if (sc->vus < sc->prealloc_vus) {
-				err_at(L, v, "maxVUs (%u) can't be less than preAllocatedVUs (%u)", sc->vus, sc->prealloc_vus);
-				bad = 1;
-			}
-		}
-		if (!bad && !sc->vus) {
-			err_at(L, ex, "module %s: with preAllocatedVUs 0, give maxVUs (at least 1)", module);
-			bad = 1;
-		}
-		v = ymap_get(&L->doc, ex, "queue");
-		if (v && get_bool(L, v, "queue", &sc->queue) < 0)
-			bad = 1;
-		if (sc->exec == EXEC_CONSTANT_ARRIVAL_RATE) {
-			uint64_t d = 0;
-
-			v = ymap_get(&L->doc, ex, "rate");
-			if (!v) {
-				err_at(L, ex, "module %s: constant-arrival-rate needs a rate (iterations per timeUnit)", module);
-				bad = 1;
-			} else if (get_rate(L, v, "rate", &sc->start_rate) < 0) {
-				bad = 1;
-			} else if (!(sc->start_rate > 0)) {
-				err_at(L, v, "rate: must be above 0");
-				bad = 1;
-			}
-			v = ymap_get(&L->doc, ex, "duration");
-			if (!v) {
-				err_at(L, ex, "module %s: constant-arrival-rate needs a duration", module);
-				bad = 1;
-			} else if (get_duration(L, v, "duration", &d) < 0) {
-				bad = 1;
-			} else if (!d) {
-				err_at(L, v, "duration: must be longer than 0s");
-				bad = 1;
-			}
-			sc->stages = xcalloc(1, sizeof(*sc->stages));
-			sc->nstages = 1;
-			sc->stages[0].duration_ns = d;
-			sc->stages[0].target = sc->start_rate;
-		} else {
-			v = ymap_get(&L->doc, ex, "startRate");
-			if (v && get_rate(L, v, "startRate", &sc->start_rate) < 0)
-				bad = 1;
-			v = ymap_get(&L->doc, ex, "stages");
-			if (!v) {
-				err_at(L, ex, "module %s: ramping-arrival-rate needs stages, e.g. [{duration: 30s, target: 100}]",
-				       module);
-				bad = 1;
-			} else if (get_stages(L, sc, v, 1) < 0) {
-				bad = 1;
-			} else if (!exec_stages_duration(sc->stages, sc->nstages)) {
-				err_at(L, v, "stages: they last 0s in all");
-				bad = 1;
-			}
-		}
-		sc->duration_ns = exec_stages_duration(sc->stages, sc->nstages);
-		if (!bad && check_rate_max(L, sc, ex) < 0)
-			bad = 1;
+		exec_arrival_rate(L, sc, ex, module, type, &bad);
 		break;
 	}
 	return bad ? -1 : 0;
