@@ -2759,12 +2759,233 @@ static void load_tls(loader *L, const ynode *t)
 		cfg->no_tls_resumption = 1;
 }
 
+/* scale: every module's load times f (VUs, shared iterations, ramps and
+ * rates), the shape kept. */
+static void plan_scale(loader *L, const ynode *v)
+{
+	run_config *cfg = L->cfg;
+	const char *sv = scalar_text(L, v);
+	char *end;
+	double f = sv ? strtod(sv, &end) : 0;
+	size_t i;
+
+	if (!sv || end == sv || *end || !(f > 0) || f > 1000) {
+		err_at(L, v, "scale: expected a number above 0 (1 = as written; 0.1 = a tenth of the VUs and iterations)");
+		return;
+	}
+	for (i = 0; i < cfg->nscenarios; i++) {
+		run_scenario *sc = &cfg->scenarios[i];
+		double vus = (double)sc->vus * f, it = (double)sc->iterations * f;
+		double rate_before = exec_is_arrival(sc->exec) ? rate_per_sec(sc, 1) : 0;
+
+		sc->vus = vus < 1 ? 1 : (uint32_t)(vus + 0.5);
+		/* Scale is the total load: shared iterations scale, but a
+		 * per-VU count stays as written, since the VUs already
+		 * scaled (scaling both would give scale^2 the requests). */
+		if (sc->iterations && sc->exec != EXEC_PER_VU_ITERATIONS)
+			sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
+		/* Ramps and rates scale too: the same shape, smaller. */
+		sc->start_vus = scale_count(sc->start_vus, f);
+		sc->prealloc_vus = scale_count(sc->prealloc_vus, f);
+		if (sc->prealloc_vus > sc->vus)
+			sc->prealloc_vus = sc->vus;
+		if (exec_is_arrival(sc->exec))
+			sc->start_rate *= f;
+		for (uint32_t j = 0; j < sc->nstages; j++)
+			sc->stages[j].target = exec_is_arrival(sc->exec)
+						       ? sc->stages[j].target * f
+						       : (double)scale_count((uint32_t)sc->stages[j].target, f);
+		if (sc->exec == EXEC_RAMPING_VUS) {
+			uint32_t m = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
+
+			sc->vus = m ? m : 1;
+		}
+		/* A rate within the maximum as written but not once scaled:
+		 * the scale is what to change. (One already past it was
+		 * reported at the rate.) */
+		if (exec_is_arrival(sc->exec) && rate_before <= EXEC_MAX_RATE_PER_SEC &&
+		    rate_per_sec(sc, 1) > EXEC_MAX_RATE_PER_SEC)
+			err_at(L, v,
+			       "scale: %g takes module %s to %.4g iterations per second, past the maximum of "
+			       "%.0f per second (docs/executors.md)",
+			       f, sc->name, rate_per_sec(sc, 1), EXEC_MAX_RATE_PER_SEC);
+	}
+}
+
+/* Reads and parses the file into L->doc. Returns 0, or -1 with the error
+ * added (with a position when libyaml gave one). */
+static int plan_read(loader *L, const char *path)
+{
+	char err[512];
+	int line, col;
+
+	if (ydoc_load(&L->doc, path, err, sizeof(err), &line, &col) < 0) {
+		size_t len = strlen(path) + strlen(err) + 32;
+		char *m = xmalloc(len);
+
+		/* No position for a file that cannot be read at all. */
+		if (line)
+			snprintf(m, len, "%s:%d:%d: %s", path, line, col, err);
+		else
+			snprintf(m, len, "%s: %s", path, err);
+		add_error(L->errs, m);
+		return -1;
+	}
+	return 0;
+}
+
+/* env: defaults for {{env.NAME}}, indexed by name. */
+static void plan_env(loader *L, const ynode *root)
+{
+	size_t i;
+
+	L->env_defaults = ymap_get(&L->doc, root, "env");
+	if (L->env_defaults && !ynode_is_map(L->env_defaults)) {
+		err_at(L, L->env_defaults, "env: expected a mapping of NAME: default value");
+		L->env_defaults = NULL;
+	}
+	if (L->env_defaults) {
+		check_dups(L, L->env_defaults, "env");
+		for (i = 0; i < ymap_len(L->env_defaults); i++) {
+			const char *k = ynode_str(ymap_key(&L->doc, L->env_defaults, i));
+
+			if (k)
+				strmap_put(&L->env_index, k, (uint32_t)i, NULL);
+		}
+	}
+}
+
+/* target: scheme, host and port the requests' paths go to. */
+static void plan_target(loader *L, const ynode *root)
+{
+	ynode *v = ymap_get(&L->doc, root, "target");
+	const char *t;
+	char err[512];
+
+	if (!v)
+		return;
+	t = scalar_text(L, v);
+	if (t && http_url_parse(t, &L->target, err, sizeof(err)) < 0)
+		err_at(L, v, "target: %s", err);
+	else if (t && strcmp(L->target.target, "/"))
+		err_at(L, v, "target: give only scheme, host and port (paths go in the requests), found '%s'", t);
+	else if (t)
+		L->have_target = 1;
+}
+
+/* defaults: what every request gets unless it says otherwise. */
+static void plan_defaults(loader *L, const ynode *root)
+{
+	ynode *v = ymap_get(&L->doc, root, "defaults"), *d;
+
+	if (!v)
+		return;
+	if (!ynode_is_map(v)) {
+		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
+		return;
+	}
+	check_keys(L, v, default_keys, "defaults");
+	L->def_headers = ymap_get(&L->doc, v, "headers");
+	if (L->def_headers && !ynode_is_map(L->def_headers)) {
+		err_at(L, L->def_headers, "headers: expected a mapping of Name: value");
+		L->def_headers = NULL;
+	} else if (ymap_len(L->def_headers) > MAX_DEFAULT_HEADERS) {
+		/* They are copied into every request. */
+		err_at(L, ymap_key(&L->doc, L->def_headers, MAX_DEFAULT_HEADERS), "defaults.headers: at most %d",
+		       MAX_DEFAULT_HEADERS);
+		L->def_headers = NULL;
+	}
+	d = ymap_get(&L->doc, v, "timeout");
+	if (d)
+		get_duration(L, d, "timeout", &L->def_timeout);
+	d = ymap_get(&L->doc, v, "think");
+	if (d)
+		get_think(L, d, &L->def_think_lo, &L->def_think_hi);
+	d = ymap_get(&L->doc, v, "expect");
+	if (d)
+		get_status_set(L, d, "expect", &L->def_expect);
+	d = ymap_get(&L->doc, v, "tls");
+	if (d)
+		load_tls(L, d);
+}
+
+/* modules: each one a scenario. Returns -1 when there are none to
+ * compile (nothing after them can be checked). */
+static int plan_modules(loader *L, const ynode *root)
+{
+	run_config *cfg = L->cfg;
+	ynode *mods = ymap_get(&L->doc, root, "modules");
+	size_t i;
+
+	if (!mods) {
+		err_at(L, root, "the plan has no 'modules'");
+		return -1;
+	}
+	if (!ynode_is_map(mods) || !ymap_len(mods)) {
+		err_at(L, mods, "modules: expected a mapping of NAME: {executor: ..., flow: [...]}");
+		return -1;
+	}
+	check_dups(L, mods, "modules");
+	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
+	for (i = 0; i < ymap_len(mods); i++)
+		compile_module(L, ymap_key(&L->doc, mods, i), ymap_value(&L->doc, mods, i));
+	return 0;
+}
+
+/* Outputs the plan always streams to ("influxdb=URL"), like --out. */
+static void plan_outputs(loader *L, const ynode *v)
+{
+	run_config *cfg = L->cfg;
+	size_t i;
+
+	if (!ynode_is_seq(v)) {
+		err_at(L, v, "outputs: expected a list such as [\"influxdb=http://127.0.0.1:8086/k6\"]");
+		return;
+	}
+	cfg->plan_outs = xcalloc(yseq_len(v) + 1, sizeof(char *));
+	for (i = 0; i < yseq_len(v); i++) {
+		ynode *o = yseq_item(&L->doc, v, i);
+		const char *spec = scalar_text(L, o);
+
+		if (spec && strncmp(spec, "influxdb=", 9) && strncmp(spec, "influxdb2=", 10) && strncmp(spec, "json=", 5) &&
+		    strncmp(spec, "csv=", 4)) {
+			err_at(L, o, "outputs: unknown kind in '%s' (influxdb, influxdb2, json, csv)", spec);
+			continue;
+		}
+		if (!spec || !strchr(spec, '=')) {
+			if (!template_failed(o, spec))
+				err_at(L, o, "outputs: expected KIND=ARG (influxdb=URL, influxdb2=URL, json=FILE, csv=FILE)");
+			continue;
+		}
+		cfg->plan_outs[cfg->nplan_outs++] = xstrdup(spec);
+	}
+}
+
+/* Checks get run-wide ids (their series are interned per worker by id);
+ * the summary's VUs are the largest module's. */
+static void plan_finish(run_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nreqs; i++)
+		cfg->nchecks += cfg->reqs[i].nchecks;
+	cfg->checks = xcalloc(cfg->nchecks + 1, sizeof(flow_check *));
+	cfg->nchecks = 0;
+	for (i = 0; i < cfg->nreqs; i++)
+		for (uint32_t c = 0; c < cfg->reqs[i].nchecks; c++) {
+			cfg->reqs[i].checks[c].id = cfg->nchecks;
+			cfg->checks[cfg->nchecks++] = &cfg->reqs[i].checks[c];
+		}
+	for (i = 0; i < cfg->nscenarios; i++)
+		if (cfg->scenarios[i].vus > cfg->vus)
+			cfg->vus = cfg->scenarios[i].vus;
+}
+
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
 {
 	loader L;
-	ynode *root, *v, *mods;
-	char err[512], *dcopy;
-	int line, col;
+	ynode *root, *v;
+	char *dcopy;
 	size_t i;
 
 	memset(&L, 0, sizeof(L));
@@ -2780,186 +3001,32 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	dcopy = xstrdup(path);
 	L.dir = xstrdup(dirname(dcopy));
 	free(dcopy);
-	if (ydoc_load(&L.doc, path, err, sizeof(err), &line, &col) < 0) {
-		size_t len = strlen(path) + strlen(err) + 32;
-		char *m = xmalloc(len);
-
-		/* No position for a file that cannot be read at all. */
-		if (line)
-			snprintf(m, len, "%s:%d:%d: %s", path, line, col, err);
-		else
-			snprintf(m, len, "%s: %s", path, err);
-		add_error(errs, m);
+	if (plan_read(&L, path) < 0)
 		goto out;
-	}
 	root = ydoc_root(&L.doc);
 	if (!ynode_is_map(root)) {
 		err_at(&L, root, "a plan is a mapping with target, modules and more; found %s", ynode_kind(root));
 		goto out;
 	}
 	check_keys(&L, root, top_keys, "the plan");
-	L.env_defaults = ymap_get(&L.doc, root, "env");
-	if (L.env_defaults && !ynode_is_map(L.env_defaults)) {
-		err_at(&L, L.env_defaults, "env: expected a mapping of NAME: default value");
-		L.env_defaults = NULL;
-	}
-	if (L.env_defaults) {
-		check_dups(&L, L.env_defaults, "env");
-		for (i = 0; i < ymap_len(L.env_defaults); i++) {
-			const char *k = ynode_str(ymap_key(&L.doc, L.env_defaults, i));
-
-			if (k)
-				strmap_put(&L.env_index, k, (uint32_t)i, NULL);
-		}
-	}
-	v = ymap_get(&L.doc, root, "target");
-	if (v) {
-		const char *t = scalar_text(&L, v);
-
-		if (t && http_url_parse(t, &L.target, err, sizeof(err)) < 0)
-			err_at(&L, v, "target: %s", err);
-		else if (t && strcmp(L.target.target, "/"))
-			err_at(&L, v, "target: give only scheme, host and port (paths go in the requests), found '%s'", t);
-		else if (t)
-			L.have_target = 1;
-	}
-	v = ymap_get(&L.doc, root, "defaults");
-	if (v) {
-		ynode *d;
-
-		if (!ynode_is_map(v)) {
-			err_at(&L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
-		} else {
-			check_keys(&L, v, default_keys, "defaults");
-			L.def_headers = ymap_get(&L.doc, v, "headers");
-			if (L.def_headers && !ynode_is_map(L.def_headers)) {
-				err_at(&L, L.def_headers, "headers: expected a mapping of Name: value");
-				L.def_headers = NULL;
-			} else if (ymap_len(L.def_headers) > MAX_DEFAULT_HEADERS) {
-				/* They are copied into every request. */
-				err_at(&L, ymap_key(&L.doc, L.def_headers, MAX_DEFAULT_HEADERS),
-				       "defaults.headers: at most %d", MAX_DEFAULT_HEADERS);
-				L.def_headers = NULL;
-			}
-			d = ymap_get(&L.doc, v, "timeout");
-			if (d)
-				get_duration(&L, d, "timeout", &L.def_timeout);
-			d = ymap_get(&L.doc, v, "think");
-			if (d)
-				get_think(&L, d, &L.def_think_lo, &L.def_think_hi);
-			d = ymap_get(&L.doc, v, "expect");
-			if (d)
-				get_status_set(&L, d, "expect", &L.def_expect);
-			d = ymap_get(&L.doc, v, "tls");
-			if (d)
-				load_tls(&L, d);
-		}
-	}
+	plan_env(&L, root);
+	plan_target(&L, root);
+	plan_defaults(&L, root);
 	load_data(&L, ymap_get(&L.doc, root, "data"));
-	mods = ymap_get(&L.doc, root, "modules");
-	if (!mods) {
-		err_at(&L, root, "the plan has no 'modules'");
+	if (plan_modules(&L, root) < 0)
 		goto out;
-	}
-	if (!ynode_is_map(mods) || !ymap_len(mods)) {
-		err_at(&L, mods, "modules: expected a mapping of NAME: {executor: ..., flow: [...]}");
-		goto out;
-	}
-	check_dups(&L, mods, "modules");
-	cfg->scenarios = xcalloc(ymap_len(mods) + 1, sizeof(run_scenario));
-	for (i = 0; i < ymap_len(mods); i++)
-		compile_module(&L, ymap_key(&L.doc, mods, i), ymap_value(&L.doc, mods, i));
 	v = ymap_get(&L.doc, root, "scale");
-	if (v) {
-		const char *sv = scalar_text(&L, v);
-		char *end;
-		double f = sv ? strtod(sv, &end) : 0;
-
-		if (!sv || end == sv || *end || !(f > 0) || f > 1000) {
-			err_at(&L, v, "scale: expected a number above 0 (1 = as written; 0.1 = a tenth of the VUs and iterations)");
-		} else {
-			for (i = 0; i < cfg->nscenarios; i++) {
-				run_scenario *sc = &cfg->scenarios[i];
-				double vus = (double)sc->vus * f, it = (double)sc->iterations * f;
-				double rate_before = exec_is_arrival(sc->exec) ? rate_per_sec(sc, 1) : 0;
-
-				sc->vus = vus < 1 ? 1 : (uint32_t)(vus + 0.5);
-				/* Scale is the total load: shared iterations scale, but a
-				 * per-VU count stays as written, since the VUs already
-				 * scaled (scaling both would give scale^2 the requests). */
-				if (sc->iterations && sc->exec != EXEC_PER_VU_ITERATIONS)
-					sc->iterations = it < sc->vus ? sc->vus : (uint64_t)(it + 0.5);
-				/* Ramps and rates scale too: the same shape, smaller. */
-				sc->start_vus = scale_count(sc->start_vus, f);
-				sc->prealloc_vus = scale_count(sc->prealloc_vus, f);
-				if (sc->prealloc_vus > sc->vus)
-					sc->prealloc_vus = sc->vus;
-				if (exec_is_arrival(sc->exec))
-					sc->start_rate *= f;
-				for (uint32_t j = 0; j < sc->nstages; j++)
-					sc->stages[j].target = exec_is_arrival(sc->exec)
-								       ? sc->stages[j].target * f
-								       : (double)scale_count((uint32_t)sc->stages[j].target, f);
-				if (sc->exec == EXEC_RAMPING_VUS) {
-					uint32_t m = exec_vus_max(sc->stages, sc->nstages, sc->start_vus);
-
-					sc->vus = m ? m : 1;
-				}
-				/* A rate within the maximum as written but not once scaled:
-				 * the scale is what to change. (One already past it was
-				 * reported at the rate.) */
-				if (exec_is_arrival(sc->exec) && rate_before <= EXEC_MAX_RATE_PER_SEC &&
-				    rate_per_sec(sc, 1) > EXEC_MAX_RATE_PER_SEC)
-					err_at(&L, v,
-					       "scale: %g takes module %s to %.4g iterations per second, past the maximum of "
-					       "%.0f per second (docs/executors.md)",
-					       f, sc->name, rate_per_sec(sc, 1), EXEC_MAX_RATE_PER_SEC);
-			}
-		}
-	}
+	if (v)
+		plan_scale(&L, v);
 	v = ymap_get(&L.doc, root, "thresholds");
 	if (v)
 		compile_thresholds(&L, v);
-	/* Outputs the plan always streams to ("influxdb=URL"), like --out. */
 	v = ymap_get(&L.doc, root, "outputs");
-	if (v) {
-		if (!ynode_is_seq(v)) {
-			err_at(&L, v, "outputs: expected a list such as [\"influxdb=http://127.0.0.1:8086/k6\"]");
-		} else {
-			cfg->plan_outs = xcalloc(yseq_len(v) + 1, sizeof(char *));
-			for (i = 0; i < yseq_len(v); i++) {
-				ynode *o = yseq_item(&L.doc, v, i);
-				const char *spec = scalar_text(&L, o);
-
-				if (spec && strncmp(spec, "influxdb=", 9) && strncmp(spec, "influxdb2=", 10) &&
-				    strncmp(spec, "json=", 5) && strncmp(spec, "csv=", 4)) {
-					err_at(&L, o, "outputs: unknown kind in '%s' (influxdb, influxdb2, json, csv)", spec);
-					continue;
-				}
-				if (!spec || !strchr(spec, '=')) {
-					if (!template_failed(o, spec))
-						err_at(&L, o, "outputs: expected KIND=ARG (influxdb=URL, influxdb2=URL, json=FILE, csv=FILE)");
-					continue;
-				}
-				cfg->plan_outs[cfg->nplan_outs++] = xstrdup(spec);
-			}
-		}
-	}
+	if (v)
+		plan_outputs(&L, v);
 	if (!errs->n)
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
-	/* Checks get run-wide ids (their series are interned per worker by id). */
-	for (i = 0; i < cfg->nreqs; i++)
-		cfg->nchecks += cfg->reqs[i].nchecks;
-	cfg->checks = xcalloc(cfg->nchecks + 1, sizeof(flow_check *));
-	cfg->nchecks = 0;
-	for (i = 0; i < cfg->nreqs; i++)
-		for (uint32_t c = 0; c < cfg->reqs[i].nchecks; c++) {
-			cfg->reqs[i].checks[c].id = cfg->nchecks;
-			cfg->checks[cfg->nchecks++] = &cfg->reqs[i].checks[c];
-		}
-	for (i = 0; i < cfg->nscenarios; i++)
-		if (cfg->scenarios[i].vus > cfg->vus)
-			cfg->vus = cfg->scenarios[i].vus;
+	plan_finish(cfg);
 out:
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
