@@ -9,60 +9,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
-#include "core/strmap.h"
 #include "http/request.h"
-#include "plan/yaml.h"
+#include "plan/loader.h"
 #include "program/request.h"
 
-#define MAX_VARS 64
-#define MAX_REQ_CHECKS 64
 #define MAX_DEFAULT_HEADERS 64
-
-typedef struct loader {
-	const char *path;
-	char *dir;
-	ydoc doc;
-	plan_errors *errs;
-	run_config *cfg;
-	const plan_opts *opts;
-	ynode *env_defaults;
-	/* the module being compiled */
-	run_scenario *sc;
-	uint32_t data_mask;
-	char *group_path;
-	/* target and defaults */
-	http_url target;
-	int have_target;
-	ynode *def_headers;
-	uint64_t def_timeout;
-	status_set def_expect;
-	uint64_t def_think_lo, def_think_hi;
-	uint32_t caps[8]; /* array capacities */
-	char **scratch;   /* expanded scalars, freed with the loader */
-	uint32_t nscratch;
-	/* Name indexes, so lookups stay linear however many names a plan has. */
-	strmap modules;   /* module name -> scenario index (names owned by cfg) */
-	strmap groups;    /* group path -> cfg->groups index (owned by cfg) */
-	strmap env_index; /* env default name -> pair index in env_defaults */
-	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
-} loader;
-
-static const char *scalar_text(loader *L, const ynode *n);
-
+#define MAX_REQ_CHECKS 64
 /* scalar_text failed on a template and has said why: report nothing more. */
-static int template_failed(const ynode *n, const char *expanded)
+int template_failed(const ynode *n, const char *expanded)
 {
 	const char *raw = ynode_str(n);
 
 	return !expanded && raw && strstr(raw, "{{");
 }
 
-enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS };
-
-static void add_error(plan_errors *e, char *msg)
+void add_error(plan_errors *e, char *msg)
 {
 	if (e->n < PLAN_MAX_ERRORS)
 		e->msgs[e->n++] = msg;
@@ -75,13 +38,13 @@ static void add_error(plan_errors *e, char *msg)
 /* Past PLAN_MAX_ERRORS a message is only counted: callers skip the work of
  * composing it ("did you mean" searches), so a file of a million mistakes
  * is refused as fast as one with fifty. */
-static int errors_full(const loader *L)
+int errors_full(const loader *L)
 {
 	return L->errs->n >= PLAN_MAX_ERRORS;
 }
 
-static void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void err_at(loader *L, const ynode *n, const char *fmt, ...)
+void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void err_at(loader *L, const ynode *n, const char *fmt, ...)
 {
 	char msg[768], *full;
 	va_list ap;
@@ -137,7 +100,7 @@ static size_t distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-static const char *nearest(const char *key, const char *const *allowed)
+const char *nearest(const char *key, const char *const *allowed)
 {
 	const char *best = NULL;
 	size_t bd = 99, i;
@@ -153,7 +116,7 @@ static const char *nearest(const char *key, const char *const *allowed)
 	return bd <= 2 || (best && bd <= strlen(best) / 3) ? best : NULL;
 }
 
-static void list_allowed(const char *const *allowed, char *out, size_t outsz)
+void list_allowed(const char *const *allowed, char *out, size_t outsz)
 {
 	size_t i, n = 0;
 
@@ -162,10 +125,7 @@ static void list_allowed(const char *const *allowed, char *out, size_t outsz)
 		n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? ", " : "", allowed[i]);
 }
 
-/* Reports keys of map that are not in allowed. Returns 0 if all are known. */
-static int check_dups(loader *L, const ynode *map, const char *where);
-
-static int check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
+int check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
 {
 	size_t i, n = ymap_len(map);
 	int bad = check_dups(L, map, where) < 0;
@@ -204,7 +164,7 @@ static int check_keys(loader *L, const ynode *map, const char *const *allowed, c
 
 /* Repeated keys in a mapping whose keys are the user's own (modules,
  * headers, tags, ...): YAML parsers differ on which copy wins, so say so. */
-static int check_dups(loader *L, const ynode *map, const char *where)
+int check_dups(loader *L, const ynode *map, const char *where)
 {
 	size_t i, n = ymap_len(map);
 	int bad = 0;
@@ -225,7 +185,7 @@ static int check_dups(loader *L, const ynode *map, const char *where)
 	return bad ? -1 : 0;
 }
 
-static const char *get_str(loader *L, const ynode *n, const char *what)
+const char *get_str(loader *L, const ynode *n, const char *what)
 {
 	const char *s = ynode_str(n);
 
@@ -236,7 +196,7 @@ static const char *get_str(loader *L, const ynode *n, const char *what)
 	return s;
 }
 
-static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out)
+int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out)
 {
 	const char *s = scalar_text(L, n);
 
@@ -250,7 +210,7 @@ static int get_duration(loader *L, const ynode *n, const char *what, uint64_t *o
 	return 0;
 }
 
-static int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out)
+int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *s = scalar_text(L, n);
 
@@ -264,7 +224,7 @@ static int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, ui
 	return 0;
 }
 
-static int get_bool(loader *L, const ynode *n, const char *what, int *out)
+int get_bool(loader *L, const ynode *n, const char *what, int *out)
 {
 	const char *s = ynode_str(n);
 
@@ -281,7 +241,7 @@ static int get_bool(loader *L, const ynode *n, const char *what, int *out)
 }
 
 /* "1s", or a uniform range "1s..3s". */
-static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
+int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
 {
 	const char *s = scalar_text(L, n), *dots;
 	char a[64];
@@ -313,7 +273,7 @@ static int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi)
 }
 
 /* 200, "200-299", or a list of those. */
-static int get_status_set(loader *L, const ynode *n, const char *what, status_set *out)
+int get_status_set(loader *L, const ynode *n, const char *what, status_set *out)
 {
 	size_t i, cnt = ynode_is_seq(n) ? yseq_len(n) : 1;
 
@@ -383,7 +343,7 @@ static int env_lookup(void *ctx, const char *name, const char **value)
 	return -1;
 }
 
-static int var_lookup(void *ctx, const char *name, uint32_t *slot)
+int var_lookup(void *ctx, const char *name, uint32_t *slot)
 {
 	loader *L = ctx;
 	uint32_t i;
@@ -396,7 +356,7 @@ static int var_lookup(void *ctx, const char *name, uint32_t *slot)
 	return -1;
 }
 
-static int data_lookup(void *ctx, const char *alias, const char *column, uint32_t *ai, uint32_t *ci)
+int data_lookup(void *ctx, const char *alias, const char *column, uint32_t *ai, uint32_t *ci)
 {
 	loader *L = ctx;
 	uint32_t a, c;
@@ -419,7 +379,7 @@ static int data_lookup(void *ctx, const char *alias, const char *column, uint32_
 
 /* A scalar that may use {{env.NAME}} (durations, counts, the target):
  * expanded once, here. Other template functions are an error. */
-static const char *scalar_text(loader *L, const ynode *n)
+const char *scalar_text(loader *L, const ynode *n)
 {
 	tmpl_names names = {L, env_lookup, NULL, NULL};
 	const char *s = ynode_str(n);
@@ -446,7 +406,7 @@ static const char *scalar_text(loader *L, const ynode *n)
 	return b.data;
 }
 
-static int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmpl_esc esc)
+int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmpl_esc esc)
 {
 	tmpl_names names = {L, env_lookup, var_lookup, data_lookup};
 	char err[512];
@@ -597,7 +557,7 @@ static char *read_data_file(const char *path, size_t *lenp, char *err, size_t er
 	return text;
 }
 
-static void load_data(loader *L, ynode *data)
+void load_data(loader *L, ynode *data)
 {
 	size_t i, n = ymap_len(data);
 	static const char *const keys[] = {"file", "mode", NULL};
@@ -736,17 +696,7 @@ static void load_data(loader *L, ynode *data)
 
 /* ---- requests ---- */
 
-static void *grow(void *p, uint32_t n, uint32_t *cap, size_t size)
-{
-	if (n < *cap)
-		return p;
-	*cap = *cap ? *cap * 2 : 16;
-	p = xrealloc(p, *cap * size);
-	memset((char *)p + (size_t)n * size, 0, (*cap - n) * size);
-	return p;
-}
-
-static const char *const methods[] = {"get", "post", "put", "patch", "delete", "head", "options", NULL};
+const char *const request_methods[] = {"get", "post", "put", "patch", "delete", "head", "options", NULL};
 
 static const char *const request_keys[] = {"get",  "post",   "put",     "patch", "delete", "head",   "options", "name",
 					   "headers", "query", "json", "body", "form", "file", "timeout", "expect",
@@ -789,7 +739,7 @@ static int json_number(const char *s)
 /* YAML value -> JSON text template. Strings become JSON strings whose
  * templates expand JSON-escaped; a string that is exactly one numeric
  * template ("{{rand_int 1 9}}") becomes a number. */
-static int json_from_yaml(loader *L, const ynode *n, tmpl *t, int depth)
+int json_from_yaml(loader *L, const ynode *n, tmpl *t, int depth)
 {
 	size_t i;
 
@@ -928,7 +878,7 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
 	return bad ? -1 : 0;
 }
 
-static uint32_t var_slot(loader *L, const char *name)
+uint32_t var_slot(loader *L, const char *name)
 {
 	uint32_t slot;
 
@@ -970,7 +920,7 @@ static int compile_path(loader *L, const ynode *n, const char *src, jsonpath *p)
 
 static const char *const extract_keys[] = {"json", "regex", "group", "header", "status", NULL};
 
-static int compile_extracts(loader *L, run_request *r, const ynode *ex)
+int compile_extracts(loader *L, run_request *r, const ynode *ex)
 {
 	size_t i, n = ymap_len(ex);
 	int bad = 0;
@@ -1112,7 +1062,7 @@ static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, co
 	return c;
 }
 
-static int compile_checks(loader *L, run_request *r, const ynode *ch)
+int compile_checks(loader *L, run_request *r, const ynode *ch)
 {
 	size_t i;
 	ynode *v;
@@ -1295,15 +1245,15 @@ static int request_method(loader *L, const ynode *step, const char **method, con
 	const ynode *v;
 	size_t i;
 
-	for (i = 0; methods[i]; i++) {
-		v = ymap_get(&L->doc, step, methods[i]);
+	for (i = 0; request_methods[i]; i++) {
+		v = ymap_get(&L->doc, step, request_methods[i]);
 		if (!v)
 			continue;
 		if (*method) {
-			err_at(L, v, "a step makes one request: both %s and %s given", *method, methods[i]);
+			err_at(L, v, "a step makes one request: both %s and %s given", *method, request_methods[i]);
 			return -1;
 		}
-		*method = methods[i];
+		*method = request_methods[i];
 		*url_node = v;
 	}
 	return 0;
@@ -1534,7 +1484,7 @@ static int request_options(loader *L, run_request *r, const ynode *step)
 }
 
 /* Compiles one request step into cfg->reqs; returns its index or -1. */
-static int compile_request(loader *L, const ynode *step)
+int compile_request(loader *L, const ynode *step)
 {
 	run_config *cfg = L->cfg;
 	run_request *r;
@@ -1609,7 +1559,7 @@ static uint32_t group_index(loader *L, const char *path)
 	return cfg->ngroups++;
 }
 
-static int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth);
+int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth);
 
 static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 {
@@ -1720,10 +1670,10 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 		free(jumps);
 		return bad ? -1 : 0;
 	}
-	for (i = 0; methods[i]; i++)
-		if (ymap_get(&L->doc, st, methods[i]))
+	for (i = 0; request_methods[i]; i++)
+		if (ymap_get(&L->doc, st, request_methods[i]))
 			break;
-	if (!methods[i]) {
+	if (!request_methods[i]) {
 		const char *k = ymap_len(st) ? ynode_str(ymap_key(&L->doc, st, 0)) : NULL;
 		static const char *const kinds[] = {"get", "post", "put", "patch", "delete", "head", "options",
 						    "think", "group", "choose", NULL};
@@ -1747,7 +1697,7 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 	return 0;
 }
 
-static int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth)
+int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth)
 {
 	size_t i, n = yseq_len(steps);
 	int bad = 0;
@@ -1769,7 +1719,7 @@ static int compile_steps(loader *L, const ynode *steps, flow_program *p, const c
 
 /* Variables are known before templates are compiled, so a step may use a
  * variable that a later step (or the previous iteration) extracts. */
-static void collect_vars(loader *L, const ynode *steps)
+void collect_vars(loader *L, const ynode *steps)
 {
 	size_t i, j;
 
@@ -1800,7 +1750,7 @@ static void collect_vars(loader *L, const ynode *steps)
 	}
 }
 
-static int program_has_request(const flow_program *p)
+int program_has_request(const flow_program *p)
 {
 	uint32_t i;
 
@@ -1813,6 +1763,7 @@ static int program_has_request(const flow_program *p)
 /* ---- modules ---- */
 
 static const char *const module_keys[] = {"executor", "tags", "think", "setup", "flow", NULL};
+
 static const char *const exec_keys[] = {"type", "vus", "duration", "iterations", "gracefulStop", "maxDuration",
 					 "startTime", "startVUs", "stages", "gracefulRampDown", "rate", "timeUnit",
 					 "preAllocatedVUs", "maxVUs", "startRate", "queue", NULL};
@@ -2192,7 +2143,7 @@ static void exec_arrival_rate(loader *L, run_scenario *sc, const ynode *ex, cons
 		*bad = 1;
 }
 
-static int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
+int compile_executor(loader *L, run_scenario *sc, const ynode *ex, const char *module)
 {
 	ynode *v;
 	const char *type;
@@ -2329,7 +2280,7 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 
 static const char *const threshold_keys[] = {"threshold", "abortOnFail", "delayAbortEval", NULL};
 
-static void compile_thresholds(loader *L, ynode *th)
+void compile_thresholds(loader *L, ynode *th)
 {
 	run_config *cfg = L->cfg;
 	size_t i, j, total = 0;
@@ -2441,7 +2392,7 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
  * off cannot be close enough and costs nothing; the rest are paid from a
  * budget of edit-distance cells, so a plan of 100,000 modules and as many
  * misspelt references costs a bounded time (then there is no suggestion). */
-static const char *nearest_module(loader *L, const char *s)
+const char *nearest_module(loader *L, const char *s)
 {
 	const char *best = NULL;
 	size_t bd = 99, ls = strlen(s);
@@ -2612,7 +2563,7 @@ static int plan_strategy(loader *L, ynode *strat, const char *name, uint64_t pau
 	}
 }
 
-static void plan_strategies(loader *L, ynode *strat)
+void plan_strategies(loader *L, ynode *strat)
 {
 	const char *which = L->opts->strategy ? L->opts->strategy : "parallel";
 	uint64_t recovery = 10 * NS_PER_SEC;
@@ -2694,11 +2645,9 @@ static void plan_strategies(loader *L, ynode *strat)
 
 static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", "outputs", NULL};
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
+
 static const char *const tls_keys[] = {"cacert", "cert", "key", "insecure_skip_verify", "resumption", NULL};
 
-/* defaults.tls. The command line wins: a flag given there is kept. Files
- * are relative to the plan and must be readable now, so that `validate`
- * catches a wrong path with its line. */
 /* A VU count times scale, rounded: a count that was above 0 stays at
  * least 1, so a scaled ramp keeps its shape instead of flattening to no
  * VUs at all. */
@@ -2709,7 +2658,10 @@ static uint32_t scale_count(uint32_t n, double f)
 	return n && v < 1 ? 1 : (uint32_t)v;
 }
 
-static void load_tls(loader *L, const ynode *t)
+/* defaults.tls. The command line wins: a flag given there is kept. Files
+ * are relative to the plan and must be readable now, so that `validate`
+ * catches a wrong path with its line. */
+void load_tls(loader *L, const ynode *t)
 {
 	static const char *const files[] = {"cacert", "cert", "key"};
 	run_config *cfg = L->cfg;
@@ -2761,7 +2713,7 @@ static void load_tls(loader *L, const ynode *t)
 
 /* scale: every module's load times f (VUs, shared iterations, ramps and
  * rates), the shape kept. */
-static void plan_scale(loader *L, const ynode *v)
+void plan_scale(loader *L, const ynode *v)
 {
 	run_config *cfg = L->cfg;
 	const char *sv = scalar_text(L, v);
