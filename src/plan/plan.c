@@ -1,22 +1,19 @@
+/* The top level of a plan: reading the file, its sections in order (env,
+ * target, defaults, data, modules, scale, thresholds, outputs,
+ * strategies), each module's executor, tags, think time and programs,
+ * and the loader's lifetime. The sections live beside it in src/plan/;
+ * loader.h is what they share. */
 #include "plan/plan.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <libgen.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "core/clock.h"
-#include "core/parse.h"
-#include "http/request.h"
+#include "http/url.h"
 #include "plan/loader.h"
-#include "program/request.h"
 
 #define MAX_DEFAULT_HEADERS 64
-/* ---- modules ---- */
 
 static const char *const module_keys[] = {"executor", "tags", "think", "setup", "flow", NULL};
 
@@ -107,8 +104,6 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 	sc->data_mask = L->data_mask;
 	L->sc = NULL;
 }
-
-/* ---- the file ---- */
 
 static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", "outputs", NULL};
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
