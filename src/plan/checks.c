@@ -217,7 +217,7 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 	}
 	v = ymap_get(&L->doc, ch, "body_contains");
 	if (v) {
-		const char *s = get_str(L, v, "body_contains");
+		const char *s = get_text(L, v, "body_contains");
 
 		c = s ? new_check(L, r, CHK_BODY_CONTAINS, "body contains '%s'", s) : NULL;
 		if (!s)
@@ -304,7 +304,7 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 		}
 		for (i = 0; i < ymap_len(v); i++) {
 			const char *hn = ynode_str(ymap_key(&L->doc, v, i));
-			const char *hv = get_str(L, ymap_value(&L->doc, v, i), "check header");
+			const char *hv = get_text(L, ymap_value(&L->doc, v, i), "check header");
 
 			if (!hn || !hv) {
 				bad = 1;

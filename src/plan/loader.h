@@ -95,6 +95,10 @@ const char *nearest_module(loader *L, const char *s);
 int template_failed(const ynode *n, const char *expanded);
 /* n's text, or NULL with an error ("what: expected text"). */
 const char *get_str(loader *L, const ynode *n, const char *what);
+/* n's text with {{env.NAME}} expanded (other templates are an error), or
+ * NULL with an error: for values taken literally but for the environment
+ * (module tags, check values, thresholds). */
+const char *get_text(loader *L, const ynode *n, const char *what);
 int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out);
 int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 int get_bool(loader *L, const ynode *n, const char *what, int *out);

@@ -58,10 +58,12 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 			if (ymap_len(v) > 8)
 				err_at(L, ymap_key(&L->doc, v, 8), "tags: at most 8 per module");
 			for (i = 0; i < ymap_len(v) && i < 8; i++) {
-				const char *tk = ynode_str(ymap_key(&L->doc, v, i)), *tv = ynode_str(ymap_value(&L->doc, v, i));
+				const ynode *tvn = ymap_value(&L->doc, v, i);
+				const char *tk = ynode_str(ymap_key(&L->doc, v, i)), *tv = ynode_str(tvn) ? get_text(L, tvn, "tags") : NULL;
 
 				if (!tk || !tv) {
-					err_at(L, ymap_value(&L->doc, v, i), "tags: expected text");
+					if (!template_failed(tvn, tv))
+						err_at(L, tvn, "tags: expected text");
 					continue;
 				}
 				sc->tags[sc->ntags].key = xstrdup(tk);

@@ -23,11 +23,12 @@ void compile_thresholds(loader *L, ynode *th)
 	cfg->thresholds = xcalloc(total + 1, sizeof(met_threshold));
 	for (i = 0; i < ymap_len(th); i++) {
 		ynode *k = ymap_key(&L->doc, th, i), *v = ymap_value(&L->doc, th, i);
-		const char *metric = ynode_str(k);
+		const char *metric = ynode_str(k) ? get_text(L, k, "thresholds") : NULL;
 		size_t cnt = ynode_is_seq(v) ? yseq_len(v) : 1;
 
 		if (!metric) {
-			err_at(L, k, "thresholds: keys are metric names");
+			if (!template_failed(k, metric))
+				err_at(L, k, "thresholds: keys are metric names");
 			continue;
 		}
 		if (ynode_is_seq(v) && !cnt)
@@ -56,7 +57,7 @@ void compile_thresholds(loader *L, ynode *th)
 				    get_duration(L, x, "delayAbortEval", &delay) < 0)
 					continue;
 			}
-			expr = get_str(L, e, "threshold");
+			expr = get_text(L, e, "threshold");
 			if (!expr)
 				continue;
 			if (met_threshold_parse(t, metric, expr, reg, err, sizeof(err), &in_expr) < 0) {

@@ -27,6 +27,16 @@ const char *get_str(loader *L, const ynode *n, const char *what)
 	return s;
 }
 
+const char *get_text(loader *L, const ynode *n, const char *what)
+{
+	const char *s = get_str(L, n, what);
+
+	if (!s || !strstr(s, "{{"))
+		return s;
+	s = scalar_text(L, n);
+	return template_failed(n, s) ? NULL : s;
+}
+
 int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out)
 {
 	const char *s = scalar_text(L, n);
@@ -192,9 +202,13 @@ const char *scalar_text(loader *L, const ynode *n)
 		tmpl_free(&t);
 		return NULL;
 	}
-	buf_init(&b, 64, 1 << 16);
-	tmpl_expand(&t, &c, &b);
-	buf_append(&b, "", 1);
+	buf_init(&b, 64, 1 << 20);
+	if (tmpl_expand(&t, &c, &b) < 0 || buf_append(&b, "", 1) < 0) {
+		err_at(L, n, "the expanded text is over 1 MiB");
+		tmpl_free(&t);
+		buf_free(&b);
+		return NULL;
+	}
 	tmpl_free(&t);
 	L->scratch = xrealloc(L->scratch, (L->nscratch + 1) * sizeof(char *));
 	L->scratch[L->nscratch++] = b.data;

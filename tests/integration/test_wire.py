@@ -319,3 +319,33 @@ def test_users_connection_close_is_honoured(cap, tmp_path, value, fresh):
     assert p.returncode == 0, p.stderr
     quick = cap.conn_of[3:]
     assert len(quick) == 2 and (quick[0] != quick[1]) == fresh
+
+
+@pytest.mark.parametrize("n,code", [("2", 0), ("3", 99)])
+def test_env_templates_in_tags_checks_and_thresholds(cap, tmp_path, n, code):
+    """{{env.NAME}} is expanded wherever a plan takes text literally too:
+    module tag values, check values, threshold keys and expressions."""
+    plan = plan_file(tmp_path, cap.url, f"""
+        modules:
+          m:
+            executor: {{type: shared-iterations, vus: 1, iterations: 2}}
+            tags: {{team: "{{{{env.TEAM}}}}"}}
+            flow:
+              - get: /plain
+                check: {{body_contains: "{{{{env.WORD}}}}", header: {{Content-Type: "application/{{{{env.KIND}}}}"}}}}
+        thresholds:
+          "http_reqs{{team:{{{{env.TEAM}}}}}}": ["count=={{{{env.N}}}}"]
+          "checks": ["rate=={{{{env.ONE}}}}"]
+        """)
+    out = tmp_path / "s.json"
+    samples = tmp_path / "samples.json"
+    p = run_strain("run", str(plan), "--quiet", "--summary-export", str(out), "--out", f"json={samples}",
+                   "-e", "TEAM=core", "-e", "WORD=plain-token", "-e", "KIND=json", "-e", f"N={n}", "-e", "ONE=1",
+                   timeout=60)
+    assert p.returncode == code, p.stderr
+    s = json.loads(out.read_text())
+    assert s["metrics"]["checks"]["passes"] == 4 and s["metrics"]["checks"]["fails"] == 0
+    assert [t["ok"] for t in s["thresholds"]] == [code == 0, True]
+    teams = {json.loads(line)["data"]["tags"].get("team") for line in samples.read_text().splitlines()
+             if json.loads(line).get("type") == "Point" and json.loads(line)["metric"] == "http_reqs"}
+    assert teams == {"core"}
