@@ -14,9 +14,9 @@ size_t record_scenario_tags(const run_ctx *ctx, const run_scenario *sc, met_tag 
 	size_t n = 0, i;
 
 	tags[n++] = (met_tag){"scenario", sc->name};
-	if (ctx->phase->strategy) {
+	if (ctx->phase->strategy != STRATEGY_NONE) {
 		tags[n++] = (met_tag){"module", sc->name};
-		tags[n++] = (met_tag){"strategy", ctx->phase->strategy};
+		tags[n++] = (met_tag){"strategy", run_strategy_name(ctx->phase->strategy)};
 	}
 	for (i = 0; i < sc->ntags && n < max; i++)
 		tags[n++] = sc->tags[i];

@@ -42,7 +42,7 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 	cfg->phases = xrealloc(cfg->phases, (cfg->nphases + 1) * sizeof(*cfg->phases));
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
-	p->strategy = xstrdup(strategy);
+	p->strategy = run_strategy_parse(strategy);
 	p->scenarios = xcalloc((size_t)cap + 1, sizeof(uint32_t));
 	p->pause_ns = pause;
 	return p;
@@ -242,7 +242,6 @@ void plan_strategies(loader *L, ynode *strat)
 		if (ymap_get(&L->doc, strat, "sequential"))
 			plan_strategy(L, strat, "sequential", 0);
 		for (i = keep; i < L->cfg->nphases; i++) {
-			free(L->cfg->phases[i].strategy);
 			free(L->cfg->phases[i].scenarios);
 		}
 		L->cfg->nphases = keep;

@@ -5,6 +5,23 @@
 
 #include "core/alloc.h"
 
+const char *run_strategy_name(run_strategy s)
+{
+	static const char *const names[STRATEGY_COUNT] = {NULL, "sequential", "hybrid", "parallel"};
+
+	return (unsigned)s < STRATEGY_COUNT ? names[s] : NULL;
+}
+
+run_strategy run_strategy_parse(const char *name)
+{
+	int s;
+
+	for (s = STRATEGY_SEQUENTIAL; name && s < STRATEGY_COUNT; s++)
+		if (!strcmp(name, run_strategy_name((run_strategy)s)))
+			return (run_strategy)s;
+	return STRATEGY_NONE;
+}
+
 void flow_program_add(flow_program *p, flow_op op)
 {
 	if (p->nops == p->cap) {

@@ -135,9 +135,19 @@ typedef struct run_scenario {
 	uint64_t start_spread_ns; /* VUs start at random within this, not all at once */
 } run_scenario;
 
+/* How modules are run together: one at a time, in groups, all at once.
+ * STRATEGY_NONE: quick mode, which has no strategy tag. */
+typedef enum { STRATEGY_NONE, STRATEGY_SEQUENTIAL, STRATEGY_HYBRID, STRATEGY_PARALLEL } run_strategy;
+#define STRATEGY_COUNT 4
+
+/* The strategy tag's value ("sequential", "hybrid", "parallel"), or NULL. */
+const char *run_strategy_name(run_strategy s);
+/* The strategy a name spells, or STRATEGY_NONE. */
+run_strategy run_strategy_parse(const char *name);
+
 /* A phase runs some scenarios together; a strategy is a list of phases. */
 typedef struct run_phase {
-	char *strategy;        /* the strategy tag */
+	run_strategy strategy;
 	uint32_t *scenarios;
 	uint32_t nscenarios;
 	uint64_t pause_ns;     /* wait before this phase */

@@ -44,7 +44,6 @@ void run_config_free(run_config *cfg)
 	for (i = 0; i < 3; i++)
 		free(cfg->tls_files[i]);
 	for (i = 0; i < cfg->nphases; i++) {
-		free(cfg->phases[i].strategy);
 		free(cfg->phases[i].scenarios);
 	}
 	free(cfg->phases);

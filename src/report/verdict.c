@@ -28,6 +28,7 @@ typedef struct cell {
 } cell;
 
 #define NSTRAT 3
+/* By strat_index: run_strategy_name(STRATEGY_SEQUENTIAL + i). */
 static const char *const strat_names[NSTRAT] = {"sequential", "hybrid", "parallel"};
 
 typedef struct table {
@@ -42,14 +43,10 @@ static cell *at(table *t, uint32_t m, int s)
 	return &t->cells[m * NSTRAT + (uint32_t)s];
 }
 
-static int strat_index(const char *s)
+/* The table's column of a phase's strategy, or -1 (quick mode). */
+static int strat_index(run_strategy s)
 {
-	int i;
-
-	for (i = 0; i < NSTRAT; i++)
-		if (s && !strcmp(s, strat_names[i]))
-			return i;
-	return -1;
+	return s == STRATEGY_NONE ? -1 : (int)s - STRATEGY_SEQUENTIAL;
 }
 
 static int build(table *t, const met_registry *r, const met_shard *total, const run_result *info)
@@ -62,7 +59,7 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 	if (!cfg || !info->phases)
 		return 0;
 	for (p = 0; p < cfg->nphases; p++)
-		if (cfg->phases[p].strategy)
+		if (cfg->phases[p].strategy != STRATEGY_NONE)
 			strategies = 1;
 	if (!strategies)
 		return 0;

@@ -285,8 +285,8 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 			take_signal(st, until - now < 50 * NS_PER_MS ? until - now : 50 * NS_PER_MS);
 		if (st->interrupted || atomic_load(&st->aborted))
 			break;
-		if (ph->strategy && !st->opts->quiet) {
-			fprintf(stderr, "strain: %s:", ph->strategy);
+		if (ph->strategy != STRATEGY_NONE && !st->opts->quiet) {
+			fprintf(stderr, "strain: %s:", run_strategy_name(ph->strategy));
 			for (k = 0; k < ph->nscenarios; k++)
 				fprintf(stderr, " %s", cfg->scenarios[ph->scenarios[k]].name);
 			fputc('\n', stderr);
