@@ -360,8 +360,10 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 	}
 	/* The plan's outputs, then the command line's. */
 	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
-	memcpy(both, cfg->plan_outs, cfg->nplan_outs * sizeof(char *));
-	memcpy(both + cfg->nplan_outs, f->outs, f->nouts * sizeof(char *));
+	if (cfg->nplan_outs)
+		memcpy(both, cfg->plan_outs, cfg->nplan_outs * sizeof(char *));
+	if (f->nouts)
+		memcpy(both + cfg->nplan_outs, f->outs, f->nouts * sizeof(char *));
 	*merged = both;
 	snprintf(line, sizeof(line), "%s: %u modules, strategy %s", f->plan, cfg->nscenarios,
 		 f->strategy ? f->strategy : "parallel");
@@ -503,13 +505,14 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	}
 	if (quick_executor(f, cfg, &q) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
+	/* Counted before it is built, so a refused one is freed with the rest. */
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
+	cfg->nreqs = 1;
 	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, cfg->no_reuse,
 			      &flag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain run: %s: %s\n", flag, err);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
-	cfg->nreqs = 1;
 	plan_quick(cfg, &q);
 	quick_description(cfg, &q, f->url, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
 	so = report_opts(f, f->outs, f->nouts, line);
