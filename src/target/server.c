@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "target/dbsvc.h"
 #include "target/faults.h"
+#include "target/modules.h"
 #include "target/routes.h"
 #include "target/tgt_worker.h"
 
@@ -853,7 +854,7 @@ static void on_done(ev_loop *loop, ev_io *io, unsigned events)
 			conn_retire(c);
 		} else {
 			c->last_active = ev_now(loop);
-			route_complete(c);
+			module_complete(c);
 			conn_run(c);
 		}
 		q = next;
