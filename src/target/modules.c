@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "target/content.h"
+#include "target/respond.h"
 #include "target/routes.h"
 #include "target/server.h"
+#include "target/tgt_worker.h"
 
 /* ---- bodies ------------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
 #include "target/dbsvc.h"
 #include "target/faults.h"
 #include "target/modules.h"
+#include "target/respond.h"
 #include "target/server.h"
 
 const char *const route_names[R_COUNT] = {
