@@ -92,7 +92,7 @@ fuzz:
 	@sh scripts/deps.sh fuzz
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
-	$(FUZZ_CC) tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath
+	$(FUZZ_CC) tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/program/jsonpath_compile.c src/program/jsonpath_value.c src/program/json_scan.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath
 	$(FUZZ_CC) tests/fuzz/fuzz_tmpl.c src/program/tmpl.c src/http/url.c src/http/request.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_tmpl
 	$(FUZZ_CC) tests/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS) -o $(BUILD)/fuzz/fuzz_plan $(LDLIBS)
 	$(call fuzz_run,http,4096)

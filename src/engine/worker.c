@@ -12,24 +12,15 @@
 #include "core/clock.h"
 #include "core/errcode.h"
 #include "engine/record.h"
+#include "engine/sched.h"
 #include "program/request.h"
 
 /* Intended starts a queue-mode scenario holds per worker before it drops. */
 #define QUEUE_MAX 65536
-/* Work one loop pass may do for one schedule before it yields to the event
- * loop, so that I/O, stop requests and the collector's swap are never kept
- * waiting by a schedule that is behind: iterations started (arrival rates)
- * or VUs started (ramping-vus, a module's start). */
-#define ARRIVALS_PER_PASS 256
-#define STARTS_PER_PASS 512
-/* How often a schedule with no VU free counts its drops. */
-#define ARRIVALS_BLOCKED_POLL (10 * NS_PER_MS)
 
 static void on_wake(ev_loop *loop, ev_io *io, unsigned events);
 
 static void on_end(ev_loop *loop, ev_timer *t);
-static void on_sched(ev_loop *loop, ev_timer *t);
-static void on_rampdown(ev_loop *loop, ev_timer *t);
 
 static void scn_init(worker *w, worker_scn *s, uint32_t index, const worker_share *sh, uint32_t first)
 {
@@ -50,8 +41,8 @@ static void scn_init(worker *w, worker_scn *s, uint32_t index, const worker_shar
 	s->iters_left = sc->exec == EXEC_SHARED_ITERATIONS ? sh->iters : 0;
 	s->t_start = ctx->t0 + sc->start_time_ns;
 	s->t_end = s->t_start + sc->duration_ns;
-	ev_timer_init(&s->sched, on_sched);
-	ev_timer_init(&s->rampdown, on_rampdown);
+	ev_timer_init(&s->sched, sched_on_timer);
+	ev_timer_init(&s->rampdown, sched_on_rampdown);
 	s->tagset = met_tagset_intern(ctx->reg, tags, n);
 	s->s_iterations = met_series_intern(ctx->reg, MET_ITERATIONS, s->tagset);
 	s->s_iteration_duration = met_series_intern(ctx->reg, MET_ITERATION_DURATION, s->tagset);
@@ -254,8 +245,6 @@ static void scn_check_done(worker *w, worker_scn *s)
 	}
 }
 
-static void arrivals_drop_due(worker *w, worker_scn *s, uint64_t until);
-
 /* No more starts: the schedule and ramp timers stop, and intended starts
  * still queued will never run, so they count as dropped. */
 static void scn_halt(worker *w, worker_scn *s)
@@ -265,7 +254,7 @@ static void scn_halt(worker *w, worker_scn *s)
 	/* Iterations that fell due and never started (every VU was busy, or
 	 * the loop was behind) are dropped: the books balance at the end. */
 	if (exec_is_arrival(s->sc->exec) && s->started && !s->stopping)
-		arrivals_drop_due(w, s, now < s->t_end ? now : s->t_end);
+		sched_arrivals_drop_due(w, s, now < s->t_end ? now : s->t_end);
 	s->stopping = 1;
 	ev_timer_stop(w->loop, &s->sched);
 	if (s->qlen) {
@@ -274,7 +263,7 @@ static void scn_halt(worker *w, worker_scn *s)
 	}
 }
 
-static void scn_stop(worker *w, worker_scn *s, uint64_t grace_ns)
+void worker_scn_stop(worker *w, worker_scn *s, uint64_t grace_ns)
 {
 	if (s->stopping)
 		return;
@@ -307,7 +296,7 @@ static void on_end(ev_loop *loop, ev_timer *t)
 		if (s->done)
 			continue;
 		if (!s->stopping && now >= s->t_end)
-			scn_stop(w, s, s->sc->graceful_stop_ns);
+			worker_scn_stop(w, s, s->sc->graceful_stop_ns);
 		else if (s->stopping && now >= s->grace_end)
 			scn_abort(w, s);
 	}
@@ -335,7 +324,7 @@ static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
 		if (stop == STOP_HARD)
 			scn_abort(w, &w->scns[k]);
 		else
-			scn_stop(w, &w->scns[k], w->scns[k].sc->graceful_stop_ns);
+			worker_scn_stop(w, &w->scns[k], w->scns[k].sc->graceful_stop_ns);
 	}
 	if (atomic_load(&w->exit_req))
 		ev_loop_stop(loop);
@@ -353,7 +342,7 @@ static void vu_activate(worker *w, vu *v)
 		atomic_store_explicit(&w->vus_peak, n, memory_order_relaxed);
 }
 
-static void vu_retire(worker *w, vu *v)
+void worker_vu_retire(worker *w, vu *v)
 {
 	if (v->active) {
 		v->active = 0;
@@ -363,7 +352,7 @@ static void vu_retire(worker *w, vu *v)
 
 /* Starts v's next iteration, or retires the VU when its scenario allows no
  * more. Returns 1 if it started. */
-static int start_vu(worker *w, vu *v)
+int worker_vu_start(worker *w, vu *v)
 {
 	worker_scn *s = v->scn;
 	const run_scenario *sc = s->sc;
@@ -377,7 +366,7 @@ static int start_vu(worker *w, vu *v)
 	}
 	if (sc->exec == EXEC_SHARED_ITERATIONS) {
 		if (!s->iters_left) {
-			scn_stop(w, s, sc->graceful_stop_ns);
+			worker_scn_stop(w, s, sc->graceful_stop_ns);
 			goto retire;
 		}
 		s->iters_left--;
@@ -389,12 +378,12 @@ static int start_vu(worker *w, vu *v)
 	if (vu_iteration_start(v) < 0) {
 		/* Its unique data rows are used up: the module is done. */
 		s->busy--;
-		scn_stop(w, s, sc->graceful_stop_ns);
+		worker_scn_stop(w, s, sc->graceful_stop_ns);
 		goto retire;
 	}
 	return 1;
 retire:
-	vu_retire(w, v);
+	worker_vu_retire(w, v);
 	/* Per-VU iterations end VU by VU: the scenario ends with its last. */
 	if (sc->exec == EXEC_PER_VU_ITERATIONS && !s->stopping && s->begin_next >= s->nvus) {
 		uint32_t i;
@@ -404,7 +393,7 @@ retire:
 			if (w->vus[s->first + i].active || w->vus[s->first + i].pending_start)
 				break;
 		if (i == s->nvus)
-			scn_stop(w, s, sc->graceful_stop_ns);
+			worker_scn_stop(w, s, sc->graceful_stop_ns);
 	}
 	scn_check_done(w, s);
 	return 0;
@@ -412,321 +401,7 @@ retire:
 
 void worker_vu_begin(worker *w, vu *v)
 {
-	start_vu(w, v);
-}
-
-/* ---- ramping-vus ---- */
-
-static uint32_t share_of(uint32_t total, uint32_t slot, uint32_t nslots)
-{
-	return total / nslots + (slot < total % nslots);
-}
-
-/* Moves the number of looping VUs to s->want: VUs ramping out are kept
- * first (they are still warm), then idle ones start; going down, the
- * newest VUs finish their iteration and stop, within gracefulRampDown.
- * Starts at most STARTS_PER_PASS VUs (each may connect); returns 1 when
- * more are still to start, for the next loop pass. */
-static int ramp_apply(worker *w, worker_scn *s)
-{
-	uint64_t now = clock_mono_ns();
-	uint32_t i, started = 0;
-
-	for (i = 0; i < s->nvus && s->running < s->want; i++) {
-		vu *v = &w->vus[s->first + i];
-
-		if (v->ramp_out) {
-			v->ramp_out = 0;
-			s->running++;
-		}
-	}
-	for (i = 0; i < s->nvus && s->running < s->want && !s->stopping; i++) {
-		vu *v = &w->vus[s->first + i];
-
-		if (v->active)
-			continue;
-		if (started++ == STARTS_PER_PASS)
-			return 1;
-		s->running++;
-		if (!start_vu(w, v))
-			s->running--;
-	}
-	for (i = s->nvus; i-- > 0 && s->running > s->want;) {
-		vu *v = &w->vus[s->first + i];
-
-		if (!v->active || v->ramp_out)
-			continue;
-		s->running--;
-		if (!v->in_iteration) {
-			vu_retire(w, v);
-			continue;
-		}
-		v->ramp_out = 1;
-		v->ramp_deadline = now + s->sc->graceful_ramp_down_ns;
-		if (!ev_timer_armed(&s->rampdown) || s->rampdown.deadline > v->ramp_deadline)
-			ev_timer_start(w->loop, &s->rampdown, v->ramp_deadline);
-	}
-	return 0;
-}
-
-static void ramp_update(worker *w, worker_scn *s)
-{
-	const run_scenario *sc = s->sc;
-	uint64_t now = clock_mono_ns(), el = now > s->t_start ? now - s->t_start : 0, next;
-	uint32_t total = exec_vus_at(sc->stages, sc->nstages, sc->start_vus, el);
-	int more;
-
-	s->want = share_of(total, s->slot, s->nslots);
-	if (s->want > s->nvus)
-		s->want = s->nvus;
-	more = ramp_apply(w, s);
-	next = exec_vus_next_change(sc->stages, sc->nstages, sc->start_vus, el);
-	if (s->stopping)
-		return;
-	if (more)
-		ev_timer_start(w->loop, &s->sched, clock_mono_ns() + 1);
-	else if (next != UINT64_MAX && s->t_start + next < s->t_end)
-		ev_timer_start(w->loop, &s->sched, s->t_start + next);
-}
-
-/* A ramped-out VU's gracefulRampDown is over: its iteration is abandoned.
- * Ramp-downs are rare, so scanning the scenario's VUs here is fine. */
-static void on_rampdown(ev_loop *loop, ev_timer *t)
-{
-	worker_scn *s = container_of(t, worker_scn, rampdown);
-	worker *w = s->w;
-	uint64_t now = clock_mono_ns(), next = UINT64_MAX;
-	uint32_t i;
-
-	for (i = 0; i < s->nvus; i++) {
-		vu *v = &w->vus[s->first + i];
-
-		if (!v->ramp_out)
-			continue;
-		if (v->ramp_deadline <= now)
-			vu_abort(v);
-		else if (v->ramp_deadline < next)
-			next = v->ramp_deadline;
-	}
-	if (next != UINT64_MAX)
-		ev_timer_start(loop, &s->rampdown, next);
-}
-
-/* ---- arrival rates ---- */
-
-/* A free VU, initialising one more (up to this worker's maxVUs share) when
- * none is free. Every VU was allocated at creation, so this never allocates. */
-static vu *arrival_vu(worker *w, worker_scn *s)
-{
-	if (s->nidle)
-		return s->idle[--s->nidle];
-	if (s->nalloc < s->nvus) {
-		atomic_fetch_add_explicit(&w->vus_alloc, 1, memory_order_relaxed);
-		return &w->vus[s->first + s->nalloc++];
-	}
-	return NULL;
-}
-
-static void arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
-{
-	uint64_t now = clock_mono_ns();
-
-	v->intended = intended;
-	v->co_pending = s->sc->queue != 0;
-	if (w->active->keep_samples)
-		met_shard_stamp(w->active, record_time(w, now), v->id, v->iter);
-	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
-	start_vu(w, v);
-}
-
-/* Iteration `intended` is due: it runs on a free VU, waits in the queue
- * (queue mode), or is dropped and counted, as k6 does. */
-static void arrival_due(worker *w, worker_scn *s, uint64_t intended)
-{
-	vu *v = arrival_vu(w, s);
-
-	if (v) {
-		arrival_run(w, s, v, intended);
-		return;
-	}
-	if (s->qlen < s->qcap) {
-		s->queue[(s->qhead + s->qlen) % s->qcap] = intended;
-		s->qlen++;
-		return;
-	}
-	met_shard_add(w->active, w->ctx->reg, s->s_dropped, 1);
-}
-
-/* Whether an iteration due now could start or wait: a free VU, one more
- * to initialise, or room in the queue. */
-static int arrival_room(const worker_scn *s)
-{
-	return s->nidle || s->nalloc < s->nvus || s->qlen < s->qcap;
-}
-
-/* This worker's next intended start (k advances by nslots, so the
- * workers' schedules interleave into one evenly spaced one). Sets next_at
- * without arming anything; UINT64_MAX once the schedule is over. */
-static void arrival_next(worker_scn *s)
-{
-	const run_scenario *sc = s->sc;
-	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, s->next_k);
-
-	s->next_at = off == UINT64_MAX || off >= sc->duration_ns ? UINT64_MAX : s->t_start + off;
-}
-
-/* Drops, in one step, every iteration of this worker's share that is due
- * by `until` and has not started: the count comes from the schedule's
- * integral, so the cost does not depend on the rate. This is what keeps a
- * rate the machine cannot follow (millions a second, every VU busy) from
- * spinning: those iterations are dropped and counted, as k6 counts them,
- * without being visited one by one. */
-static void arrivals_drop_due(worker *w, worker_scn *s, uint64_t until)
-{
-	const run_scenario *sc = s->sc;
-	uint64_t el, owed, n = 0;
-	int i;
-
-	if (s->next_at == UINT64_MAX || s->next_at > until)
-		return;
-	el = until - s->t_start;
-	if (el > sc->duration_ns)
-		el = sc->duration_ns;
-	/* Iterations 0..owed-1 of the whole schedule are due by `until`. */
-	owed = exec_arrivals_between(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, 0, el + 1);
-	if (owed > s->next_k) {
-		n = (owed - s->next_k + s->nslots - 1) / s->nslots;
-		s->next_k += n * s->nslots;
-	}
-	arrival_next(s);
-	/* The integral and the per-iteration times may disagree by a rounding
-	 * step at the boundary: take the stragglers one by one (a few at most). */
-	for (i = 0; i < 4 && s->next_at <= until; i++) {
-		n++;
-		s->next_k += s->nslots;
-		arrival_next(s);
-	}
-	if (n)
-		met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)n);
-}
-
-/* Starts what is due, at most ARRIVALS_PER_PASS per call, then arms the
- * schedule's timer:
- * - behind schedule with room left (a busy loop pass): the next call comes
- *   on the next loop pass, after I/O and stop requests have been seen; the
- *   lag shows in iteration_start_delay;
- * - no room (every VU busy, maxVUs reached, the queue full): due
- *   iterations are dropped in bulk; the timer then only polls every
- *   ARRIVALS_BLOCKED_POLL to count drops as they fall due, and a VU that
- *   frees up resumes the schedule at once (arrivals_unblock). */
-static void arrivals_run(worker *w, worker_scn *s)
-{
-	uint64_t now = clock_mono_ns();
-	uint32_t started = 0;
-
-	ev_timer_stop(w->loop, &s->sched);
-	s->blocked = 0;
-	while (s->next_at <= now && !s->stopping) {
-		if (!arrival_room(s)) {
-			arrivals_drop_due(w, s, now);
-			break;
-		}
-		if (started++ == ARRIVALS_PER_PASS) {
-			ev_timer_start(w->loop, &s->sched, now + 1);
-			return;
-		}
-		arrival_due(w, s, s->next_at);
-		s->next_k += s->nslots;
-		arrival_next(s);
-	}
-	if (s->stopping || s->next_at == UINT64_MAX)
-		return;
-	if (!arrival_room(s)) {
-		s->blocked = 1;
-		ev_timer_start(w->loop, &s->sched,
-			       s->next_at > now + ARRIVALS_BLOCKED_POLL ? s->next_at : now + ARRIVALS_BLOCKED_POLL);
-		return;
-	}
-	ev_timer_start(w->loop, &s->sched, s->next_at);
-}
-
-/* A VU of a blocked schedule is free again: what fell due while none was
- * free is dropped, and the schedule goes on from now. */
-static void arrivals_unblock(worker *w, worker_scn *s)
-{
-	if (!s->blocked || s->stopping)
-		return;
-	arrivals_drop_due(w, s, clock_mono_ns());
-	arrivals_run(w, s);
-}
-
-/* ---- scenario start and timers ---- */
-
-/* Closed-model executors: every VU starts looping (spread over one think
- * period when the module thinks), STARTS_PER_PASS per loop pass. */
-static void scn_start_vus(worker *w, worker_scn *s)
-{
-	uint64_t spread = s->sc->start_spread_ns;
-	uint32_t n = 0;
-
-	while (s->begin_next < s->nvus && !s->stopping) {
-		vu *v = &w->vus[s->first + s->begin_next];
-
-		if (n++ == STARTS_PER_PASS) {
-			ev_timer_start(w->loop, &s->sched, clock_mono_ns() + 1);
-			return;
-		}
-		s->begin_next++;
-		if (spread) {
-			v->pending_start = 1;
-			v->state = VU_WAITING;
-			ev_timer_start(w->loop, &v->timer, clock_mono_ns() + tmpl_rand(&v->rng) % spread);
-			continue;
-		}
-		start_vu(w, v);
-	}
-}
-
-static void scn_begin(worker *w, worker_scn *s)
-{
-	const run_scenario *sc = s->sc;
-
-	s->started = 1;
-	if (!s->nvus) {
-		scn_stop(w, s, 0);
-		return;
-	}
-	switch (sc->exec) {
-	case EXEC_RAMPING_VUS:
-		ramp_update(w, s);
-		break;
-	case EXEC_CONSTANT_ARRIVAL_RATE:
-	case EXEC_RAMPING_ARRIVAL_RATE:
-		s->next_k = s->slot;
-		arrival_next(s);
-		arrivals_run(w, s);
-		break;
-	default:
-		scn_start_vus(w, s);
-		break;
-	}
-}
-
-static void on_sched(ev_loop *loop, ev_timer *t)
-{
-	worker_scn *s = container_of(t, worker_scn, sched);
-	worker *w = s->w;
-
-	if (s->stopping)
-		return;
-	if (!s->started)
-		scn_begin(w, s);
-	else if (s->sc->exec == EXEC_RAMPING_VUS)
-		ramp_update(w, s);
-	else if (exec_is_arrival(s->sc->exec))
-		arrivals_run(w, s);
-	else
-		scn_start_vus(w, s);
+	worker_vu_start(w, v);
 }
 
 void worker_iteration_done(worker *w, vu *v, int completed)
@@ -744,25 +419,25 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 	if (exec_is_arrival(s->sc->exec)) {
 		/* An arrival-rate VU runs one iteration per arrival: it goes back
 		 * to the free list, or takes the oldest queued start. */
-		vu_retire(w, v);
+		worker_vu_retire(w, v);
 		if (!s->stopping && s->qlen) {
 			uint64_t intended = s->queue[s->qhead];
 
 			s->qhead = (s->qhead + 1) % s->qcap;
 			s->qlen--;
-			arrival_run(w, s, v, intended);
-			arrivals_unblock(w, s);
+			sched_arrival_run(w, s, v, intended);
+			sched_arrivals_unblock(w, s);
 			return;
 		}
 		if (!s->stopping)
 			s->idle[s->nidle++] = v;
-		arrivals_unblock(w, s);
+		sched_arrivals_unblock(w, s);
 		scn_check_done(w, s);
 		return;
 	}
-	if (start_vu(w, v))
+	if (worker_vu_start(w, v))
 		return;
-	vu_retire(w, v);
+	worker_vu_retire(w, v);
 	scn_check_done(w, s);
 }
 
@@ -810,11 +485,11 @@ static void *worker_main(void *arg)
 		if (s->stopping)
 			continue;
 		if (!s->nvus)
-			scn_stop(w, s, 0);
+			worker_scn_stop(w, s, 0);
 		else if (s->sc->start_time_ns)
 			ev_timer_start(w->loop, &s->sched, s->t_start);
 		else
-			scn_begin(w, s);
+			sched_begin(w, s);
 	}
 	check_finished(w);
 	if (ev_loop_run(w->loop) < 0)

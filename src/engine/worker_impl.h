@@ -1,6 +1,6 @@
 /* The worker's insides, private to the engine files that make up a worker:
- * worker.c (thread, control, scheduling), vu.c (the VUs' programs) and
- * record.c (samples). engine/run.c sees only engine/worker.h. */
+ * worker.c (thread, control, the scenarios' ends), sched.c (ramps, arrival
+ * rates, starts), vu.c (the VUs' programs) and record.c (samples). engine/run.c sees only engine/worker.h. */
 #ifndef STRAIN_ENGINE_WORKER_IMPL_H
 #define STRAIN_ENGINE_WORKER_IMPL_H
 
@@ -108,5 +108,15 @@ void worker_vu_begin(worker *w, vu *v);
 void worker_iteration_done(worker *w, vu *v, int completed);
 /* Picks the next row of data alias a for v; -1 when unique rows ran out. */
 int worker_data_row(worker *w, vu *v, uint32_t a);
+
+/* For the scheduler (sched.c). */
+/* Starts v's next iteration, or retires the VU when its scenario allows no
+ * more (and stops or ends the scenario when that was its last). Returns 1
+ * if it started. */
+int worker_vu_start(worker *w, vu *v);
+/* v is no longer active (the vus gauge). */
+void worker_vu_retire(worker *w, vu *v);
+/* No more starts for s; in-flight iterations get grace_ns to finish. */
+void worker_scn_stop(worker *w, worker_scn *s, uint64_t grace_ns);
 
 #endif

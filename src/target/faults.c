@@ -6,8 +6,10 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "target/respond.h"
 #include "target/routes.h"
 #include "target/server.h"
+#include "target/tgt_worker.h"
 
 /* Bounds: generous enough for any test, small enough that one request
  * cannot take the target down. */

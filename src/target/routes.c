@@ -1,12 +1,14 @@
 #include "target/routes.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/parse.h"
+#include "target/content.h"
 #include "target/dbsvc.h"
 #include "target/faults.h"
+#include "target/modules.h"
+#include "target/respond.h"
 #include "target/server.h"
 
 const char *const route_names[R_COUNT] = {
@@ -42,16 +44,6 @@ const char *const route_names[R_COUNT] = {
 	[R_INVALID] = "invalid",
 };
 
-/* Sizes of the simulated catalogues: ids beyond them are 404. */
-#define JOBS_MAX 100000
-#define PRODUCTS_MAX 50000
-#define USERS_MAX 1000000
-#define NOTIFS_MAX 100000000ull
-#define PAGE_SIZE 20
-#define JOBS_PAGES 1000
-#define NCATEGORIES 8
-#define MAX_STR 64
-
 /* Allowed methods, as a mask of 1 << TM_*. */
 #define M(x) (1u << (x))
 #define M_GET (M(TM_GET) | M(TM_HEAD))
@@ -74,310 +66,13 @@ static int is_module_route(int r)
 	return r >= R_JOBS_LIST && r <= R_PROFILE_PUT;
 }
 
-/* ---- deterministic content ---------------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9E3779B97F4A7C15ull;
-	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t hash_bytes(const char *p, size_t n, uint64_t seed)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ seed;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ull;
-	}
-	return mix(h);
-}
-
-/* A tiny generator seeded from an id, so content is a pure function of it. */
-typedef struct gen {
-	uint64_t s;
-} gen;
-
-static uint64_t gen_next(gen *g)
-{
-	g->s = mix(g->s);
-	return g->s;
-}
-
-static uint64_t gen_range(gen *g, uint64_t lo, uint64_t hi)
-{
-	return lo + gen_next(g) % (hi - lo + 1);
-}
-
-#define PICK(g, arr) (arr[gen_next(g) % (sizeof(arr) / sizeof(arr[0]))])
-
-static const char *const levels[] = {"Junior", "Mid-level", "Senior", "Staff", "Principal", "Lead"};
-static const char *const roles[] = {
-	"Backend Engineer", "Frontend Engineer", "Site Reliability Engineer", "Data Engineer",
-	"Product Designer", "QA Engineer", "Platform Engineer", "Mobile Developer",
-	"Security Engineer", "Engineering Manager", "Data Scientist", "DevOps Engineer"};
-static const char *const companies[] = {
-	"Acme Robotics", "Northwind Labs", "Globex", "Initech", "Umbrella Health", "Stark Logistics",
-	"Wayne Analytics", "Hooli", "Vandelay Imports", "Soylent Foods", "Cyberdyne Systems",
-	"Tyrell Bio"};
-static const char *const cities[] = {
-	"Berlin, DE", "Lisbon, PT", "Amsterdam, NL", "Warsaw, PL", "Madrid, ES", "Paris, FR",
-	"Dublin, IE", "Stockholm, SE", "Prague, CZ", "Vienna, AT", "Milan, IT", "Remote, EU"};
-static const char *const tags[] = {"c", "go", "rust", "python", "java", "kotlin", "typescript",
-				   "postgres", "redis", "kafka", "kubernetes", "terraform",
-				   "aws", "gcp", "react", "grpc", "graphql", "linux"};
-static const char *const sentences[] = {
-	"You will design, build and operate services that handle millions of requests a day.",
-	"Our team owns the public API and the data pipelines behind it, end to end.",
-	"We value small, well-tested changes, shipped continuously behind feature flags.",
-	"You will work closely with product and design to shape what we build next.",
-	"On-call is shared fairly across the team and backed by good runbooks and alerting.",
-	"We invest in observability: metrics, traces and logs are part of every feature.",
-	"Expect to mentor others, review code thoughtfully and write clear design documents.",
-	"The role includes improving the performance and reliability of our core services.",
-	"We offer flexible hours, a learning budget and four weeks of paid leave.",
-	"Our stack is mostly open source, and we contribute fixes upstream when we can.",
-	"You will help migrate legacy components to a simpler, event-driven architecture.",
-	"We measure success by customer outcomes, not by lines of code or hours online.",
-	"Load testing is part of our release process, so regressions are caught early.",
-	"You care about security, privacy and accessibility from the first commit.",
-	"The team is distributed across three time zones with a few hours of overlap.",
-	"We pair often and rotate responsibilities so knowledge never sits in one head."};
-static const char *const adjectives[] = {"Compact", "Wireless", "Ergonomic", "Vintage", "Smart",
-					 "Organic", "Portable", "Premium", "Classic", "Modular"};
-static const char *const nouns[] = {"Headphones", "Desk Lamp", "Backpack", "Coffee Grinder",
-				    "Running Shoes", "Board Game", "Blender", "Notebook",
-				    "Water Bottle", "Keyboard", "Tent", "Jacket"};
-static const char *const categories[NCATEGORIES] = {"books", "electronics", "home", "garden",
-						    "toys", "sports", "fashion", "food"};
-static const char *const colors[] = {"black", "white", "red", "blue", "green", "grey", "oak"};
-static const char *const first_names[] = {"Ana", "Ben", "Chloe", "David", "Elif", "Farid",
-					  "Greta", "Hugo", "Ines", "Jonas", "Kasia", "Luca"};
-static const char *const last_names[] = {"Silva", "Novak", "Meyer", "Rossi", "Dubois", "Kowalski",
-					 "Jansen", "Garcia", "Nielsen", "Horvat", "Byrne", "Costa"};
-static const char *const notif_types[] = {"message", "job_match", "order_shipped", "mention",
-					  "follow", "price_drop", "security"};
-static const char *const notif_titles[] = {
-	"You have a new message", "A new job matches your profile", "Your order has shipped",
-	"Someone mentioned you in a comment", "You have a new follower",
-	"An item on your wishlist is cheaper", "New sign-in to your account"};
-
-/* Appends s as a JSON string literal. */
-static void jstr(buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	buf_append(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\') {
-			char e[2] = {'\\', (char)ch};
-
-			buf_append(b, e, 2);
-		} else if (ch < 0x20 || ch == 0x7f) {
-			char e[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-
-			buf_append(b, e, 6);
-		} else {
-			buf_append(b, &s[i], 1);
-		}
-	}
-	buf_append(b, "\"", 1);
-}
-
-static void jstrz(buf *b, const char *s)
-{
-	jstr(b, s, strlen(s));
-}
-
-static void date_of(gen *g, char *out, size_t n)
-{
-	snprintf(out, n, "2025-%02u-%02u", (unsigned)gen_range(g, 1, 12), (unsigned)gen_range(g, 1, 28));
-}
-
-static void job_summary(buf *b, uint64_t id)
-{
-	gen g = {mix(id ^ 0x6a6f6273ull)};
-	const char *lvl = PICK(&g, levels), *role = PICK(&g, roles);
-	const char *co = PICK(&g, companies), *city = PICK(&g, cities);
-	uint64_t smin = gen_range(&g, 35, 120) * 1000;
-
-	buf_printf(b, "{\"id\":%llu,\"title\":\"%s %s\",\"company\":\"%s\",\"location\":\"%s\","
-		      "\"salary_min\":%llu",
-		   (unsigned long long)id, lvl, role, co, city, (unsigned long long)smin);
-}
-
-static void job_detail(buf *b, uint64_t id)
-{
-	gen g;
-	char date[16];
-	uint64_t i, n;
-
-	job_summary(b, id);
-	g.s = mix(id ^ 0x64657461ull);
-	date_of(&g, date, sizeof(date));
-	buf_printf(b, ",\"salary_max\":%llu,\"currency\":\"EUR\",\"remote\":%s,"
-		      "\"employment\":\"%s\",\"posted\":\"%s\",\"applicants\":%llu,\"tags\":[",
-		   (unsigned long long)gen_range(&g, 130, 200) * 1000,
-		   gen_next(&g) & 1 ? "true" : "false", gen_next(&g) % 5 ? "full-time" : "contract",
-		   date, (unsigned long long)gen_range(&g, 0, 400));
-	n = gen_range(&g, 2, 6);
-	for (i = 0; i < n; i++) {
-		buf_appends(b, i ? "," : "");
-		jstrz(b, PICK(&g, tags));
-	}
-	buf_appends(b, "],\"description\":\"");
-	n = gen_range(&g, 4, 14);
-	for (i = 0; i < n; i++) {
-		buf_appends(b, i ? " " : "");
-		buf_appends(b, PICK(&g, sentences));
-	}
-	buf_appends(b, "\",\"requirements\":[");
-	n = gen_range(&g, 3, 6);
-	for (i = 0; i < n; i++) {
-		buf_appends(b, i ? "," : "");
-		jstrz(b, PICK(&g, sentences));
-	}
-	buf_appends(b, "]}");
-}
-
-static void product_summary(buf *b, uint64_t id)
-{
-	gen g = {mix(id ^ 0x70726f64ull)};
-	const char *adj = PICK(&g, adjectives), *noun = PICK(&g, nouns);
-	uint64_t cents = gen_range(&g, 299, 49999);
-
-	buf_printf(b, "{\"id\":%llu,\"sku\":\"SKU-%06llu\",\"name\":\"%s %s\",\"category\":\"%s\","
-		      "\"price\":%llu.%02llu",
-		   (unsigned long long)id, (unsigned long long)id, adj, noun,
-		   categories[(id - 1) % NCATEGORIES], (unsigned long long)(cents / 100),
-		   (unsigned long long)(cents % 100));
-}
-
-static uint64_t product_cents(uint64_t id)
-{
-	gen g = {mix(id ^ 0x70726f64ull)};
-
-	gen_next(&g);
-	gen_next(&g);
-	return gen_range(&g, 299, 49999);
-}
-
-static void product_detail(buf *b, uint64_t id)
-{
-	gen g = {mix(id ^ 0x64657461ull)};
-	uint64_t i, n;
-
-	product_summary(b, id);
-	buf_printf(b, ",\"currency\":\"EUR\",\"stock\":%llu,\"rating\":%llu.%llu,\"reviews\":%llu,"
-		      "\"attributes\":{\"color\":\"%s\",\"weight_g\":%llu,\"warranty_months\":%llu},"
-		      "\"description\":\"",
-		   (unsigned long long)gen_range(&g, 0, 500), (unsigned long long)gen_range(&g, 2, 4),
-		   (unsigned long long)gen_range(&g, 0, 9), (unsigned long long)gen_range(&g, 0, 5000),
-		   PICK(&g, colors), (unsigned long long)gen_range(&g, 50, 5000),
-		   (unsigned long long)gen_range(&g, 6, 36));
-	n = gen_range(&g, 2, 8);
-	for (i = 0; i < n; i++) {
-		buf_appends(b, i ? " " : "");
-		buf_appends(b, PICK(&g, sentences));
-	}
-	buf_appends(b, "\"}");
-}
-
-/* "user123" is user 123; other names hash into the id space. */
-static uint64_t user_id_of(const char *u, size_t n)
-{
-	uint64_t id;
-
-	if (n > 4 && memcmp(u, "user", 4) == 0 && parse_u64n(u + 4, n - 4, 1, USERS_MAX, &id) == 0)
-		return id;
-	return hash_bytes(u, n, 0x75736572ull) % USERS_MAX + 1;
-}
-
-static void profile_json(buf *b, uint64_t id, const char *user, size_t user_len,
-			 const char *const *override)
-{
-	gen g = {mix(id ^ 0x70726f66ull)};
-	const char *fn = PICK(&g, first_names), *ln = PICK(&g, last_names);
-	char name[64], date[16];
-	uint64_t i, n;
-
-	buf_printf(b, "{\"id\":%llu,\"username\":", (unsigned long long)id);
-	if (user) {
-		jstr(b, user, user_len);
-	} else {
-		char u[32];
-
-		snprintf(u, sizeof(u), "user%llu", (unsigned long long)id);
-		jstrz(b, u);
-	}
-	snprintf(name, sizeof(name), "%s %s", fn, ln);
-	buf_appends(b, ",\"name\":");
-	jstrz(b, override && override[0] ? override[0] : name);
-	buf_printf(b, ",\"email\":\"user%llu@example.com\",\"location\":", (unsigned long long)id);
-	jstrz(b, override && override[2] ? override[2] : PICK(&g, cities));
-	date_of(&g, date, sizeof(date));
-	buf_printf(b, ",\"joined\":\"%s\",\"followers\":%llu,\"following\":%llu,\"bio\":", date,
-		   (unsigned long long)gen_range(&g, 0, 20000), (unsigned long long)gen_range(&g, 0, 800));
-	if (override && override[1]) {
-		jstrz(b, override[1]);
-	} else {
-		buf_appends(b, "\"");
-		n = gen_range(&g, 2, 6);
-		for (i = 0; i < n; i++) {
-			buf_appends(b, i ? " " : "");
-			buf_appends(b, PICK(&g, sentences));
-		}
-		buf_appends(b, "\"");
-	}
-	buf_appends(b, ",\"skills\":[");
-	n = gen_range(&g, 3, 8);
-	for (i = 0; i < n; i++) {
-		buf_appends(b, i ? "," : "");
-		jstrz(b, PICK(&g, tags));
-	}
-	buf_printf(b, "],\"preferences\":{\"newsletter\":%s,\"language\":\"en\",\"theme\":\"%s\"},"
-		      "\"links\":{\"website\":\"https://example.com/u/%llu\",\"avatar\":"
-		      "\"https://cdn.example.com/avatars/%llu.png\"}}",
-		   gen_next(&g) & 1 ? "true" : "false", gen_next(&g) & 1 ? "dark" : "light",
-		   (unsigned long long)id, (unsigned long long)id);
-}
-
-static void notifications_json(buf *b, uint64_t user)
-{
-	gen g = {mix(user ^ 0x6e6f7466ull)};
-	uint64_t i, n = gen_range(&g, 10, 25), unread = 0;
-	char date[16];
-
-	buf_printf(b, "{\"user\":%llu,\"notifications\":[", (unsigned long long)user);
-	for (i = 0; i < n; i++) {
-		size_t k = (size_t)(gen_next(&g) % (sizeof(notif_types) / sizeof(notif_types[0])));
-		int read = (gen_next(&g) % 3) != 0;
-
-		unread += !read;
-		date_of(&g, date, sizeof(date));
-		buf_printf(b, "%s{\"id\":%llu,\"type\":\"%s\",\"title\":\"%s\",\"read\":%s,"
-			      "\"created\":\"%sT%02u:%02u:00Z\",\"link\":\"/notifications/%llu\"}",
-			   i ? "," : "", (unsigned long long)(user * 100 + i), notif_types[k],
-			   notif_titles[k], read ? "true" : "false", date,
-			   (unsigned)gen_range(&g, 0, 23), (unsigned)gen_range(&g, 0, 59),
-			   (unsigned long long)(user * 100 + i));
-	}
-	buf_printf(b, "],\"unread\":%llu}", (unsigned long long)unread);
-}
-
 /* ---- tokens -------------------------------------------------------------- */
 
 #define TOKEN_SECRET 0x73747261696e2121ull
 
 /* A token is hex(user) "." hex(mac): deterministic for a user, checkable
  * without state, and no secret worth protecting (it is a demo). */
-static void token_of(const char *u, size_t n, char *out, size_t outsz)
+void route_token_make(const char *u, size_t n, char *out, size_t outsz)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
@@ -386,7 +81,7 @@ static void token_of(const char *u, size_t n, char *out, size_t outsz)
 		out[o++] = hex[(unsigned char)u[i] >> 4];
 		out[o++] = hex[(unsigned char)u[i] & 15];
 	}
-	snprintf(out + o, outsz - o, ".%016llx", (unsigned long long)hash_bytes(u, n, TOKEN_SECRET));
+	snprintf(out + o, outsz - o, ".%016llx", (unsigned long long)content_hash(u, n, TOKEN_SECRET));
 }
 
 static int hexval(int ch)
@@ -422,7 +117,7 @@ static int token_check(tgt_req *r, const http_head *h)
 		r->str[i] = (char)(hi << 4 | lo);
 	}
 	r->str_len = ul;
-	snprintf(mac, sizeof(mac), ".%016llx", (unsigned long long)hash_bytes(r->str, ul, TOKEN_SECRET));
+	snprintf(mac, sizeof(mac), ".%016llx", (unsigned long long)content_hash(r->str, ul, TOKEN_SECRET));
 	if ((size_t)(t + n - dot) != strlen(mac) || memcmp(dot, mac, strlen(mac)) != 0)
 		return -1;
 	r->auth = 1;
@@ -567,11 +262,11 @@ static void params_products_list(tgt_req *r, const char *q, size_t qn)
 
 	if (route_query_u64(q, qn, "page", 1, PRODUCTS_MAX / PAGE_SIZE, 1, &r->n[0]) < 0)
 		fail(r, 400, "page must be an integer from 1 to 2500");
-	r->n[1] = 0; /* 0: all categories, else index + 1; NCATEGORIES + 1: unknown */
+	r->n[1] = 0; /* 0: all content_categories, else index + 1; NCATEGORIES + 1: unknown */
 	if (route_query_get(q, qn, "category", &v, &vn) && vn) {
 		r->n[1] = NCATEGORIES + 1;
 		for (i = 0; i < NCATEGORIES; i++)
-			if (strlen(categories[i]) == vn && memcmp(categories[i], v, vn) == 0)
+			if (strlen(content_categories[i]) == vn && memcmp(content_categories[i], v, vn) == 0)
 				r->n[1] = (uint64_t)i + 1;
 		if (url_decode(v, vn, r->str, MAX_STR + 1) < 0)
 			fail(r, 400, "category must be at most 64 bytes of valid percent-encoding");
@@ -702,199 +397,23 @@ void route_head(tgt_conn *c, const http_head *h)
 		c->want_body = 0;
 }
 
-/* ---- bodies ------------------------------------------------------------- */
-
-/* Parses the body as a JSON object. On failure answers 400 and returns NULL. */
-static json_t *body_object(tgt_conn *c, int allow_empty)
-{
-	json_error_t err;
-	json_t *j;
-	char msg[200];
-
-	if (!c->bodybuf.len && allow_empty)
-		return json_object();
-	j = json_loadb(c->bodybuf.data ? c->bodybuf.data : "", c->bodybuf.len, 0, &err);
-	if (!j) {
-		buf *b = &c->w->json;
-
-		snprintf(msg, sizeof(msg), "invalid JSON: %s (line %d, column %d)", err.text, err.line,
-			 err.column);
-		b->len = 0;
-		buf_appends(b, "{\"error\":");
-		jstrz(b, msg);
-		buf_appends(b, ",\"status\":400}\n");
-		tgt_respond(c, 400, NULL, NULL, 0, b->data, b->len);
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		tgt_error(c, 400, "body must be a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
-/* Reads an integer field in [min, max]; answers 400 and returns -1 if it is
- * missing or wrong. */
-static int field_int(tgt_conn *c, json_t *o, const char *name, json_int_t min, json_int_t max,
-		     uint64_t *out)
-{
-	json_t *v = json_object_get(o, name);
-	char m[96];
-
-	if (!v) {
-		snprintf(m, sizeof(m), "missing field: %s", name);
-		tgt_error(c, 400, m);
-		return -1;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(m, sizeof(m), "%s must be an integer from %lld to %lld", name,
-			 (long long)min, (long long)max);
-		tgt_error(c, 400, m);
-		return -1;
-	}
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-/* Reads a string field of 1..max bytes into dst (NUL-terminated). Returns
- * 1 if present, 0 if absent and optional, -1 after answering 400. */
-static int field_str(tgt_conn *c, json_t *o, const char *name, size_t max, int required, char *dst,
-		     size_t *len)
-{
-	json_t *v = json_object_get(o, name);
-	char m[96];
-
-	if (!v && !required)
-		return 0;
-	if (!v) {
-		snprintf(m, sizeof(m), "missing field: %s", name);
-		tgt_error(c, 400, m);
-		return -1;
-	}
-	if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > max) {
-		snprintf(m, sizeof(m), "%s must be a string of 1 to %zu bytes", name, max);
-		tgt_error(c, 400, m);
-		return -1;
-	}
-	memcpy(dst, json_string_value(v), json_string_length(v));
-	dst[json_string_length(v)] = '\0';
-	*len = json_string_length(v);
-	return 1;
-}
-
-/* Validates a module request's body; stores what the answer needs in
- * c->req. Returns 0, or -1 after answering 400. */
-static int check_body(tgt_conn *c)
-{
-	tgt_req *r = &c->req;
-	json_t *o = NULL;
-	int rc = -1;
-
-	switch (r->route) {
-	case R_JOBS_APPLY:
-		o = body_object(c, 1);
-		if (o)
-			rc = 0;
-		break;
-	case R_CART:
-		o = body_object(c, 0);
-		if (o && field_int(c, o, "product_id", 1, PRODUCTS_MAX, &r->n[0]) == 0 &&
-		    field_int(c, o, "quantity", 1, 99, &r->n[1]) == 0)
-			rc = 0;
-		break;
-	case R_ORDERS: {
-		json_t *items;
-
-		o = body_object(c, 0);
-		if (!o)
-			break;
-		items = json_object_get(o, "items");
-		if (items) {
-			size_t i;
-			json_t *it;
-
-			if (!json_is_array(items) || json_array_size(items) < 1 ||
-			    json_array_size(items) > 50) {
-				tgt_error(c, 400, "items must be an array of 1 to 50 items");
-				break;
-			}
-			r->n[0] = json_array_size(items);
-			r->n[1] = 0;
-			json_array_foreach(items, i, it) {
-				uint64_t pid, qty;
-
-				if (!json_is_object(it)) {
-					tgt_error(c, 400, "each item must be an object");
-					goto out;
-				}
-				if (field_int(c, it, "product_id", 1, PRODUCTS_MAX, &pid) < 0 ||
-				    field_int(c, it, "quantity", 1, 99, &qty) < 0)
-					goto out;
-				r->n[1] += product_cents(pid) * qty;
-			}
-			rc = 0;
-		} else if (field_str(c, o, "cart_id", MAX_STR, 1, r->str, &r->str_len) > 0) {
-			r->n[0] = 0;
-			r->n[1] = hash_bytes(r->str, r->str_len, 1) % 50000 + 999;
-			rc = 0;
-		}
-		break;
-	}
-	case R_LOGIN:
-		o = body_object(c, 0);
-		if (o && field_str(c, o, "user", MAX_STR, 1, r->str, &r->str_len) > 0) {
-			char pw[MAX_STR + 1];
-			size_t pl;
-
-			if (field_str(c, o, "password", MAX_STR, 1, pw, &pl) > 0)
-				rc = 0;
-		}
-		break;
-	case R_PROFILE_PUT: {
-		static const char *const fields[] = {"name", "bio", "location"};
-		size_t i;
-
-		o = body_object(c, 0);
-		if (!o)
-			break;
-		/* The edit travels in the body buffer, re-read on completion;
-		 * here it is only validated. */
-		for (i = 0; i < 3; i++) {
-			char tmp[201];
-			size_t tl;
-
-			if (field_str(c, o, fields[i], 200, 0, tmp, &tl) < 0)
-				goto out;
-		}
-		rc = 0;
-		break;
-	}
-	default:
-		rc = 0;
-	}
-out:
-	json_decref(o);
-	return rc;
-}
-
 /* ---- dispatch ------------------------------------------------------------ */
 
 static uint64_t cache_key(const tgt_req *r)
 {
 	switch (r->route) {
 	case R_JOBS_LIST:
-		return mix(hash_bytes(r->str, r->str_len, R_JOBS_LIST) ^ r->n[0]) | 1;
+		return content_mix(content_hash(r->str, r->str_len, R_JOBS_LIST) ^ r->n[0]) | 1;
 	case R_PRODUCTS_LIST:
-		return mix(((uint64_t)R_PRODUCTS_LIST << 40) ^ (r->n[1] << 20) ^ r->n[0]) | 1;
+		return content_mix(((uint64_t)R_PRODUCTS_LIST << 40) ^ (r->n[1] << 20) ^ r->n[0]) | 1;
 	case R_JOBS_GET:
 	case R_PRODUCTS_GET:
 	case R_NOTIF_LIST:
-		return mix(((uint64_t)r->route << 40) ^ r->id ^ r->n[0]) | 1;
+		return content_mix(((uint64_t)r->route << 40) ^ r->id ^ r->n[0]) | 1;
 	case R_PROFILE_GET:
 	case R_PROFILE_ME:
 		/* /profile/me and /profile/{id} read the same row. */
-		return mix(((uint64_t)R_PROFILE_GET << 40) ^ r->id) | 1;
+		return content_mix(((uint64_t)R_PROFILE_GET << 40) ^ r->id) | 1;
 	default:
 		return 0;
 	}
@@ -966,7 +485,7 @@ void route_dispatch(tgt_conn *c)
 		fault_dispatch(c);
 		return;
 	}
-	if (check_body(c) < 0)
+	if (module_body_check(c) < 0)
 		return;
 	c->q.module = (uint16_t)route_db[r->route].module;
 	c->q.cost = (uint16_t)route_db[r->route].cost;
@@ -979,148 +498,10 @@ void route_dispatch(tgt_conn *c)
 		c->q.invalidate_key = cache_key(&tmp);
 	}
 	if (r->route == R_PROFILE_ME) {
-		r->id = user_id_of(r->str, r->str_len);
+		r->id = content_user_id(r->str, r->str_len);
 		c->q.cache_key = cache_key(r);
 	}
 	c->state = CS_WAIT;
 	c->query_pending = 1;
 	dbsvc_submit(c->w->srv->db, &c->q);
-}
-
-static void put_fields(tgt_conn *c, const char **ov, char store[3][201])
-{
-	static const char *const fields[] = {"name", "bio", "location"};
-	json_t *o = json_loadb(c->bodybuf.data ? c->bodybuf.data : "", c->bodybuf.len, 0, NULL);
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		json_t *v = o ? json_object_get(o, fields[i]) : NULL;
-
-		ov[i] = NULL;
-		if (v && json_is_string(v) && json_string_length(v) <= 200) {
-			memcpy(store[i], json_string_value(v), json_string_length(v));
-			store[i][json_string_length(v)] = '\0';
-			ov[i] = store[i];
-		}
-	}
-	json_decref(o);
-}
-
-void route_complete(tgt_conn *c)
-{
-	tgt_req *r = &c->req;
-	buf *b = &c->w->json;
-	char extra[160], tok[2 * MAX_STR + 24];
-	size_t en;
-	uint64_t i, id;
-	int status = 200;
-
-	b->len = 0;
-	switch (r->route) {
-	case R_JOBS_LIST:
-		buf_printf(b, "{\"page\":%llu,\"per_page\":%d,\"total\":%d,\"q\":",
-			   (unsigned long long)r->n[0], PAGE_SIZE, JOBS_MAX);
-		jstr(b, r->str, r->str_len);
-		buf_appends(b, ",\"results\":[");
-		for (i = 0; i < PAGE_SIZE; i++) {
-			id = mix(hash_bytes(r->str, r->str_len, r->n[0]) + i) % JOBS_MAX + 1;
-			buf_appends(b, i ? "," : "");
-			job_summary(b, id);
-			buf_appends(b, "}");
-		}
-		buf_appends(b, "]}");
-		break;
-	case R_JOBS_GET:
-		job_detail(b, r->id);
-		break;
-	case R_JOBS_APPLY:
-		status = 201;
-		buf_printf(b, "{\"application_id\":\"a-%016llx\",\"job_id\":%llu,\"status\":\"received\"}",
-			   (unsigned long long)mix(r->id ^ tgt_rand(c->w)), (unsigned long long)r->id);
-		break;
-	case R_PRODUCTS_LIST: {
-		uint64_t cat = r->n[1], per = PRODUCTS_MAX / NCATEGORIES, total;
-		int first = 1;
-
-		total = cat == 0 ? PRODUCTS_MAX : cat <= NCATEGORIES ? per : 0;
-		buf_printf(b, "{\"page\":%llu,\"per_page\":%d,\"total\":%llu,\"category\":",
-			   (unsigned long long)r->n[0], PAGE_SIZE, (unsigned long long)total);
-		if (cat)
-			jstr(b, r->str, r->str_len);
-		else
-			buf_appends(b, "null");
-		buf_appends(b, ",\"results\":[");
-		for (i = 0; i < PAGE_SIZE && total; i++) {
-			uint64_t k = (r->n[0] - 1) * PAGE_SIZE + i;
-
-			id = cat ? k * NCATEGORIES + cat : k + 1;
-			if (id > PRODUCTS_MAX)
-				break;
-			buf_appends(b, first ? "" : ",");
-			first = 0;
-			product_summary(b, id);
-			buf_appends(b, "}");
-		}
-		buf_appends(b, "]}");
-		break;
-	}
-	case R_PRODUCTS_GET:
-		product_detail(b, r->id);
-		break;
-	case R_CART: {
-		uint64_t cents = product_cents(r->n[0]) * r->n[1];
-
-		status = 201;
-		buf_printf(b, "{\"cart_id\":\"c-%016llx\",\"items\":[",
-			   (unsigned long long)mix(tgt_rand(c->w)));
-		product_summary(b, r->n[0]);
-		buf_printf(b, ",\"quantity\":%llu}],\"total\":%llu.%02llu,\"currency\":\"EUR\"}",
-			   (unsigned long long)r->n[1], (unsigned long long)(cents / 100),
-			   (unsigned long long)(cents % 100));
-		break;
-	}
-	case R_ORDERS:
-		status = 201;
-		buf_printf(b, "{\"order_id\":\"o-%016llx\",\"status\":\"confirmed\",\"items\":%llu,"
-			      "\"total\":%llu.%02llu,\"currency\":\"EUR\",\"estimated_delivery_days\":%llu}",
-			   (unsigned long long)mix(tgt_rand(c->w)), (unsigned long long)r->n[0],
-			   (unsigned long long)(r->n[1] / 100), (unsigned long long)(r->n[1] % 100),
-			   (unsigned long long)(2 + r->n[1] % 5));
-		break;
-	case R_NOTIF_LIST:
-		notifications_json(b, r->n[0]);
-		break;
-	case R_NOTIF_READ:
-		buf_printf(b, "{\"id\":%llu,\"read\":true}", (unsigned long long)r->id);
-		break;
-	case R_LOGIN:
-		token_of(r->str, r->str_len, tok, sizeof(tok));
-		buf_printf(b, "{\"token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
-			      "\"user\":{\"id\":%llu,\"username\":",
-			   tok, (unsigned long long)user_id_of(r->str, r->str_len));
-		jstr(b, r->str, r->str_len);
-		buf_appends(b, "}}");
-		break;
-	case R_PROFILE_ME:
-		profile_json(b, r->id, r->str, r->str_len, NULL);
-		break;
-	case R_PROFILE_GET:
-		profile_json(b, r->id, NULL, 0, NULL);
-		break;
-	case R_PROFILE_PUT: {
-		const char *ov[3];
-		char store[3][201];
-
-		put_fields(c, ov, store);
-		profile_json(b, r->id, NULL, 0, ov);
-		break;
-	}
-	}
-	buf_appends(b, "\n");
-	/* Where the time went, as a real service would report it. */
-	en = (size_t)snprintf(extra, sizeof(extra),
-			      "Server-Timing: pool;dur=%.3f, db;dur=%.3f, cache;desc=%s\r\n",
-			      (double)(c->q.start_ns - c->q.submit_ns) / 1e6,
-			      (double)(c->q.done_ns - c->q.start_ns) / 1e6, c->q.cache_hit ? "hit" : "miss");
-	tgt_respond(c, status, NULL, extra, en, b->data, b->len);
 }

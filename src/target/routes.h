@@ -1,7 +1,8 @@
-/* Routing of the target's requests and the four demo API modules (Jobs,
- * E-commerce, Notifications, Profile): JSON in, JSON out, content derived
- * deterministically from ids (same id, same bytes). Module requests are
- * answered when their simulated database query completes. */
+/* Routing of the target's requests: the route table, matching a head to a
+ * route and its parameters, Bearer tokens, and dispatch to the health and
+ * stats answers, the faults (faults.c) or the four demo API modules
+ * (modules.c), whose requests are answered when their simulated database
+ * query completes. */
 #ifndef STRAIN_TARGET_ROUTES_H
 #define STRAIN_TARGET_ROUTES_H
 
@@ -52,8 +53,9 @@ extern const char *const route_names[R_COUNT];
 void route_head(tgt_conn *c, const http_head *h);
 /* The body is complete: answer, or start the timer / query that will. */
 void route_dispatch(tgt_conn *c);
-/* The request's database query finished: answer it. */
-void route_complete(tgt_conn *c);
+/* Writes user's Bearer token (hex(user) "." mac) into out (outsz bytes,
+ * NUL-terminated; truncated to fit). The token route_head accepts. */
+void route_token_make(const char *u, size_t n, char *out, size_t outsz);
 
 /* Query-string helpers shared with faults.c. route_query_get finds key's raw
  * value; route_query_u64 parses it within [min, max] (def when absent).

@@ -1,6 +1,8 @@
 /* The target's HTTP/1.x server: worker threads, each with its own loop,
- * SO_REUSEPORT listening socket and connections. Internal to src/target:
- * routes.c and faults.c answer requests through the conn_* calls below.
+ * SO_REUSEPORT listening socket and connections (tgt_worker.c), and the
+ * connections' state machine (server.c). Internal to src/target: routes.c,
+ * modules.c and faults.c answer requests through respond.h and the
+ * tgt_send / tgt_stream calls below.
  *
  * A connection handles one request at a time: its head is parsed and what
  * the route needs is copied into `req`, the body (if any) is decoded, then
@@ -12,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "core/buf.h"
 #include "http/http_parse.h"
@@ -24,6 +27,7 @@
 #define TGT_MAX_HEAD (16 * 1024)  /* larger heads get 431 */
 #define TGT_MAX_BODY (1024 * 1024) /* larger bodies get 413 */
 #define TGT_FILLER (64 * 1024)    /* static body bytes for large responses */
+#define TGT_SLAB 256              /* connections allocated at a time */
 
 typedef struct tgt_server tgt_server;
 typedef struct tgt_worker tgt_worker;
@@ -128,33 +132,38 @@ struct tgt_server {
 
 extern char tgt_filler[TGT_FILLER];
 
-/* Answers the current request with a JSON body (ctype NULL) or the given
- * content type, counts it, and ends the request. extra: complete header
- * lines ("Name: v\r\n"), may be NULL. HEAD requests and 1xx/204/304 send no
- * body. */
-void tgt_respond(tgt_conn *c, int status, const char *ctype, const char *extra, size_t extra_len,
-		  const char *body, size_t blen);
-/* tgt_respond with {"error": msg}. */
-void tgt_error(tgt_conn *c, int status, const char *msg);
-/* Sends only a head: clen >= 0 gives Content-Length, -1 means chunked,
- * -2 no length at all. Neither counts nor ends the request. */
-void tgt_send_head(tgt_conn *c, int status, const char *ctype, const char *extra, size_t extra_len,
-		    int64_t clen);
 /* Sends raw bytes (in order after anything queued). */
 void tgt_send(tgt_conn *c, const void *p, size_t n);
-/* Counts the current request under a status slot and ends it. */
-void tgt_finish(tgt_conn *c, int slot);
-/* Counts the current request's answer now (once), before it is sent. */
-void tgt_count(tgt_conn *c, int slot);
-/* Counts the current request under slot; the connection closes (with RST
- * when rst) once queued output is gone (at once with rst). */
-void tgt_finish_close(tgt_conn *c, int slot, int rst);
+/* Writes what the socket takes of iov[0..n), queues the rest (at most
+ * 64 MiB; beyond that, or on a write error, the connection is broken). */
+void tgt_conn_sendv(tgt_conn *c, struct iovec *iov, int n);
 /* Starts a streamed body: ST_BYTES (left bytes of filler), ST_CHUNKED
  * (left chunks of chunk_size), ST_SLOW (timer-driven; see faults.c). */
 void tgt_stream(tgt_conn *c, int kind, uint64_t left, uint32_t chunk_size);
 /* Ends a streamed body early or on time; the request is over. */
 void tgt_stream_end(tgt_conn *c);
-/* Per-worker random numbers (xorshift). */
-uint64_t tgt_rand(tgt_worker *w);
+
+
+/* The connection pool and state machine (server.c), for tgt_worker.c. */
+
+/* Takes a connection from w's pool (allocating a slab of TGT_SLAB when it
+ * is empty), reset for a new client; the caller sets its fd. Never fails. */
+tgt_conn *tgt_conn_alloc(tgt_worker *w);
+/* Closes c's socket (with RST when rst) and returns its input block; c
+ * goes back to the pool once no database query points at it. Closing a
+ * closed connection does nothing. */
+void tgt_conn_close(tgt_conn *c, int rst);
+/* Puts closed c in limbo, reusable from the next loop pass (an event for
+ * its fd may still be in this pass's batch). */
+void tgt_conn_retire(tgt_conn *c);
+/* Moves c on after any event: parses and answers buffered requests, then
+ * decides what to wait for (or closes it). */
+void tgt_conn_run(tgt_conn *c);
+/* The ev_io callback of a connection's socket (TLS handshake, reads, writes). */
+void tgt_conn_on_io(ev_loop *loop, ev_io *io, unsigned events);
+/* 1 if c waits for a request head with nothing owed to the client. */
+int tgt_conn_idle(const tgt_conn *c);
+/* 1 if the client sent bytes not read yet (in the kernel or in OpenSSL). */
+int tgt_conn_has_input(const tgt_conn *c);
 
 #endif

@@ -1,5 +1,6 @@
-/* Life cycle of a target worker (one thread, one loop, one listening
- * socket); called by target.c. The worker's fields are in server.h. */
+/* A target worker (one thread, one loop, one listening socket): its life
+ * cycle, called by target.c, and its random numbers. The worker's fields
+ * are in server.h. */
 #ifndef STRAIN_TARGET_TGT_WORKER_H
 #define STRAIN_TARGET_TGT_WORKER_H
 
@@ -13,5 +14,7 @@ int tgt_worker_run(tgt_worker *w);
 /* Closes every connection and frees everything; after tgt_worker_run returned
  * (or if tgt_worker_init failed). */
 void tgt_worker_fini(tgt_worker *w);
+/* Per-worker random numbers (xorshift); w's thread only. */
+uint64_t tgt_rand(tgt_worker *w);
 
 #endif
