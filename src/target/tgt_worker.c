@@ -132,8 +132,10 @@ static void on_idle_sweep(ev_loop *loop, ev_timer *t)
 				c->last_active = now;
 				continue;
 			}
-			tgt_conn_close(c, 0);
+			/* Counted first: a client that sees the FIN and asks /__stats
+			 * at once must find this close there. */
 			stats_count_idle_close(w->stats);
+			tgt_conn_close(c, 0);
 		}
 	}
 	ev_timer_start(loop, t, ev_now(loop) + idle_period(timeout));
