@@ -495,7 +495,10 @@ static uint64_t count_lines(const char *p, size_t n)
 	uint64_t lines = 0;
 	const char *end = p + n;
 
-	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+	while (p < end) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (!p)
+			break;
 		lines++;
 		p++;
 	}

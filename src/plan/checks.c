@@ -210,8 +210,9 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 			for (k = 0; k < ss.n && ln + 16 < sizeof(list); k++)
 				ln += (size_t)snprintf(list + ln, sizeof(list) - ln, ss.r[k].lo == ss.r[k].hi ? "%s%d" : "%s%d-%d",
 						       k ? "," : "", ss.r[k].lo, ss.r[k].hi);
-			if ((c = new_check(L, r, CHK_STATUS, "status %s%s", ss.n == 1 && ss.r[0].lo == ss.r[0].hi ? "is " : "in ",
-					   list)))
+			c = new_check(L, r, CHK_STATUS, "status %s%s", ss.n == 1 && ss.r[0].lo == ss.r[0].hi ? "is " : "in ",
+				      list);
+			if (c)
 				c->status = ss;
 		}
 	}
