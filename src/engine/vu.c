@@ -218,7 +218,7 @@ static void request_refuse(vu *v, int err)
 
 /* Expands a templated request into wbuf, through the worker's scratch.
  * Returns 0, TMPL_ETOOBIG or TMPL_EVALUE. */
-static int build_request(vu *v)
+static int build_request(vu *v, int *close_after)
 {
 	worker *w = v->w;
 	tmpl_ctx c;
@@ -229,7 +229,7 @@ static int build_request(vu *v)
 	c.rng = &v->rng;
 	c.vars = v->vars;
 	c.data_rows = v->rows;
-	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, &v->wbuf);
+	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, &v->wbuf, close_after);
 }
 
 static void request_start(vu *v)
@@ -238,7 +238,7 @@ static void request_start(vu *v)
 	const run_request *rq = v->req;
 	const run_target *tg = run_ctx_target(v->w->ctx, rq);
 	http_exchange *x = &v->x;
-	int rc;
+	int rc, close_after = rq->close_after;
 
 	http_exchange_begin(x);
 	v->check_fail = 0;
@@ -249,7 +249,7 @@ static void request_start(vu *v)
 		return;
 	}
 	if (rq->dynamic) {
-		rc = build_request(v);
+		rc = build_request(v, &close_after);
 		if (rc < 0) {
 			/* Nothing was sent: a value that would have been framing (a
 			 * line break from a CSV field or an extracted value in a
@@ -268,7 +268,7 @@ static void request_start(vu *v)
 	x->addr = &tg->addr;
 	x->host = rq->url.host;
 	x->endpoint = tg->endpoint;
-	x->close_after = (uint8_t)rq->close_after;
+	x->close_after = (uint8_t)close_after;
 	x->tls = (uint8_t)rq->tls;
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;

@@ -100,24 +100,36 @@ static int check_length(const http_field *f, int body_static, size_t body_len, c
 	trim(&v, &n);
 	for (i = 0; i < n; i++) {
 		if (v[i] < '0' || v[i] > '9' || len > (1ull << 40)) {
-			snprintf(err, errsz, "Content-Length: '%.*s' is not a length", (int)f->value_len, f->value);
+			snprintf(err, errsz, "Content-Length: '%.*s' is not a length", (int)n, v);
 			return -1;
 		}
 		len = len * 10 + (unsigned)(v[i] - '0');
 	}
 	if (!n || len != body_len) {
 		snprintf(err, errsz,
-			 "Content-Length: %.*s contradicts the body (%zu bytes); strain sets it from the body, "
+			 "Content-Length: '%.*s' contradicts the body (%zu bytes); strain sets it from the body, "
 			 "remove the header",
-			 (int)f->value_len, f->value, body_len);
+			 (int)n, v, body_len);
 		return -1;
 	}
 	return 0;
 }
 
+/* Headers a request carries once: the framing ones, and those whose
+ * repetition a server may not merge. */
+static const char *const singletons[] = {"host", "user-agent", "content-type", "content-length", "transfer-encoding",
+					 "connection"};
+#define NSINGLETONS (sizeof(singletons) / sizeof(singletons[0]))
+
+static int host_ok(const char *v, size_t n)
+{
+	trim(&v, &n);
+	return n && !memchr(v, ' ', n) && !memchr(v, '\t', n);
+}
+
 int http_request_check(const http_request *r, int body_static, unsigned *flags, char *err, size_t errsz)
 {
-	uint32_t i, hosts = 0, lengths = 0;
+	uint32_t i, j, seen[NSINGLETONS] = {0};
 	const char *m;
 
 	if (!*r->method) {
@@ -142,15 +154,26 @@ int http_request_check(const http_request *r, int body_static, unsigned *flags, 
 				 (int)f->name_len, f->name);
 			return -1;
 		}
-		if (name_is(f, "host"))
-			hosts++;
-		if (name_is(f, "content-length")) {
-			lengths++;
-			if (f->value && check_length(f, body_static, r->body_len, err, errsz) < 0)
+		for (j = 0; j < NSINGLETONS; j++)
+			if (name_is(f, singletons[j]) && ++seen[j] > 1) {
+				snprintf(err, errsz, "%.*s is given more than once; a request has one", (int)f->name_len,
+					 f->name);
 				return -1;
+			}
+		if (name_is(f, "host") && f->value && !host_ok(f->value, f->value_len)) {
+			snprintf(err, errsz, "Host: '%.*s' is not a host[:port]", (int)f->value_len, f->value);
+			return -1;
 		}
+		if (!f->value && (name_is(f, "content-length") || name_is(f, "transfer-encoding"))) {
+			snprintf(err, errsz, "%.*s cannot be a template: strain frames the body itself (a literal "
+					     "'Transfer-Encoding: chunked' is the one thing that can be asked for)",
+				 (int)f->name_len, f->name);
+			return -1;
+		}
+		if (name_is(f, "content-length") && check_length(f, body_static, r->body_len, err, errsz) < 0)
+			return -1;
 		if (name_is(f, "transfer-encoding")) {
-			const char *v = f->value ? f->value : "";
+			const char *v = f->value;
 			size_t n = f->value_len;
 
 			trim(&v, &n);
@@ -162,15 +185,7 @@ int http_request_check(const http_request *r, int body_static, unsigned *flags, 
 			*flags |= HTTP_REQ_CHUNKED;
 		}
 	}
-	if (hosts > 1) {
-		snprintf(err, errsz, "Host is given %u times; a request has one Host", hosts);
-		return -1;
-	}
-	if (lengths > 1) {
-		snprintf(err, errsz, "Content-Length is given %u times", lengths);
-		return -1;
-	}
-	if (lengths && (*flags & HTTP_REQ_CHUNKED)) {
+	if (seen[3] && (*flags & HTTP_REQ_CHUNKED)) {
 		snprintf(err, errsz, "Content-Length and Transfer-Encoding: chunked contradict each other; give one");
 		return -1;
 	}
@@ -219,6 +234,9 @@ int http_request_write(const http_request *r, buf *out)
 		    (name_is(f, "content-length") || name_is(f, "transfer-encoding")))
 			continue;
 		if (!http_field_value_ok(v, n))
+			return HTTP_REQ_EVALUE;
+		/* A Host from a template (an extracted value) must still be one. */
+		if ((user & HTTP_USER_HOST) && name_is(f, "host") && !host_ok(v, n))
 			return HTTP_REQ_EVALUE;
 		trim(&v, &n);
 		rc = line(out, f->name, f->name_len, v, n);

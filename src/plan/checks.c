@@ -325,7 +325,7 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 		if (get_duration(L, v, "max_duration", &ns) < 0) {
 			bad = 1;
 		} else {
-			c = new_check(L, r, CHK_MAX_DURATION, "duration <= %s", ynode_str(v));
+			c = new_check(L, r, CHK_MAX_DURATION, "duration <= %s", scalar_text(L, v));
 			if (c)
 				c->max_ns = ns;
 		}

@@ -198,9 +198,31 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
  * path's literal text is normalised and its templates expand
  * path-encoded, the query's expand as query values (TESC_PATH,
  * TESC_QUERY). An empty path is "/". */
+/* Where the first of the bytes in stops is in s, outside any {{...}} (a '?'
+ * or '#' inside a template is its text, not the URL's separator). */
+static size_t outside_templates(const char *s, const char *stops)
+{
+	size_t i = 0;
+
+	while (s[i]) {
+		if (s[i] == '{' && s[i + 1] == '{') {
+			const char *close = strstr(s + i + 2, "}}");
+
+			if (!close)
+				break; /* the template compiler names the unclosed one */
+			i = (size_t)(close - s) + 2;
+			continue;
+		}
+		if (strchr(stops, s[i]))
+			return i;
+		i++;
+	}
+	return i + strlen(s + i);
+}
+
 static int compile_target(loader *L, const ynode *n, const char *path, tmpl *t)
 {
-	size_t len = strcspn(path, "#"), q = strcspn(path, "?");
+	size_t len = outside_templates(path, "#"), q = outside_templates(path, "?");
 	char *p = xstrndup(path, len);
 	int rc = 0;
 
@@ -251,7 +273,7 @@ static int request_query(loader *L, run_request *r, const ynode *step, const cha
 
 	if (!v)
 		return 0;
-	first = !memchr(path, '?', strcspn(path, "#"));
+	first = outside_templates(path, "?") >= outside_templates(path, "#");
 	if (!ynode_is_map(v)) {
 		err_at(L, v, "query: expected a mapping of name: value");
 		bad = 1;

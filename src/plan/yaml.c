@@ -126,6 +126,12 @@ static int compose(composer *c, yaml_event_t *e)
 	case YAML_SCALAR_EVENT:
 		if (charge(c, 1, e->data.scalar.length, e->start_mark) < 0)
 			return -1;
+		/* Plan text is C strings from here on: a NUL would silently cut
+		 * a value short (a body, a header, a path). */
+		if (memchr(e->data.scalar.value, '\0', e->data.scalar.length)) {
+			fail_at(c, e->start_mark, "%s", "text with a NUL character (\\0) is not supported");
+			return -1;
+		}
 		node = yaml_document_add_scalar(doc, e->data.scalar.tag, e->data.scalar.value, (int)e->data.scalar.length,
 						e->data.scalar.style);
 		if (!node)

@@ -40,6 +40,7 @@ typedef struct run_request {
 	unsigned req_flags;   /* HTTP_REQ_*: body framing, Connection: close */
 	int close_after;      /* no further request on its connection: --no-connection-reuse, or
 			       * the user's own Connection: close */
+	int conn_varies;      /* a templated Connection header: close_after is decided per request */
 	tmpl body;          /* request body (may be static) */
 	int head_method;    /* HEAD: responses carry no body */
 	int tls;            /* https:// */

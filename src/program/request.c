@@ -113,10 +113,15 @@ int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, si
 	/* A client that sent Connection: close sends nothing more on that
 	 * connection (RFC 9112 9.6), whatever the server does. */
 	r->close_after = no_reuse;
-	for (i = 0; i < r->nheaders; i++)
-		if (fields[i].value && !strcasecmp(fields[i].name, "connection") &&
-		    connection_close(fields[i].value, fields[i].value_len))
+	r->conn_varies = 0;
+	for (i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(fields[i].name, "connection") != 0)
+			continue;
+		if (!fields[i].value)
+			r->conn_varies = 1; /* decided per request, as it expands */
+		else if (connection_close(fields[i].value, fields[i].value_len))
 			r->close_after = 1;
+	}
 	r->dynamic = !tmpl_static(&r->target) || !tmpl_static(&r->body) || dyn_headers;
 	buf_free(&r->wire);
 	buf_init(&r->wire, r->dynamic ? 0 : 256, WIRE_MAX);
@@ -154,7 +159,7 @@ uint32_t run_request_max_headers(const run_config *cfg)
 }
 
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       buf *out)
+		       buf *out, int *close_after)
 {
 	http_request q;
 	size_t target_len, off;
@@ -183,6 +188,10 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 		fields[i].value = scratch->data + off;
 		off += fields[i].value_len;
 	}
+	*close_after = r->close_after;
+	for (i = 0; r->conn_varies && i < r->nheaders; i++)
+		if (!strcasecmp(fields[i].name, "connection") && connection_close(fields[i].value, fields[i].value_len))
+			*close_after = 1;
 	rc = tmpl_expand(&r->body, c, body);
 	if (rc < 0)
 		return rc;

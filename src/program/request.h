@@ -29,10 +29,12 @@ uint32_t run_request_max_headers(const run_config *cfg);
 /* Expands a templated request and writes it to out. scratch holds the
  * expanded target and header values, fields (room for r->nheaders) their
  * descriptions, body the expanded body; all are the caller's, reused.
+ * *close_after: nothing more may go on this connection (r->close_after, or
+ * a templated Connection header that expanded to list "close").
  * Returns 0, TMPL_ETOOBIG when a buffer's limit was hit, or TMPL_EVALUE
  * when an expanded value cannot be sent (a line break in a header). */
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       buf *out);
+		       buf *out, int *close_after);
 
 /* Quick mode: a static request from the flags. headers: "Name: value"
  * strings. Returns 0, or -1 with a message in err and which flag is to

@@ -252,6 +252,10 @@ static int compile_expr(tmpl *t, char *expr, tmpl_esc esc, const tmpl_names *nam
 	if (strncmp(w[0], "env.", 4) == 0) {
 		const char *v;
 
+		if (!w[0][4]) {
+			snprintf(err, errsz, "expected {{env.NAME}}, with a name");
+			return -1;
+		}
 		if (!names->env || names->env(names->ctx, w[0] + 4, &v) < 0) {
 			snprintf(err, errsz, "environment variable %s is not set (set it, or pass -e %s=VALUE)", w[0] + 4,
 				 w[0] + 4);

@@ -249,7 +249,10 @@ def test_quick_mode_chunked_on_request(cap):
     (["-H", "Content-Length: x", "--body", "abc"], "not a length"),
     (["-H", "Transfer-Encoding: gzip", "--body", "abc"], "Transfer-Encoding"),
     (["-H", "Transfer-Encoding: chunked", "-H", "Content-Length: 3", "--body", "abc"], "contradict"),
-    (["-H", "Host: a", "-H", "host: b"], "Host is given 2 times"),
+    (["-H", "Host: a", "-H", "host: b"], "host is given more than once"),
+    (["-H", "User-Agent: a", "-H", "user-agent: b"], "user-agent is given more than once"),
+    (["-H", "Connection: a", "-H", "CONNECTION: b"], "CONNECTION is given more than once"),
+    (["-H", "Host: a b"], "is not a host"),
     (["-H", "Bad Name: x"], "-H"),
     (["-X", "GE T"], "-X"),
 ])
@@ -264,7 +267,14 @@ def test_quick_mode_framing_contradictions_are_refused(cap, args, needle):
     ('post: /a\n        headers: {Content-Length: "9"}\n        body: abc', "contradicts the body", 6, 9),
     ('post: /a\n        headers: {Content-Length: "3"}\n        body: "{{vu}}x"', "varies per request", 6, 9),
     ('post: /a\n        headers: {Transfer-Encoding: gzip}\n        body: abc', "Transfer-Encoding", 6, 9),
-    ('get: /a\n        headers: {Host: a, host: b}', "Host is given 2 times", 6, 9),
+    ('get: /a\n        headers: {Host: a, host: b}', "host is given more than once", 6, 9),
+    ('post: /a\n        headers: {User-Agent: a, user-agent: b}\n        body: x', "user-agent is given more than once", 6, 9),
+    ('post: /a\n        headers: {content-type: text/x, Content-Type: text/y}\n        json: {a: 1}', "Content-Type is given more than once", 6, 9),
+    ('post: /a\n        headers: {Content-Length: "{{vu}}"}\n        body: abc', "cannot be a template", 6, 9),
+    ('post: /a\n        headers: {Transfer-Encoding: "{{rand_choice chunked}}"}\n        body: abc', "cannot be a template", 6, 9),
+    ('get: /a\n        headers: {Host: ""}', "is not a host", 6, 9),
+    ('get: "/a/{{env.}}"', "with a name", 6, 18),
+    ('post: /a\n        body: "x\\u0000y"', "NUL character", 7, 15),
     ('get: /a\n        headers: {X-A: "{{env.NL}}"}', "line break", 7, 25),
 ])
 def test_plan_framing_contradictions_are_errors_at_load(cap, tmp_path, step, needle, line, col):
@@ -349,3 +359,44 @@ def test_env_templates_in_tags_checks_and_thresholds(cap, tmp_path, n, code):
     teams = {json.loads(line)["data"]["tags"].get("team") for line in samples.read_text().splitlines()
              if json.loads(line).get("type") == "Point" and json.loads(line)["metric"] == "http_reqs"}
     assert teams == {"core"}
+
+
+def test_templated_connection_close_and_separators_inside_templates(cap, tmp_path):
+    """A Connection header that only expands to "close" per request still
+    closes; a '?' or '#' inside a template is the value's, not the URL's."""
+    plan = plan_file(tmp_path, cap.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 3}
+            setup:
+              - get: /plain
+                extract: {tok: $.token}
+            flow:
+              - get: "/a/{{rand_choice x?y}}?q={{rand_choice a#b}}"
+                headers: {Connection: "keep-alive, {{rand_choice close}}"}
+        """)
+    p = run(str(plan))
+    assert p.returncode == 0, p.stderr
+    lines = [r[0] for r in cap.parsed()]
+    assert lines[1:] == ["GET /a/x%3Fy?q=a%23b HTTP/1.1"] * 3
+    # each flow request closes its connection: the next one opens a new one
+    assert len(set(cap.conn_of[1:])) == 3
+
+
+def test_extracted_host_that_is_not_a_host_fails_the_request(cap, tmp_path):
+    plan = plan_file(tmp_path, cap.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 2}
+            setup:
+              - get: /bad-host
+                extract: {h: $.h}
+            flow:
+              - get: /h
+                headers: {Host: "{{h}}"}
+        """)
+    cap.responses["/bad-host"] = json_body(200, {"h": "a b"})
+    p, s = export(tmp_path, plan)
+    assert p.returncode == 0, p.stderr
+    assert [r[0] for r in cap.parsed()] == ["GET /bad-host HTTP/1.1"]
+    assert s["errors"]["1730"]["count"] == 2
