@@ -1,10 +1,13 @@
 #include "output/sample_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/alloc.h"
@@ -122,6 +125,8 @@ int sample_file_open(output *o, const char *path, const sample_file_enc *enc, ch
 {
 	sample_file *sf = xcalloc(1, sizeof(*sf));
 	size_t n = strlen(path);
+	int fd, made = 0;
+	struct stat st;
 
 	sf->enc = *enc;
 	pthread_mutex_init(&sf->lock, NULL);
@@ -131,18 +136,34 @@ int sample_file_open(output *o, const char *path, const sample_file_enc *enc, ch
 		goto fail;
 	}
 	sf->path = xstrdup(path);
+	/* Opened without blocking: a FIFO nobody reads yet would otherwise
+	 * hold the run before it starts, deaf to signals. Writes block again
+	 * (a slow reader is the flush bound's to handle). */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		if (errno == ENXIO)
+			snprintf(err, errsz, "%s is a FIFO with no reader: start the reader first", path);
+		else
+			snprintf(err, errsz, "cannot create %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* What a failure below may remove: a regular file this call opened,
+	 * never a FIFO, a device or anything that failed to open. */
+	made = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
 		/* Level 1: several times faster than the default for about the
 		 * same ratio on repetitive JSON/CSV; the writer thread must keep
 		 * up with the load. */
-		sf->gz = gzopen(path, "wb1");
+		sf->gz = gzdopen(fd, "wb1");
 		if (sf->gz)
 			gzbuffer(sf->gz, 256 * 1024);
 	} else {
-		sf->f = fopen(path, "w");
+		sf->f = fdopen(fd, "w");
 	}
 	if (!sf->f && !sf->gz) {
 		snprintf(err, errsz, "cannot create %s: %s", path, strerror(errno));
+		close(fd);
 		goto fail;
 	}
 	if (sf->enc.begin) {
@@ -163,7 +184,7 @@ fail:
 		fclose(sf->f);
 	if (sf->gz)
 		gzclose(sf->gz);
-	if (sf->path)
+	if (made)
 		remove(sf->path);
 	sample_file_free(sf);
 	return -1;

@@ -198,9 +198,20 @@ static size_t error_counts(const met_registry *r, const met_shard *total, err_co
 		ts = met_tagset_get(r, met_series_tagset(r, id));
 		code = met_tagset_value(ts, "error_code");
 		expected = met_tagset_value(ts, "expected_response");
-		if (!code || (expected && strcmp(expected, "true") == 0))
+		if (expected && strcmp(expected, "true") == 0)
 			continue;
-		c = (int)strtol(code, NULL, 10);
+		if (code) {
+			c = (int)strtol(code, NULL, 10);
+		} else {
+			/* Failed for its status alone (a 200 where 404 was expected):
+			 * k6 gives it no error code, but it is a failure all the same,
+			 * listed by its status (a negative key). */
+			const char *st = met_tagset_value(ts, "status");
+
+			if (!expected || !st)
+				continue;
+			c = -(int)strtol(st, NULL, 10);
+		}
 		for (j = 0; j < n && out[j].code != c; j++)
 			;
 		if (j == n) {
@@ -212,6 +223,13 @@ static size_t error_counts(const met_registry *r, const met_shard *total, err_co
 		out[j].n += (uint64_t)total->cells[id].u.sum;
 	}
 	return n;
+}
+
+/* A row's words: the code's description, or for a status-only failure
+ * (negative key) why it is one. */
+static const char *error_text(int code)
+{
+	return code < 0 ? "outside the expected statuses" : err_describe(code);
 }
 
 static int err_cmp(const void *a, const void *b)
@@ -279,7 +297,7 @@ void summary_print(FILE *f, const run_result *info)
 
 		fprintf(f, "\n     errors by code:\n");
 		for (i = 0; i < ne; i++) {
-			int len = snprintf(NULL, 0, "%d %s", errs[i].code, err_describe(errs[i].code));
+			int len = snprintf(NULL, 0, "%d %s", errs[i].code, error_text(errs[i].code));
 
 			if (len > width)
 				width = len;
@@ -287,7 +305,10 @@ void summary_print(FILE *f, const run_result *info)
 		for (i = 0; i < ne; i++) {
 			char label[96];
 
-			snprintf(label, sizeof(label), "%d %s", errs[i].code, err_describe(errs[i].code));
+			if (errs[i].code < 0)
+				snprintf(label, sizeof(label), "status %d %s", -errs[i].code, error_text(errs[i].code));
+			else
+				snprintf(label, sizeof(label), "%d %s", errs[i].code, error_text(errs[i].code));
 			fprintf(f, "       %-*s %10llu  (%.2f%% of requests)\n", width, label,
 				(unsigned long long)errs[i].n, reqs ? 100.0 * (double)errs[i].n / (double)reqs : 0);
 		}
@@ -413,12 +434,15 @@ char *summary_json(const run_result *info)
 	for (i = 0; i < n; i++)
 		json_object_set_new(metrics, met_metric(r, ms[i])->name, metric_json(r, total, ms[i], secs));
 	for (i = 0; i < ne; i++) {
-		char code[16];
+		char code[24];
 		json_t *e = json_object();
 
-		snprintf(code, sizeof(code), "%d", errs[i].code);
+		if (errs[i].code < 0)
+			snprintf(code, sizeof(code), "status:%d", -errs[i].code);
+		else
+			snprintf(code, sizeof(code), "%d", errs[i].code);
 		json_object_set_new(e, "count", json_integer((json_int_t)errs[i].n));
-		json_object_set_new(e, "description", json_string(err_describe(errs[i].code)));
+		json_object_set_new(e, "description", json_string(error_text(errs[i].code)));
 		json_object_set_new(errors, code, e);
 	}
 	json_object_set_new(cfg, "vus", json_integer(info->vus));

@@ -165,3 +165,14 @@ def test_check_on_a_body_past_the_kept_4_mib_is_1724(tmp_path):
         assert s["errors"] == {} and s["metrics"]["checks"]["rate"] == 1
     finally:
         cap.stop()
+
+
+def test_a_failure_by_status_alone_is_listed(target, tmp_path):
+    """A 200 where only 404 was expected fails with no error code (as in
+    k6): it is still listed, by its status, so the listing adds up."""
+    p, s = summary(tmp_path, "--url", target.url + "/health", "--iterations", "5", "--expect-status", "404")
+    assert p.returncode == 0, p.stderr
+    assert s["metrics"]["http_req_failed"]["passes"] == 5
+    assert s["errors"] == {"status:200": {"count": 5, "description": "outside the expected statuses"}}
+    p = run_strain("run", "--url", target.url + "/health", "--iterations", "5", "--expect-status", "404", timeout=60)
+    assert "status 200 outside the expected statuses" in p.stdout

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import STRAIN
+from conftest import STRAIN, run_strain
 
 CSV_HEADER = ["metric_name", "timestamp", "metric_value", "check", "error", "error_code", "expected_response",
               "group", "method", "name", "proto", "scenario", "service", "status", "subproto", "tls_version", "url",
@@ -99,3 +99,36 @@ def test_unwritable_file_is_a_config_error(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 104
     assert "cannot create" in p.stderr
+
+
+def test_a_fifo_without_a_reader_is_refused_at_once(target, tmp_path):
+    """Opening a FIFO nobody reads would block before the run starts, deaf
+    to signals: it is refused, naming the file; with a reader it works."""
+    import os
+    import subprocess
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    p = run_strain("run", "--url", target.url + "/health", "--iterations", "3", "--out", f"json={fifo}", timeout=20)
+    assert p.returncode == 104, p.stderr
+    assert "FIFO with no reader" in p.stderr and str(fifo) in p.stderr
+    assert fifo.is_fifo()  # refused, and left as it was
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        p = run_strain("run", "--url", target.url + "/health", "--iterations", "3", "--quiet",
+                       "--out", f"json={fifo}", timeout=20)
+        out, _ = reader.communicate(timeout=20)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert p.returncode == 0, p.stderr
+    assert out.count(b'"metric":"http_reqs"') >= 3
+
+
+def test_an_output_that_cannot_be_opened_removes_nothing(target, tmp_path):
+    """A refused output never deletes what was there: a directory, or a
+    file strain may not write."""
+    d = tmp_path / "adir"
+    d.mkdir()
+    p = run_strain("run", "--url", target.url + "/health", "--iterations", "1", "--out", f"json={d}", timeout=20)
+    assert p.returncode == 104, p.stderr
+    assert d.is_dir()
