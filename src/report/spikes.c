@@ -98,7 +98,7 @@ static json_t *window(const json_t *all, const json_t *o, size_t a, size_t b, do
 	/* Samples are taken when a response ends: the slowest response of
 	 * the first slot, ending by the slot's end, began no later than this,
 	 * and at most one interval earlier — when the trouble began. */
-	json_object_set_new(w, "began_ms", json_real(fmax(0, fmin(t0, num(t, a) + width - num(mx, a)))));
+	json_object_set_new(w, "began_ms", json_real(fmax(0, num(t, a) + width - num(mx, a))));
 	json_object_set_new(w, "length_ms", json_real(t1 - t0));
 	json_object_set_new(w, "peak_p95_ms", json_real(peak));
 	json_object_set_new(w, "max_ms", json_real(top));
