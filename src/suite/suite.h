@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "metrics/trend_stats.h"
 #include "program/program.h"
 
 /* What the run reports and where; the caller's (pointers may point into
@@ -19,6 +20,8 @@ typedef struct suite_opts {
 	const char *const *outs;    /* output specs ("json=FILE"), nouts of them */
 	uint32_t nouts;
 	const char *description;    /* one line for the summary header */
+	int no_summary;             /* --no-summary: no end-of-test text (the export is still written) */
+	const trend_stats *trend_stats; /* --summary-trend-stats, or NULL for the default */
 } suite_opts;
 
 /* How a run ended; the command maps these to exit codes. */
