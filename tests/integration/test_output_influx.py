@@ -75,7 +75,7 @@ def test_k6_schema_one_point_per_sample(target, influx, tmp_path):
     assert influx.scalar("k6db", 'SELECT count("value") FROM iteration_duration') == 1500
     # k6's layout: url, vu and iter are fields, not tags; empty tags left out.
     keys = {v[0] for v in influx.query("k6db", "SHOW TAG KEYS FROM http_reqs")[0]["values"]}
-    assert keys == {"expected_response", "instance", "method", "name", "proto", "scenario", "status"}
+    assert keys == {"expected_response", "instance", "method", "name", "proto", "scenario", "status", "testid"}
     fields = dict(influx.query("k6db", "SHOW FIELD KEYS FROM http_reqs")[0]["values"])
     assert fields == {"value": "float", "url": "string", "vu": "integer", "iter": "integer"}
     vus = {v[1] for v in influx.query("k6db", 'SELECT "vu" FROM http_reqs')[0]["values"]}
