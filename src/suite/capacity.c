@@ -41,7 +41,7 @@ static const char *const phase_name[PH_N] = {"blocked", "connecting", "tls", "se
 
 typedef struct cap_step {
 	double rate;            /* iterations/s asked */
-	double iter_rate;       /* iterations/s achieved in the window */
+	double iter_rate;       /* iterations/s started in the window */
 	double rps;             /* requests/s in the window */
 	double p50, p95, p99, max, err_rate; /* ms; fraction */
 	double phase[PH_N];     /* means, ms */
@@ -184,7 +184,7 @@ static void scenario_at_rate(search *s, uint32_t idx, double rate, exec_stage *s
 	/* Ten seconds of iterations in flight before any is dropped: a
 	 * target past its limit shows as latency first. */
 	sc->vus = (uint32_t)fmin(fmax(vus, 20), 50000);
-	sc->prealloc_vus = (uint32_t)fmin(fmax(ceil(rate / 2), 10), sc->vus);
+	sc->prealloc_vus = (uint32_t)fmin(fmax(ceil(rate / 10), 10), sc->vus);
 	if (sc->graceful_stop_ns > 5 * NS_PER_SEC)
 		sc->graceful_stop_ns = 5 * NS_PER_SEC;
 }
@@ -252,7 +252,11 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 
 		st->cpu = (cpu_seconds() - cpu0) / (wall * (double)(ncpu > 0 ? ncpu : 1));
 	}
-	secs = w.ns ? (double)w.ns / 1e9 : 1;
+	/* Rates over the schedule's window: the tail after the last arrival
+	 * (in-flight iterations finishing) adds responses, not time. */
+	secs = (double)(o->step_ns - o->warmup_ns) / 1e9;
+	if (w.ns && (double)w.ns / 1e9 < secs)
+		secs = (double)w.ns / 1e9;
 	agg_metric(&w.sh, reg, MET_HTTP_REQ_DURATION, mod, &a);
 	st->p50 = met_hist_percentile(a.hist, 50) / 1e6;
 	st->p95 = met_hist_percentile(a.hist, 95) / 1e6;
@@ -262,17 +266,18 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 	agg_metric(&w.sh, reg, MET_HTTP_REQS, mod, &a);
 	st->rps = a.sum / secs;
 	met_agg_free(&a);
-	agg_metric(&w.sh, reg, MET_ITERATIONS, mod, &a);
-	st->iter_rate = a.sum / secs;
-	met_agg_free(&a);
 	agg_metric(&w.sh, reg, MET_HTTP_REQ_FAILED, mod, &a);
 	st->err_rate = a.n ? (double)a.nonzero / (double)a.n : 0;
 	met_agg_free(&a);
 	agg_metric(&w.sh, reg, MET_DROPPED_ITERATIONS, mod, &a);
 	st->dropped = (uint64_t)a.sum;
 	met_agg_free(&a);
+	/* Every started iteration records its start delay as it starts (the
+	 * iterations counter counts them as they end: a saturated target
+	 * caps that, not the generator). */
 	agg_metric(&w.sh, reg, MET_ITERATION_START_DELAY, mod, &a);
 	st->start_delay_p95 = met_hist_percentile(a.hist, 95) / 1e6;
+	st->iter_rate = (double)a.hist->count / secs;
 	met_agg_free(&a);
 	for (i = 0; i < PH_N; i++) {
 		agg_metric(&w.sh, reg, phase_metric[i], mod, &a);
@@ -323,14 +328,22 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 	return 0;
 }
 
+/* A rate as people write it: 64000, 212.5, 0.75. */
+static const char *rate_str(double r, char *out, size_t outsz)
+{
+	snprintf(out, outsz, r >= 100 ? "%.0f" : "%.3g", r);
+	return out;
+}
+
 static void step_print(const search *s, const char *mod, const cap_step *st)
 {
 	const met_threshold *obj[MAX_OBJECTIVES];
+	char r1[32], r2[32];
 
 	if (s->o->quiet)
 		return;
-	fprintf(stderr, "strain capacity: %s at %.4g/s: %.4g req/s, p95 %.4g ms, errors %.2f%%", mod, st->rate,
-		st->rps, st->p95, st->err_rate * 100);
+	fprintf(stderr, "strain capacity: %s at %s/s: %s req/s, p95 %.4g ms, errors %.2f%%", mod,
+		rate_str(st->rate, r1, sizeof(r1)), rate_str(st->rps, r2, sizeof(r2)), st->p95, st->err_rate * 100);
 	if (st->untrusted)
 		fprintf(stderr, ": not trusted, %s\n", st->why);
 	else if (st->ok)
@@ -499,14 +512,14 @@ static void table_print(const search *s, const cap_module *mods, uint32_t n)
 	printf("     %-16s %14s %14s %12s  %s\n", "module", "sustains", "fails at", "knee", "why");
 	for (i = 0; i < n; i++) {
 		const cap_module *m = &mods[i];
-		char sus[32], bad[32] = "-", knee[32] = "-";
+		char sus[40], bad[40] = "-", knee[40] = "-", r[32];
 
 		objectives((search *)s, m->name, obj);
-		snprintf(sus, sizeof(sus), "%.4g/s", m->good);
+		snprintf(sus, sizeof(sus), "%s/s", rate_str(m->good, r, sizeof(r)));
 		if (m->bad > 0)
-			snprintf(bad, sizeof(bad), "%.4g/s", m->bad);
+			snprintf(bad, sizeof(bad), "%s/s", rate_str(m->bad, r, sizeof(r)));
 		if (m->knee > 0)
-			snprintf(knee, sizeof(knee), "%.4g/s", m->knee);
+			snprintf(knee, sizeof(knee), "%s/s", rate_str(m->knee, r, sizeof(r)));
 		printf("     %-16s %14s %14s %12s  ", m->name, sus, bad, knee);
 		if (!strcmp(m->limited_by, "generator"))
 			printf("the generator, not the target, was the limit: %s\n", m->steps[m->nsteps - 1].why);
