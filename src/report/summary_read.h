@@ -49,6 +49,9 @@ typedef struct sum_doc {
 	uint32_t nhists;
 } sum_doc;
 
+/* The largest file read: a 12-hour run's summary is a few megabytes. */
+#define SUMMARY_MAX_BYTES (64 << 20)
+
 /* Parses a summary from memory. Returns the document, or NULL with the
  * reason in err ("timeseries.series[2].p95[7]: not a number"). */
 sum_doc *summary_parse(const char *text, size_t len, char *err, size_t errsz);
