@@ -45,15 +45,41 @@ static int bad(rd *r, const char *path, const char *fmt, ...)
 	return -1;
 }
 
-/* "parent.key", or "key" at the top. */
+/* Appends s to a path, cut at PATH_MAX_LEN - 1 (a long key shortens the
+ * message, nothing else). */
+static void path_cat(char *out, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > PATH_MAX_LEN - 1 - *len)
+		n = PATH_MAX_LEN - 1 - *len;
+	memmove(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+}
+
+/* "parent.key", or "key" at the top; out may be parent. */
 static void join(char *out, const char *parent, const char *key)
 {
-	snprintf(out, PATH_MAX_LEN, "%s%s%s", parent, *parent ? "." : "", key);
+	size_t len = 0;
+
+	if (out != parent)
+		path_cat(out, &len, parent);
+	else
+		len = strlen(out);
+	if (len)
+		path_cat(out, &len, ".");
+	path_cat(out, &len, key);
 }
 
 static void index_path(char *out, const char *parent, size_t i)
 {
-	snprintf(out, PATH_MAX_LEN, "%s[%zu]", parent, i);
+	char num[24];
+	size_t len = 0;
+
+	snprintf(num, sizeof(num), "[%zu]", i);
+	path_cat(out, &len, parent);
+	path_cat(out, &len, num);
 }
 
 static int is_finite_num(const json_t *v)
@@ -659,7 +685,7 @@ static int histograms_parse(rd *r, const json_t *hs, const json_t *metrics, sum_
 	static const field fs[] = {{"total", K_STR, 1, 0, 0}, {"groups", K_ARR, 0, 0, 0}, {"names", K_ARR, 0, 0, 0}};
 	char p[PATH_MAX_LEN], q[PATH_MAX_LEN], z[PATH_MAX_LEN];
 	const char *metric, *str;
-	json_t *m, *a, *e;
+	json_t *m, *e;
 	size_t cap = 0, i, j;
 
 	if (json_object_size(hs) > MAX_METRICS)
