@@ -481,7 +481,7 @@ static int error_code_ok(const char *s)
 	return n >= 1 && n <= 6;
 }
 
-static int series_parse(rd *r, const json_t *o, const char *path, double interval, sum_series *s)
+static int series_parse(rd *r, const json_t *o, const char *path, uint64_t interval, sum_series *s)
 {
 	char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
 	double **pct[5] = {&s->p50, &s->p90, &s->p95, &s->p99, &s->max};
@@ -509,9 +509,17 @@ static int series_parse(rd *r, const json_t *o, const char *path, double interva
 	s->n = n;
 	s->t_ms = xcalloc(n ? n : 1, sizeof(double));
 	for (k = 0; k < n; k++) {
+		uint64_t t;
+
 		index_path(q, p, k);
-		if (check_num(r, json_array_get(a, k), q, 0, interval * TIMELINE_MAX_SLOTS * 2, &s->t_ms[k]) < 0)
+		if (check_u64(r, json_array_get(a, k), q, &t) < 0)
 			return -1;
+		/* Slot k starts at k x interval_ms, and a timeline never has
+		 * more than TIMELINE_MAX_SLOTS of them. */
+		if (t % interval || t / interval >= TIMELINE_MAX_SLOTS)
+			return bad(r, q, "%llu is not the start of one of %d slots of %llu ms", (unsigned long long)t,
+				   TIMELINE_MAX_SLOTS, (unsigned long long)interval);
+		s->t_ms[k] = (double)t;
 		if (k && s->t_ms[k] <= s->t_ms[k - 1])
 			return bad(r, q, "not after the slot before");
 	}
@@ -613,8 +621,14 @@ static int timeseries_parse(rd *r, const json_t *ts, sum_doc *d)
 	json_t *series, *s;
 	size_t i, j;
 
-	if (check_num(r, json_object_get(ts, "interval_ms"), "timeseries.interval_ms", 1, 1e12, &d->interval_ms) < 0)
+	uint64_t interval;
+
+	if (check_u64(r, json_object_get(ts, "interval_ms"), "timeseries.interval_ms", &interval) < 0)
 		return -1;
+	/* 1 s doubled at most 40 times is 35 years. */
+	if (interval < 1 || interval > (UINT64_C(1000) << 40))
+		return bad(r, "timeseries.interval_ms", "%llu out of range", (unsigned long long)interval);
+	d->interval_ms = (double)interval;
 	series = json_object_get(ts, "series");
 	if (!json_is_array(series))
 		return bad(r, "timeseries.series", series ? "not an array" : "missing");
@@ -624,7 +638,7 @@ static int timeseries_parse(rd *r, const json_t *ts, sum_doc *d)
 	json_array_foreach(series, i, s) {
 		index_path(p, "timeseries.series", i);
 		d->nseries++;
-		if (series_parse(r, s, p, d->interval_ms, &d->series[i]) < 0)
+		if (series_parse(r, s, p, interval, &d->series[i]) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (same(d->series[j].module, d->series[i].module) &&
@@ -998,7 +1012,9 @@ static json_t *series_json(const sum_series *s, const json_t *orig)
 
 	json_object_set_new(o, "module", json_string(s->module));
 	json_object_set_new(o, "strategy", json_string(s->strategy));
-	json_object_set_new(o, "t_ms", reals(s->t_ms, s->n));
+	json_object_set_new(o, "t_ms", json_array());
+	for (k = 0; k < s->n; k++)
+		json_array_append_new(json_object_get(o, "t_ms"), json_integer((json_int_t)s->t_ms[k]));
 	json_object_set_new(o, "requests", u64s(s->requests, s->n));
 	json_object_set_new(o, "failures", u64s(s->failures, s->n));
 	json_object_set_new(o, "iterations", u64s(s->iterations, s->n));
@@ -1072,7 +1088,7 @@ char *summary_doc_json(const sum_doc *d)
 		json_t *ts = json_object(), *series = json_array();
 		uint32_t i;
 
-		json_object_set_new(ts, "interval_ms", json_real(d->interval_ms));
+		json_object_set_new(ts, "interval_ms", json_integer((json_int_t)d->interval_ms));
 		for (i = 0; i < d->nseries; i++)
 			json_array_append_new(series, series_json(&d->series[i],
 								  json_array_get(json_object_get(json_object_get(d->root, "timeseries"), "series"), i)));

@@ -73,7 +73,7 @@ static json_t *base_doc(void)
 	json_object_set_new(root, "metrics", m);
 	json_object_set_new(s, "module", json_string("profile"));
 	json_object_set_new(s, "strategy", json_string("parallel"));
-	json_object_set_new(s, "t_ms", json_pack("[f,f,f]", 0.0, 1000.0, 2000.0));
+	json_object_set_new(s, "t_ms", json_pack("[i,i,i]", 0, 1000, 2000));
 	json_object_set_new(s, "requests", json_pack("[i,i,i]", 50, 0, 41));
 	json_object_set_new(s, "failures", json_pack("[i,i,i]", 0, 0, 1));
 	json_object_set_new(s, "errors", json_pack("{s:[i,i,i]}", "1212", 0, 0, 1));
@@ -83,7 +83,7 @@ static json_t *base_doc(void)
 	for (i = 0; i < 5; i++)
 		json_object_set_new(s, keys[i], json_pack("[o,n,o]", pct(a, ps[i]), pct(b, ps[i])));
 	json_object_set_new(s, "hist", json_pack("[o,s,o]", enc(a), "", enc(b)));
-	json_object_set_new(ts, "interval_ms", json_real(1000));
+	json_object_set_new(ts, "interval_ms", json_integer(1000));
 	json_object_set_new(ts, "series", json_pack("[o]", s));
 	json_object_set_new(root, "timeseries", ts);
 	json_object_set_new(g, "module", json_string("profile"));
@@ -165,6 +165,8 @@ static const mutation cases[] = {
 	{"metrics", NULL, "metrics: missing"},
 	{"metrics/http_req_duration/type", "\"histogram\"", "metrics.http_req_duration: type: not counter"},
 	{"timeseries/interval_ms", "0", "timeseries.interval_ms: 0 out of range"},
+	{"timeseries/interval_ms", "1000.0", "timeseries.interval_ms: not an integer"},
+	{"timeseries/series/0/t_ms/1", "1500", "timeseries.series[0].t_ms[1]: 1500 is not the start of one of 1024 slots"},
 	{"timeseries/series", "{}", "timeseries.series: not an array"},
 	{"timeseries/series/0/p95/2", "\"fast\"", "timeseries.series[0].p95[2]: not a number"},
 	{"timeseries/series/0/p95/2", "1234.5", "timeseries.series[0].p95[2]: 1234.5 where its histogram gives"},
@@ -282,7 +284,7 @@ static void test_limits(void **state)
 
 	(void)state;
 	for (i = 0; i <= TIMELINE_MAX_SLOTS; i++)
-		json_array_append_new(t, json_real(i * 1000.0));
+		json_array_append_new(t, json_integer(i * 1000));
 	json_object_set(s, "t_ms", t);
 	text = json_dumps(root, FLAGS);
 	assert_null(summary_parse(text, strlen(text), err, sizeof(err)));
