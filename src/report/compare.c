@@ -238,8 +238,9 @@ static void row_figures(const cmp_row *row, const json_t *o, double out[CMP_NSTA
 
 /* The per-interval values of a statistic, the first and last interval of
  * the series left out: a phase starts and ends inside them, so they hold
- * part of an interval (and the ramp). Intervals without a sample inside
- * the span count as 0 requests for throughput. */
+ * part of an interval (and the ramp). Intervals without a sample between
+ * them (a stall) count as 0 requests for throughput; for latency and
+ * errors they have no value. */
 static uint32_t interval_values(const sum_series *s, double interval_ms, cmp_stat st, double *out)
 {
 	uint32_t n = 0, k;
@@ -250,7 +251,7 @@ static uint32_t interval_values(const sum_series *s, double interval_ms, cmp_sta
 		double t;
 
 		k = 1;
-		for (t = s->t_ms[1]; t <= s->t_ms[s->n - 2]; t += interval_ms) {
+		for (t = s->t_ms[0] + interval_ms; t < s->t_ms[s->n - 1]; t += interval_ms) {
 			double reqs = 0;
 
 			while (k < s->n - 1 && s->t_ms[k] < t)
