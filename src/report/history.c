@@ -61,14 +61,11 @@ static int keyed_cmp(const void *x, const void *y)
 	return c ? c : strcmp(a->b, b->b);
 }
 
-/* The module of a tag set: its module tag, or its scenario in a plan run
- * without strategies; "" in quick mode. */
+/* The module of a tag set; "" in quick mode. */
 static const char *module_of(const met_tagset *ts)
 {
 	const char *m = met_tagset_value(ts, "module");
 
-	if (!m)
-		m = met_tagset_value(ts, "scenario");
 	return m ? m : "";
 }
 
@@ -93,7 +90,7 @@ static json_t *phases_json(const run_result *info)
 		mods = json_array();
 		for (k = 0; k < ph->nscenarios; k++)
 			json_array_append_new(mods, json_string(info->cfg->scenarios[ph->scenarios[k]].name));
-		json_object_set_new(o, "strategy", json_string(run_strategy_name(ph->strategy)));
+		json_object_set_new(o, "strategy", json_string(ph->strategy == STRATEGY_NONE ? "none" : run_strategy_name(ph->strategy)));
 		json_object_set_new(o, "modules", mods);
 		json_object_set_new(o, "start_ms", ms((double)res->t_start));
 		json_object_set_new(o, "end_ms", ms((double)res->t_end));

@@ -90,8 +90,8 @@ void timeline_destroy(timeline *t)
 	free(t);
 }
 
-/* The group of a tag set: its module (or, in a plan run without
- * strategies, its scenario) and strategy, "" where absent. */
+/* The group of a tag set: its module and strategy tags, "" where absent
+ * (quick mode, the run-wide gauges). */
 static int32_t group_of(timeline *t, const met_registry *reg, uint32_t tagset)
 {
 	const met_tagset *ts;
@@ -112,8 +112,6 @@ static int32_t group_of(timeline *t, const met_registry *reg, uint32_t tagset)
 		return t->by_tagset[tagset];
 	ts = met_tagset_get(reg, tagset);
 	mod = met_tagset_value(ts, "module");
-	if (!mod)
-		mod = met_tagset_value(ts, "scenario");
 	st = met_tagset_value(ts, "strategy");
 	if (!mod)
 		mod = "";
