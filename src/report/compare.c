@@ -510,7 +510,10 @@ static void test_text(const cmp_row *row, const cmp_cell *c, char *out, size_t o
 	else if (c->test == TEST_FEW)
 		snprintf(out, outsz, "not enough intervals (%u vs %u)", c->nb, c->nn);
 	else
-		snprintf(out, outsz, "%s", row->kind == ROW_NAME ? "no test (no intervals per name)" : "no test (no series)");
+		snprintf(out, outsz, "%s",
+			 row->kind == ROW_NAME	 ? "no test (no intervals per name)"
+			 : row->kind == ROW_TOTAL ? "no test (judged per module x strategy)"
+						  : "no test (no series)");
 }
 
 static void limits_text(const cmp_limits *l, char *out, size_t outsz)
