@@ -74,13 +74,14 @@ static const opts_cmd compare_cmd = {
 	C_COUNT,
 	compare_groups,
 	1,
-	"Usage: strain compare BASE.json NEW.json [--fail-on LIMITS] [--format text|markdown|json]\n\n"
-	"Compares two --summary-export files per module x strategy and per request name: the change in\n"
-	"p50, p95, p99, error rate and throughput, and whether it is beyond run-to-run noise (Mann-Whitney\n"
-	"U on the per-interval values, two-sided, alpha 0.05). A limit fails when it is crossed and the\n"
-	"change is significant, or crossed with fewer than 5 intervals to test (docs/compare.md).\n",
-	"Exit status: 0 no limit failed, 3 a limit failed (a regression), 4 a file could not be read as a\n"
-	"summary, 2 usage, 104 a bad --fail-on or --format.\n",
+	"Usage: strain compare BASE.json NEW.json [--fail-on LIMITS] [--format F]\n\n"
+	"Compares two --summary-export files per module x strategy and per request name: the\n"
+	"change in p50, p95, p99, error rate and throughput, and whether it is beyond\n"
+	"run-to-run noise (Mann-Whitney U on the per-interval values, two-sided, alpha 0.05).\n"
+	"A limit fails when it is crossed and the change is significant, or crossed with\n"
+	"fewer than 5 intervals to test (docs/compare.md).\n",
+	"Exit status: 0 no limit failed, 3 a limit failed (a regression), 4 a file could not\n"
+	"be read as a summary, 2 usage, 104 a bad --fail-on or --format.\n",
 	NULL,
 	file_arg,
 };
