@@ -49,7 +49,9 @@ typedef struct sum_doc {
 	uint32_t nhists;
 } sum_doc;
 
-/* The largest file read: a 12-hour run's summary is a few megabytes. */
+/* The largest file read: a 12-hour run's summary is a few megabytes. The
+ * reader also refuses more than 4096 series, TIMELINE_MAX_SLOTS slots in a
+ * series and 16384 decoded histograms (about 19 KiB each) in a file. */
 #define SUMMARY_MAX_BYTES (64 << 20)
 
 /* Parses a summary from memory. Returns the document, or NULL with the
