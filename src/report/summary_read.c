@@ -205,10 +205,12 @@ static const field top_fields[] = {
 	{"target", K_STR_NULL, 0, 0, 0},     {"strategy", K_STR, 0, 0, 0},
 	{"phases", K_ARR, 0, 0, 0},          {"requests", K_ARR, 0, 0, 0},
 	{"timeseries", K_OBJ, 0, 0, 0},      {"histograms", K_OBJ, 0, 0, 0},
+	{"spikes", K_ARR, 0, 0, 0},
 };
 
 /* Sections that strain-summary/2 brought; a /1 file has none. */
-static const char *const v2_only[] = {"plan", "target", "strategy", "phases", "requests", "timeseries", "histograms"};
+static const char *const v2_only[] = {"plan",	    "target",	  "strategy",  "phases",
+				      "requests", "timeseries", "histograms", "spikes"};
 
 static const field config_fields[] = {
 	{"vus", K_NUM, 0, 0, BIG},        {"threads", K_NUM, 0, 0, BIG},
@@ -246,6 +248,15 @@ static const field request_fields[] = {
 	{"rate", K_NUM, 0, 0, BIG},       {"failures", K_U64, 1, 0, 0},  {"error_rate", K_NUM, 0, 0, 1},
 	{"avg", K_NUM_NULL, 0, 0, BIG},   {"p50", K_NUM_NULL, 0, 0, BIG}, {"p90", K_NUM_NULL, 0, 0, BIG},
 	{"p95", K_NUM_NULL, 0, 0, BIG},   {"p99", K_NUM_NULL, 0, 0, BIG}, {"max", K_NUM_NULL, 0, 0, BIG},
+};
+static const field spike_fields[] = {
+	{"module", K_STR, 1, 0, 0},           {"strategy", K_STR, 1, 0, 0},
+	{"start_ms", K_NUM, 1, 0, BIG},       {"length_ms", K_NUM, 1, 0, BIG},
+	{"began_ms", K_NUM, 0, 0, BIG},       {"peak_p95_ms", K_NUM, 0, 0, BIG},
+	{"max_ms", K_NUM, 0, 0, BIG},         {"baseline_p95_ms", K_NUM, 0, 0, BIG},
+	{"ratio", K_NUM, 0, 0, BIG},          {"concurrent", K_ARR, 0, 0, 0},
+	{"errors", K_OBJ, 0, 0, 0},           {"start_delay_max_ms", K_NUM, 0, 0, BIG},
+	{"generator_late", K_BOOL, 0, 0, 0},
 };
 static const field metric_fields[] = {{"type", K_STR, 1, 0, 0}, {"contains", K_STR, 0, 0, 0}};
 
@@ -388,6 +399,33 @@ static int check_requests(rd *r, const json_t *a)
 		index_path(p, "requests", i);
 		if (json_integer_value(json_object_get(q, "failures")) > json_integer_value(json_object_get(q, "count")))
 			return bad(r, p, "more failures than requests");
+	}
+	return 0;
+}
+
+static int check_spikes(rd *r, const json_t *a)
+{
+	char p[PATH_MAX_LEN], q[PATH_MAX_LEN], z[PATH_MAX_LEN];
+	const char *code;
+	size_t i, j;
+	json_t *w, *v;
+
+	if (check_elems(r, a, "spikes", spike_fields, NF(spike_fields)) < 0)
+		return -1;
+	json_array_foreach(a, i, w) {
+		index_path(p, "spikes", i);
+		join(q, p, "concurrent");
+		json_array_foreach(json_object_get(w, "concurrent"), j, v) {
+			index_path(z, q, j);
+			if (check_str(r, v, z, NULL) < 0)
+				return -1;
+		}
+		join(q, p, "errors");
+		json_object_foreach(json_object_get(w, "errors"), code, v) {
+			join(z, q, code);
+			if (check_u64(r, v, z, NULL) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -542,6 +580,18 @@ static int series_parse(rd *r, const json_t *o, const char *path, uint64_t inter
 		index_path(q, p, k);
 		if (check_num(r, json_array_get(a, k), q, 0, BIG, &s->vus[k]) < 0)
 			return -1;
+	}
+	/* Added to v2 after its first files: absent is no figure, not an error. */
+	if (json_object_get(o, "start_delay_max")) {
+		if (series_array(r, o, path, "start_delay_max", n, &a) < 0)
+			return -1;
+		s->start_delay_max = xcalloc(n ? n : 1, sizeof(double));
+		join(p, path, "start_delay_max");
+		for (k = 0; k < n; k++) {
+			index_path(q, p, k);
+			if (check_num(r, json_array_get(a, k), q, 0, BIG, &s->start_delay_max[k]) < 0)
+				return -1;
+		}
 	}
 	if (series_array(r, o, path, "hist", n, &hs) < 0)
 		return -1;
@@ -823,6 +873,9 @@ static int doc_parse(rd *r, sum_doc *d)
 	v = json_object_get(root, "requests");
 	if (v && check_requests(r, v) < 0)
 		return -1;
+	v = json_object_get(root, "spikes");
+	if (v && check_spikes(r, v) < 0)
+		return -1;
 	v = json_object_get(root, "timeseries");
 	if (v && timeseries_parse(r, v, d) < 0)
 		return -1;
@@ -917,6 +970,7 @@ static void series_free(sum_series *s)
 	free(s->iterations);
 	free(s->dropped);
 	free(s->vus);
+	free(s->start_delay_max);
 	free(s->p50);
 	free(s->p90);
 	free(s->p95);
@@ -1020,6 +1074,8 @@ static json_t *series_json(const sum_series *s, const json_t *orig)
 	json_object_set_new(o, "iterations", u64s(s->iterations, s->n));
 	json_object_set_new(o, "dropped_iterations", u64s(s->dropped, s->n));
 	json_object_set_new(o, "vus", reals(s->vus, s->n));
+	if (s->start_delay_max)
+		json_object_set_new(o, "start_delay_max", reals(s->start_delay_max, s->n));
 	json_object_set_new(o, "p50", reals(s->p50, s->n));
 	json_object_set_new(o, "p90", reals(s->p90, s->n));
 	json_object_set_new(o, "p95", reals(s->p95, s->n));

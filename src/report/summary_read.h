@@ -24,6 +24,7 @@ typedef struct sum_series {
 	double *t_ms;
 	uint64_t *requests, *failures, *iterations, *dropped;
 	double *vus;
+	double *start_delay_max;   /* ms; NULL when the file has none (written before it) */
 	double *p50, *p90, *p95, *p99, *max;
 	met_hist **hist;           /* per slot; NULL in a slot without requests */
 	sum_errors *errors;

@@ -78,6 +78,7 @@ static json_t *base_doc(void)
 	json_object_set_new(s, "failures", json_pack("[i,i,i]", 0, 0, 1));
 	json_object_set_new(s, "errors", json_pack("{s:[i,i,i]}", "1212", 0, 0, 1));
 	json_object_set_new(s, "vus", json_pack("[f,f,f]", 5.0, 5.0, 5.0));
+	json_object_set_new(s, "start_delay_max", json_pack("[f,f,f]", 0.0, 0.0, 1.5));
 	json_object_set_new(s, "iterations", json_pack("[i,i,i]", 50, 0, 41));
 	json_object_set_new(s, "dropped_iterations", json_pack("[i,i,i]", 0, 0, 0));
 	for (i = 0; i < 5; i++)
@@ -200,6 +201,13 @@ static const mutation cases[] = {
 		       "\"p95\": 1, \"p99\": \"slow\", \"error_rate\": 0}}}}",
 	 "comparison.strategies.parallel.jobs.p99: not a number"},
 	{"thresholds", "[{\"metric\": \"x\", \"expression\": \"p(95)<1\", \"ok\": 1}]", "thresholds[0].ok: not true or false"},
+	{"timeseries/series/0/start_delay_max", "[0, 1]", "timeseries.series[0].start_delay_max: 2 entries where t_ms has 3"},
+	{"timeseries/series/0/start_delay_max/1", "-0.5", "timeseries.series[0].start_delay_max[1]: -0.5 out of range"},
+	{"spikes", "[{\"module\": \"profile\", \"strategy\": \"parallel\", \"start_ms\": 1000, \"length_ms\": 1000, "
+		   "\"concurrent\": [\"jobs\", 7]}]",
+	 "spikes[0].concurrent[1]: not a string"},
+	{"spikes", "[{\"module\": \"profile\", \"strategy\": \"parallel\", \"start_ms\": 1000}]",
+	 "spikes[0].length_ms: missing"},
 	{"", "[]", "(document): not a JSON object"},
 };
 
