@@ -87,11 +87,13 @@ static const opts_cmd capacity_cmd = {
 	C_COUNT,
 	capacity_groups,
 	2,
-	"Usage: strain capacity PLAN.yaml [--module NAME]... [--slo EXPR]... [--alone | --under-load] [flags]\n\n"
-	"Finds, per module, the highest arrival rate (iterations per second) whose steady window meets its\n"
-	"objectives: a stepped ramp doubling the rate, then bisection. See docs/capacity.md.\n",
-	"Exit status: 0 ok (also when the generator was the limit: the table says so), 1 error, 2 usage,\n"
-	"104 bad plan or flag, 105 interrupted.\n",
+	"Usage: strain capacity PLAN.yaml [--module NAME]... [--slo EXPR]...\n"
+	"                      [--alone | --under-load] [flags]\n\n"
+	"Finds, per module, the highest arrival rate (iterations per second) whose steady\n"
+	"window meets its objectives: a stepped ramp doubling the rate, then bisection.\n"
+	"See docs/capacity.md.\n",
+	"Exit status: 0 ok (also when the generator was the limit: the table says so),\n"
+	"1 error, 2 usage, 104 bad plan or flag, 105 interrupted.\n",
 	NULL,
 	plan_arg,
 };
