@@ -117,6 +117,7 @@ static int slo_parse(met_threshold *t, const char *spec, const met_registry *reg
 	if (!colon)
 		return met_threshold_parse(t, "http_req_duration", spec, reg, err, errsz, &in_expr);
 	if ((size_t)(colon - spec) >= sizeof(metric)) {
+		memset(t, 0, sizeof(*t));
 		snprintf(err, errsz, "metric name too long");
 		return -1;
 	}
@@ -173,6 +174,7 @@ int cli_capacity_main(int argc, char **argv)
 	}
 	for (i = 0; i < f->nslos; i++) {
 		if (slo_parse(&slos[nslos], f->slos[i], reg, err, sizeof(err)) < 0) {
+			met_threshold_free(&slos[nslos]);
 			fprintf(stderr, "strain capacity: --slo '%s': %s\n", f->slos[i], err);
 			rc = cli_exit_code(CLI_BAD_VALUE);
 			goto out;
