@@ -102,7 +102,7 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 
 /* Everything the command line says, before it becomes a run_config. */
 typedef struct run_flags {
-	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export;
+	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export, *report;
 	const char *cacert, *cert, *key;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	uint32_t nheaders, nouts, nenv, nmodules, nstages;
@@ -164,7 +164,7 @@ enum {
 	R_BODY_FILE, R_EXPECT_STATUS, R_GRACEFUL_STOP,
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
-	R_SUMMARY_EXPORT, R_OUT, R_QUIET, R_HELP,
+	R_SUMMARY_EXPORT, R_REPORT, R_OUT, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -236,6 +236,8 @@ static const opt run_opts[R_COUNT] = {
 		   "its private key (PEM; default: in the --cert file)"},
 	[R_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
 			      G_OUT, "write the end-of-test summary as JSON"},
+	[R_REPORT] = {"--report", NULL, "FILE", OPT_STRING, 0, 0, 0, F(report), 0, NULL, NULL, G_OUT,
+		      "write the run's HTML report, one self-contained page (also when interrupted; docs/report.md)"},
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
 	[R_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, G_OUT,
@@ -333,7 +335,7 @@ static int run_outcome(suite_outcome o)
 /* What the run reports and where: the command line's, read during the run. */
 static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
 {
-	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description};
+	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description, f->report};
 }
 
 /* A plan file: its modules in the chosen strategy. *merged gets the

@@ -19,6 +19,7 @@ typedef struct suite_opts {
 	const char *const *outs;    /* output specs ("json=FILE"), nouts of them */
 	uint32_t nouts;
 	const char *description;    /* one line for the summary header */
+	const char *report_html;    /* --report: the HTML report's path, or NULL */
 } suite_opts;
 
 /* How a run ended; the command maps these to exit codes. */
