@@ -18,6 +18,7 @@
 #include "output/output.h"
 #include "report/html.h"
 #include "report/summary.h"
+#include "report/timeline.h"
 
 typedef struct run_state {
 	engine *eng;
@@ -29,6 +30,7 @@ typedef struct run_state {
 	const suite_opts *opts;
 	output **outs;
 	met_threshold_result *watch; /* the abort watch's own results */
+	timeline *tl;                /* the run over time, for the summary */
 } run_state;
 
 /* For the live line: points the outputs have dropped so far. */
@@ -250,6 +252,12 @@ static void collector_outputs(run_state *st, met_collector *coll)
 	const run_config *cfg = st->cfg;
 	uint32_t i;
 
+	{
+		/* First: every later output may read the interval it just took. */
+		met_output o = timeline_output(st->tl);
+
+		met_collector_add_output(coll, &o);
+	}
 	for (i = 0; i < st->opts->nouts; i++) {
 		met_output o = output_met(st->outs[i]);
 
@@ -376,6 +384,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	st.cfg = cfg;
 	st.opts = o;
 	st.watch = xcalloc(cfg->nthresholds + 1, sizeof(*st.watch));
+	st.tl = timeline_create();
 	sigemptyset(&st.sigs);
 	sigaddset(&st.sigs, SIGINT);
 	sigaddset(&st.sigs, SIGTERM);
@@ -418,6 +427,9 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	for (i = 0; i < o->nouts; i++)
 		outstats[i].spec = xstrdup(output_spec_redact(o->outs[i], shown, sizeof(shown)));
 	info.description = o->description;
+	info.plan = o->plan;
+	info.strategy = o->strategy;
+	info.timeline = st.tl;
 	info.start_wall_ns = t_start_wall;
 	info.interrupted = st.interrupted > 0;
 	info.vus = engine_vus_max(st.eng);
@@ -457,6 +469,7 @@ out:
 	free(phase_res);
 	free(st.watch);
 	met_collector_destroy(coll);
+	timeline_destroy(st.tl);
 	engine_destroy(st.eng);
 	console_live_destroy(st.live);
 	met_registry_destroy(reg);
