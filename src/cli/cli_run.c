@@ -335,11 +335,10 @@ static int run_outcome(suite_outcome o)
 /* What the run reports and where: the command line's, read during the run. */
 static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
 {
-	suite_opts o = {f->quiet, f->summary_export, outs, nouts, description, f->plan, NULL};
+	suite_opts o = {f->quiet, f->summary_export, outs, nouts, description, f->plan, NULL, f->report};
 
 	if (f->plan)
 		o.strategy = f->strategy ? f->strategy : "parallel";
-	o.report_html = f->report;
 	return o;
 }
 
