@@ -837,11 +837,17 @@
 					return {ds: ds, title: title('latency (ms)'), y: 'ms'};
 				},
 				vus: function () {
-					var ds = [lineSet('VUs', ms.slots.map(function (k) { return {x: k.t / 1000, y: k.vus}; }), color,
-						{segment: gapSegments(intervalS)})];
+					/* A plan run's VUs gauge is the run's (series ""): at this
+					 * module's slots it counts every module running then. */
+					var own = ms.slots.some(function (k) { return k.vus > 0; }), at = {}, ds;
 
+					wide.forEach(function (p) { at[p.x] = p.y; });
+					ds = [lineSet(own || !wide.length ? 'VUs' : 'VUs of the run, while ' + label + ' ran',
+						ms.slots.map(function (k) {
+							return {x: k.t / 1000, y: own || !wide.length ? k.vus : (at.hasOwnProperty(k.t / 1000) ? at[k.t / 1000] : null)};
+						}), color, {segment: gapSegments(intervalS)})];
 					if (wide.length)
-						ds.push(lineSet('VUs, all modules', wide, '#999', {borderWidth: 1}));
+						ds.push(lineSet('VUs, all modules', wide, '#aaa', {borderWidth: 1, borderDash: [3, 3], pointRadius: 0}));
 					return {ds: ds, title: title('VUs'), y: 'VUs'};
 				}
 			};
@@ -852,6 +858,13 @@
 				var opt = baseOptions(spec.title, xmax, spec.y);
 
 				opt.scales.y.suggestedMax = yMax(lines);
+				/* Latency spans orders of magnitude (and a limit may sit far
+				 * above it): a log axis shows both. */
+				if (kind === 'latency') {
+					opt.scales.y.type = 'logarithmic';
+					opt.scales.y.beginAtZero = false;
+					opt.scales.y.title.text = 'ms (log)';
+				}
 				upsertChart(box, key, {type: 'line', data: {datasets: spec.ds}, options: opt},
 					{phases: phaseBands(doc, m), lines: lines, labels: true});
 			});
