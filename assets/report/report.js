@@ -560,6 +560,22 @@
 		return s.querySelector('.body') || s;
 	}
 
+	/* Placeholders for the sections, in page order, so one that appears
+	 * later (a live document gaining a part) takes its place. */
+	function ensureOrder(ids) {
+		var app = document.getElementById('app');
+
+		ids.forEach(function (id) {
+			var s = document.getElementById(id);
+
+			if (!s) {
+				s = document.createElement('section');
+				s.id = id;
+				app.appendChild(s);
+			}
+		});
+	}
+
 	function dropSection(id) {
 		var s = document.getElementById(id);
 
@@ -572,7 +588,9 @@
 					delete charts[k];
 				}
 			});
-			s.parentNode.removeChild(s);
+			/* Emptied, not removed: it keeps its place for a later update. */
+			s.removeAttribute('data-title');
+			s.textContent = '';
 		}
 	}
 
@@ -616,9 +634,10 @@
 		var ths = arr(doc.thresholds), checks = obj(doc.checks), names = Object.keys(checks), b, rows, html = '';
 		var bth = base ? arr(base.thresholds) : [];
 
-		if (!ths.length && !names.length)
-			return dropSection('s-thresholds');
-		b = ensureSection('s-thresholds', 'Thresholds and checks');
+		if (!ths.length)
+			dropSection('s-thresholds');
+		else
+			b = ensureSection('s-thresholds', 'Thresholds');
 		if (ths.length) {
 			rows = ths.map(function (t) {
 				var p = parseThreshold(t), prev = bth.filter(function (x) {
@@ -632,10 +651,12 @@
 					'<td class="' + (t.ok === false ? 'fail">FAIL' : 'pass">pass') + '</td><td>' +
 					(t.abort_on_fail ? 'abort on fail' : '') + '</td></tr>';
 			});
-			html += table(['metric', 'expression', 'observed', 'limit'].concat(base ? ['baseline observed'] : [])
+			b.innerHTML = table(['metric', 'expression', 'observed', 'limit'].concat(base ? ['baseline observed'] : [])
 				.concat(['result', '']), rows, 'thresholds');
 		}
-		if (names.length) {
+		if (!names.length)
+			return dropSection('s-checks');
+		{
 			rows = names.map(function (n) {
 				var c = obj(checks[n]), all = (c.passes || 0) + (c.fails || 0);
 
@@ -644,7 +665,7 @@
 			});
 			html += table(['check', 'passes', 'fails', 'passed'], rows, 'checks');
 		}
-		b.innerHTML = html;
+		ensureSection('s-checks', 'Checks').innerHTML = html;
 	}
 
 	function strategiesOf(cmp) {
@@ -864,6 +885,8 @@
 					opt.scales.y.type = 'logarithmic';
 					opt.scales.y.beginAtZero = false;
 					opt.scales.y.title.text = 'ms (log)';
+					if (lines.length)
+						opt.scales.y.suggestedMin = Math.min.apply(null, lines.map(function (l) { return l.y; })) / 1.1;
 				}
 				upsertChart(box, key, {type: 'line', data: {datasets: spec.ds}, options: opt},
 					{phases: phaseBands(doc, m), lines: lines, labels: true});
@@ -1056,7 +1079,10 @@
 			return;
 		}
 		base = base && typeof base === 'object' ? base : null;
+		/* Sections appear in the order first drawn: the story first (what
+		 * happened over time), then the distributions, then the figures. */
 		renderHeader(doc, base, live);
+		ensureOrder(['s-thresholds', 's-timeline', 's-spectrum', 's-phases', 's-tables', 's-checks']);
 		renderThresholds(doc, base);
 		renderTables(doc, base);
 		renderTimeline(doc, base);

@@ -17,11 +17,14 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "build", "test-artifacts", "report")
 
 
-def chromium(url, *args, timeout=90):
-    """Runs headless chromium on url with a fresh profile; (stdout, stderr)."""
+def chromium(url, *args, timeout=90, loopback=False):
+    """Runs headless chromium on url with a fresh profile; (stdout, stderr).
+    No name resolves; with loopback, 127.0.0.1 is reachable (a test's own
+    server)."""
     profile = tempfile.mkdtemp(prefix="strain-chr-")
+    flags = [f + ", EXCLUDE 127.0.0.1" if loopback and f.startswith("--host-resolver-rules") else f for f in FLAGS]
     try:
-        p = subprocess.run([CHROMIUM, *FLAGS, "--user-data-dir=" + profile, *args, url],
+        p = subprocess.run([CHROMIUM, *flags, "--user-data-dir=" + profile, *args, url],
                            capture_output=True, text=True, timeout=timeout)
         return p.stdout, p.stderr
     finally:
