@@ -383,3 +383,25 @@ def test_live_page_follows_the_server(real_run, tmp_path):
     for m in ("jobs", "shop", "notes"):
         [b] = [b for b in boxes if b.get("data-module") == m and b["data-kind"] == "latency"]
         assert int(b["data-points"]) == slots(s, m)
+
+
+def test_report_written_on_threshold_abort(target, tmp_path):
+    plan = tmp_path / "abort.yaml"
+    plan.write_text(f"""
+target: "{target.url}"
+modules:
+  slow:
+    executor: {{type: constant-vus, vus: 2, duration: 60s}}
+    flow:
+      - get: /health
+thresholds:
+  http_req_duration:
+    - {{threshold: "p(95)<0.0001", abortOnFail: true}}
+""")
+    rep = tmp_path / "abort.html"
+    p = run_strain("run", str(plan), "--quiet", "--report", str(rep), timeout=90)
+    assert p.returncode == 99, p.stderr
+    assert "aborting the run" in p.stderr
+    doc = json.loads(rep.read_text().split('id="strain-summary">', 1)[1].split("</script>", 1)[0])
+    assert doc["thresholds"][0]["ok"] is False
+    assert doc["metrics"]["http_reqs"]["count"] > 0
