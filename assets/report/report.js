@@ -899,10 +899,10 @@
 				var grid = ensureBox(body, 'overview-wrap', {}, 'overview'), box, opt;
 
 				if (!grid.querySelector('h3'))
-					grid.innerHTML = '<h3>All modules: p95 latency</h3><div class="grid wide"></div>';
+					grid.innerHTML = '<h3>All modules: p95 latency</h3><div class="one"></div>';
 				if (grid !== body.firstChild)
 					body.insertBefore(grid, body.firstChild);
-				box = ensureBox(grid.querySelector('.grid'), 'overview', {'data-kind': 'overview', 'data-series': overview.length},
+				box = ensureBox(grid.querySelector('.one'), 'overview', {'data-kind': 'overview', 'data-series': overview.length},
 					'chart tall');
 				opt = baseOptions('p95 latency per module (ms)', xmax, 'ms');
 				upsertChart(box, 'overview', {type: 'line', data: {datasets: overview}, options: opt},
