@@ -1110,20 +1110,25 @@
 	/* Live: the server's summary.json, then one full document per event;
 	 * the event named "final" is the last. */
 	function live(doc, base) {
-		var es;
+		var es, events = 0, done = false;
 
 		render(doc, base);
+		/* summary.json may answer after the first event: it is drawn only
+		 * if no event was, so an older document never replaces a newer. */
 		if (typeof fetch === 'function')
 			fetch('summary.json', {cache: 'no-store'}).then(function (r) {
 				return r.ok ? r.json() : null;
 			}).then(function (d) {
-				if (d)
+				if (d && !events && !done)
 					render(d, base);
 			}).catch(function () {});
 		if (typeof EventSource !== 'function')
 			return;
 		es = new EventSource('events');
 		es.onmessage = function (e) {
+			if (done)
+				return;
+			events++;
 			try {
 				render(JSON.parse(e.data), base);
 			} catch (x) {
@@ -1131,6 +1136,7 @@
 			}
 		};
 		es.addEventListener('final', function (e) {
+			done = true;
 			es.close();
 			try {
 				render(JSON.parse(e.data), base);

@@ -375,6 +375,9 @@ def test_live_page_follows_the_server(real_run, tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+    os.makedirs(rl.ARTIFACTS, exist_ok=True)
+    with open(os.path.join(rl.ARTIFACTS, "live-dom.html"), "w") as f:
+        f.write(out)
     console = [line for line in err.splitlines() if ":CONSOLE" in line]
     assert rl.console_errors(console) == [], console
     assert "/summary.json" in served and "/events" in served
