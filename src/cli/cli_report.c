@@ -2,7 +2,6 @@
  * self-contained HTML report of a run (docs/report.md) from its summary
  * export, with another run's drawn as "before". */
 #include <errno.h>
-#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +11,9 @@
 #include "cli/opts.h"
 #include "core/alloc.h"
 #include "report/html.h"
+#include "report/summary_read.h"
 
-/* A summary is a few megabytes at most (docs/summary-export.md); anything
- * far larger is not one. */
-#define MAX_SUMMARY ((size_t)256 << 20)
+#define MAX_SUMMARY ((size_t)SUMMARY_MAX_BYTES)
 
 typedef struct report_flags {
 	const char *summary, *output, *baseline;
@@ -61,8 +59,8 @@ static const opts_cmd report_cmd = {
 	"Writes the HTML report of a run from its --summary-export file: one page with\n"
 	"everything inline (script, style, data), that opens offline in any browser.\n"
 	"See docs/report.md.\n",
-	"Exit status: 0 written, 2 usage, 104 a summary that cannot be read or is not a\n"
-	"strain summary, 107 the page could not be written.\n",
+	"Exit status: 0 written, 2 usage, 4 a summary that cannot be read or is not a\n"
+	"strain summary (as strain compare), 107 the page could not be written.\n",
 	NULL,
 	summary_arg,
 };
@@ -106,46 +104,27 @@ fail:
 	return NULL;
 }
 
-/* The text of a summary file, checked to be a strain summary of a version
- * this build reads. NULL after printing why, naming the file.
- * TODO: validate with summary_read (src/report/summary_read.h) once it
- * lands; for now jansson and the version field. */
+/* The text of a summary file, checked by the summary reader (every field,
+ * as strain compare reads it). NULL after printing why, naming the file. */
 static char *summary_load(const char *what, const char *path)
 {
-	char err[256];
+	char err[512];
 	size_t len = 0;
 	char *text = slurp(path, &len, err, sizeof(err));
-	json_error_t je;
-	json_t *root = NULL, *v;
-	const char *version;
+	sum_doc *d;
 
 	if (!text) {
 		fprintf(stderr, "strain report: %s%s: %s\n", what, path, err);
 		return NULL;
 	}
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		fprintf(stderr, "strain report: %s%s:%d:%d: not JSON: %s\n", what, path, je.line, je.column, je.text);
-		goto fail;
+	d = summary_parse(text, len, err, sizeof(err));
+	if (!d) {
+		fprintf(stderr, "strain report: %s%s: %s\n", what, path, err);
+		free(text);
+		return NULL;
 	}
-	v = json_object_get(root, "version");
-	version = json_string_value(v);
-	if (!json_is_object(root) || !version) {
-		fprintf(stderr, "strain report: %s%s: not a strain summary (no \"version\"; write one with strain run "
-				"--summary-export)\n", what, path);
-		goto fail;
-	}
-	if (strcmp(version, "strain-summary/1") != 0 && strcmp(version, "strain-summary/2") != 0) {
-		fprintf(stderr, "strain report: %s%s: version '%s' is not one this strain reads (strain-summary/1, "
-				"strain-summary/2)\n", what, path, version);
-		goto fail;
-	}
-	json_decref(root);
+	summary_doc_free(d);
 	return text;
-fail:
-	json_decref(root);
-	free(text);
-	return NULL;
 }
 
 /* SUMMARY with .html for a final .json (or added). Caller frees. */
@@ -177,7 +156,7 @@ int cli_report_main(int argc, char **argv)
 		o = CLI_USAGE;
 		goto out;
 	}
-	o = CLI_BAD_VALUE;
+	o = CLI_BAD_INPUT;
 	summary = summary_load("", f.summary);
 	if (!summary)
 		goto out;

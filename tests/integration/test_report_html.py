@@ -197,34 +197,41 @@ def test_strain_report_with_a_baseline(real_run, tmp_path):
         assert int(b["data-points"]) == slots(s, m)
 
 
+def embed(page, doc):
+    """page with its summary element holding doc instead (as html.c writes it)."""
+    head, rest = page.split('<script type="application/json" id="strain-summary">', 1)
+    text = json.dumps(doc).replace("<", "\\u003c")
+    return head + '<script type="application/json" id="strain-summary">' + text + "</script>" + \
+        rest.split("</script>", 1)[1]
+
+
 @needs_chromium
 @pytest.mark.parametrize("cut", ["v1", "quick", "live"])
-def test_partial_documents_render(real_run, tmp_path, cut):
+def test_partial_documents_render(real_run, tmp_path, target, cut):
     """A v1 summary, a quick-mode run (every sample's module is ""), a live
-    document with sections missing: drawn without errors."""
+    document with parts missing: drawn without errors."""
     d, s = real_run
-    doc = json.loads(json.dumps(s))
+    page = tmp_path / "doc.html"
     if cut == "v1":
+        doc = json.loads(json.dumps(s))
         doc["version"] = "strain-summary/1"
-        for k in ("plan", "target", "strategy", "phases", "requests", "timeseries", "histograms"):
-            doc.pop(k)
-    elif cut == "quick":
-        doc = json.loads(json.dumps(rl.sample_summary()))
-        for ser in doc["timeseries"]["series"]:
-            ser["module"] = ser["strategy"] = ""
-        doc["timeseries"]["series"] = doc["timeseries"]["series"][:1]
-        for k in ("phases", "thresholds", "comparison", "histograms"):
+        for k in ("plan", "target", "strategy", "phases", "requests", "timeseries", "histograms", "spikes"):
             doc.pop(k, None)
-        doc["strategy"] = "none"
+        f = tmp_path / "doc.json"
+        f.write_text(json.dumps(doc))
+        p = run_strain("report", str(f))
+        assert p.returncode == 0, p.stderr
+    elif cut == "quick":
+        p = run_strain("run", "--url", target.url + "/health", "--vus", "2", "--duration", "2s", "--quiet",
+                       "--summary-export", str(tmp_path / "doc.json"), "--report", str(page), timeout=60)
+        assert p.returncode == 0, p.stderr
+        doc = json.loads((tmp_path / "doc.json").read_text())
     else:
         doc = {"version": "strain-summary/2", "live": True, "start": s["start"],
                "timeseries": {"interval_ms": 1000, "series": s["timeseries"]["series"][:2]}}
-    f = tmp_path / "doc.json"
-    f.write_text(json.dumps(doc))
-    p = run_strain("report", str(f))
-    assert p.returncode == 0, p.stderr
-    dom, console = rl.dump_dom(tmp_path / "doc.html")
-    rl.screenshot(tmp_path / "doc.html", f"partial-{cut}.png", height=1600)
+        page.write_text(embed((d / "report.html").read_text(), doc))
+    dom, console = rl.dump_dom(page)
+    rl.screenshot(page, f"partial-{cut}.png", height=1600)
     assert rl.console_errors(console) == [], console
     assert 'data-rendered="1"' in dom and 'id="verdict"' in dom
     boxes = rl.chart_boxes(dom)
@@ -233,33 +240,46 @@ def test_partial_documents_render(real_run, tmp_path, cut):
         assert not [b for b in boxes if b["data-kind"] in TS_KINDS]
         assert [b for b in boxes if b["data-kind"] == "spectrum"]
     elif cut == "quick":
+        [ser] = doc["timeseries"]["series"]
+        assert ser["module"] == ""
         [b] = [b for b in boxes if b["data-kind"] == "latency"]
-        assert b["data-module"] == "" and int(b["data-points"]) == len(doc["timeseries"]["series"][0]["t_ms"])
+        assert b["data-module"] == "" and int(b["data-points"]) == len(ser["t_ms"]) >= 2
+        assert [b for b in boxes if b["data-kind"] == "spectrum"]
     else:
         mods = {ser["module"] for ser in doc["timeseries"]["series"] if ser["module"]}
         assert {b["data-module"] for b in boxes if b["data-kind"] == "rps"} == mods
 
 
-def test_strain_report_refuses_what_is_not_a_summary(tmp_path):
+def test_strain_report_refuses_what_is_not_a_summary(real_run, tmp_path):
+    """Exit 4 (as strain compare) naming the file and why; 107 for a page
+    that cannot be written; 2 for usage."""
+    d, s = real_run
     missing = tmp_path / "nope.json"
     p = run_strain("report", str(missing))
-    assert p.returncode == 104 and str(missing) in p.stderr and "cannot read" in p.stderr
+    assert p.returncode == 4 and str(missing) in p.stderr and "cannot read" in p.stderr
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": "strain-summary/2",\n  "metrics": {')
     p = run_strain("report", str(bad))
-    assert p.returncode == 104 and f"{bad}:2:" in p.stderr and "not JSON" in p.stderr
+    assert p.returncode == 4 and str(bad) in p.stderr and "not JSON: line 2" in p.stderr
     other = tmp_path / "other.json"
     other.write_text('{"version": "strain-summary/9"}')
     p = run_strain("report", str(other))
-    assert p.returncode == 104 and str(other) in p.stderr and "strain-summary/9" in p.stderr
+    assert p.returncode == 4 and str(other) in p.stderr and "strain-summary/9" in p.stderr
     noversion = tmp_path / "k6.json"
     noversion.write_text('{"metrics": {}}')
     p = run_strain("report", str(noversion))
-    assert p.returncode == 104 and "not a strain summary" in p.stderr
+    assert p.returncode == 4 and "not a strain summary" in p.stderr
+    # The reader checks the figures too: a p95 its histogram does not give.
+    doc = json.loads(json.dumps(s))
+    doc["timeseries"]["series"][0]["p95"][0] = 123456.0
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    p = run_strain("report", str(forged))
+    assert p.returncode == 4 and "timeseries.series[0].p95[0]" in p.stderr
     good = tmp_path / "good.json"
-    good.write_text(json.dumps(rl.sample_summary()))
+    good.write_text((d / "summary.json").read_text())
     p = run_strain("report", str(good), "--baseline", str(bad))
-    assert p.returncode == 104 and "--baseline" in p.stderr and str(bad) in p.stderr
+    assert p.returncode == 4 and "--baseline" in p.stderr and str(bad) in p.stderr
     p = run_strain("report", str(good), "-o", str(tmp_path / "no" / "dir.html"))
     assert p.returncode == 107 and "dir.html" in p.stderr
     assert not (tmp_path / "good.html").exists()
