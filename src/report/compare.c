@@ -216,15 +216,24 @@ static double fig(const json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void row_figures(const cmp_row *row, const json_t *o, double out[CMP_NSTATS])
+static void row_figures(const cmp_row *row, const sum_doc *doc, const json_t *o, double out[CMP_NSTATS])
 {
 	if (row->kind == ROW_TOTAL) {
 		const json_t *m = json_object_get(o, "metrics");
 		const json_t *d = json_object_get(m, "http_req_duration");
+		const met_hist *h = summary_doc_hist(doc, "http_req_duration", NULL, NULL, NULL);
 
-		out[CMP_P50] = fig(d, "med");
-		out[CMP_P95] = fig(d, "p(95)");
-		out[CMP_P99] = fig(d, "p(99)");
+		/* The exact histogram when the summary has one: the metrics'
+		 * columns are whichever --summary-trend-stats asked for. */
+		if (h && h->count) {
+			out[CMP_P50] = met_hist_percentile(h, 50) / 1e6;
+			out[CMP_P95] = met_hist_percentile(h, 95) / 1e6;
+			out[CMP_P99] = met_hist_percentile(h, 99) / 1e6;
+		} else {
+			out[CMP_P50] = fig(d, "med");
+			out[CMP_P95] = fig(d, "p(95)");
+			out[CMP_P99] = fig(d, "p(99)");
+		}
 		out[CMP_ERRORS] = fig(json_object_get(m, "http_req_failed"), "rate");
 		out[CMP_RPS] = fig(json_object_get(m, "http_reqs"), "rate");
 		return;
@@ -315,15 +324,15 @@ static int limit_crossed(const cmp_limit *l, const cmp_cell *c)
 	return l->value >= 0 ? change > l->value : change < l->value;
 }
 
-static void row_compute(cmp_result *r, cmp_row *row)
+static void row_compute(cmp_result *r, cmp_row *row, const sum_doc *base, const sum_doc *new_doc)
 {
 	double fb[CMP_NSTATS], fn[CMP_NSTATS];
 	cmp_stat st;
 
 	if (!row->b || !row->n)
 		return;
-	row_figures(row, row->b, fb);
-	row_figures(row, row->n, fn);
+	row_figures(row, base, row->b, fb);
+	row_figures(row, new_doc, row->n, fn);
 	for (st = 0; st < CMP_NSTATS; st++) {
 		cmp_cell *c = &row->c[st];
 
@@ -445,7 +454,7 @@ cmp_result *compare_run(const sum_doc *base, const sum_doc *new_doc, const cmp_l
 	group_rows(r, base, new_doc, cb, cn);
 	name_rows(r, json_object_get(base->root, "requests"), json_object_get(new_doc->root, "requests"));
 	for (i = 0; i < r->n; i++)
-		row_compute(r, &r->rows[i]);
+		row_compute(r, &r->rows[i], base, new_doc);
 	return r;
 }
 

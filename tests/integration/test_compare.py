@@ -186,3 +186,20 @@ def test_round_trip_of_real_summaries(runs):
         assert p.returncode == 0, p.stdout + p.stderr
         assert "[  SKIPPED ]" not in p.stdout
         assert "written back identical" in p.stdout
+
+
+def test_latency_from_histograms_whatever_the_trend_stats(target, tmp_path):
+    """--summary-trend-stats may leave med and p(95) out of "metrics": the
+    comparison reads the exact histograms instead."""
+    files = []
+    for i in range(2):
+        out = tmp_path / f"q{i}.json"
+        p = run_strain("run", "--url", target.url + "/health", "--vus", "2", "--duration", "3s", "--quiet",
+                       "--summary-trend-stats", "avg,p(99.9)", "--summary-export", str(out), timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "p(95)" not in json.loads(out.read_text())["metrics"]["http_req_duration"]
+        files.append(str(out))
+    p = compare(*files, "--format", "json")
+    [total] = [r for r in json.loads(p.stdout)["rows"] if r["kind"] == "total"]
+    for st in ("p50", "p95", "p99"):
+        assert total["stats"][st]["base"] > 0 and total["stats"][st]["new"] > 0, total
