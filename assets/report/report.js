@@ -668,6 +668,32 @@
 		ensureSection('s-checks', 'Checks').innerHTML = html;
 	}
 
+	/* Latency spikes (the summary's "spikes"): when, how high against the
+	 * module's median, what else ran, the failures, and whether strain
+	 * itself had fallen behind. */
+	function renderSpikes(doc) {
+		var sp = arr(doc.spikes), rows;
+
+		if (!sp.length)
+			return dropSection('s-spikes');
+		rows = sp.map(function (w) {
+			var errs = obj(w.errors), codes = Object.keys(errs).map(function (c) { return esc(c) + ' ×' + fmtNum(errs[c]); });
+
+			return '<tr class="' + (w.generator_late ? '' : 'fail') + '"><td class="l">' + esc(w.module || 'the run') +
+				'</td><td class="l">' + esc(w.strategy || '') + '</td><td>+' + fmtDuration(w.start_ms) + '</td><td>' +
+				fmtDuration(w.length_ms) + '</td><td>+' + fmtDuration(w.began_ms) + '</td><td>' + fmtMs(w.peak_p95_ms) +
+				'</td><td>' + fmtMs(w.baseline_p95_ms) + '</td><td>×' + fmtNum(w.ratio, 1) + '</td><td>' + fmtMs(w.max_ms) +
+				'</td><td class="l">' + esc(arr(w.concurrent).join(', ')) + '</td><td class="l">' + codes.join(', ') +
+				'</td><td class="l">' + (w.generator_late ? 'strain itself was late (start delay up to ' +
+				fmtMs(w.start_delay_max_ms) + ')' : '') + '</td></tr>';
+		});
+		ensureSection('s-spikes', 'Latency spikes').innerHTML =
+			'<p class="note">Windows where a module\'s interval p95 rose at least 3× above its median and above 50 ms. ' +
+			'Samples are taken as responses end: "began" dates when the slow requests started.</p>' +
+			table(['module', 'strategy', 'at', 'for', 'began', 'peak p95', 'median p95', 'ratio', 'slowest', 'also running',
+				'failures', ''], rows, 'spikes');
+	}
+
 	function strategiesOf(cmp) {
 		var order = ['sequential', 'hybrid', 'parallel'];
 
@@ -1082,8 +1108,9 @@
 		/* Sections appear in the order first drawn: the story first (what
 		 * happened over time), then the distributions, then the figures. */
 		renderHeader(doc, base, live);
-		ensureOrder(['s-thresholds', 's-timeline', 's-spectrum', 's-phases', 's-tables', 's-checks']);
+		ensureOrder(['s-thresholds', 's-spikes', 's-timeline', 's-spectrum', 's-phases', 's-tables', 's-checks']);
 		renderThresholds(doc, base);
+		renderSpikes(doc);
 		renderTables(doc, base);
 		renderTimeline(doc, base);
 		renderSpectrum(doc, base);
