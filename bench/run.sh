@@ -4,11 +4,13 @@
 # that matters — CPU time the generator spends per request — is not muddied
 # by the server. Each case runs 10 s, three times. Results are appended to
 # bench/RESULTS.md. Usage: sh bench/run.sh [SECONDS] [REPEATS]
+# STRAIN=path runs another build; STRAIN_ARGS adds flags to strain's runs
+# (e.g. STRAIN_ARGS="--web 127.0.0.1:0" for the live dashboard).
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 reps=${2:-3}
-strain=build/strain
+strain=${STRAIN:-build/strain}
 [ -x "$strain" ] || { echo "bench: build first (make)" >&2; exit 1; }
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "bench: needs wrk and nginx (sh scripts/deps.sh bench)" >&2; exit 1; }
 
@@ -32,7 +34,7 @@ for conns in 50 1000; do
 		reqs=$(awk '/requests in/ {print $1}' "$work/wrk.out")
 		echo "wrk $conns $reqs $(cat "$work/t")" >> "$results"
 		/usr/bin/time -f "%U %S %M" -o "$work/t" taskset -c 1 "$strain" run --quiet --url "$url" \
-			--vus "$conns" --threads 1 --duration "${secs}s" --summary-export "$work/s.json"
+			--vus "$conns" --threads 1 --duration "${secs}s" --summary-export "$work/s.json" ${STRAIN_ARGS:-}
 		reqs=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["metrics"]["http_reqs"]["count"]))' "$work/s.json")
 		echo "strain $conns $reqs $(cat "$work/t")" >> "$results"
 	done
