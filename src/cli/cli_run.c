@@ -10,10 +10,12 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "io/net.h"
 #include "plan/plan.h"
 #include "plan/quick.h"
 #include "program/exec.h"
 #include "program/request.h"
+#include "report/web.h"
 #include "suite/suite.h"
 
 #define MAX_HEADERS 64
@@ -103,10 +105,11 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 /* Everything the command line says, before it becomes a run_config. */
 typedef struct run_flags {
 	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export;
-	const char *cacert, *cert, *key;
+	const char *cacert, *cert, *key, *web;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	uint32_t nheaders, nouts, nenv, nmodules, nstages;
 	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
+	uint64_t web_linger_ns;
 	double rate;
 	exec_stage stages[MAX_STAGES];
 	int expected_lo, expected_hi;
@@ -133,6 +136,17 @@ static int status_arg(void *base, const char *v, char *err, size_t errsz)
 	run_flags *f = base;
 
 	return parse_status_range(v, &f->expected_lo, &f->expected_hi);
+}
+
+/* --web [ADDR]: checked now, so a malformed address is a flag error; it
+ * is bound when the run starts. */
+static int web_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+	net_addr a;
+
+	f->web = v ? v : WEB_DEFAULT_ADDR;
+	return net_parse_listen(f->web, &a, err, errsz);
 }
 
 static cli_outcome plan_arg(void *base, const char *arg)
@@ -164,7 +178,7 @@ enum {
 	R_BODY_FILE, R_EXPECT_STATUS, R_GRACEFUL_STOP,
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
-	R_SUMMARY_EXPORT, R_OUT, R_QUIET, R_HELP,
+	R_SUMMARY_EXPORT, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -238,6 +252,11 @@ static const opt run_opts[R_COUNT] = {
 			      G_OUT, "write the end-of-test summary as JSON"},
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
+	[R_WEB] = {"--web", NULL, "[ADDR]", OPT_CUSTOM, OPT_OPTIONAL_ADDR, 0, 0, 0, 0, web_arg, "HOST:PORT or :PORT",
+		   G_OUT, "serve the live dashboard while the run goes, at ADDR (default " WEB_DEFAULT_ADDR
+		   "; --web=ADDR or --web HOST:PORT; docs/dashboard.md)"},
+	[R_WEB_LINGER] = {"--web-linger", NULL, "D", OPT_DURATION, 0, 0, 0, F(web_linger_ns), 0, NULL, NULL, G_OUT,
+			  "with --web: keep the dashboard up for D after the run (default 0; Ctrl-C ends it)"},
 	[R_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, G_OUT,
 		     "no live progress and no summary on stdout"},
 	[R_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, F(help), 0, NULL, NULL, G_OUT, "this help"},
@@ -263,7 +282,7 @@ static const opts_k6 run_k6[] = {
 	 "use --no-connection-reuse: a new connection for every request"},
 	{"--paused", "-p", "k6's start in a paused state", NULL},
 	{"--config", "-c", "k6's JSON options file", "put the options in a plan file: strain run PLAN.yaml"},
-	{"--linger", "-l", "k6's keep-running after the test", NULL},
+	{"--linger", "-l", "k6's keep-running after the test", "use --web-linger D with --web"},
 	{"--verbose", "-v", "k6's debug logging", NULL},
 	{NULL, NULL, NULL, NULL},
 };
@@ -333,7 +352,7 @@ static int run_outcome(suite_outcome o)
 /* What the run reports and where: the command line's, read during the run. */
 static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
 {
-	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description};
+	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description, f->web, f->web_linger_ns};
 }
 
 /* A plan file: its modules in the chosen strategy. *merged gets the
@@ -535,6 +554,11 @@ int cli_run_main(int argc, char **argv)
 		goto out;
 	}
 	apply_common(f, &cfg);
+	if (opts_given(&f->seen, R_WEB_LINGER) && !f->web) {
+		fprintf(stderr, "strain run: --web-linger goes with --web (the dashboard it keeps up)\n");
+		rc = cli_exit_code(CLI_BAD_VALUE);
+		goto out;
+	}
 	if (f->key && !f->cert && !f->plan) {
 		fprintf(stderr, "strain run: --key goes with --cert (the client certificate)\n");
 		rc = cli_exit_code(CLI_BAD_VALUE);
