@@ -352,7 +352,11 @@ static int run_outcome(suite_outcome o)
 /* What the run reports and where: the command line's, read during the run. */
 static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
 {
-	return (suite_opts){f->quiet, f->summary_export, outs, nouts, description, f->web, f->web_linger_ns};
+	suite_opts o = {f->quiet, f->summary_export, outs, nouts, description, f->plan, NULL, f->web, f->web_linger_ns};
+
+	if (f->plan)
+		o.strategy = f->strategy ? f->strategy : "parallel";
+	return o;
 }
 
 /* A plan file: its modules in the chosen strategy. *merged gets the
@@ -533,6 +537,7 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	plan_quick(cfg, &q);
+	cfg->target = xstrdup(f->url);
 	quick_description(cfg, &q, f->url, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
 	so = report_opts(f, f->outs, f->nouts, line);
 	return run_outcome(suite_run(cfg, &so));

@@ -167,8 +167,11 @@ static void plan_target(loader *L, const ynode *root)
 		err_at(L, v, "target: %s", err);
 	else if (t && strcmp(L->target.target, "/"))
 		err_at(L, v, "target: give only scheme, host and port (paths go in the requests), found '%s'", t);
-	else if (t)
+	else if (t) {
 		L->have_target = 1;
+		free(L->cfg->target);
+		L->cfg->target = xstrdup(t);
+	}
 }
 
 /* defaults: what every request gets unless it says otherwise. */

@@ -21,6 +21,7 @@ void run_config_free(run_config *cfg)
 {
 	uint32_t i, j;
 
+	free(cfg->target);
 	for (i = 0; i < cfg->nreqs; i++)
 		run_request_free(&cfg->reqs[i]);
 	free(cfg->reqs);

@@ -83,6 +83,7 @@ typedef struct run_config {
 	uint32_t vus;
 	uint64_t planned_duration_ns;
 	uint64_t planned_iterations;
+	char *target;               /* the plan's target or quick mode's URL, for the report; NULL if none */
 	/* How the load is made: k6's options, from the flags or the plan. */
 	uint32_t threads;           /* 0: one per core */
 	uint64_t timeout_ns;        /* per request, like k6's timeout (default 60 s) */

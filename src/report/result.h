@@ -31,6 +31,9 @@ typedef struct run_result {
 	const met_registry *reg;  /* the metrics, tag sets and series of the run */
 	const met_shard *total;   /* every sample of the load window, merged */
 	const char *description;  /* one line: what ran */
+	const char *plan;         /* the plan file, NULL in quick mode */
+	const char *strategy;     /* the strategy asked for ("all"), NULL: none */
+	struct timeline *timeline; /* the run over time; NULL if none was kept */
 	uint64_t start_wall_ns;
 	uint64_t end_wall_ns;
 	uint64_t elapsed_ns;      /* monotonic length of the run */

@@ -12,6 +12,8 @@
 #include "core/format.h"
 #include "metrics/query.h"
 #include "program/program.h"
+#include "report/failure.h"
+#include "report/history.h"
 #include "report/verdict.h"
 
 #define NAME_WIDTH 32
@@ -188,30 +190,13 @@ static size_t error_counts(const met_registry *r, const met_shard *total, err_co
 	*reqs = 0;
 	for (i = 0; i < total->ntouched; i++) {
 		uint32_t id = total->touched[i];
-		const met_tagset *ts;
-		const char *code, *expected;
 		int c;
 
 		if (met_series_metric(r, id) != MET_HTTP_REQS)
 			continue;
 		*reqs += (uint64_t)total->cells[id].u.sum;
-		ts = met_tagset_get(r, met_series_tagset(r, id));
-		code = met_tagset_value(ts, "error_code");
-		expected = met_tagset_value(ts, "expected_response");
-		if (expected && strcmp(expected, "true") == 0)
+		if (!failure_code(met_tagset_get(r, met_series_tagset(r, id)), &c))
 			continue;
-		if (code) {
-			c = (int)strtol(code, NULL, 10);
-		} else {
-			/* Failed for its status alone (a 200 where 404 was expected):
-			 * k6 gives it no error code, but it is a failure all the same,
-			 * listed by its status (a negative key). */
-			const char *st = met_tagset_value(ts, "status");
-
-			if (!expected || !st)
-				continue;
-			c = -(int)strtol(st, NULL, 10);
-		}
 		for (j = 0; j < n && out[j].code != c; j++)
 			;
 		if (j == n) {
@@ -437,10 +422,7 @@ char *summary_json(const run_result *info)
 		char code[24];
 		json_t *e = json_object();
 
-		if (errs[i].code < 0)
-			snprintf(code, sizeof(code), "status:%d", -errs[i].code);
-		else
-			snprintf(code, sizeof(code), "%d", errs[i].code);
+		failure_key(errs[i].code, code, sizeof(code));
 		json_object_set_new(e, "count", json_integer((json_int_t)errs[i].n));
 		json_object_set_new(e, "description", json_string(error_text(errs[i].code)));
 		json_object_set_new(errors, code, e);
@@ -451,7 +433,7 @@ char *summary_json(const run_result *info)
 	json_object_set_new(cfg, "iterations", json_integer((json_int_t)info->iterations));
 	json_object_set_new(cfg, "timeout_ms", ms_real((double)info->timeout_ns));
 	json_object_set_new(cfg, "no_connection_reuse", json_boolean(info->no_reuse));
-	json_object_set_new(root, "version", json_string("strain-summary/1"));
+	json_object_set_new(root, "version", json_string("strain-summary/2"));
 	json_object_set_new(root, "description", json_string(info->description ? info->description : ""));
 	json_object_set_new(root, "start", json_string(iso_time(info->start_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "end", json_string(iso_time(info->end_wall_ns, t, sizeof(t))));
@@ -519,6 +501,7 @@ char *summary_json(const run_result *info)
 		}
 		json_object_set_new(root, "outputs", outs);
 	}
+	history_json(root, info);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	json_decref(root);
 	free(ms);

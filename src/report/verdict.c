@@ -9,6 +9,14 @@
 #include "core/format.h"
 #include "metrics/query.h"
 #include "program/program.h"
+#include "report/failure.h"
+
+/* A cell's most frequent failure in words; a status-only failure has no
+ * code to describe. */
+static const char *top_error_text(int code)
+{
+	return code < 0 ? "outside the expected statuses" : code ? err_describe(code) : "";
+}
 
 enum { PH_BLOCKED, PH_CONNECTING, PH_SENDING, PH_WAITING, PH_RECEIVING, PH_N };
 
@@ -23,7 +31,7 @@ typedef struct cell {
 	double p50, p95, p99, max, avg; /* ms */
 	double err_rate;
 	double phase[PH_N];   /* mean ms */
-	int top_error;        /* most frequent error code, 0 if none */
+	int top_error;        /* most frequent failure: error code, -status, 0 if none */
 	const char *failed_threshold; /* a failed threshold naming this module */
 } cell;
 
@@ -115,25 +123,23 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			for (i = 0; i < total->ntouched; i++) {
 				uint32_t id = total->touched[i];
 				const met_tagset *ts;
-				const char *code, *exp, *mod, *st, *grp;
+				const char *mod, *st, *grp;
+				int code;
 
 				if (met_series_metric(r, id) != MET_HTTP_REQS)
 					continue;
 				ts = met_tagset_get(r, met_series_tagset(r, id));
-				code = met_tagset_value(ts, "error_code");
-				/* An expected 4xx/5xx keeps its code tag but is no error. */
-				exp = met_tagset_value(ts, "expected_response");
-				if (exp && !strcmp(exp, "true"))
+				if (!failure_code(ts, &code))
 					continue;
 				mod = met_tagset_value(ts, "module");
 				st = met_tagset_value(ts, "strategy");
 				grp = met_tagset_value(ts, "group");
 				if (grp && !strcmp(grp, "::setup"))
 					continue;
-				if (code && mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
+				if (mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
 				    (uint64_t)total->cells[id].u.sum > best) {
 					best = (uint64_t)total->cells[id].u.sum;
-					c->top_error = (int)strtol(code, NULL, 10);
+					c->top_error = code;
 				}
 			}
 			/* A threshold on this module, judged on this strategy's
@@ -228,7 +234,7 @@ static int finding(const table *t, uint32_t m, int s, char *out, size_t outsz, c
 	if (n < outsz && c->err_rate - b->err_rate >= 0.01)
 		n += (size_t)snprintf(out + n, outsz - n, "; errors rose from %.1f%% to %.1f%%%s%s%s", 100 * b->err_rate,
 				      100 * c->err_rate, c->top_error ? " (mostly " : "",
-				      c->top_error ? err_describe(c->top_error) : "", c->top_error ? ")" : "");
+				      top_error_text(c->top_error), c->top_error ? ")" : "");
 	if (n < outsz && c->failed_threshold)
 		snprintf(out + n, outsz - n, "; threshold %s FAILED", c->failed_threshold);
 	return 1;

@@ -17,6 +17,7 @@
 #include "output/console.h"
 #include "output/output.h"
 #include "report/summary.h"
+#include "report/timeline.h"
 #include "report/web.h"
 
 typedef struct run_state {
@@ -29,6 +30,7 @@ typedef struct run_state {
 	const suite_opts *opts;
 	output **outs;
 	met_threshold_result *watch; /* the abort watch's own results */
+	timeline *tl;                /* the run over time, for the summary */
 	web_server *web;             /* --web, or NULL */
 } run_state;
 
@@ -251,6 +253,12 @@ static void collector_outputs(run_state *st, met_collector *coll)
 	const run_config *cfg = st->cfg;
 	uint32_t i;
 
+	{
+		/* First: every later output may read the interval it just took. */
+		met_output o = timeline_output(st->tl);
+
+		met_collector_add_output(coll, &o);
+	}
 	for (i = 0; i < st->opts->nouts; i++) {
 		met_output o = output_met(st->outs[i]);
 
@@ -362,7 +370,8 @@ static int web_open(run_state *st)
  * other output (the timeline among them) has taken the snapshot in. */
 static void web_begin(run_state *st, met_collector *coll, uint64_t start_wall_ns)
 {
-	web_run run = {st->opts->description, NULL, NULL, NULL, st->cfg, NULL, start_wall_ns};
+	web_run run = {st->opts->description, st->opts->plan, st->cfg->target, st->opts->strategy, st->cfg, st->tl,
+		       start_wall_ns};
 	met_output o;
 	char err[256];
 
@@ -430,6 +439,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	st.cfg = cfg;
 	st.opts = o;
 	st.watch = xcalloc(cfg->nthresholds + 1, sizeof(*st.watch));
+	st.tl = timeline_create();
 	sigemptyset(&st.sigs);
 	sigaddset(&st.sigs, SIGINT);
 	sigaddset(&st.sigs, SIGTERM);
@@ -473,6 +483,9 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	for (i = 0; i < o->nouts; i++)
 		outstats[i].spec = xstrdup(output_spec_redact(o->outs[i], shown, sizeof(shown)));
 	info.description = o->description;
+	info.plan = o->plan;
+	info.strategy = o->strategy;
+	info.timeline = st.tl;
 	info.start_wall_ns = t_start_wall;
 	info.interrupted = st.interrupted > 0;
 	info.vus = engine_vus_max(st.eng);
@@ -513,7 +526,8 @@ out:
 	free(phase_res);
 	free(st.watch);
 	met_collector_destroy(coll);
-	web_destroy(st.web); /* after the collector, which wakes it */
+	web_destroy(st.web); /* after the collector, which wakes it, before the timeline it reads */
+	timeline_destroy(st.tl);
 	engine_destroy(st.eng);
 	console_live_destroy(st.live);
 	met_registry_destroy(reg);

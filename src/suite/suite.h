@@ -19,6 +19,8 @@ typedef struct suite_opts {
 	const char *const *outs;    /* output specs ("json=FILE"), nouts of them */
 	uint32_t nouts;
 	const char *description;    /* one line for the summary header */
+	const char *plan;           /* the plan file, or NULL in quick mode */
+	const char *strategy;       /* the strategy asked for, or NULL: none */
 	const char *web;            /* --web: the live dashboard's address, or NULL */
 	uint64_t web_linger_ns;     /* --web-linger: how long it stays up after the run */
 } suite_opts;
