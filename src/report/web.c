@@ -1,7 +1,6 @@
 #include "report/web.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -10,7 +9,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -18,6 +16,7 @@
 #include "core/clock.h"
 #include "io/ev.h"
 #include "io/net.h"
+#include "report/web_doc.h"
 
 /* A dashboard has a handful of viewers; past this many, a new connection
  * is told 503 and closed. */
@@ -34,6 +33,9 @@
 /* An idle event stream gets a comment this often, so that proxies and
  * browsers do not cut it. */
 #define WEB_KEEPALIVE (15 * NS_PER_SEC)
+/* When the server stops, the streams get this long to take what they are
+ * still owed (the final summary, without linger). */
+#define WEB_CLOSE_GRACE (2 * NS_PER_SEC)
 
 typedef enum {
 	C_FREE,    /* slot unused */
@@ -59,11 +61,6 @@ typedef struct client {
 	int got_final;             /* an event stream that has had "event: final" */
 } client;
 
-typedef struct phase_time {
-	int started;
-	uint64_t start_ns, end_ns;
-} phase_time;
-
 struct web_server {
 	int lfd, wake_fd;
 	net_addr addr;
@@ -71,6 +68,7 @@ struct web_server {
 	ev_loop *loop;
 	ev_io lio, wio;
 	ev_timer keepalive;
+	int closing;               /* stopping: only delivering what is owed */
 	pthread_t thread;
 	int started;
 	web_run run;
@@ -81,12 +79,13 @@ struct web_server {
 	_Atomic int snapshots;     /* snapshots taken in since the thread last looked */
 	_Atomic int stop;
 	pthread_mutex_t mu;
-	phase_time *phases;        /* by run.cfg->phases index; under mu */
+	web_phase_time *phases;    /* by run.cfg->phases index; under mu */
 	char *final_in;            /* handed over by web_final; under mu */
 
 	/* The server thread's own. */
 	char *page;
 	size_t page_len;
+	web_phase_time *phases_seen; /* a copy of phases, taken under mu */
 	char *live;                /* the last live document, or NULL: build anew */
 	size_t live_len;
 	char *final;               /* the final summary, once it came */
@@ -95,140 +94,17 @@ struct web_server {
 	size_t final_event_len;
 };
 
-/* The page at "/". This is the seam for the report page: once
- * report/html.h is on main, report_html_page(NULL, NULL, 1) replaces this
- * placeholder, which only shows that the stream works. */
-static char *page_create(size_t *len)
-{
-	static const char placeholder[] =
-		"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>strain live</title>\n"
-		"<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-		"td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head>\n"
-		"<body><h1>strain: live</h1><p id=\"desc\"></p><p id=\"state\">connecting</p>\n"
-		"<table id=\"series\"></table>\n<script>\n"
-		"function show(d,final){\n"
-		" document.getElementById('desc').textContent=d.description||'';\n"
-		" document.getElementById('state').textContent=final?'finished':"
-		"'running: '+(d.elapsed_ms/1000).toFixed(0)+'s';\n"
-		" var t=document.getElementById('series'),ts=d.timeseries||{series:[]},h='<tr><th>module</th>"
-		"<th>strategy</th><th>intervals</th><th>requests</th></tr>';\n"
-		" (ts.series||[]).forEach(function(s){var n=0;(s.requests||[]).forEach(function(x){n+=x});"
-		"h+='<tr><td>'+s.module+'</td><td>'+s.strategy+'</td><td>'+(s.t_ms||[]).length+'</td><td>'+n+'</td></tr>'});\n"
-		" t.innerHTML=h;}\n"
-		"var es=new EventSource('/events');\n"
-		"es.onmessage=function(e){show(JSON.parse(e.data),0)};\n"
-		"es.addEventListener('final',function(e){show(JSON.parse(e.data),1)});\n"
-		"</script></body></html>\n";
-
-	*len = sizeof(placeholder) - 1;
-	return xstrdup(placeholder);
-}
-
-/* ---- the live document (server thread) ---- */
-
-static void iso_time(uint64_t wall_ns, char *out, size_t outsz)
-{
-	time_t s = (time_t)(wall_ns / NS_PER_SEC);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&s, &tm);
-	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)(wall_ns % NS_PER_SEC / NS_PER_MS));
-}
-
-static json_t *string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *phases_json(web_server *w)
-{
-	const run_config *cfg = w->run.cfg;
-	json_t *arr = json_array();
-	uint32_t i, k;
-
-	if (!cfg)
-		return arr;
-	pthread_mutex_lock(&w->mu);
-	for (i = 0; i < cfg->nphases; i++) {
-		const run_phase *ph = &cfg->phases[i];
-		const char *name = run_strategy_name(ph->strategy);
-		json_t *o, *mods;
-
-		if (!w->phases[i].started)
-			continue;
-		o = json_object();
-		mods = json_array();
-		for (k = 0; k < ph->nscenarios; k++)
-			json_array_append_new(mods, json_string(cfg->scenarios[ph->scenarios[k]].name));
-		json_object_set_new(o, "strategy", json_string(name ? name : "none"));
-		json_object_set_new(o, "modules", mods);
-		json_object_set_new(o, "start_ms", json_real((double)w->phases[i].start_ns / 1e6));
-		json_object_set_new(o, "end_ms",
-				    w->phases[i].end_ns ? json_real((double)w->phases[i].end_ns / 1e6) : json_null());
-		json_array_append_new(arr, o);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return arr;
-}
-
-static json_t *thresholds_json(const run_config *cfg)
-{
-	json_t *arr = json_array();
-	uint32_t i;
-
-	for (i = 0; cfg && i < cfg->nthresholds; i++) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "metric", json_string(cfg->thresholds[i].source));
-		json_object_set_new(o, "expression", json_string(cfg->thresholds[i].expr));
-		json_object_set_new(o, "ok", json_null());
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
-
-/* The summary-like document of the run so far, on one line (an event's
- * data must have no newline). Caller frees. */
-static char *live_build(web_server *w, size_t *len)
-{
-	json_t *root = json_object(), *ts = NULL;
-	char start[40], *text;
-
-	iso_time(w->run.start_wall_ns, start, sizeof(start));
-	json_object_set_new(root, "version", json_string("strain-summary/2"));
-	json_object_set_new(root, "live", json_true());
-	json_object_set_new(root, "description", json_string(w->run.description ? w->run.description : ""));
-	json_object_set_new(root, "plan", string_or_null(w->run.plan));
-	json_object_set_new(root, "target", string_or_null(w->run.target));
-	json_object_set_new(root, "strategy", json_string(w->run.strategy ? w->run.strategy : "none"));
-	json_object_set_new(root, "start", json_string(start));
-	json_object_set_new(root, "elapsed_ms", json_real((double)atomic_load(&w->elapsed_ns) / 1e6));
-	json_object_set_new(root, "phases", phases_json(w));
-	json_object_set_new(root, "thresholds", thresholds_json(w->run.cfg));
-	if (w->run.tl)
-		ts = timeline_json(w->run.tl, 0);
-	if (!ts) {
-		/* No timeline: an empty one, so readers need no second shape. */
-		ts = json_object();
-		json_object_set_new(ts, "interval_ms", json_integer(1000));
-		json_object_set_new(ts, "series", json_array());
-	}
-	json_object_set_new(root, "timeseries", ts);
-	text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	json_decref(root);
-	if (!text)
-		text = xstrdup("{}");
-	*len = strlen(text);
-	return text;
-}
-
 /* The live document, built at most once per snapshot. */
 static const char *live_get(web_server *w, size_t *len)
 {
-	if (!w->live)
-		w->live = live_build(w, &w->live_len);
+	uint32_t n = w->run.cfg ? w->run.cfg->nphases : 0;
+
+	if (!w->live) {
+		pthread_mutex_lock(&w->mu);
+		memcpy(w->phases_seen, w->phases, n * sizeof(*w->phases));
+		pthread_mutex_unlock(&w->mu);
+		w->live = web_doc_live(&w->run, w->phases_seen, atomic_load(&w->elapsed_ns), &w->live_len);
+	}
 	*len = w->live_len;
 	return w->live;
 }
@@ -238,6 +114,7 @@ static const char *live_get(web_server *w, size_t *len)
 static void client_close(client *c)
 {
 	web_server *w = c->w;
+	uint32_t i;
 
 	ev_io_set(w->loop, &c->io, 0);
 	ev_timer_stop(w->loop, &c->timer);
@@ -245,6 +122,12 @@ static void client_close(client *c)
 	c->io.fd = -1;
 	buf_free(&c->out);
 	c->state = C_FREE;
+	if (!w->closing)
+		return;
+	for (i = 0; i < WEB_MAX_CLIENTS; i++)
+		if (w->clients[i].state != C_FREE)
+			return;
+	ev_loop_stop(w->loop); /* the last one owed anything has it */
 }
 
 static int client_pending(const client *c)
@@ -298,6 +181,10 @@ static int client_flush(client *c)
 		shutdown(c->io.fd, SHUT_WR);
 		c->state = C_DRAIN;
 		ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_HEAD_TIMEOUT);
+	}
+	if (w->closing && !client_pending(c)) {
+		client_close(c);
+		return -1;
 	}
 	want = EV_READ | (client_pending(c) ? EV_WRITE : 0);
 	if (ev_io_set(w->loop, &c->io, want) < 0) {
@@ -615,19 +502,55 @@ static void push_final(web_server *w, char *summary)
 	}
 }
 
+static void close_grace_over(ev_loop *loop, ev_timer *t)
+{
+	(void)t;
+	ev_loop_stop(loop);
+}
+
+/* Stops accepting and closes every connection that is owed nothing; the
+ * others get WEB_CLOSE_GRACE to take the rest, and the loop ends when the
+ * last is done. */
+static void closing_begin(web_server *w)
+{
+	uint32_t i, left = 0;
+
+	w->closing = 1;
+	ev_io_set(w->loop, &w->lio, 0);
+	ev_io_set(w->loop, &w->wio, 0);
+	ev_timer_stop(w->loop, &w->keepalive);
+	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+		client *c = &w->clients[i];
+
+		if (c->state == C_FREE)
+			continue;
+		if ((c->state == C_EVENTS || c->state == C_REPLY) && client_pending(c))
+			left++;
+		else
+			client_close(c);
+	}
+	if (!left) {
+		ev_loop_stop(w->loop);
+		return;
+	}
+	ev_timer_init(&w->keepalive, close_grace_over);
+	ev_timer_start(w->loop, &w->keepalive, clock_mono_ns() + WEB_CLOSE_GRACE);
+}
+
 static void wake_io(ev_loop *loop, ev_io *io, unsigned events)
 {
 	web_server *w = container_of(io, web_server, wio);
 	uint64_t v;
 	char *fin;
+	int stopping;
 
 	(void)events;
+	(void)loop;
 	while (read(w->wake_fd, &v, sizeof(v)) > 0)
 		;
-	if (atomic_load(&w->stop)) {
-		ev_loop_stop(loop);
-		return;
-	}
+	/* Read before the final summary: web_final comes before the stop, so
+	 * once the stop is seen the summary is there to be taken too. */
+	stopping = atomic_load(&w->stop);
 	pthread_mutex_lock(&w->mu);
 	fin = w->final_in;
 	w->final_in = NULL;
@@ -638,6 +561,8 @@ static void wake_io(ev_loop *loop, ev_io *io, unsigned events)
 		push_final(w, fin);
 	else
 		free(fin);
+	if (stopping)
+		closing_begin(w);
 }
 
 static void keepalive_timer(ev_loop *loop, ev_timer *t)
@@ -729,7 +654,8 @@ int web_start(web_server *w, const web_run *run, char *err, size_t errsz)
 
 	w->run = *run;
 	w->phases = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
-	w->page = page_create(&w->page_len);
+	w->phases_seen = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
+	w->page = web_doc_page(&w->page_len);
 	ev_io_init(&w->lio, w->lfd, accept_io);
 	ev_io_init(&w->wio, w->wake_fd, wake_io);
 	ev_timer_init(&w->keepalive, keepalive_timer);
@@ -804,6 +730,7 @@ void web_destroy(web_server *w)
 	ev_loop_destroy(w->loop);
 	pthread_mutex_destroy(&w->mu);
 	free(w->phases);
+	free(w->phases_seen);
 	free(w->final_in);
 	free(w->page);
 	free(w->live);
