@@ -30,6 +30,8 @@
 /* A client that sends no complete request head in this time is closed, and
  * a closing client gets this long to read our answer. */
 #define WEB_HEAD_TIMEOUT (10 * NS_PER_SEC)
+/* An answer (the page, a document) is given this long to be read. */
+#define WEB_REPLY_TIMEOUT (30 * NS_PER_SEC)
 /* An idle event stream gets a comment this often, so that proxies and
  * browsers do not cut it. */
 #define WEB_KEEPALIVE (15 * NS_PER_SEC)
@@ -285,6 +287,7 @@ static void events_begin(client *c, int head_only)
 		return;
 	}
 	c->state = C_EVENTS;
+	ev_timer_stop(w->loop, &c->timer); /* a stream lasts as long as it reads */
 	if (client_queue(c, h, sizeof(h) - 1) < 0)
 		return;
 	if (w->final_event) {
@@ -312,8 +315,11 @@ static void request(client *c)
 	char *sp1, *sp2, *q, *path;
 	int head_only;
 
-	ev_timer_stop(w->loop, &c->timer);
+	/* An answer that is not a stream must be taken within this time too,
+	 * or the slot would be held by a client that never reads. */
+	ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_REPLY_TIMEOUT);
 	c->head[c->nhead] = '\0';
+	c->head[strcspn(c->head, "\r\n")] = '\0'; /* the request line */
 	sp1 = strchr(c->head, ' ');
 	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
 	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
@@ -408,7 +414,7 @@ static void client_timeout(ev_loop *loop, ev_timer *t)
 	client *c = container_of(t, client, timer);
 
 	(void)loop;
-	if (c->state == C_HEAD || c->state == C_DRAIN)
+	if (c->state != C_EVENTS)
 		client_close(c);
 }
 
