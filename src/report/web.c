@@ -246,11 +246,15 @@ static char *event_build(const char *name, const char *text, size_t *len)
 static void reply(client *c, int status, const char *reason, const char *type, const char *extra, const char *body,
 		  size_t body_len, int head_only, int shared)
 {
-	char h[512];
-	int n = snprintf(h, sizeof(h),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
-			 "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
-			 status, reason, type, body_len, extra ? extra : "");
+	char h[512], length[48] = "";
+	int n;
+
+	if (status != 204) /* which has no body, and says no length */
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", body_len);
+	n = snprintf(h, sizeof(h),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
+		     status, reason, type, length, extra ? extra : "");
 
 	c->state = C_REPLY;
 	if (client_queue(c, h, (size_t)n) < 0)
@@ -350,6 +354,9 @@ static void request(client *c)
 		}
 	} else if (strcmp(path, "/events") == 0) {
 		events_begin(c, head_only);
+	} else if (strcmp(path, "/favicon.ico") == 0) {
+		/* Browsers ask for it; a 404 would be an error in their console. */
+		reply(c, 204, "No Content", "image/x-icon", NULL, "", 0, 1, 0);
 	} else {
 		reply_text(c, 404, "Not Found", NULL, head_only);
 	}
