@@ -42,7 +42,8 @@ enum {
 };
 
 /* A custom value parser: stores what VALUE means into the command's struct
- * BASE (VALUE is NULL for an OPT_OPTIONAL_ADDR flag given without one). Returns 0, or -1 with a message in err (empty: the message is
+ * BASE (VALUE is NULL for an OPT_OPTIONAL_ADDR flag given without one).
+ * Returns 0, or -1 with a message in err (empty: the message is
  * "'VALUE': expected EXPECT" from the entry). */
 typedef int (*opt_parse_fn)(void *base, const char *value, char *err, size_t errsz);
 
