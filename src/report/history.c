@@ -7,6 +7,7 @@
 #include "metrics/hist_codec.h"
 #include "metrics/query.h"
 #include "program/program.h"
+#include "report/spikes.h"
 #include "report/timeline.h"
 
 /* Request names kept per run; the series cap folds the rest already. */
@@ -261,7 +262,11 @@ void history_json(json_t *root, const run_result *info)
 	json_object_set_new(root, "strategy", json_string(info->strategy ? info->strategy : "none"));
 	json_object_set_new(root, "phases", phases_json(info));
 	json_object_set_new(root, "requests", requests_json(info));
-	if (info->timeline)
-		json_object_set_new(root, "timeseries", timeline_json(info->timeline, 1));
+	if (info->timeline) {
+		json_t *ts = timeline_json(info->timeline, 1);
+
+		json_object_set_new(root, "spikes", spikes_find(ts));
+		json_object_set_new(root, "timeseries", ts);
+	}
 	json_object_set_new(root, "histograms", histograms_json(info));
 }

@@ -14,6 +14,8 @@
 #include "program/program.h"
 #include "report/failure.h"
 #include "report/history.h"
+#include "report/spikes.h"
+#include "report/timeline.h"
 #include "report/verdict.h"
 
 #define NAME_WIDTH 32
@@ -313,6 +315,13 @@ void summary_print(FILE *f, const run_result *info)
 		}
 	}
 	verdict_print(f, info);
+	if (info->timeline) {
+		json_t *ts = timeline_json(info->timeline, 0), *sp = spikes_find(ts);
+
+		spikes_print(f, sp);
+		json_decref(sp);
+		json_decref(ts);
+	}
 	for (i = 0; i < info->noutputs; i++) {
 		const output_result *o = &info->outputs[i];
 

@@ -25,6 +25,7 @@ typedef struct tl_slot {
 	uint64_t idx;      /* slot number at the current width */
 	uint64_t requests, failures, iterations, dropped;
 	double vus;
+	uint64_t start_delay_max; /* iteration_start_delay's highest, ns: the generator's lateness */
 	char *hist;        /* encoded; NULL while open or without requests */
 	tl_err *errs;
 	uint32_t nerrs;
@@ -207,6 +208,8 @@ static void slot_merge(timeline *t, tl_slot *a, tl_slot *b, met_hist *into_open)
 	a->dropped += b->dropped;
 	if (b->vus > a->vus)
 		a->vus = b->vus;
+	if (b->start_delay_max > a->start_delay_max)
+		a->start_delay_max = b->start_delay_max;
 	for (i = 0; i < b->nerrs; i++)
 		add_err(a, b->errs[i].code, b->errs[i].n);
 	if (into_open) {
@@ -286,7 +289,8 @@ static void take(void *self, const met_snapshot *snap)
 		if (!c->n)
 			continue;
 		if (m != MET_HTTP_REQS && m != MET_HTTP_REQ_FAILED && m != MET_ITERATIONS &&
-		    m != MET_DROPPED_ITERATIONS && m != MET_VUS && m != MET_HTTP_REQ_DURATION)
+		    m != MET_DROPPED_ITERATIONS && m != MET_VUS && m != MET_HTTP_REQ_DURATION &&
+		    m != MET_ITERATION_START_DELAY)
 			continue;
 		tsid = met_series_tagset(reg, id);
 		gi = group_of(t, reg, tsid);
@@ -309,6 +313,10 @@ static void take(void *self, const met_snapshot *snap)
 			break;
 		case MET_DROPPED_ITERATIONS:
 			s->dropped += (uint64_t)c->u.sum;
+			break;
+		case MET_ITERATION_START_DELAY:
+			if (c->hist && c->hist->count && c->hist->max > s->start_delay_max)
+				s->start_delay_max = c->hist->max;
 			break;
 		case MET_VUS:
 			if (c->u.gauge.max > s->vus)
@@ -354,12 +362,12 @@ static json_t *group_json(timeline *t, tl_group *g, int with_hist)
 {
 	static const double ps[] = {50, 90, 95, 99, 100};
 	static const char *const pnames[] = {"p50", "p90", "p95", "p99", "max"};
-	json_t *o = json_object(), *cols[12], *errs = json_object();
+	json_t *o = json_object(), *cols[13], *errs = json_object();
 	json_t *errcols[TL_MAX_CODES] = {0};
 	char err[128];
 	uint32_t k, i;
 
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < 13; i++)
 		cols[i] = json_array();
 	for (k = 0; k < g->nslots; k++) {
 		tl_slot *s = &g->slots[k];
@@ -382,6 +390,7 @@ static json_t *group_json(timeline *t, tl_group *g, int with_hist)
 		json_array_append_new(cols[5], json_integer((json_int_t)s->dropped));
 		for (i = 0; i < 5; i++)
 			json_array_append_new(cols[6 + i], ms_or_null(h, ps[i]));
+		json_array_append_new(cols[12], json_real((double)s->start_delay_max / 1e6));
 		if (with_hist) {
 			char *text = open ? (h->count ? met_hist_encode(h) : NULL) : NULL;
 
@@ -422,6 +431,7 @@ static json_t *group_json(timeline *t, tl_group *g, int with_hist)
 	json_object_set_new(o, "dropped_iterations", cols[5]);
 	for (i = 0; i < 5; i++)
 		json_object_set_new(o, pnames[i], cols[6 + i]);
+	json_object_set_new(o, "start_delay_max", cols[12]);
 	if (with_hist)
 		json_object_set_new(o, "hist", cols[11]);
 	else

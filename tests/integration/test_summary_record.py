@@ -128,3 +128,61 @@ def test_quick_mode_has_one_series(target, tmp_path):
     assert sum(x["requests"]) == s["metrics"]["http_reqs"]["count"] > 0
     assert max(x["vus"]) == 2
     assert s["histograms"]["http_req_duration"]["groups"] == []
+
+
+def rate_run(tmp_path, target, stall_at=None, stall_ms=2500):
+    """An open-model quick run of 10 s at 200/s; with stall_at, the whole
+    target pauses for stall_ms that many seconds after strain started.
+    Returns (summary, stall's offset in ms from the run's start)."""
+    import subprocess
+    import threading
+    from datetime import datetime
+
+    from conftest import STRAIN
+
+    out = tmp_path / f"r-{time.monotonic_ns()}.json"
+    proc = subprocess.Popen([STRAIN, "run", "--url", target.url + "/health", "--rate", "200", "--duration", "10s",
+                             "--max-vus", "1000", "--quiet", "--summary-export", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stalled = []
+    if stall_at is not None:
+        def stall():
+            time.sleep(stall_at)
+            stalled.append(time.time())
+            target.get(f"/fault/stall?ms={stall_ms}", timeout=30)
+        th = threading.Thread(target=stall)
+        th.start()
+    _, err = proc.communicate(timeout=60)
+    if stall_at is not None:
+        th.join()
+    assert proc.returncode == 0, err
+    s = json.loads(out.read_text())
+    start = datetime.strptime(s["start"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=__import__("datetime").timezone.utc)
+    offset = (stalled[0] - start.timestamp()) * 1000 if stalled else None
+    return s, offset
+
+
+def test_a_stall_is_one_spike_at_its_time(target, tmp_path):
+    s, at = rate_run(tmp_path, target, stall_at=4.0)
+    # Windows where strain itself fell behind (a busy machine) are the
+    # generator's, listed as such; the target's is exactly one.
+    spikes = [w for w in s["spikes"] if not w["generator_late"]]
+    assert len(spikes) == 1, s["spikes"]
+    [w] = spikes
+    interval = s["timeseries"]["interval_ms"]
+    # Samples are taken as responses end: the window is where the slow
+    # responses ended (the stall's end), and it dates when they began to
+    # within one interval of the stall's start.
+    assert at <= w["start_ms"] + interval and w["start_ms"] <= at + 2500 + interval, (w, at)
+    assert abs(w["began_ms"] - at) <= interval + 100, (w, at)
+    assert 1000 <= w["length_ms"] <= 2500 + 2 * interval
+    assert w["peak_p95_ms"] >= 3 * w["baseline_p95_ms"] and w["peak_p95_ms"] >= 500
+    assert w["max_ms"] >= 2000
+    assert (w["module"], w["strategy"]) == ("", "")
+
+
+def test_a_clean_run_has_no_spike(target, tmp_path):
+    """None of the target's: on a busy machine strain itself may fall
+    behind for a moment, and such a window is listed as the generator's."""
+    s, _ = rate_run(tmp_path, target)
+    assert [w for w in s["spikes"] if not w["generator_late"]] == []
