@@ -16,6 +16,7 @@ static const struct {
 	{"run", cli_run_main, "generate load: a plan file, or a quick test with --url"},
 	{"target", cli_target_main, "serve the built-in demo API with fault endpoints"},
 	{"validate", cli_validate_main, "check a plan file; errors as FILE:LINE:COL"},
+	{"capacity", cli_capacity_main, "per module, the highest arrival rate its objectives hold at"},
 	{"demo", cli_demo_main, "the whole story against the built-in target"},
 	{"version", cli_version_main, "print the version"},
 	{"help", cli_help_main, "help for a command"},

@@ -56,6 +56,7 @@ int cli_run_main(int argc, char **argv);
 int cli_target_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
 int cli_validate_main(int argc, char **argv);
+int cli_capacity_main(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_help_main(int argc, char **argv);
 

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -11,6 +14,7 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "io/net.h"
+#include "metrics/trend_stats.h"
 #include "plan/plan.h"
 #include "plan/quick.h"
 #include "program/exec.h"
@@ -24,6 +28,7 @@
 #define MAX_MODULES 64
 #define MAX_BODY (64u * 1024 * 1024)
 #define MAX_STAGES 64
+#define MAX_TAGS MET_MAX_RUN_TAGS
 /* Iterations per second a quick-mode rate may ask for (docs/executors.md);
  * the flags' messages spell it out. */
 #define MAX_RATE EXEC_MAX_RATE_PER_SEC
@@ -107,7 +112,10 @@ typedef struct run_flags {
 	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export;
 	const char *cacert, *cert, *key, *web;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
-	uint32_t nheaders, nouts, nenv, nmodules, nstages;
+	const char *tags[MAX_TAGS], *user_agent, *http_debug;
+	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
+	trend_stats trend_stats;
+	int no_thresholds, no_summary;
 	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
 	uint64_t web_linger_ns;
 	double rate;
@@ -149,6 +157,13 @@ static int web_arg(void *base, const char *v, char *err, size_t errsz)
 	return net_parse_listen(f->web, &a, err, errsz);
 }
 
+static int trend_stats_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+
+	return trend_stats_parse(v, &f->trend_stats, err, errsz);
+}
+
 static cli_outcome plan_arg(void *base, const char *arg)
 {
 	run_flags *f = base;
@@ -178,7 +193,9 @@ enum {
 	R_BODY_FILE, R_EXPECT_STATUS, R_GRACEFUL_STOP,
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
-	R_SUMMARY_EXPORT, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
+	R_USER_AGENT, R_HTTP_DEBUG,
+	R_TAG, R_NO_THRESHOLDS,
+	R_SUMMARY_EXPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -248,8 +265,25 @@ static const opt run_opts[R_COUNT] = {
 		    "client certificate (chain, PEM) for mutual TLS"},
 	[R_KEY] = {"--key", NULL, "FILE", OPT_FILE, 0, 0, 0, F(key), 0, NULL, NULL, G_TLS,
 		   "its private key (PEM; default: in the --cert file)"},
+	[R_USER_AGENT] = {"--user-agent", NULL, "UA", OPT_STRING, 0, 0, 0, F(user_agent), 0, NULL, NULL, G_CONN,
+			  "the User-Agent header (default strain/VERSION; '' sends none); a User-Agent header of a "
+			  "request, -H or a plan's, wins"},
+	[R_HTTP_DEBUG] = {"--http-debug", NULL, "[=full]", OPT_OPTVAL, 0, 0, 0, F(http_debug), 0, NULL, NULL, G_CONN,
+			  "print every request and response head to stderr, with =full their bodies too "
+			  "(Authorization, Cookie, Set-Cookie and Proxy-Authorization values redacted)"},
+	[R_TAG] = {"--tag", NULL, "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_TAGS, F(tags), F(ntags), NULL, NULL, G_OUT,
+		   "a tag on every sample of every output (repeatable; over a plan's tags:); testid=ID names the "
+		   "run (default: a new run id)"},
+	[R_NO_THRESHOLDS] = {"--no-thresholds", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_thresholds), 0, NULL, NULL,
+			     G_OUT, "do not evaluate thresholds: they neither fail nor abort the run"},
 	[R_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
 			      G_OUT, "write the end-of-test summary as JSON"},
+	[R_SUMMARY_TREND_STATS] = {"--summary-trend-stats", NULL, "LIST", OPT_CUSTOM, 0, 0, 0, 0, 0, trend_stats_arg,
+				   "a list of avg, min, med, max, count, p(N)", G_OUT,
+				   "the trend columns of the summary and its export, e.g. 'avg,min,med,max,p(90),p(95),"
+				   "p(99.9),count' (default " TREND_STATS_DEFAULT ")"},
+	[R_NO_SUMMARY] = {"--no-summary", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_summary), 0, NULL, NULL, G_OUT,
+			  "no end-of-test summary on stdout (--summary-export is still written)"},
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
 	[R_WEB] = {"--web", NULL, "[ADDR]", OPT_CUSTOM, OPT_OPTIONAL_ADDR, 0, 0, 0, 0, web_arg, "HOST:PORT or :PORT",
@@ -271,19 +305,50 @@ static const opts_k6 run_k6[] = {
 	{"-s", NULL, "k6's short form of --stage", "use --stage D:T"},
 	{"--rps", NULL, "k6's cap on requests per second",
 	 "use --rate R: one request per iteration in quick mode, R iterations started per second"},
-	{"--http-debug", NULL, "k6's log of every request and response", NULL},
+	{"--vus-max", "-m", "k6's old maximum of VUs", "use --max-vus N with --rate (or maxVUs in a plan)"},
 	{"--max-redirects", NULL, "k6's redirect limit", "strain never follows redirects: a 3xx is the response"},
-	{"--user-agent", NULL, "k6's User-Agent header", "use -H 'User-Agent: ...'"},
-	{"--summary-trend-stats", NULL, "k6's choice of summary columns", NULL},
-	{"--no-summary", NULL, "k6's switch for the end-of-test summary",
-	 "use --quiet (no summary on stdout, and no live progress)"},
-	{"--no-thresholds", NULL, "k6's switch to skip thresholds", NULL},
 	{"--no-vu-connection-reuse", NULL, "k6's new connection per iteration",
 	 "use --no-connection-reuse: a new connection for every request"},
+	{"--batch", "-b", "k6's limit on parallel requests of http.batch()",
+	 "a strain VU makes one request at a time: add VUs (--vus) for parallel requests"},
+	{"--batch-per-host", NULL, "k6's per-host limit of http.batch()",
+	 "a strain VU makes one request at a time: add VUs (--vus) for parallel requests"},
+	{"--compatibility-mode", NULL, "k6's JavaScript flavour", "strain runs YAML plans, not scripts"},
+	{"--console-output", NULL, "k6's file for console.log", "strain runs YAML plans, which print nothing"},
 	{"--paused", "-p", "k6's start in a paused state", NULL},
-	{"--config", "-c", "k6's JSON options file", "put the options in a plan file: strain run PLAN.yaml"},
 	{"--linger", "-l", "k6's keep-running after the test", "use --web-linger D with --web"},
-	{"--verbose", "-v", "k6's debug logging", NULL},
+	{"--address", "-a", "k6's REST API address", NULL},
+	{"--exit-on-running", NULL, "k6's exit once the test is running", NULL},
+	{"--no-usage-report", NULL, "k6's switch for its usage report", "strain sends no usage report: nothing to switch off"},
+	{"--include-system-env-vars", NULL, "k6's environment for scripts",
+	 "a plan reads the environment as {{env.NAME}}; -e KEY=VALUE overrides it"},
+	{"--logformat", NULL, "k6's log format", "strain prints plain lines to stderr"},
+	{"--log-format", NULL, "k6's log format", "strain prints plain lines to stderr"},
+	{"--log-output", NULL, "k6's log destination", "strain logs to stderr: redirect it (2>FILE)"},
+	{"--system-tags", NULL, "k6's choice of system tags",
+	 "strain writes a fixed set (docs/outputs.md); --tag adds tags of your own"},
+	{"--summary-time-unit", NULL, "k6's fixed time unit of the summary",
+	 "the text summary picks a unit per value; --summary-export gives milliseconds"},
+	{"--no-setup", NULL, "k6's skip of setup()", "a plan module without setup: has none"},
+	{"--no-teardown", NULL, "k6's skip of teardown()", "strain plans have no teardown"},
+	{"--setup-timeout", NULL, "k6's time limit of setup()", "a module's setup requests have the run's --timeout"},
+	{"--teardown-timeout", NULL, "k6's time limit of teardown()", "strain plans have no teardown"},
+	{"--discard-response-bodies", NULL, "k6's switch to drop bodies",
+	 "strain keeps a body only when a check or an extraction reads it"},
+	{"--min-iteration-duration", NULL, "k6's shortest iteration", "use think: in a plan's module"},
+	{"--throw", "-w", "k6's throw on failed requests", NULL},
+	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},
+	{"--block-hostnames", NULL, "k6's blocked host names", NULL},
+	{"--dns", NULL, "k6's DNS options", "strain resolves each host once, at the start of the run"},
+	{"--local-ips", NULL, "k6's source addresses", NULL},
+	{"--execution-segment", NULL, "k6's part of a distributed test", NULL},
+	{"--execution-segment-sequence", NULL, "k6's part of a distributed test", NULL},
+	{"--no-color", NULL, "k6's switch for colours", "strain prints no colours"},
+	{"--traces-output", NULL, "k6's tracing output", NULL},
+	{"--type", "-t", "k6's script type (js or archive)", "strain runs YAML plans: strain run PLAN.yaml"},
+	{"--upload-only", NULL, "k6's cloud upload", "strain has no cloud service"},
+	{"--config", "-c", "k6's JSON options file", "put the options in a plan file: strain run PLAN.yaml"},
+	{"--verbose", "-v", "k6's debug logging", "use --http-debug to see requests and responses"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -315,9 +380,65 @@ static cli_outcome run_flags_parse(run_flags *f, const run_config *defaults, int
 	return opts_parse(&run_cmd, argc, argv, f, &f->seen);
 }
 
-/* What both modes share. */
-static void apply_common(run_flags *f, run_config *cfg)
+/* A new run id: the start's UTC second and 16 random bits,
+ * "20261129-094102-3f7a" (docs/outputs.md, "The run id"): sortable by time,
+ * and two runs started in the same second still differ. */
+static void run_id_new(char *out, size_t outsz)
 {
+	time_t t = (time_t)(clock_wall_ns() / NS_PER_SEC);
+	struct tm tm;
+	uint16_t r = 0;
+	size_t n;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint16_t)(clock_mono_ns() ^ ((uint64_t)getpid() << 7));
+	gmtime_r(&t, &tm);
+	n = strftime(out, outsz, "%Y%m%d-%H%M%S", &tm);
+	snprintf(out + n, outsz - n, "-%04x", (unsigned)r);
+}
+
+/* k6 outputs strain does not have, and what to use instead. */
+static const struct {
+	const char *kind, *what;
+} k6_outputs[] = {
+	{"cloud", "k6's Grafana Cloud k6 output"},
+	{"experimental-prometheus-rw", "k6's Prometheus remote write output"},
+	{"statsd", "k6's StatsD output"},
+	{"datadog", "k6's Datadog output"},
+	{"kafka", "k6's Kafka output"},
+	{"opentelemetry", "k6's OpenTelemetry output"},
+	{"experimental-opentelemetry", "k6's OpenTelemetry output"},
+	{"web-dashboard", "k6's web dashboard"},
+	{"dashboard", "k6's web dashboard"},
+};
+
+/* 0, or -1 after saying that a --out kind is k6's, not strain's. */
+static int k6_output_check(const run_flags *f)
+{
+	uint32_t i;
+	size_t k;
+
+	for (i = 0; i < f->nouts; i++) {
+		size_t len = strcspn(f->outs[i], "=");
+
+		for (k = 0; k < sizeof(k6_outputs) / sizeof(k6_outputs[0]); k++) {
+			if (strlen(k6_outputs[k].kind) != len || strncmp(f->outs[i], k6_outputs[k].kind, len) != 0)
+				continue;
+			fprintf(stderr, "strain run: --out %.*s: strain has no %.*s output (%s); it streams to influxdb=URL, "
+					"influxdb2=URL, json=FILE and csv=FILE (docs/outputs.md)\n", (int)len, f->outs[i],
+				(int)len, f->outs[i], k6_outputs[k].what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What both modes share; 0, or -1 after printing which flag is wrong. */
+static int apply_common(run_flags *f, run_config *cfg)
+{
+	char id[40];
+	const char *p;
+
 	cfg->timeout_ns = f->timeout_ns;
 	cfg->connect_timeout_ns = f->connect_timeout_ns;
 	cfg->no_reuse = f->no_reuse;
@@ -327,6 +448,61 @@ static void apply_common(run_flags *f, run_config *cfg)
 	run_config_tls_file(cfg, 1, f->cert);
 	run_config_tls_file(cfg, 2, f->key);
 	cfg->no_tls_resumption = f->no_tls_resumption;
+	/* Every run has an id; a plan's tags: or --tag testid=... replace it. */
+	run_id_new(id, sizeof(id));
+	run_config_tag_set(cfg, "testid", id);
+	if (f->user_agent) {
+		for (p = f->user_agent; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				fprintf(stderr, "strain run: --user-agent: the value holds a control character\n");
+				return -1;
+			}
+		cfg->user_agent = xstrdup(f->user_agent);
+	}
+	if (f->http_debug) {
+		if (!f->http_debug[0] || strcmp(f->http_debug, "headers") == 0) {
+			cfg->http_debug = 1;
+		} else if (strcmp(f->http_debug, "full") == 0) {
+			cfg->http_debug = 2;
+		} else {
+			fprintf(stderr, "strain run: --http-debug=%s: expected --http-debug (heads) or --http-debug=full "
+					"(heads and bodies)\n", f->http_debug);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --tag over the plan's tags:, and --no-thresholds; after the program is
+ * built. 0, or -1 after printing why. */
+static int apply_after(const run_flags *f, run_config *cfg)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->ntags; i++) {
+		const char *eq = strchr(f->tags[i], '='), *why;
+		char key[80];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - f->tags[i]), f->tags[i]);
+		why = (size_t)(eq - f->tags[i]) >= sizeof(key) ? "the key is longer than 64 bytes"
+								 : run_tag_problem(key, eq + 1);
+		if (why) {
+			fprintf(stderr, "strain run: --tag %s: %s\n", f->tags[i], why);
+			return -1;
+		}
+		if (run_config_tag_set(cfg, key, eq + 1) < 0) {
+			fprintf(stderr, "strain run: --tag %s: at most %d tags in all (testid, the plan's tags: and --tag)\n",
+				f->tags[i], MET_MAX_RUN_TAGS);
+			return -1;
+		}
+	}
+	if (f->no_thresholds) {
+		/* k6's --no-thresholds: as if the plan had none; nothing judges, nothing aborts. */
+		for (i = 0; i < cfg->nthresholds; i++)
+			met_threshold_free(&cfg->thresholds[i]);
+		cfg->nthresholds = 0;
+	}
+	return 0;
 }
 
 /* The one place a run's outcome becomes the command's. */
@@ -352,10 +528,20 @@ static int run_outcome(suite_outcome o)
 /* What the run reports and where: the command line's, read during the run. */
 static suite_opts report_opts(const run_flags *f, const char *const *outs, uint32_t nouts, const char *description)
 {
-	suite_opts o = {f->quiet, f->summary_export, outs, nouts, description, f->plan, NULL, f->web, f->web_linger_ns};
+	suite_opts o = {0};
 
+	o.quiet = f->quiet;
+	o.summary_export = f->summary_export;
+	o.outs = outs;
+	o.nouts = nouts;
+	o.description = description;
+	o.plan = f->plan;
 	if (f->plan)
 		o.strategy = f->strategy ? f->strategy : "parallel";
+	o.no_summary = f->no_summary;
+	o.trend_stats = opts_given(&f->seen, R_SUMMARY_TREND_STATS) ? &f->trend_stats : NULL;
+	o.web = f->web;
+	o.web_linger_ns = f->web_linger_ns;
 	return o;
 }
 
@@ -381,6 +567,8 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 		plan_errors_free(&errs);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
+	if (apply_after(f, cfg) < 0)
+		return cli_exit_code(CLI_BAD_VALUE);
 	/* The plan's outputs, then the command line's. */
 	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
 	if (cfg->nplan_outs)
@@ -532,12 +720,14 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
 	cfg->nreqs = 1;
 	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, cfg->no_reuse,
-			      &flag, err, sizeof(err)) < 0) {
+			      cfg->user_agent, &flag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain run: %s: %s\n", flag, err);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	plan_quick(cfg, &q);
 	cfg->target = xstrdup(f->url);
+	if (apply_after(f, cfg) < 0)
+		return cli_exit_code(CLI_BAD_VALUE);
 	quick_description(cfg, &q, f->url, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
 	so = report_opts(f, f->outs, f->nouts, line);
 	return run_outcome(suite_run(cfg, &so));
@@ -558,7 +748,14 @@ int cli_run_main(int argc, char **argv)
 		rc = cli_exit_code(o);
 		goto out;
 	}
-	apply_common(f, &cfg);
+	if (k6_output_check(f) < 0) {
+		rc = cli_exit_code(CLI_USAGE);
+		goto out;
+	}
+	if (apply_common(f, &cfg) < 0) {
+		rc = cli_exit_code(CLI_BAD_VALUE);
+		goto out;
+	}
 	if (opts_given(&f->seen, R_WEB_LINGER) && !f->web) {
 		fprintf(stderr, "strain run: --web-linger goes with --web (the dashboard it keeps up)\n");
 		rc = cli_exit_code(CLI_BAD_VALUE);

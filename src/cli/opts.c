@@ -180,6 +180,9 @@ static cli_outcome store(const opt *o, args *a, void *base)
 			return CLI_BAD_VALUE;
 		}
 		return CLI_DONE;
+	case OPT_OPTVAL:
+		*(const char **)at = v ? v : "";
+		return CLI_DONE;
 	case OPT_HELP:
 		break;
 	}
@@ -214,6 +217,8 @@ static cli_outcome one_flag(const opts_cmd *c, args *a, int id, void *base, opts
 		}
 		return store(o, a, base);
 	}
+	if (o->kind == OPT_OPTVAL)
+		return store(o, a, base);
 	if (o->flags & OPT_OPTIONAL_ADDR) {
 		const char *next = a->i < a->argc ? a->argv[a->i] : NULL;
 
@@ -331,7 +336,7 @@ static void usage_entry(FILE *f, const opt *o)
 	int n;
 
 	n = snprintf(left, sizeof(left), "  %s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "    ", o->name,
-		     o->arg ? " " : "", o->arg ? o->arg : "");
+		     o->arg ? (o->kind == OPT_OPTVAL ? "" : " ") : "", o->arg ? o->arg : "");
 	if (n > (int)sizeof(left) - 1)
 		n = (int)sizeof(left) - 1;
 	if (n < HELP_COL - 1) {

@@ -26,6 +26,8 @@ typedef enum opt_kind {
 	OPT_NUMBER,   /* double, 0 <= d <= max (a decimal number, no sign) */
 	OPT_CUSTOM,   /* parse() decides */
 	OPT_HELP,     /* prints the usage to stdout; the command stops with exit 0 */
+	OPT_OPTVAL,   /* const char *: the value after '=' ("--http-debug=full"), or "" when
+		       * the flag comes alone; never takes the next argument */
 } opt_kind;
 
 /* Flag bits of an entry. */

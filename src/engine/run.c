@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/errcode.h"
+#include "engine/record.h"
 #include "engine/worker.h"
 #include "io/net.h"
 #include "io/tls.h"
@@ -23,7 +24,10 @@ struct engine {
 	run_target *targets;         /* by request */
 	worker **workers;            /* of the running phase */
 	uint32_t nworkers;
-	uint32_t s_vus, s_vus_max;
+	uint32_t s_vus, s_vus_max;   /* the run-wide gauges */
+	/* A strategy's phase: the gauges per scenario (module and strategy
+	 * tags), by the phase's scenario index; NULL otherwise. */
+	uint32_t *s_scn_vus, *s_scn_vus_max;
 	uint32_t vus_max;
 	uint32_t vus_max_now;        /* last vus_max gauge (collector thread) */
 	int stop;                    /* 0, or how the run was asked to stop */
@@ -108,7 +112,7 @@ static met_shard *swap_cb(void *p, uint32_t i)
 static void gauges_cb(void *p, met_shard *interval)
 {
 	engine *st = p;
-	uint32_t i, vus = 0, vus_max = 0;
+	uint32_t i, k, vus = 0, vus_max = 0;
 
 	/* The most VUs active at any point of the interval, so a short burst
 	 * or the last interval of a run still shows them. vus_max follows the
@@ -123,6 +127,41 @@ static void gauges_cb(void *p, met_shard *interval)
 	st->vus_max_now = vus_max;
 	met_shard_gauge(interval, st->ctx.reg, st->s_vus, vus);
 	met_shard_gauge(interval, st->ctx.reg, st->s_vus_max, vus_max);
+	for (k = 0; st->s_scn_vus && k < st->ctx.phase->nscenarios; k++) {
+		vus = vus_max = 0;
+		for (i = 0; i < st->nworkers; i++) {
+			uint32_t cur, peak, alloc;
+
+			worker_scn_vus_gauges(st->workers[i], k, &cur, &peak, &alloc);
+			vus += peak > cur ? peak : cur;
+			vus_max += alloc;
+		}
+		met_shard_gauge(interval, st->ctx.reg, st->s_scn_vus[k], vus);
+		met_shard_gauge(interval, st->ctx.reg, st->s_scn_vus_max[k], vus_max);
+	}
+}
+
+/* A strategy's phase: its scenarios' own vus and vus_max series, tagged
+ * like their samples (scenario, module, strategy), beside the run-wide
+ * ones, so a dashboard's module picker applies to VUs too. A phase outside
+ * strategies (quick mode, scenarios as written) has the run-wide ones only,
+ * as in k6. */
+static void scn_gauges_intern(engine *st, const run_phase *ph)
+{
+	uint32_t k;
+
+	if (ph->strategy == STRATEGY_NONE)
+		return;
+	st->s_scn_vus = xcalloc(ph->nscenarios + 1, sizeof(uint32_t));
+	st->s_scn_vus_max = xcalloc(ph->nscenarios + 1, sizeof(uint32_t));
+	for (k = 0; k < ph->nscenarios; k++) {
+		met_tag tags[MET_MAX_TAGS];
+		size_t n = record_scenario_tags(&st->ctx, &st->cfg->scenarios[ph->scenarios[k]], tags, MET_MAX_TAGS);
+		uint32_t ts = met_tagset_intern(st->ctx.reg, tags, n);
+
+		st->s_scn_vus[k] = met_series_intern(st->ctx.reg, MET_VUS, ts);
+		st->s_scn_vus_max[k] = met_series_intern(st->ctx.reg, MET_VUS_MAX, ts);
+	}
 }
 
 /* Between phases (and while a phase's workers are being created or
@@ -199,6 +238,7 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	}
 	atomic_store(&st->ctx.finished, 0);
 	st->ctx.phase = ph;
+	scn_gauges_intern(st, ph);
 	st->ctx.nworkers = st->nworkers;
 	st->ctx.t0 = clock_mono_ns();
 	st->ctx.wall0 = clock_wall_ns();
@@ -243,6 +283,9 @@ out:
 	free(st->workers);
 	st->workers = NULL;
 	st->nworkers = 0;
+	free(st->s_scn_vus);
+	free(st->s_scn_vus_max);
+	st->s_scn_vus = st->s_scn_vus_max = NULL;
 	free(shares);
 	return rc;
 }

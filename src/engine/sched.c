@@ -123,6 +123,7 @@ static vu *arrival_vu(worker *w, worker_scn *s)
 		return s->idle[--s->nidle];
 	if (s->nalloc < s->nvus) {
 		atomic_fetch_add_explicit(&w->vus_alloc, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->g_alloc, 1, memory_order_relaxed);
 		return &w->vus[s->first + s->nalloc++];
 	}
 	return NULL;

@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/errcode.h"
+#include "engine/http_debug.h"
 #include "engine/record.h"
 #include "engine/worker_impl.h"
 #include "program/request.h"
@@ -273,6 +274,10 @@ static void request_start(vu *v)
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
+	if (cfg->http_debug) {
+		x->want_body |= cfg->http_debug == 2;
+		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
+	}
 	rc = http_conn_send(v->conn, x);
 	if (rc < 0)
 		request_done(v, -rc, 1);
@@ -293,6 +298,9 @@ static void on_done(void *p, int err)
 {
 	vu *v = p;
 
+	if (v->w->ctx->cfg->http_debug == 2 && !err)
+		http_debug_body(v->id, v->iter, v->resp_body.data ? v->resp_body.data : "", v->resp_body.len,
+				v->resp_truncated);
 	if (!err && v->req->needs_body)
 		err = judge_body(v);
 	request_done(v, err, 0);
@@ -321,6 +329,8 @@ static void on_head(void *p, const http_head *h)
 	const run_request *rq = v->req;
 	uint32_t i;
 
+	if (v->w->ctx->cfg->http_debug)
+		http_debug_response(v->id, v->iter, h);
 	if (!rq->nextracts && !rq->nchecks)
 		return;
 

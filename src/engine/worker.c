@@ -117,6 +117,7 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 		for (i = 0; s->idle && i < s->nalloc; i++)
 			s->idle[s->nidle++] = &w->vus[s->first + s->nalloc - 1 - i];
 		alloc += s->nalloc;
+		atomic_store(&s->g_alloc, s->nalloc);
 	}
 	atomic_store(&w->vus_alloc, alloc);
 	ev_timer_init(&w->end_timer, on_end);
@@ -198,6 +199,15 @@ void worker_vus_gauges(worker *w, uint32_t *active, uint32_t *peak, uint32_t *al
 	*active = atomic_load_explicit(&w->vus_active, memory_order_relaxed);
 	*peak = atomic_exchange_explicit(&w->vus_peak, *active, memory_order_relaxed);
 	*alloc = atomic_load_explicit(&w->vus_alloc, memory_order_relaxed);
+}
+
+void worker_scn_vus_gauges(worker *w, uint32_t k, uint32_t *active, uint32_t *peak, uint32_t *alloc)
+{
+	worker_scn *s = &w->scns[k];
+
+	*active = atomic_load_explicit(&s->g_active, memory_order_relaxed);
+	*peak = atomic_exchange_explicit(&s->g_peak, *active, memory_order_relaxed);
+	*alloc = atomic_load_explicit(&s->g_alloc, memory_order_relaxed);
 }
 
 static void check_finished(worker *w)
@@ -340,6 +350,9 @@ static void vu_activate(worker *w, vu *v)
 	v->active = 1;
 	if (n > atomic_load_explicit(&w->vus_peak, memory_order_relaxed))
 		atomic_store_explicit(&w->vus_peak, n, memory_order_relaxed);
+	n = atomic_fetch_add_explicit(&v->scn->g_active, 1, memory_order_relaxed) + 1;
+	if (n > atomic_load_explicit(&v->scn->g_peak, memory_order_relaxed))
+		atomic_store_explicit(&v->scn->g_peak, n, memory_order_relaxed);
 }
 
 void worker_vu_retire(worker *w, vu *v)
@@ -347,6 +360,7 @@ void worker_vu_retire(worker *w, vu *v)
 	if (v->active) {
 		v->active = 0;
 		atomic_fetch_sub_explicit(&w->vus_active, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&v->scn->g_active, 1, memory_order_relaxed);
 	}
 }
 

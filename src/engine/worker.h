@@ -76,5 +76,7 @@ void worker_shards(worker *w, met_shard *out[2]);
  * active since the last call (reset to the current count), and VUs
  * initialised (vus_max). */
 void worker_vus_gauges(worker *w, uint32_t *active, uint32_t *peak, uint32_t *alloc);
+/* The same for scenario k of the phase (its index in the phase's list). */
+void worker_scn_vus_gauges(worker *w, uint32_t k, uint32_t *active, uint32_t *peak, uint32_t *alloc);
 
 #endif

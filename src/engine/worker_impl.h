@@ -62,6 +62,10 @@ typedef struct worker_scn {
 	uint32_t nidle;
 	uint64_t *queue;             /* queue mode: intended starts waiting for a VU (ring) */
 	uint32_t qcap, qhead, qlen;
+	/* Its part of the vus / vus_max gauges, for the collector (relaxed
+	 * atomics, like the worker's totals): active now, the most active
+	 * since the collector last looked, initialised. */
+	_Atomic uint32_t g_active, g_peak, g_alloc;
 	uint32_t tagset;             /* scenario-level tags */
 	uint32_t s_iterations, s_iteration_duration, s_data_sent, s_data_received;
 	uint32_t s_dropped, s_start_delay;

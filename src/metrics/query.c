@@ -44,6 +44,12 @@ size_t met_query(const met_shard *s, const met_registry *r, uint32_t metric, con
 			continue;
 		if (nfilter && !matches(met_tagset_get(r, met_series_tagset(r, id)), filter, nfilter))
 			continue;
+		/* A gauge's run-wide figure is its run-wide series: the series
+		 * per scenario (vus of one module while it runs) are parts of it
+		 * at other times, and adding their last values would not make it. */
+		if (out->type == MET_GAUGE && !nfilter &&
+		    met_tagset_value(met_tagset_get(r, met_series_tagset(r, id)), "scenario"))
+			continue;
 		switch (out->type) {
 		case MET_COUNTER:
 			out->sum += c->u.sum;

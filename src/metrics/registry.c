@@ -46,6 +46,8 @@ struct met_registry {
 	_Atomic uint32_t nseries;
 	uint32_t *series_slots; /* id + 1 */
 	_Atomic uint64_t overflowed;
+	met_tag run_tags[MET_MAX_RUN_TAGS]; /* owned copies */
+	uint32_t nrun_tags;
 };
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
@@ -103,6 +105,10 @@ void met_registry_destroy(met_registry *r)
 	free(r->series_metric);
 	free(r->series_tagset);
 	free(r->series_slots);
+	for (i = 0; i < r->nrun_tags; i++) {
+		free((char *)r->run_tags[i].key);
+		free((char *)r->run_tags[i].value);
+	}
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -146,11 +152,22 @@ uint32_t met_metric_count(const met_registry *r)
 	return r->nmetrics;
 }
 
+/* Does tags[0..n) have a non-empty tag named key? */
+static int has_key(const met_tag *tags, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(tags[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
 uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n)
 {
-	met_tag sorted[MET_MAX_TAGS];
-	char key[4096];
-	size_t i, m = 0, klen = 0, strbytes = 0;
+	met_tag sorted[MET_MAX_TAGS + MET_MAX_RUN_TAGS];
+	char key[8192];
+	size_t i, m = 0, own, klen = 0, strbytes = 0;
 	uint64_t h;
 	uint32_t slot, id;
 	met_tagset *ts;
@@ -159,6 +176,12 @@ uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n)
 	for (i = 0; i < n && m < MET_MAX_TAGS; i++)
 		if (tags[i].value && tags[i].value[0])
 			sorted[m++] = tags[i];
+	/* The run's tags never change once set (before any interning), so
+	 * they are read without the lock. */
+	own = m;
+	for (i = 0; i < r->nrun_tags; i++)
+		if (!has_key(sorted, own, r->run_tags[i].key))
+			sorted[m++] = r->run_tags[i];
 	qsort(sorted, m, sizeof(sorted[0]), tag_cmp);
 	/* Canonical form "k\x1fv\x1e..." identifies the set. */
 	for (i = 0; i < m; i++) {
@@ -216,6 +239,28 @@ uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n)
 out:
 	pthread_mutex_unlock(&r->lock);
 	return id;
+}
+
+void met_registry_set_run_tags(met_registry *r, const met_tag *tags, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && r->nrun_tags < MET_MAX_RUN_TAGS; i++) {
+		if (!tags[i].value || !tags[i].value[0] || has_key(r->run_tags, r->nrun_tags, tags[i].key))
+			continue;
+		r->run_tags[r->nrun_tags].key = xstrdup(tags[i].key);
+		r->run_tags[r->nrun_tags].value = xstrdup(tags[i].value);
+		r->nrun_tags++;
+	}
+	/* Tag set 0 (the untagged series: run-wide gauges, the overflow) is
+	 * the run's tags alone, so those points carry the testid as well. */
+	if (r->nrun_tags && r->ntagsets == 1) {
+		r->tagset_slots[hash_bytes("", 0, UINT64_C(0xcbf29ce484222325)) % TAGSET_SLOTS] = 0;
+		free(r->tagsets[0]);
+		free(r->tagset_keys[0]);
+		r->ntagsets = 0;
+		met_tagset_intern(r, NULL, 0);
+	}
 }
 
 const met_tagset *met_tagset_get(const met_registry *r, uint32_t id)

@@ -41,6 +41,9 @@ enum {
 /* An HTTPS sample of a plan: scenario, module, strategy, 8 module tags,
  * 8 request tags (method ... error_code), tls_version, tls_cipher_suite. */
 #define MET_MAX_TAGS 24
+/* Tags of the run as a whole (its testid, --tag, a plan's tags:), which
+ * every tag set carries besides its own. */
+#define MET_MAX_RUN_TAGS 16
 /* k6 warns past 100k time series; we cap a run at this many and send the
  * excess to one overflow series per metric, saying so. */
 #define MET_MAX_SERIES 65536
@@ -78,8 +81,17 @@ const met_def *met_metric(const met_registry *r, uint32_t metric);
 uint32_t met_metric_count(const met_registry *r);
 int met_metric_find(const met_registry *r, const char *name);
 
+/* Sets the run's tags: every tag set interned afterwards carries them too,
+ * unless it has a tag of the same key (the sample's own wins, as in k6), and
+ * tag set 0 becomes the run's tags alone. Call once, before anything is
+ * interned; at most MET_MAX_RUN_TAGS, the strings are copied. Because the
+ * tags are part of the interned sets, recording never handles them: every
+ * output writes them with the sample's own tags. */
+void met_registry_set_run_tags(met_registry *r, const met_tag *tags, size_t n);
+
 /* Interns a tag set (order-insensitive; empty values are dropped, as k6
- * does). Returns its id; 0 is the empty set. Thread-safe. */
+ * does), with the run's tags added. Returns its id; 0 is the set of the
+ * run's tags alone (empty when there are none). Thread-safe. */
 uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n);
 const met_tagset *met_tagset_get(const met_registry *r, uint32_t id);
 /* Value of key in a tag set, or NULL. */

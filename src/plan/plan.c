@@ -107,7 +107,43 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 	L->sc = NULL;
 }
 
-static const char *const top_keys[] = {"target", "scale", "defaults", "env", "data", "modules", "thresholds", "strategies", "outputs", NULL};
+static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data", "modules",
+				       "thresholds", "strategies", "outputs",  "tags", NULL};
+
+/* tags: at the top level: the run's own tags, on every sample of every
+ * module (k6's options.tags); --tag adds to them and wins. */
+static void plan_tags(loader *L, const ynode *root)
+{
+	const ynode *v = ymap_get(&L->doc, root, "tags");
+	size_t i;
+
+	if (!v)
+		return;
+	if (!ynode_is_map(v)) {
+		err_at(L, v, "tags: expected a mapping of name: value");
+		return;
+	}
+	check_dups(L, v, "tags");
+	/* One slot stays for the run id (testid), which every run has. */
+	if (ymap_len(v) > MET_MAX_RUN_TAGS - 1)
+		err_at(L, ymap_key(&L->doc, v, MET_MAX_RUN_TAGS - 1), "tags: at most %d", MET_MAX_RUN_TAGS - 1);
+	for (i = 0; i < ymap_len(v) && i < MET_MAX_RUN_TAGS - 1; i++) {
+		const ynode *kn = ymap_key(&L->doc, v, i), *tvn = ymap_value(&L->doc, v, i);
+		const char *tk = ynode_str(kn), *tv = ynode_str(tvn) ? get_text(L, tvn, "tags") : NULL, *why;
+
+		if (!tk || !tv) {
+			if (!template_failed(tvn, tv))
+				err_at(L, tvn, "tags: expected text");
+			continue;
+		}
+		why = run_tag_problem(tk, tv);
+		if (why) {
+			err_at(L, strncmp(why, "the key", 7) == 0 ? kn : tvn, "tags: %s: %s", tk, why);
+			continue;
+		}
+		run_config_tag_set(L->cfg, tk, tv);
+	}
+}
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
 
 /* Reads and parses the file into L->doc. Returns 0, or -1 with the error
@@ -313,6 +349,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	plan_env(&L, root);
 	plan_target(&L, root);
 	plan_defaults(&L, root);
+	plan_tags(&L, root);
 	load_data(&L, ymap_get(&L.doc, root, "data"));
 	if (plan_modules(&L, root) < 0)
 		goto out;

@@ -535,6 +535,7 @@ int compile_request(loader *L, const ynode *step)
 		bad = 1;
 	if (bad)
 		return -1;
+	r->user_agent = L->cfg->user_agent;
 	if (run_request_finish(r, has_body, L->cfg->no_reuse, err, sizeof(err)) < 0) {
 		err_at(L, step, "%s", err);
 		return -1;

@@ -44,6 +44,12 @@ void run_config_free(run_config *cfg)
 	free(cfg->scenarios);
 	for (i = 0; i < 3; i++)
 		free(cfg->tls_files[i]);
+	free(cfg->user_agent);
+	for (i = 0; i < cfg->nrun_tags; i++) {
+		free((char *)cfg->run_tags[i].key);
+		free((char *)cfg->run_tags[i].value);
+	}
+	free(cfg->run_tags);
 	for (i = 0; i < cfg->nphases; i++) {
 		free(cfg->phases[i].scenarios);
 	}
@@ -86,4 +92,48 @@ void run_config_tls_file(run_config *cfg, int i, const char *path)
 	free(cfg->tls_files[i]);
 	cfg->tls_files[i] = path ? xstrdup(path) : NULL;
 	*slot[i] = cfg->tls_files[i];
+}
+
+int run_config_tag_set(run_config *cfg, const char *key, const char *value)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nrun_tags; i++)
+		if (strcmp(cfg->run_tags[i].key, key) == 0)
+			break;
+	if (i == cfg->nrun_tags) {
+		if (i == MET_MAX_RUN_TAGS)
+			return -1;
+		cfg->run_tags = xrealloc(cfg->run_tags, (i + 1) * sizeof(*cfg->run_tags));
+		cfg->run_tags[i].key = xstrdup(key);
+		cfg->nrun_tags++;
+	} else {
+		free((char *)cfg->run_tags[i].value);
+	}
+	cfg->run_tags[i].value = xstrdup(value);
+	if (strcmp(key, "testid") == 0)
+		cfg->testid = cfg->run_tags[i].value;
+	return 0;
+}
+
+const char *run_tag_problem(const char *key, const char *value)
+{
+	const char *p;
+
+	if (!key[0])
+		return "the key is empty";
+	if (strlen(key) > 64)
+		return "the key is longer than 64 bytes";
+	for (p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-' || *p == '.'))
+			return "the key may hold only letters, digits, '_', '-' and '.'";
+	if (!value[0])
+		return "the value is empty (an empty tag is no tag)";
+	if (strlen(value) > 256)
+		return "the value is longer than 256 bytes";
+	for (p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "the value holds a control character";
+	return NULL;
 }

@@ -31,6 +31,8 @@ typedef struct run_request {
 	char *name;         /* name tag; defaults to the URL as written */
 	char *group;        /* group tag ("" outside groups, "::a::b" inside) */
 	http_url url;
+	const char *user_agent; /* the default User-Agent: NULL strain's, "" none;
+				 * borrowed from the run_config (--user-agent) */
 	buf wire;           /* the complete request, when static */
 	int dynamic;        /* target, a header or the body is templated */
 	tmpl target;        /* path and query */
@@ -97,11 +99,29 @@ typedef struct run_config {
 	const char *tls_cert;       /* client certificate for mutual TLS, or NULL; into tls_files */
 	const char *tls_key;        /* its key; NULL: in the cert file; into tls_files */
 	char *tls_files[3];         /* owned copies of the three paths (cacert, cert, key) */
+	char *user_agent;           /* --user-agent: NULL strain's default, "" none (owned) */
+	/* The run's own tags (its testid, a plan's tags:, --tag): every sample
+	 * carries them (metrics/registry.h, met_registry_set_run_tags). Owned
+	 * copies, at most MET_MAX_RUN_TAGS. */
+	met_tag *run_tags;
+	uint32_t nrun_tags;
+	const char *testid;         /* the run id: the testid tag's value, in run_tags */
+	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */
 void run_config_init(run_config *cfg);
 void run_config_free(run_config *cfg);
+/* Sets the run tag key to a copy of value, replacing one of the same key
+ * (later wins: the plan's, then --tag). Returns 0, or -1 when the run has
+ * MET_MAX_RUN_TAGS already. */
+int run_config_tag_set(run_config *cfg, const char *key, const char *value);
+
+/* Why KEY=VALUE cannot be a run tag ("the key ..."), or NULL when it can:
+ * a key of letters, digits, '_', '-' and '.', up to 64 bytes; a value of
+ * 1 to 256 bytes without control characters. */
+const char *run_tag_problem(const char *key, const char *value);
+
 /* Sets TLS file i (0 cacert, 1 cert, 2 key) to a copy of path (NULL: none). */
 void run_config_tls_file(run_config *cfg, int i, const char *path);
 

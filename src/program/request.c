@@ -11,7 +11,7 @@
 /* Request bodies and heads larger than this are refused. */
 #define WIRE_MAX (64u * 1024 * 1024 + 65536)
 
-static const char user_agent[] = "strain/" STRAIN_VERSION;
+static const char default_user_agent[] = "strain/" STRAIN_VERSION;
 
 void run_request_add_header(run_request *r, const char *name, size_t name_len, tmpl *value)
 {
@@ -62,7 +62,9 @@ static void describe(const run_request *r, http_request *q, const http_field *fi
 	q->target = target;
 	q->target_len = target_len;
 	q->authority = r->url.authority;
-	q->user_agent = user_agent;
+	/* --user-agent replaces strain's default; "" sends none (as k6). A
+	 * User-Agent header of the request's own still wins over both. */
+	q->user_agent = !r->user_agent ? default_user_agent : r->user_agent[0] ? r->user_agent : NULL;
 	q->fields = fields;
 	q->nfields = r->nheaders;
 	q->user = r->user_fields;
@@ -203,14 +205,15 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 }
 
 int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char **flag,
-		      char *err, size_t errsz)
+		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char *user_agent,
+		      const char **flag, char *err, size_t errsz)
 {
 	uint32_t i;
 	char *p;
 	int has_body;
 
 	memset(r, 0, sizeof(*r));
+	r->user_agent = user_agent;
 	tmpl_init(&r->target);
 	tmpl_init(&r->body);
 	r->method = xstrdup(method);

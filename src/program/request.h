@@ -37,11 +37,12 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 		       buf *out, int *close_after);
 
 /* Quick mode: a static request from the flags. headers: "Name: value"
- * strings. Returns 0, or -1 with a message in err and which flag is to
+ * strings; user_agent: --user-agent (NULL: strain's default, "": none),
+ * borrowed for the request's life. Returns 0, or -1 with a message in err and which flag is to
  * blame in *flag ("--url", "-X", "-H", "--body"). */
 int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char **flag,
-		      char *err, size_t errsz);
+		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char *user_agent,
+		      const char **flag, char *err, size_t errsz);
 
 void run_request_free(run_request *r);
 

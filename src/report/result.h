@@ -10,6 +10,7 @@
 #include "metrics/registry.h"
 #include "metrics/shard.h"
 #include "metrics/threshold.h"
+#include "metrics/trend_stats.h"
 #include "program/program.h"
 
 /* One streaming output: what it delivered. */
@@ -50,6 +51,7 @@ typedef struct run_result {
 	const struct run_config *cfg;      /* scenarios and phases, for the comparison */
 	const run_phase_result *phases;    /* by cfg->phases index */
 	const met_threshold_result *th_results; /* by cfg->thresholds index */
+	const trend_stats *trend_stats;    /* the trend columns (--summary-trend-stats); NULL: the default */
 } run_result;
 
 #endif

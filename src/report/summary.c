@@ -11,6 +11,7 @@
 #include "core/errcode.h"
 #include "core/format.h"
 #include "metrics/query.h"
+#include "metrics/trend_stats.h"
 #include "program/program.h"
 #include "report/failure.h"
 #include "report/history.h"
@@ -64,30 +65,39 @@ static void padded(FILE *f, const char *s, int width)
 		fputc(' ', f);
 }
 
-static void print_trend(FILE *f, const met_hist *h, int is_time)
+/* The trend's columns: --summary-trend-stats, or the default. */
+static const trend_stats *stats_of(const run_result *info)
 {
-	static const struct {
-		const char *label;
-		double p;
-	} cols[] = {{"min", 0}, {"med", 50}, {"max", 100}, {"p(90)", 90}, {"p(95)", 95}, {"p(99)", 99}};
+	static trend_stats def;
+	static int parsed;
+	char err[8];
+
+	if (info && info->trend_stats)
+		return info->trend_stats;
+	if (!parsed) {
+		trend_stats_parse(TREND_STATS_DEFAULT, &def, err, sizeof(err));
+		parsed = 1;
+	}
+	return &def;
+}
+
+static void print_trend(FILE *f, const met_hist *h, int is_time, const trend_stats *ts)
+{
 	char b[32];
-	size_t i;
+	uint32_t i;
 
-	if (is_time)
-		fmt_ns(met_hist_mean(h), b, sizeof(b));
-	else
-		snprintf(b, sizeof(b), "%.4g", met_hist_mean(h));
-	fputs("avg=", f);
-	padded(f, b, 10);
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-		double v = met_hist_percentile(h, cols[i].p);
+	for (i = 0; i < ts->n; i++) {
+		const trend_stat *st = &ts->s[i];
+		double v = trend_stat_value(st, h);
 
-		if (is_time)
+		if (st->kind == TS_COUNT)
+			snprintf(b, sizeof(b), "%.0f", v);
+		else if (is_time)
 			fmt_ns(v, b, sizeof(b));
 		else
 			snprintf(b, sizeof(b), "%.4g", v);
-		fprintf(f, " %s=", cols[i].label);
-		if (i + 1 < sizeof(cols) / sizeof(cols[0]))
+		fprintf(f, "%s%s=", i ? " " : "", st->label);
+		if (i + 1 < ts->n)
 			padded(f, b, 10);
 		else
 			fputs(b, f);
@@ -95,7 +105,8 @@ static void print_trend(FILE *f, const met_hist *h, int is_time)
 	fputc('\n', f);
 }
 
-static void print_metric(FILE *f, const met_registry *r, const met_shard *total, uint32_t m, double secs)
+static void print_metric(FILE *f, const met_registry *r, const met_shard *total, uint32_t m, double secs,
+			 const trend_stats *ts)
 {
 	const met_def *d = met_metric(r, m);
 	met_agg a;
@@ -120,7 +131,7 @@ static void print_metric(FILE *f, const met_registry *r, const met_shard *total,
 		fprintf(f, "%-10.0f min=%-8.0f max=%.0f\n", a.value, a.min, a.max);
 		break;
 	case MET_TREND:
-		print_trend(f, a.hist, d->contains == MET_TIME);
+		print_trend(f, a.hist, d->contains == MET_TIME, ts);
 		if (m == MET_HTTP_REQ_DURATION) {
 			met_tag ok = {"expected_response", "true"};
 			met_agg e;
@@ -128,7 +139,7 @@ static void print_metric(FILE *f, const met_registry *r, const met_shard *total,
 			met_agg_init(&e);
 			if (met_query(total, r, m, &ok, 1, &e) && e.hist->count != a.hist->count) {
 				dotted(f, "  ", "{ expected_response:true }");
-				print_trend(f, e.hist, 1);
+				print_trend(f, e.hist, 1, ts);
 			}
 			met_agg_free(&e);
 		}
@@ -262,12 +273,15 @@ void summary_print(FILE *f, const run_result *info)
 	char el[32];
 
 	fprintf(f, "\n  %s\n", info->description ? info->description : "strain run");
-	fprintf(f, "  %s after %s\n\n", info->interrupted ? "interrupted" : "finished",
+	fprintf(f, "  %s after %s", info->interrupted ? "interrupted" : "finished",
 		fmt_ns((double)info->elapsed_ns, el, sizeof(el)));
+	if (info->cfg && info->cfg->testid)
+		fprintf(f, " (testid %s)", info->cfg->testid);
+	fputs("\n\n", f);
 	if (info->cfg && info->cfg->tls_insecure)
 		fprintf(f, "  WARNING: TLS certificates were not verified (--insecure-skip-tls-verify)\n\n");
 	for (i = 0; i < n; i++) {
-		print_metric(f, r, total, ms[i], secs);
+		print_metric(f, r, total, ms[i], secs, stats_of(info));
 		if (ms[i] == MET_CHECKS) {
 			check_count *cc;
 			size_t nc = check_counts(r, total, &cc), k;
@@ -357,7 +371,8 @@ static char *iso_time(uint64_t wall_ns, char *out, size_t outsz)
 	return out;
 }
 
-static json_t *metric_json(const met_registry *r, const met_shard *total, uint32_t m, double secs)
+static json_t *metric_json(const met_registry *r, const met_shard *total, uint32_t m, double secs,
+			   const trend_stats *ts)
 {
 	const met_def *d = met_metric(r, m);
 	json_t *o = json_object();
@@ -395,20 +410,30 @@ static json_t *metric_json(const met_registry *r, const met_shard *total, uint32
 	case MET_TREND: {
 		int t = d->contains == MET_TIME;
 		double scale = t ? 1e6 : 1; /* time trends in milliseconds, like k6 */
+		uint32_t i;
 
+		/* count always: readers of the file need it; the rest as asked. */
 		json_object_set_new(o, "count", json_integer((json_int_t)a.hist->count));
-		json_object_set_new(o, "avg", json_real(met_hist_mean(a.hist) / scale));
-		json_object_set_new(o, "min", json_real((double)a.hist->min / scale));
-		json_object_set_new(o, "med", json_real(met_hist_percentile(a.hist, 50) / scale));
-		json_object_set_new(o, "max", json_real((double)a.hist->max / scale));
-		json_object_set_new(o, "p(90)", json_real(met_hist_percentile(a.hist, 90) / scale));
-		json_object_set_new(o, "p(95)", json_real(met_hist_percentile(a.hist, 95) / scale));
-		json_object_set_new(o, "p(99)", json_real(met_hist_percentile(a.hist, 99) / scale));
+		for (i = 0; i < ts->n; i++)
+			if (ts->s[i].kind != TS_COUNT)
+				json_object_set_new(o, ts->s[i].label, json_real(trend_stat_value(&ts->s[i], a.hist) / scale));
 		break;
 	}
 	}
 	met_agg_free(&a);
 	return o;
+}
+
+/* The run id and the run's tags (its testid among them). */
+static void run_tags_json(json_t *root, const run_config *cfg)
+{
+	json_t *tags = json_object();
+	uint32_t i;
+
+	for (i = 0; i < cfg->nrun_tags; i++)
+		json_object_set_new(tags, cfg->run_tags[i].key, json_string(cfg->run_tags[i].value));
+	json_object_set_new(root, "testid", cfg->testid ? json_string(cfg->testid) : json_null());
+	json_object_set_new(root, "tags", tags);
 }
 
 char *summary_json(const run_result *info)
@@ -426,7 +451,7 @@ char *summary_json(const run_result *info)
 	char *text;
 
 	for (i = 0; i < n; i++)
-		json_object_set_new(metrics, met_metric(r, ms[i])->name, metric_json(r, total, ms[i], secs));
+		json_object_set_new(metrics, met_metric(r, ms[i])->name, metric_json(r, total, ms[i], secs, stats_of(info)));
 	for (i = 0; i < ne; i++) {
 		char code[24];
 		json_t *e = json_object();
@@ -444,6 +469,8 @@ char *summary_json(const run_result *info)
 	json_object_set_new(cfg, "no_connection_reuse", json_boolean(info->no_reuse));
 	json_object_set_new(root, "version", json_string("strain-summary/2"));
 	json_object_set_new(root, "description", json_string(info->description ? info->description : ""));
+	if (info->cfg)
+		run_tags_json(root, info->cfg);
 	json_object_set_new(root, "start", json_string(iso_time(info->start_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "end", json_string(iso_time(info->end_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "duration_ms", ms_real((double)info->elapsed_ns));

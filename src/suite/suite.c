@@ -329,9 +329,9 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 	info->th_results = res;
 	info->reg = reg;
 	info->total = met_collector_total(coll);
-	if (!st->opts->quiet)
+	if (!st->opts->quiet && !st->opts->no_summary)
 		summary_print(stdout, info);
-	warn_dropped(st->opts->quiet ? stderr : stdout, reg, met_collector_total(coll));
+	warn_dropped(st->opts->quiet || st->opts->no_summary ? stderr : stdout, reg, met_collector_total(coll));
 	fflush(stdout);
 	if (st->opts->summary_export &&
 	    summary_export(st->opts->summary_export, info, err, sizeof(err)) < 0) {
@@ -436,6 +436,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	int keep_samples = 0;
 
 	memset(&st, 0, sizeof(st));
+	met_registry_set_run_tags(reg, cfg->run_tags, cfg->nrun_tags);
 	st.cfg = cfg;
 	st.opts = o;
 	st.watch = xcalloc(cfg->nthresholds + 1, sizeof(*st.watch));
@@ -499,6 +500,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	info.noutputs = o->nouts;
 	info.cfg = cfg;
 	info.phases = phase_res;
+	info.trend_stats = o->trend_stats;
 	end = report(&st, reg, coll, &info);
 	if (rc == SUITE_OK)
 		rc = end;

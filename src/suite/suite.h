@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "metrics/trend_stats.h"
 #include "program/program.h"
 
 /* What the run reports and where; the caller's (pointers may point into
@@ -21,6 +22,8 @@ typedef struct suite_opts {
 	const char *description;    /* one line for the summary header */
 	const char *plan;           /* the plan file, or NULL in quick mode */
 	const char *strategy;       /* the strategy asked for, or NULL: none */
+	int no_summary;             /* --no-summary: no end-of-test text (the export is still written) */
+	const trend_stats *trend_stats; /* --summary-trend-stats, or NULL for the default */
 	const char *web;            /* --web: the live dashboard's address, or NULL */
 	uint64_t web_linger_ns;     /* --web-linger: how long it stays up after the run */
 } suite_opts;

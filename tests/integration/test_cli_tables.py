@@ -17,7 +17,7 @@ from conftest import run_strain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 END = "--zz-end"
-LINE = re.compile(r"^  (?:(-\w), |    )(--[a-z][a-z0-9-]*)(?: (\S+(?: \S+')?))?(?:  |$)")
+LINE = re.compile(r"^  (?:(-\w), |    )(--[a-z][a-z0-9-]*)(?:\[=\w+\])?(?: (\S+(?: \S+')?))?(?:  |$)")
 
 
 def usage(cmd):
@@ -45,6 +45,7 @@ def value_for(placeholder, tmp_path):
         "M": "POST", "'Name: value'": "X-A: b", "TEXT": "x", "KEY=VALUE": "A=b", "KIND=ARG": "json=out.json",
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
+        "UA": "me/1", "LIST": "avg,p(99.9)",
     }[placeholder]
 
 
@@ -115,9 +116,10 @@ def test_unknown_flags(typed, want):
 @pytest.mark.parametrize("typed,want", [
     ("--rps", "strain has no --rps (k6's"),
     ("-s", "strain has no -s (k6's short form of --stage); use --stage"),
-    ("--http-debug", "strain has no --http-debug (k6's"),
-    ("--user-agent", "use -H 'User-Agent: ...'"),
-    ("--no-summary", "use --quiet"),
+    ("--vus-max", "strain has no --vus-max (k6's old maximum of VUs); use --max-vus"),
+    ("--batch", "strain has no --batch (k6's"),
+    ("--no-vu-connection-reuse", "use --no-connection-reuse"),
+    ("-a", "strain has no -a (k6's REST API address), nor anything like it"),
     ("-c", "strain has no -c (k6's JSON options file)"),
 ])
 def test_k6_flags_are_named(typed, want):
@@ -127,9 +129,14 @@ def test_k6_flags_are_named(typed, want):
 
 def test_k6_advice_names_only_real_flags():
     known = {n for _, n, _ in flags("run")} | {a for a, _, _ in flags("run") if a}
-    for k6 in ["-s", "--rps", "--http-debug", "--max-redirects", "--user-agent", "--summary-trend-stats",
-               "--no-summary", "--no-thresholds", "--no-vu-connection-reuse", "--paused", "-p", "--config",
-               "-c", "--linger", "-l", "--verbose", "-v"]:
+    for k6 in ["-s", "--rps", "--vus-max", "-m", "--max-redirects", "--no-vu-connection-reuse", "--batch", "-b",
+               "--batch-per-host", "--compatibility-mode", "--console-output", "--paused", "-p", "--linger", "-l",
+               "--address", "-a", "--exit-on-running", "--no-usage-report", "--include-system-env-vars",
+               "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",
+               "--no-teardown", "--setup-timeout", "--teardown-timeout", "--discard-response-bodies",
+               "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames", "--dns",
+               "--local-ips", "--execution-segment", "--execution-segment-sequence", "--no-color",
+               "--traces-output", "--type", "-t", "--upload-only", "--config", "-c", "--verbose", "-v"]:
         p = run_strain("run", k6, timeout=20)
         assert p.returncode == 2 and f"strain has no {k6} (k6's" in p.stderr, (k6, p.stderr)
         advice = p.stderr.split(")", 1)[1]
@@ -177,8 +184,9 @@ def test_missing_values(cmd):
 
 @pytest.mark.parametrize("cmd", ["run", "target"])
 def test_switches_take_no_value(cmd):
+    text = usage(cmd)
     for alias, name, ph in flags(cmd):
-        if ph or name == "--help":
+        if ph or name == "--help" or f"{name}[=" in text:  # --http-debug[=full]: a value is optional
             continue
         p = run_strain(cmd, f"{name}=1", timeout=20)
         assert p.returncode == 2 and f"{name}: takes no value" in p.stderr, (name, p.stderr)

@@ -343,6 +343,42 @@ static void test_series_cap_folds(void **state)
 	met_registry_destroy(r);
 }
 
+/* The run's tags join every tag set; a set's own tag of the same key wins;
+ * set 0 is the run's tags alone. */
+static void test_run_tags(void **state)
+{
+	met_registry *r = met_registry_create();
+	met_tag run[] = {{"testid", "t1"}, {"env", "ci"}, {"empty", ""}, {"env", "dup"}};
+	met_tag own[] = {{"env", "mine"}, {"status", "200"}};
+	const met_tagset *ts;
+	uint32_t id, id2;
+
+	(void)state;
+	met_registry_set_run_tags(r, run, 4);
+	ts = met_tagset_get(r, 0);
+	assert_int_equal(ts->n, 2);
+	assert_string_equal(met_tagset_value(ts, "testid"), "t1");
+	assert_string_equal(met_tagset_value(ts, "env"), "ci");
+	assert_int_equal(met_tagset_intern(r, NULL, 0), 0);
+	id = met_tagset_intern(r, own, 2);
+	assert_true(id != 0);
+	ts = met_tagset_get(r, id);
+	assert_int_equal(ts->n, 3);
+	assert_string_equal(met_tagset_value(ts, "env"), "mine");
+	assert_string_equal(met_tagset_value(ts, "testid"), "t1");
+	assert_string_equal(met_tagset_value(ts, "status"), "200");
+	id2 = met_tagset_intern(r, own + 1, 1);
+	assert_true(id2 != id);
+	assert_string_equal(met_tagset_value(met_tagset_get(r, id2), "env"), "ci");
+	/* Same tags written out with the run's: the same set. */
+	{
+		met_tag full[] = {{"status", "200"}, {"testid", "t1"}, {"env", "ci"}};
+
+		assert_int_equal(met_tagset_intern(r, full, 3), id2);
+	}
+	met_registry_destroy(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_series_dense_and_stable),
 		cmocka_unit_test(test_concurrent_interning),
 		cmocka_unit_test(test_series_cap_folds),
+		cmocka_unit_test(test_run_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

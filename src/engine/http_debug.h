@@ -1,0 +1,23 @@
+/* --http-debug: every request's and response's head on stderr, and with
+ * --http-debug=full their bodies, as k6 prints them. Off the hot path: the
+ * VU asks cfg->http_debug once per request, and nothing here runs unless
+ * it is set. The values of Authorization, Proxy-Authorization, Cookie and
+ * Set-Cookie are printed as "[redacted]". Each call writes one block under
+ * stderr's lock, so blocks of different threads do not mix. */
+#ifndef STRAIN_ENGINE_HTTP_DEBUG_H
+#define STRAIN_ENGINE_HTTP_DEBUG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http_parse.h"
+
+/* A request as written: wire[0..len), its head up to the blank line, and
+ * what follows when full. */
+void http_debug_request(uint32_t vu, uint64_t iter, const char *wire, size_t len, int full);
+/* A response's head (h: the parsed head, during on_head). */
+void http_debug_response(uint32_t vu, uint64_t iter, const http_head *h);
+/* A response's body, decoded (full only); truncated: it was longer than kept. */
+void http_debug_body(uint32_t vu, uint64_t iter, const char *body, size_t len, int truncated);
+
+#endif

@@ -1,0 +1,129 @@
+"""strain capacity against `strain target` configured with a capacity that
+can be computed: a module whose database pool of P connections serves
+queries of s seconds each sustains P / s requests per second (docs/target.md,
+docs/capacity.md). The search must find it within 10 %, agree with itself
+when repeated, see another module's load when the two share the database
+(and not when they don't), and name the generator when the generator, not
+the target, is the limit."""
+import json
+import textwrap
+
+import pytest
+
+from conftest import run_strain
+
+STEP = ["--step", "3s", "--warmup", "1s", "--quiet"]
+
+
+def plan(tmp_path, target, other_load=False):
+    body = f"target: {target.url}\n" + textwrap.dedent("""
+        modules:
+          jobs:
+            executor: {type: constant-vus, vus: 2, duration: 5s}
+            flow:
+              - get: /jobs/{{rand_int 1 100000}}
+                name: job detail
+        """)
+    if other_load:
+        body += textwrap.dedent("""
+          ecommerce:
+            executor: {type: constant-vus, vus: 4, duration: 120s}
+            flow:
+              - get: /products/{{rand_int 1 50000}}
+                name: product detail
+        """).replace("\n", "\n  ").rstrip() + "\n"
+    p = tmp_path / f"plan-{int(other_load)}.yaml"
+    p.write_text(body)
+    return p
+
+
+def search(tmp_path, plan_file, *args, timeout=240):
+    out = tmp_path / "cap.json"
+    p = run_strain("capacity", str(plan_file), "--module", "jobs", *STEP, "--summary-export", str(out), *args,
+                   timeout=timeout)
+    assert p.returncode == 0, p.stdout + p.stderr
+    c = json.loads(out.read_text())["capacity"]
+    [m] = c["modules"]
+    return m, p.stdout
+
+
+def within(value, expected, pct):
+    return abs(value - expected) <= expected * pct / 100
+
+
+SMALL = ["--db-pool", "jobs=4", "--db-time", "jobs=20", "--db-jitter", "0"]  # 4 / 20 ms = 200/s
+
+
+def test_finds_a_small_limit_and_agrees_with_itself(make_target, tmp_path):
+    target = make_target(*SMALL)
+    found = []
+    for _ in range(3):
+        m, text = search(tmp_path, plan(tmp_path, target), "--slo", "p(95)<200", "--start-rate", "60")
+        assert m["limited_by"] == "target", m
+        assert within(m["sustainable_rate"], 200, 10), m
+        assert m["first_failing_rate"] > m["sustainable_rate"]
+        assert m["failed_objective"]["expression"] == "p(95)<200"
+        assert m["failed_objective"]["observed"] >= 200
+        # The curve: each step's figures, the waiting phase is what grew.
+        assert len(m["steps"]) >= 4 and m["grew"] == "waiting"
+        ok = [s for s in m["steps"] if s["ok"]]
+        assert all(s["p95"] < 200 for s in ok) and all(within(s["rps"], s["rate"], 10) for s in ok)
+        assert "jobs" in text and "p(95)<200" in text
+        found.append(m["sustainable_rate"])
+    assert max(found) <= min(found) * 1.1, found
+
+
+def test_finds_a_large_limit(make_target, tmp_path):
+    # 16 connections of 10 ms: 1600/s; 32 database slots keep f = 1.
+    target = make_target("--db-pool", "jobs=16", "--db-time", "jobs=10", "--db-jitter", "0", "--db-slots", "32")
+    m, _ = search(tmp_path, plan(tmp_path, target), "--slo", "p(95)<100", "--start-rate", "500")
+    assert m["limited_by"] == "target", m
+    assert within(m["sustainable_rate"], 1600, 10), m
+
+
+@pytest.mark.parametrize("slots,shared", [(4, True), (1000, False)])
+def test_under_load_sees_a_shared_database(make_target, tmp_path, slots, shared):
+    # ecommerce's 4 VUs keep about 4 queries of 20 ms busy. With 4 database
+    # slots they halve jobs' speed (f = n / S); with 1000 they cost nothing.
+    target = make_target(*SMALL, "--db-slots", str(slots), "--db-pool", "ecommerce=8", "--db-time",
+                         "ecommerce=20")
+    p = plan(tmp_path, target, other_load=True)
+    m, _ = search(tmp_path, p, "--slo", "p(95)<200", "--start-rate", "40", "--under-load")
+    assert m["limited_by"] == "target", m
+    if shared:
+        assert m["sustainable_rate"] < 200 * 0.8, m
+    else:
+        assert within(m["sustainable_rate"], 200, 10), m
+
+
+def test_the_generator_is_named_when_it_is_the_limit(target, tmp_path):
+    p = tmp_path / "health.yaml"
+    p.write_text(f"target: {target.url}\n" + textwrap.dedent("""
+        modules:
+          health:
+            executor: {type: constant-vus, vus: 1, duration: 5s}
+            flow:
+              - get: /health
+        """))
+    out = tmp_path / "h.json"
+    r = run_strain("capacity", str(p), *STEP, "--start-rate", "8000", "--summary-export", str(out), timeout=240)
+    assert r.returncode == 0, r.stderr
+    [m] = json.loads(out.read_text())["capacity"]["modules"]
+    assert m["limited_by"] == "generator", m
+    assert m["first_failing_rate"] is None
+    assert "the generator, not the target, was the limit" in r.stdout
+    assert "untrusted" in m["steps"][-1]
+
+
+def test_bad_input(target, tmp_path):
+    p = plan(tmp_path, target)
+    r = run_strain("capacity", str(p), "--module", "nope", timeout=30)
+    assert r.returncode == 104 and "--module nope: the plan has no such module" in r.stderr
+    r = run_strain("capacity", str(p), "--slo", "p(95)<<3", timeout=30)
+    assert r.returncode == 104 and "--slo" in r.stderr
+    r = run_strain("capacity", str(p), "--alone", "--under-load", timeout=30)
+    assert r.returncode == 2
+    r = run_strain("capacity", str(p), "--step", "2s", "--warmup", "2s", timeout=30)
+    assert r.returncode == 104 and "--warmup" in r.stderr
+    r = run_strain("capacity", timeout=30)
+    assert r.returncode == 2
