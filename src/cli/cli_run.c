@@ -424,6 +424,12 @@ static int k6_output_check(const run_flags *f)
 		for (k = 0; k < sizeof(k6_outputs) / sizeof(k6_outputs[0]); k++) {
 			if (strlen(k6_outputs[k].kind) != len || strncmp(f->outs[i], k6_outputs[k].kind, len) != 0)
 				continue;
+			if (strstr(k6_outputs[k].kind, "dashboard")) {
+				fprintf(stderr, "strain run: --out %.*s: strain's live dashboard is not an output (%s); "
+						"use --web [ADDR] (docs/dashboard.md)\n", (int)len, f->outs[i],
+					k6_outputs[k].what);
+				return -1;
+			}
 			fprintf(stderr, "strain run: --out %.*s: strain has no %.*s output (%s); it streams to influxdb=URL, "
 					"influxdb2=URL, json=FILE and csv=FILE (docs/outputs.md)\n", (int)len, f->outs[i],
 				(int)len, f->outs[i], k6_outputs[k].what);

@@ -410,3 +410,9 @@ def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_pat
     run.proc.send_signal(signal.SIGINT)
     rc, err = run.wait(timeout=30)
     assert rc == 0, err
+
+
+@pytest.mark.parametrize("kind", ["web-dashboard", "dashboard"])
+def test_k6s_dashboard_output_points_to_web(kind):
+    p = run_strain("run", "--url", "http://127.0.0.1:1/", "--out", kind, timeout=20)
+    assert p.returncode == 2 and "use --web [ADDR]" in p.stderr, p.stderr
