@@ -12,7 +12,12 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc -MMD -MP \
 LDLIBS  += -pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz
 
 SRCS    := $(wildcard src/*/*.c)
-OBJS    := $(SRCS:%.c=$(BUILD)/%.o)
+# The report page's assets, embedded by src/report/html_assets.S with
+# .incbin (docs/report.md); Chart.js is Debian's libjs-chart.js.
+CHARTJS ?= /usr/share/javascript/chart.js/chart.min.js
+REPORT_ASSETS := $(wildcard assets/report/*) $(CHARTJS)
+ASSETS_OBJ := $(BUILD)/src/report/html_assets.o
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(ASSETS_OBJ)
 MAIN    := $(BUILD)/src/main.o
 LIB     := $(BUILD)/libstrain.a
 BIN     := $(BUILD)/strain
@@ -32,6 +37,12 @@ $(DEPS_STAMP): scripts/deps.sh
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wconversion -c $< -o $@
+
+# .incbin's inputs are invisible to -MMD: listed here, so editing an
+# asset rebuilds the object.
+$(ASSETS_OBJ): src/report/html_assets.S $(REPORT_ASSETS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -c -I. -DCHARTJS_PATH='"$(CHARTJS)"' $< -o $@
 
 $(LIB): $(OBJS)
 	@rm -f $@
@@ -74,7 +85,7 @@ bench-tls: $(BIN)
 	@sh bench/tls/run.sh
 
 # libFuzzer drivers for everything that parses untrusted bytes (clang):
-# HTTP heads and bodies, JSON paths, templates, plans. Each runs
+# HTTP heads and bodies, JSON paths, templates, plans, summaries. Each runs
 # FUZZ_SECONDS on a working corpus under $(BUILD)/fuzz/corpus_NAME, seeded
 # from tests/fuzz/corpus/fuzz_NAME (what the fuzzer adds stays in build/).
 FUZZ_SECONDS ?= 30
@@ -94,11 +105,14 @@ fuzz:
 	$(FUZZ_CC) tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
 	$(FUZZ_CC) tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/program/jsonpath_compile.c src/program/jsonpath_value.c src/program/json_scan.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath
 	$(FUZZ_CC) tests/fuzz/fuzz_tmpl.c src/program/tmpl.c src/http/url.c src/http/request.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_tmpl
-	$(FUZZ_CC) tests/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS) -o $(BUILD)/fuzz/fuzz_plan $(LDLIBS)
+	$(FUZZ_CC) -c -I. -DCHARTJS_PATH='"$(CHARTJS)"' src/report/html_assets.S -o $(BUILD)/fuzz/html_assets.o
+	$(FUZZ_CC) tests/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS) $(BUILD)/fuzz/html_assets.o -o $(BUILD)/fuzz/fuzz_plan $(LDLIBS)
+	$(FUZZ_CC) tests/fuzz/fuzz_summary.c src/report/summary_read.c src/metrics/hist_codec.c src/metrics/hist.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_summary -ljansson -lcrypto -lm
 	$(call fuzz_run,http,4096)
 	$(call fuzz_run,jsonpath,4096)
 	$(call fuzz_run,tmpl,4096)
 	$(call fuzz_run,plan,16384)
+	$(call fuzz_run,summary,65536)
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)

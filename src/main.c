@@ -17,6 +17,8 @@ static const struct {
 	{"target", cli_target_main, "serve the built-in demo API with fault endpoints"},
 	{"validate", cli_validate_main, "check a plan file; errors as FILE:LINE:COL"},
 	{"capacity", cli_capacity_main, "per module, the highest arrival rate its objectives hold at"},
+	{"compare", cli_compare_main, "compare two summaries; exit 3 on a regression (a CI gate)"},
+	{"report", cli_report_main, "the HTML report of a run, from its summary export"},
 	{"demo", cli_demo_main, "the whole story against the built-in target"},
 	{"version", cli_version_main, "print the version"},
 	{"help", cli_help_main, "help for a command"},

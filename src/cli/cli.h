@@ -10,6 +10,8 @@ enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_ERROR = 1,          /* a failure that is not the plan's or the user's */
 	CLI_EXIT_USAGE = 2,          /* bad command line (unknown flag, bad value) */
+	CLI_EXIT_REGRESSION = 3,     /* strain compare: a --fail-on limit failed */
+	CLI_EXIT_BAD_INPUT = 4,      /* strain compare: a file is not a readable summary */
 	CLI_EXIT_THRESHOLDS = 99,    /* thresholds failed */
 	CLI_EXIT_BAD_CONFIG = 104,   /* invalid plan or configuration */
 	CLI_EXIT_INTERRUPTED = 105,  /* stopped by SIGINT/SIGTERM */
@@ -28,6 +30,8 @@ typedef enum cli_outcome {
 	CLI_FAILED,       /* a failure that is not the user's */
 	CLI_THRESHOLDS,   /* a run's threshold failed (or aborted it) */
 	CLI_INTERRUPTED,  /* a run was stopped by a signal */
+	CLI_REGRESSION,   /* a comparison found a regression */
+	CLI_BAD_INPUT,    /* an input file (a summary) could not be read */
 } cli_outcome;
 
 static inline int cli_exit_code(cli_outcome o)
@@ -46,6 +50,10 @@ static inline int cli_exit_code(cli_outcome o)
 		return CLI_EXIT_THRESHOLDS;
 	case CLI_INTERRUPTED:
 		return CLI_EXIT_INTERRUPTED;
+	case CLI_REGRESSION:
+		return CLI_EXIT_REGRESSION;
+	case CLI_BAD_INPUT:
+		return CLI_EXIT_BAD_INPUT;
 	case CLI_FAILED:
 		break;
 	}
@@ -56,7 +64,9 @@ int cli_run_main(int argc, char **argv);
 int cli_target_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
 int cli_validate_main(int argc, char **argv);
+int cli_compare_main(int argc, char **argv);
 int cli_capacity_main(int argc, char **argv);
+int cli_report_main(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_help_main(int argc, char **argv);
 

@@ -87,11 +87,13 @@ static const opts_cmd capacity_cmd = {
 	C_COUNT,
 	capacity_groups,
 	2,
-	"Usage: strain capacity PLAN.yaml [--module NAME]... [--slo EXPR]... [--alone | --under-load] [flags]\n\n"
-	"Finds, per module, the highest arrival rate (iterations per second) whose steady window meets its\n"
-	"objectives: a stepped ramp doubling the rate, then bisection. See docs/capacity.md.\n",
-	"Exit status: 0 ok (also when the generator was the limit: the table says so), 1 error, 2 usage,\n"
-	"104 bad plan or flag, 105 interrupted.\n",
+	"Usage: strain capacity PLAN.yaml [--module NAME]... [--slo EXPR]...\n"
+	"                      [--alone | --under-load] [flags]\n\n"
+	"Finds, per module, the highest arrival rate (iterations per second) whose steady\n"
+	"window meets its objectives: a stepped ramp doubling the rate, then bisection.\n"
+	"See docs/capacity.md.\n",
+	"Exit status: 0 ok (also when the generator was the limit: the table says so),\n"
+	"1 error, 2 usage, 104 bad plan or flag, 105 interrupted.\n",
 	NULL,
 	plan_arg,
 };
@@ -115,6 +117,7 @@ static int slo_parse(met_threshold *t, const char *spec, const met_registry *reg
 	if (!colon)
 		return met_threshold_parse(t, "http_req_duration", spec, reg, err, errsz, &in_expr);
 	if ((size_t)(colon - spec) >= sizeof(metric)) {
+		memset(t, 0, sizeof(*t));
 		snprintf(err, errsz, "metric name too long");
 		return -1;
 	}
@@ -171,6 +174,7 @@ int cli_capacity_main(int argc, char **argv)
 	}
 	for (i = 0; i < f->nslos; i++) {
 		if (slo_parse(&slos[nslos], f->slos[i], reg, err, sizeof(err)) < 0) {
+			met_threshold_free(&slos[nslos]);
 			fprintf(stderr, "strain capacity: --slo '%s': %s\n", f->slos[i], err);
 			rc = cli_exit_code(CLI_BAD_VALUE);
 			goto out;

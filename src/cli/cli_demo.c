@@ -3,7 +3,9 @@
  * --strategy all (sequential, hybrid, parallel) and prints the comparison
  * and verdict; then, as the team in the story did, restarts the target with
  * the fixes (a bigger Profile pool and a cache), re-runs the parallel
- * strategy and shows Profile before and after. Summaries go to ./results/. */
+ * strategy and shows Profile before and after. Summaries and the HTML
+ * reports go to ./results/: report.html (every strategy, written by the run
+ * with --report) and report-fixed.html (the fixed run against it). */
 #include <errno.h>
 #include <stddef.h>
 #include <jansson.h>
@@ -20,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/parse.h"
+#include "report/html.h"
 
 static pid_t start_target(char *addr, size_t addrsz, const char *const *extra)
 {
@@ -120,6 +123,29 @@ static json_t *profile_parallel(const char *path)
 	return p;
 }
 
+/* results/report-fixed.html: the fixed run, with the first as its
+ * baseline. 0, or -1 after saying why. */
+static int report_fixed(void)
+{
+	json_t *all = json_load_file("results/demo-all.json", 0, NULL);
+	json_t *fixed = json_load_file("results/demo-fixed.json", 0, NULL);
+	char *a = all ? json_dumps(all, JSON_COMPACT) : NULL, *f = fixed ? json_dumps(fixed, JSON_COMPACT) : NULL;
+	char err[512];
+	int rc = -1;
+
+	if (!a || !f)
+		fprintf(stderr, "strain demo: cannot read the summaries for results/report-fixed.html\n");
+	else if (report_html_write("results/report-fixed.html", f, a, err, sizeof(err)) < 0)
+		fprintf(stderr, "strain demo: %s\n", err);
+	else
+		rc = 0;
+	free(a);
+	free(f);
+	json_decref(all);
+	json_decref(fixed);
+	return rc;
+}
+
 static double num(json_t *o, const char *k)
 {
 	return json_number_value(json_object_get(o, k));
@@ -177,7 +203,8 @@ static const opts_cmd demo_cmd = {
 	"Starts the built-in target, runs the example suite with every strategy (D per module\n"
 	"and phase, default 15s: about 2-3 minutes in all), prints the comparison and verdict,\n"
 	"then re-runs the parallel strategy with the fixes (bigger Profile pool, cache) and\n"
-	"shows Profile before and after. Summaries are written to ./results/.\n",
+	"shows Profile before and after. Summaries and the HTML reports (report.html,\n"
+	"report-fixed.html) are written to ./results/.\n",
 	NULL,
 	NULL,
 	duration_positional,
@@ -223,7 +250,7 @@ int cli_demo_main(int argc, char **argv)
 	       duration);
 	{
 		const char *args1[] = {"strain", "run", suite, "--strategy", "all", "-e", target_env, "-e", dur_env,
-				       "--summary-export", "results/demo-all.json", NULL};
+				       "--summary-export", "results/demo-all.json", "--report", "results/report.html", NULL};
 
 		rc = run(args1);
 	}
@@ -271,5 +298,9 @@ int cli_demo_main(int argc, char **argv)
 	printf("\n  summaries: results/demo-all.json, results/demo-fixed.json\n");
 	json_decref(before);
 	json_decref(after);
+	if (report_fixed() < 0)
+		return cli_exit_code(CLI_FAILED);
+	printf("  report:    results/report.html (every strategy; open it in a browser)\n");
+	printf("             results/report-fixed.html (the fixes, before and after)\n");
 	return 0;
 }

@@ -109,7 +109,7 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 
 /* Everything the command line says, before it becomes a run_config. */
 typedef struct run_flags {
-	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export;
+	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export, *report;
 	const char *cacert, *cert, *key, *web;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	const char *tags[MAX_TAGS], *user_agent, *http_debug;
@@ -195,7 +195,7 @@ enum {
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG,
 	R_TAG, R_NO_THRESHOLDS,
-	R_SUMMARY_EXPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
+	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -278,6 +278,8 @@ static const opt run_opts[R_COUNT] = {
 			     G_OUT, "do not evaluate thresholds: they neither fail nor abort the run"},
 	[R_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
 			      G_OUT, "write the end-of-test summary as JSON"},
+	[R_REPORT] = {"--report", NULL, "FILE", OPT_STRING, 0, 0, 0, F(report), 0, NULL, NULL, G_OUT,
+		      "write the run's HTML report, one self-contained page (also when interrupted; docs/report.md)"},
 	[R_SUMMARY_TREND_STATS] = {"--summary-trend-stats", NULL, "LIST", OPT_CUSTOM, 0, 0, 0, 0, 0, trend_stats_arg,
 				   "a list of avg, min, med, max, count, p(N)", G_OUT,
 				   "the trend columns of the summary and its export, e.g. 'avg,min,med,max,p(90),p(95),"
@@ -542,6 +544,7 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 	o.nouts = nouts;
 	o.description = description;
 	o.plan = f->plan;
+	o.report_html = f->report;
 	if (f->plan)
 		o.strategy = f->strategy ? f->strategy : "parallel";
 	o.no_summary = f->no_summary;

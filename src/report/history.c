@@ -62,6 +62,13 @@ static int keyed_cmp(const void *x, const void *y)
 	return c ? c : strcmp(a->b, b->b);
 }
 
+/* qsort wants a non-null base even for no elements. */
+static void keyset_sort(keyset *s)
+{
+	if (s->n)
+		qsort(s->k, s->n, sizeof(*s->k), keyed_cmp);
+}
+
 /* The module of a tag set; "" in quick mode. */
 static const char *module_of(const met_tagset *ts)
 {
@@ -141,7 +148,7 @@ static json_t *requests_json(const run_result *info)
 		names.k[i].a = names.k[i].b;
 		names.k[i].b = t;
 	}
-	qsort(names.k, names.n, sizeof(*names.k), keyed_cmp);
+	keyset_sort(&names);
 	for (i = 0; i < names.n; i++) {
 		const keyed *k = &names.k[i];
 		json_t *o = json_object();
@@ -223,8 +230,8 @@ static json_t *histograms_json(const run_result *info)
 			keyset_free(&names);
 			continue;
 		}
-		qsort(groups.k, groups.n, sizeof(*groups.k), keyed_cmp);
-		qsort(names.k, names.n, sizeof(*names.k), keyed_cmp);
+		keyset_sort(&groups);
+		keyset_sort(&names);
 		o = json_object();
 		ga = json_array();
 		na = json_array();

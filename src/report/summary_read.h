@@ -24,6 +24,7 @@ typedef struct sum_series {
 	double *t_ms;
 	uint64_t *requests, *failures, *iterations, *dropped;
 	double *vus;
+	double *start_delay_max;   /* ms; NULL when the file has none (written before it) */
 	double *p50, *p90, *p95, *p99, *max;
 	met_hist **hist;           /* per slot; NULL in a slot without requests */
 	sum_errors *errors;
@@ -48,6 +49,11 @@ typedef struct sum_doc {
 	sum_hist *hists;
 	uint32_t nhists;
 } sum_doc;
+
+/* The largest file read: a 12-hour run's summary is a few megabytes. The
+ * reader also refuses more than 4096 series, TIMELINE_MAX_SLOTS slots in a
+ * series and 16384 decoded histograms (about 19 KiB each) in a file. */
+#define SUMMARY_MAX_BYTES (64 << 20)
 
 /* Parses a summary from memory. Returns the document, or NULL with the
  * reason in err ("timeseries.series[2].p95[7]: not a number"). */

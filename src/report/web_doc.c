@@ -7,34 +7,18 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "report/html.h"
 
-/* The page at "/". This is the seam for the report page: once
- * report/html.h is on main, report_html_page(NULL, NULL, 1) replaces this
- * placeholder, which only shows that the stream works. */
+/* The page at "/": the report page in its live form (report/html.h),
+ * which loads summary.json and follows /events. */
 char *web_doc_page(size_t *len)
 {
-	static const char placeholder[] =
-		"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>strain live</title>\n"
-		"<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-		"td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}</style></head>\n"
-		"<body><h1>strain: live</h1><p id=\"desc\"></p><p id=\"state\">connecting</p>\n"
-		"<table id=\"series\"></table>\n<script>\n"
-		"function show(d,final){\n"
-		" document.getElementById('desc').textContent=d.description||'';\n"
-		" document.getElementById('state').textContent=final?'finished':"
-		"'running: '+(d.elapsed_ms/1000).toFixed(0)+'s';\n"
-		" var t=document.getElementById('series'),ts=d.timeseries||{series:[]},h='<tr><th>module</th>"
-		"<th>strategy</th><th>intervals</th><th>requests</th></tr>';\n"
-		" (ts.series||[]).forEach(function(s){var n=0;(s.requests||[]).forEach(function(x){n+=x});"
-		"h+='<tr><td>'+s.module+'</td><td>'+s.strategy+'</td><td>'+(s.t_ms||[]).length+'</td><td>'+n+'</td></tr>'});\n"
-		" t.innerHTML=h;}\n"
-		"var es=new EventSource('/events');\n"
-		"es.onmessage=function(e){show(JSON.parse(e.data),0)};\n"
-		"es.addEventListener('final',function(e){show(JSON.parse(e.data),1)});\n"
-		"</script></body></html>\n";
+	char *page = report_html_page(NULL, NULL, 1);
 
-	*len = sizeof(placeholder) - 1;
-	return xstrdup(placeholder);
+	if (!page) /* only past REPORT_HTML_MAX, which no empty page reaches */
+		page = xstrdup("<!doctype html><title>strain</title><p>The report page could not be built.</p>\n");
+	*len = strlen(page);
+	return page;
 }
 
 static void iso_time(uint64_t wall_ns, char *out, size_t outsz)

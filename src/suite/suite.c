@@ -16,6 +16,7 @@
 #include "metrics/threshold.h"
 #include "output/console.h"
 #include "output/output.h"
+#include "report/html.h"
 #include "report/summary.h"
 #include "report/timeline.h"
 #include "report/web.h"
@@ -312,8 +313,18 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 	return SUITE_OK;
 }
 
+/* --report: the HTML page of the summary's JSON text. */
+static int report_page(const char *path, const run_result *info, char *err, size_t errsz)
+{
+	char *text = summary_json(info);
+	int rc = report_html_write(path, text, NULL, err, errsz);
+
+	free(text);
+	return rc;
+}
+
 /* The end of the run: thresholds judged on the load window, the summary
- * printed and exported. */
+ * printed and exported, the report written. */
 static suite_outcome report(run_state *st, met_registry *reg, met_collector *coll, run_result *info)
 {
 	const run_config *cfg = st->cfg;
@@ -343,6 +354,10 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 
 		web_final(st->web, text);
 		free(text);
+	}
+	if (st->opts->report_html && report_page(st->opts->report_html, info, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain: --report %s\n", err);
+		rc = SUITE_ERROR;
 	}
 	free(res);
 	info->th_results = NULL;

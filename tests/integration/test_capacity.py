@@ -106,7 +106,9 @@ def test_the_generator_is_named_when_it_is_the_limit(target, tmp_path):
               - get: /health
         """))
     out = tmp_path / "h.json"
-    r = run_strain("capacity", str(p), *STEP, "--start-rate", "8000", "--summary-export", str(out), timeout=240)
+    # No --max-rate within reach: the search can only end at the generator.
+    r = run_strain("capacity", str(p), *STEP, "--start-rate", "8000", "--max-rate", "10000000",
+                   "--summary-export", str(out), timeout=240)
     assert r.returncode == 0, r.stderr
     [m] = json.loads(out.read_text())["capacity"]["modules"]
     assert m["limited_by"] == "generator", m

@@ -46,10 +46,11 @@ def value_for(placeholder, tmp_path):
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
         "UA": "me/1", "LIST": "avg,p(99.9)",
+        "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500",
     }[placeholder]
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
 def test_every_flag_in_the_usage_parses(cmd, tmp_path):
     for alias, name, ph in flags(cmd):
         if name == "--help":
@@ -63,7 +64,7 @@ def test_every_flag_in_the_usage_parses(cmd, tmp_path):
             assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, (form, p.returncode, p.stderr)
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
 def test_help_forms(cmd):
     text = usage(cmd)
     for form in (["-h"], ["--help"]):
@@ -79,7 +80,8 @@ def table_rows(path):
         return [line for line in f if line.startswith("| `-")]
 
 
-@pytest.mark.parametrize("cmd,doc", [("run", "README.md"), ("target", "docs/target.md")])
+@pytest.mark.parametrize("cmd,doc", [("run", "README.md"), ("target", "docs/target.md"),
+                                     ("compare", "docs/compare.md"), ("capacity", "docs/capacity.md")])
 def test_every_flag_is_in_the_docs_table(cmd, doc):
     rows = table_rows(doc)
     for alias, name, ph in flags(cmd):
@@ -168,13 +170,13 @@ def test_repeatable_flags_repeat(tmp_path):
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
 def test_missing_values(cmd):
     for alias, name, ph in flags(cmd):
         if not ph:
             continue
         for typed in [name] + ([alias] if alias else []):
-            if ph.startswith("["):  # an optional value ("--web [ADDR]"): alone, it parses
+            if ph.startswith("[") and ph.endswith("]"):  # an optional value ("--web [ADDR]"): alone, it parses
                 p = run_strain(cmd, typed, END, timeout=20)
                 assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, (typed, p.stderr)
                 continue

@@ -26,3 +26,9 @@ def test_demo_runs_the_story(tmp_path):
         assert set(s) == {"jobs", "ecommerce", "notifications", "profile"}
     assert set(after["comparison"]["strategies"]) == {"parallel"}
     assert after["metrics"]["http_reqs"]["count"] > 0
+    # The HTML reports, named in the last lines.
+    assert "results/report.html" in "\n".join(out.splitlines()[-3:])
+    for name in ("report.html", "report-fixed.html"):
+        page = (tmp_path / "results" / name).read_text()
+        assert page.startswith("<!doctype html>") and 'id="strain-summary"' in page
+    assert 'id="strain-baseline"' in (tmp_path / "results" / "report-fixed.html").read_text()
