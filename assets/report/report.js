@@ -668,6 +668,87 @@
 		ensureSection('s-checks', 'Checks').innerHTML = html;
 	}
 
+	/* Latency spikes (the summary's "spikes"): when, how high against the
+	 * module's median, what else ran, the failures, and whether strain
+	 * itself had fallen behind. */
+	function renderSpikes(doc) {
+		var sp = arr(doc.spikes), rows;
+
+		if (!sp.length)
+			return dropSection('s-spikes');
+		rows = sp.map(function (w) {
+			var errs = obj(w.errors), codes = Object.keys(errs).map(function (c) { return esc(c) + ' ×' + fmtNum(errs[c]); });
+
+			return '<tr class="' + (w.generator_late ? '' : 'fail') + '"><td class="l">' + esc(w.module || 'the run') +
+				'</td><td class="l">' + esc(w.strategy || '') + '</td><td>+' + fmtDuration(w.start_ms) + '</td><td>' +
+				fmtDuration(w.length_ms) + '</td><td>+' + fmtDuration(w.began_ms) + '</td><td>' + fmtMs(w.peak_p95_ms) +
+				'</td><td>' + fmtMs(w.baseline_p95_ms) + '</td><td>×' + fmtNum(w.ratio, 1) + '</td><td>' + fmtMs(w.max_ms) +
+				'</td><td class="l">' + esc(arr(w.concurrent).join(', ')) + '</td><td class="l">' + codes.join(', ') +
+				'</td><td class="l">' + (w.generator_late ? 'strain itself was late (start delay up to ' +
+				fmtMs(w.start_delay_max_ms) + ')' : '') + '</td></tr>';
+		});
+		ensureSection('s-spikes', 'Latency spikes').innerHTML =
+			'<p class="note">Windows where a module\'s interval p95 rose at least 3× above its median and above 50 ms. ' +
+			'Samples are taken as responses end: "began" dates when the slow requests started.</p>' +
+			table(['module', 'strategy', 'at', 'for', 'began', 'peak p95', 'median p95', 'ratio', 'slowest', 'also running',
+				'failures', ''], rows, 'spikes');
+	}
+
+	/* strain capacity's results (the document's "capacity"): per module
+	 * what it sustains, where and why it failed, and its curve of latency
+	 * against the throughput achieved, step by step. */
+	function renderCapacity(doc) {
+		var cap = obj(doc.capacity), mods = arr(cap.modules), body, rows;
+
+		if (!mods.length)
+			return dropSection('s-capacity');
+		body = ensureSection('s-capacity', 'Capacity: latency versus throughput');
+		rows = mods.map(function (m) {
+			var f = obj(m.failed_objective), why = m.limited_by === 'generator' ?
+				'the generator, not the target, was the limit' : m.failed_objective ?
+				esc(f.metric + ' ' + f.expression) + ' (observed ' + fmtNum(f.observed, 4) + ')' : esc(m.limited_by);
+
+			return '<tr class="' + (m.limited_by === 'generator' ? 'fail' : '') + '"><td class="l">' + esc(m.module) +
+				'</td><td>' + fmtNum(m.sustainable_rate, 1) + '/s</td><td>' +
+				(isNum(m.first_failing_rate) ? fmtNum(m.first_failing_rate, 1) + '/s' : '–') + '</td><td>' +
+				(isNum(m.knee_rate) ? fmtNum(m.knee_rate, 1) + '/s' : '–') + '</td><td class="l">' + esc(m.grew || '') +
+				'</td><td class="l">' + why + '</td></tr>';
+		});
+		if (!body.querySelector('.grid'))
+			body.innerHTML = '<p class="muted">' + esc((cap.mode === 'under-load' ? 'Each module under the others\' plan load' :
+				'Each module alone') + '; arrival-rate steps of ' + fmtDuration(cap.step_ms) + ', the first ' +
+				fmtDuration(cap.warmup_ms) + ' left out. Rates are iterations per second.') + '</p><div class="tbl"></div>' +
+				'<div class="grid wide"></div>';
+		body.querySelector('.tbl').innerHTML = table(['module', 'sustains', 'fails at', 'knee', 'grew', 'why'], rows, 'capacity');
+		mods.forEach(function (m) {
+			var steps = arr(m.steps).filter(function (st) { return !st.untrusted && isNum(st.rps); }).sort(function (a, b) {
+				return a.rate - b.rate;
+			}), key = 'capacity-' + m.module, box, opt, lines = [], f = obj(m.failed_objective), th;
+			var ds = [['p50', '#2e7d32'], ['p95', '#ef6c00'], ['p99', '#c62828']].map(function (pc) {
+				return lineSet(pc[0], steps.filter(function (st) { return isNum(st[pc[0]]) && st[pc[0]] > 0; }).map(function (st) {
+					return {x: st.rps, y: st[pc[0]]};
+				}), pc[1]);
+			});
+
+			if (m.failed_objective) {
+				th = parseThreshold({metric: f.metric, expression: f.expression, ok: false});
+				if (th.name === 'http_req_duration' && isNum(th.limit))
+					lines.push({y: th.limit, label: f.expression, ok: false});
+			}
+			box = ensureBox(body.querySelector('.grid'), key, {'data-module': m.module, 'data-kind': 'capacity',
+				'data-points': ds[1].data.length, 'data-threshold-lines': lines.length}, 'chart tall');
+			opt = baseOptions(m.module + ': latency against requests/s', undefined, 'ms (log)');
+			opt.scales.x = {type: 'linear', min: 0, title: {display: true, text: 'requests/s achieved', font: {size: 10}},
+				ticks: {font: {size: 10}}};
+			opt.scales.y = {type: 'logarithmic', title: {display: true, text: 'ms (log)', font: {size: 10}},
+				ticks: {font: {size: 10}}};
+			opt.plugins.tooltip.callbacks.title = function (items) {
+				return items.length ? fmtNum(items[0].parsed.x, 1) + ' req/s' : '';
+			};
+			upsertChart(box, key, {type: 'line', data: {datasets: ds}, options: opt}, {phases: null, lines: lines});
+		});
+	}
+
 	function strategiesOf(cmp) {
 		var order = ['sequential', 'hybrid', 'parallel'];
 
@@ -804,6 +885,8 @@
 		var ths = arr(doc.thresholds).map(parseThreshold), xmax = runSeconds(doc), body, shift, wide = runWideVus(doc);
 		var overview = [];
 
+		if (!mods.length && doc.capacity)
+			return dropSection('s-timeline'); /* a capacity search's results: steps, not a run over time */
 		if (!mods.length) {
 			body = ensureSection('s-timeline', 'Over time');
 			if (!body.querySelector('.note'))
@@ -1082,8 +1165,10 @@
 		/* Sections appear in the order first drawn: the story first (what
 		 * happened over time), then the distributions, then the figures. */
 		renderHeader(doc, base, live);
-		ensureOrder(['s-thresholds', 's-timeline', 's-spectrum', 's-phases', 's-tables', 's-checks']);
+		ensureOrder(['s-thresholds', 's-spikes', 's-capacity', 's-timeline', 's-spectrum', 's-phases', 's-tables', 's-checks']);
 		renderThresholds(doc, base);
+		renderSpikes(doc);
+		renderCapacity(doc);
 		renderTables(doc, base);
 		renderTimeline(doc, base);
 		renderSpectrum(doc, base);

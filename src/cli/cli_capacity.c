@@ -19,7 +19,7 @@
 #define MAX_SLOS 32
 
 typedef struct capacity_flags {
-	const char *plan, *summary_export;
+	const char *plan, *summary_export, *report;
 	const char *envs[MAX_ENV], *modules[MAX_MODULES], *slos[MAX_SLOS];
 	uint32_t nenv, nmodules, nslos;
 	int under_load, alone, quiet;
@@ -42,7 +42,7 @@ static cli_outcome plan_arg(void *base, const char *arg)
 
 enum {
 	C_MODULE, C_SLO, C_ALONE, C_UNDER_LOAD, C_STEP, C_WARMUP, C_START_RATE, C_MAX_RATE, C_PRECISION, C_MAX_STEPS,
-	C_ENV, C_SUMMARY_EXPORT, C_QUIET, C_HELP, C_COUNT
+	C_ENV, C_SUMMARY_EXPORT, C_REPORT, C_QUIET, C_HELP, C_COUNT
 };
 
 #define F(field) offsetof(capacity_flags, field)
@@ -75,6 +75,8 @@ static const opt capacity_opts_table[C_COUNT] = {
 		   "sets {{env.KEY}}, overriding the environment (repeatable)"},
 	[C_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
 			      1, "write the results as JSON (docs/summary-export.md, \"capacity\")"},
+	[C_REPORT] = {"--report", NULL, "FILE", OPT_STRING, 0, 0, 0, F(report), 0, NULL, NULL, 1,
+		      "write the HTML report of the results (latency against throughput per module)"},
 	[C_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, 1, "no line per step"},
 	[C_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 1, "this help"},
 };
@@ -192,7 +194,7 @@ int cli_capacity_main(int argc, char **argv)
 	}
 	co = (capacity_opts){f->modules, f->nmodules, slos, nslos, f->under_load, f->step_ns, f->warmup_ns,
 			     f->start_rate, f->max_rate, f->precision / 100, (uint32_t)f->max_steps, f->quiet,
-			     f->summary_export};
+			     f->plan, f->summary_export, f->report};
 	switch (capacity_run(&cfg, &co)) {
 	case CAPACITY_OK:
 	case CAPACITY_UNTRUSTED:

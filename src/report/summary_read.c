@@ -205,12 +205,12 @@ static const field top_fields[] = {
 	{"target", K_STR_NULL, 0, 0, 0},     {"strategy", K_STR, 0, 0, 0},
 	{"phases", K_ARR, 0, 0, 0},          {"requests", K_ARR, 0, 0, 0},
 	{"timeseries", K_OBJ, 0, 0, 0},      {"histograms", K_OBJ, 0, 0, 0},
-	{"spikes", K_ARR, 0, 0, 0},
+	{"spikes", K_ARR, 0, 0, 0},          {"capacity", K_OBJ, 0, 0, 0},
 };
 
 /* Sections that strain-summary/2 brought; a /1 file has none. */
 static const char *const v2_only[] = {"plan",	    "target",	  "strategy",  "phases",
-				      "requests", "timeseries", "histograms", "spikes"};
+				      "requests", "timeseries", "histograms", "spikes", "capacity"};
 
 static const field config_fields[] = {
 	{"vus", K_NUM, 0, 0, BIG},        {"threads", K_NUM, 0, 0, BIG},
@@ -399,6 +399,52 @@ static int check_requests(rd *r, const json_t *a)
 		index_path(p, "requests", i);
 		if (json_integer_value(json_object_get(q, "failures")) > json_integer_value(json_object_get(q, "count")))
 			return bad(r, p, "more failures than requests");
+	}
+	return 0;
+}
+
+static const field capacity_fields[] = {
+	{"mode", K_STR, 1, 0, 0},             {"step_ms", K_NUM, 1, 0, BIG},
+	{"warmup_ms", K_NUM, 1, 0, BIG},      {"precision", K_NUM, 0, 0, 1},
+	{"modules", K_ARR, 1, 0, 0},
+};
+
+static const field capacity_module_fields[] = {
+	{"module", K_STR, 1, 0, 0},           {"sustainable_rate", K_NUM, 1, 0, BIG},
+	{"first_failing_rate", K_NUM_NULL, 0, 0, BIG}, {"failed_objective", K_OBJ, 0, 0, 0},
+	{"limited_by", K_STR, 1, 0, 0},       {"knee_rate", K_NUM_NULL, 0, 0, BIG},
+	{"grew", K_STR_NULL, 0, 0, 0},        {"steps", K_ARR, 1, 0, 0},
+};
+
+static const field capacity_step_fields[] = {
+	{"rate", K_NUM, 1, 0, BIG},           {"iterations_per_s", K_NUM, 0, 0, BIG},
+	{"rps", K_NUM, 1, 0, BIG},            {"p50", K_NUM, 1, 0, BIG},
+	{"p95", K_NUM, 1, 0, BIG},            {"p99", K_NUM, 1, 0, BIG},
+	{"max", K_NUM, 0, 0, BIG},            {"error_rate", K_NUM, 1, 0, 1},
+	{"dropped_iterations", K_U64, 0, 0, 0}, {"start_delay_p95", K_NUM, 0, 0, BIG},
+	{"cpu", K_NUM, 0, 0, BIG},            {"ok", K_BOOL, 1, 0, 0},
+	{"untrusted", K_STR, 0, 0, 0},        {"phases_avg_ms", K_OBJ, 0, 0, 0},
+};
+
+/* strain capacity's results: every module's figures and steps typed. */
+static int check_capacity(rd *r, const json_t *c)
+{
+	char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+	size_t i;
+	json_t *m;
+
+	if (check_fields(r, c, "capacity", capacity_fields, NF(capacity_fields)) < 0)
+		return -1;
+	if (check_elems(r, json_object_get(c, "modules"), "capacity.modules", capacity_module_fields,
+			NF(capacity_module_fields)) < 0)
+		return -1;
+	json_array_foreach(json_object_get(c, "modules"), i, m) {
+		index_path(p, "capacity.modules", i);
+		join(q, p, "steps");
+		if (json_array_size(json_object_get(m, "steps")) > 64)
+			return bad(r, q, "more than 64 steps");
+		if (check_elems(r, json_object_get(m, "steps"), q, capacity_step_fields, NF(capacity_step_fields)) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -875,6 +921,9 @@ static int doc_parse(rd *r, sum_doc *d)
 		return -1;
 	v = json_object_get(root, "spikes");
 	if (v && check_spikes(r, v) < 0)
+		return -1;
+	v = json_object_get(root, "capacity");
+	if (v && check_capacity(r, v) < 0)
 		return -1;
 	v = json_object_get(root, "timeseries");
 	if (v && timeseries_parse(r, v, d) < 0)

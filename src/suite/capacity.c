@@ -19,6 +19,7 @@
 #include "metrics/collector.h"
 #include "metrics/query.h"
 #include "metrics/shard.h"
+#include "report/html.h"
 
 /* Iteration starts later than this (p95) mean the generator fell behind:
  * what it measured is not the target's. So does a generator using nearly
@@ -71,6 +72,8 @@ typedef struct window {
 	met_registry *reg;
 	met_shard sh;
 	uint64_t warmup_ns, ns;
+	const char *module;
+	double reqs;        /* the module's responses in the window's regular intervals */
 } window;
 
 static void window_take(void *self, const met_snapshot *snap)
@@ -82,6 +85,18 @@ static void window_take(void *self, const met_snapshot *snap)
 		return;
 	met_shard_merge(&w->sh, w->reg, snap->interval);
 	w->ns += snap->interval_ns;
+	/* Throughput counts responses within the schedule: the final
+	 * snapshot holds the tail of iterations still finishing after it
+	 * (their latency counts, their number is not a rate). */
+	if (!snap->final) {
+		met_tag f = {"module", w->module};
+		met_agg a;
+
+		met_agg_init(&a);
+		met_query(snap->interval, w->reg, MET_HTTP_REQS, &f, 1, &a);
+		w->reqs += a.sum;
+		met_agg_free(&a);
+	}
 }
 
 typedef struct step_wait {
@@ -228,6 +243,7 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 	memset(&w, 0, sizeof(w));
 	w.reg = reg;
 	w.warmup_ns = o->warmup_ns;
+	w.module = mod;
 	met_shard_init(&w.sh);
 	t0 = clock_mono_ns();
 	idle = engine_idle_source(eng);
@@ -263,9 +279,7 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 	st->p99 = met_hist_percentile(a.hist, 99) / 1e6;
 	st->max = (double)a.hist->max / 1e6;
 	met_agg_free(&a);
-	agg_metric(&w.sh, reg, MET_HTTP_REQS, mod, &a);
-	st->rps = a.sum / secs;
-	met_agg_free(&a);
+	st->rps = w.reqs / secs;
 	agg_metric(&w.sh, reg, MET_HTTP_REQ_FAILED, mod, &a);
 	st->err_rate = a.n ? (double)a.nonzero / (double)a.n : 0;
 	met_agg_free(&a);
@@ -535,11 +549,27 @@ static void table_print(const search *s, const cap_module *mods, uint32_t n)
 	fputc('\n', stdout);
 }
 
-static int export(const search *s, const cap_module *mods, uint32_t n)
+static char *iso_time(uint64_t wall_ns, char *out, size_t outsz)
+{
+	time_t t = (time_t)(wall_ns / NS_PER_SEC);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)((wall_ns % NS_PER_SEC) / NS_PER_MS));
+	return out;
+}
+
+/* The results as a summary document (docs/summary-export.md: the
+ * "capacity" part), which strain report draws. */
+static int export(const search *s, const cap_module *mods, uint32_t n, uint64_t wall0, uint64_t mono0)
 {
 	json_t *root = json_object(), *arr = json_array(), *c = json_object();
+	char t[40], err[512], line[600], *text;
 	uint32_t i;
 	int rc = 0;
+	FILE *f;
 
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, module_json(s, &mods[i]));
@@ -548,14 +578,38 @@ static int export(const search *s, const cap_module *mods, uint32_t n)
 	json_object_set_new(c, "warmup_ms", json_real((double)s->o->warmup_ns / 1e6));
 	json_object_set_new(c, "precision", json_real(s->o->precision));
 	json_object_set_new(c, "modules", arr);
+	snprintf(line, sizeof(line), "capacity search of %s (%s)", s->o->plan ? s->o->plan : "a plan",
+		 s->o->under_load ? "each module under the others' load" : "each module alone");
 	json_object_set_new(root, "version", json_string("strain-summary/2"));
+	json_object_set_new(root, "description", json_string(line));
+	json_object_set_new(root, "plan", s->o->plan ? json_string(s->o->plan) : json_null());
+	json_object_set_new(root, "target", s->cfg->target ? json_string(s->cfg->target) : json_null());
+	json_object_set_new(root, "start", json_string(iso_time(wall0, t, sizeof(t))));
+	json_object_set_new(root, "end", json_string(iso_time(clock_wall_ns(), t, sizeof(t))));
+	json_object_set_new(root, "duration_ms", json_real((double)(clock_mono_ns() - mono0) / 1e6));
+	json_object_set_new(root, "interrupted", json_boolean(s->interrupted));
+	json_object_set_new(root, "metrics", json_object());
 	json_object_set_new(root, "capacity", c);
-	if (json_dump_file(root, s->o->summary_export, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) <
-	    0) {
-		fprintf(stderr, "strain capacity: --summary-export %s: %s\n", s->o->summary_export, strerror(errno));
-		rc = -1;
-	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	json_decref(root);
+	if (s->o->summary_export) {
+		f = fopen(s->o->summary_export, "w");
+		if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
+			fprintf(stderr, "strain capacity: --summary-export %s: %s\n", s->o->summary_export, strerror(errno));
+			rc = -1;
+		}
+		if (f && fclose(f) != 0 && !rc) {
+			fprintf(stderr, "strain capacity: --summary-export %s: %s\n", s->o->summary_export, strerror(errno));
+			rc = -1;
+		}
+	}
+	if (s->o->report && report_html_write(s->o->report, text, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain capacity: --report: %s\n", err);
+		rc = -1;
+	} else if (s->o->report && !s->o->quiet) {
+		fprintf(stderr, "strain capacity: report written to %s\n", s->o->report);
+	}
+	free(text);
 	return rc;
 }
 
@@ -569,6 +623,7 @@ capacity_outcome capacity_run(run_config *cfg, const capacity_opts *o)
 	capacity_outcome rc = CAPACITY_OK;
 	char err[256];
 	met_registry *reg = met_registry_create();
+	uint64_t wall0 = clock_wall_ns(), mono0 = clock_mono_ns();
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
@@ -614,7 +669,7 @@ capacity_outcome capacity_run(run_config *cfg, const capacity_opts *o)
 	}
 	pthread_sigmask(SIG_UNBLOCK, &s.sigs, NULL);
 	table_print(&s, mods, n);
-	if (o->summary_export && export(&s, mods, n) < 0 && rc == CAPACITY_OK)
+	if ((o->summary_export || o->report) && export(&s, mods, n, wall0, mono0) < 0 && rc == CAPACITY_OK)
 		rc = CAPACITY_ERROR;
 	if (s.interrupted)
 		rc = CAPACITY_INTERRUPTED;

@@ -27,7 +27,9 @@ typedef struct capacity_opts {
 	double precision;           /* stop bisecting when (bad - good) / good is below this */
 	uint32_t max_steps;         /* per module */
 	int quiet;
+	const char *plan;           /* the plan file, for the results */
 	const char *summary_export; /* JSON, or NULL */
+	const char *report;         /* the HTML report, or NULL */
 } capacity_opts;
 
 typedef enum {

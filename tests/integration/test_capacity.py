@@ -129,3 +129,29 @@ def test_bad_input(target, tmp_path):
     assert r.returncode == 104 and "--warmup" in r.stderr
     r = run_strain("capacity", timeout=30)
     assert r.returncode == 2
+
+
+def test_the_report_draws_the_curve(make_target, tmp_path):
+    import re
+
+    import report_lib
+    if not report_lib.CHROMIUM:
+        pytest.skip("chromium is not installed (scripts/deps.sh test installs it)")
+    target = make_target(*SMALL)
+    html = tmp_path / "cap.html"
+    m, _ = search(tmp_path, plan(tmp_path, target), "--slo", "p(95)<200", "--start-rate", "60", "--max-steps", "3",
+                  "--report", str(html))
+    assert [s["rate"] for s in m["steps"][:3]] == [60, 120, 240]
+    # The export is a summary strain report reads; both pages are the same.
+    again = tmp_path / "again.html"
+    p = run_strain("report", str(tmp_path / "cap.json"), "-o", str(again), timeout=30)
+    assert p.returncode == 0, p.stderr
+    for page in (html, again):
+        dom, console = report_lib.dump_dom(page)
+        assert report_lib.console_errors(console) == []
+        [box] = [b for b in report_lib.chart_boxes(dom) if b["data-kind"] == "capacity"]
+        assert box["data-module"] == "jobs"
+        assert int(box["data-points"]) == len([s for s in m["steps"] if "untrusted" not in s])
+        assert box["data-threshold-lines"] == "1"
+        assert re.search(r'<table class="capacity">.*?<td class="l">jobs</td>', dom, re.S)
+    report_lib.screenshot(html, "capacity.png", height=1200)

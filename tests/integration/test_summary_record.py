@@ -180,6 +180,27 @@ def test_a_stall_is_one_spike_at_its_time(target, tmp_path):
     assert w["max_ms"] >= 2000
     assert (w["module"], w["strategy"]) == ("", "")
 
+    # The report lists it, from the summary alone.
+    import re
+
+    import pytest
+
+    import report_lib
+    if not report_lib.CHROMIUM:
+        pytest.skip("chromium is not installed (scripts/deps.sh test installs it)")
+    summary_file = tmp_path / "stall.json"
+    summary_file.write_text(json.dumps(s))
+    html = tmp_path / "stall.html"
+    p = run_strain("report", str(summary_file), "-o", str(html), timeout=30)
+    assert p.returncode == 0, p.stderr
+    dom, console = report_lib.dump_dom(html)
+    assert report_lib.console_errors(console) == []
+    table = re.search(r'<table class="spikes">(.*?)</table>', dom, re.S)
+    assert table, "no spikes table"
+    rows = re.findall(r'<tr class="fail">', table.group(1))
+    assert len(rows) == 1, table.group(1)
+    report_lib.screenshot(html, "spike.png")
+
 
 def test_a_clean_run_has_no_spike(target, tmp_path):
     """None of the target's: on a busy machine strain itself may fall
