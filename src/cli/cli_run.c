@@ -13,11 +13,13 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "io/net.h"
 #include "metrics/trend_stats.h"
 #include "plan/plan.h"
 #include "plan/quick.h"
 #include "program/exec.h"
 #include "program/request.h"
+#include "report/web.h"
 #include "suite/suite.h"
 
 #define MAX_HEADERS 64
@@ -108,13 +110,14 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 /* Everything the command line says, before it becomes a run_config. */
 typedef struct run_flags {
 	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export, *report;
-	const char *cacert, *cert, *key;
+	const char *cacert, *cert, *key, *web;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	const char *tags[MAX_TAGS], *user_agent, *http_debug;
 	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
 	trend_stats trend_stats;
 	int no_thresholds, no_summary;
 	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
+	uint64_t web_linger_ns;
 	double rate;
 	exec_stage stages[MAX_STAGES];
 	int expected_lo, expected_hi;
@@ -141,6 +144,17 @@ static int status_arg(void *base, const char *v, char *err, size_t errsz)
 	run_flags *f = base;
 
 	return parse_status_range(v, &f->expected_lo, &f->expected_hi);
+}
+
+/* --web [ADDR]: checked now, so a malformed address is a flag error; it
+ * is bound when the run starts. */
+static int web_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+	net_addr a;
+
+	f->web = v ? v : WEB_DEFAULT_ADDR;
+	return net_parse_listen(f->web, &a, err, errsz);
 }
 
 static int trend_stats_arg(void *base, const char *v, char *err, size_t errsz)
@@ -181,7 +195,7 @@ enum {
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG,
 	R_TAG, R_NO_THRESHOLDS,
-	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_QUIET, R_HELP,
+	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -274,6 +288,11 @@ static const opt run_opts[R_COUNT] = {
 			  "no end-of-test summary on stdout (--summary-export is still written)"},
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
+	[R_WEB] = {"--web", NULL, "[ADDR]", OPT_CUSTOM, OPT_OPTIONAL_ADDR, 0, 0, 0, 0, web_arg, "HOST:PORT or :PORT",
+		   G_OUT, "serve the live dashboard while the run goes, at ADDR (default " WEB_DEFAULT_ADDR
+		   "; --web=ADDR or --web HOST:PORT; docs/dashboard.md)"},
+	[R_WEB_LINGER] = {"--web-linger", NULL, "D", OPT_DURATION, 0, 0, 0, F(web_linger_ns), 0, NULL, NULL, G_OUT,
+			  "with --web: keep the dashboard up for D after the run (default 0; Ctrl-C ends it)"},
 	[R_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, G_OUT,
 		     "no live progress and no summary on stdout"},
 	[R_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, F(help), 0, NULL, NULL, G_OUT, "this help"},
@@ -299,7 +318,7 @@ static const opts_k6 run_k6[] = {
 	{"--compatibility-mode", NULL, "k6's JavaScript flavour", "strain runs YAML plans, not scripts"},
 	{"--console-output", NULL, "k6's file for console.log", "strain runs YAML plans, which print nothing"},
 	{"--paused", "-p", "k6's start in a paused state", NULL},
-	{"--linger", "-l", "k6's keep-running after the test", NULL},
+	{"--linger", "-l", "k6's keep-running after the test", "use --web-linger D with --web"},
 	{"--address", "-a", "k6's REST API address", NULL},
 	{"--exit-on-running", NULL, "k6's exit once the test is running", NULL},
 	{"--no-usage-report", NULL, "k6's switch for its usage report", "strain sends no usage report: nothing to switch off"},
@@ -407,6 +426,12 @@ static int k6_output_check(const run_flags *f)
 		for (k = 0; k < sizeof(k6_outputs) / sizeof(k6_outputs[0]); k++) {
 			if (strlen(k6_outputs[k].kind) != len || strncmp(f->outs[i], k6_outputs[k].kind, len) != 0)
 				continue;
+			if (strstr(k6_outputs[k].kind, "dashboard")) {
+				fprintf(stderr, "strain run: --out %.*s: strain's live dashboard is not an output (%s); "
+						"use --web [ADDR] (docs/dashboard.md)\n", (int)len, f->outs[i],
+					k6_outputs[k].what);
+				return -1;
+			}
 			fprintf(stderr, "strain run: --out %.*s: strain has no %.*s output (%s); it streams to influxdb=URL, "
 					"influxdb2=URL, json=FILE and csv=FILE (docs/outputs.md)\n", (int)len, f->outs[i],
 				(int)len, f->outs[i], k6_outputs[k].what);
@@ -524,6 +549,8 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 		o.strategy = f->strategy ? f->strategy : "parallel";
 	o.no_summary = f->no_summary;
 	o.trend_stats = opts_given(&f->seen, R_SUMMARY_TREND_STATS) ? &f->trend_stats : NULL;
+	o.web = f->web;
+	o.web_linger_ns = f->web_linger_ns;
 	return o;
 }
 
@@ -735,6 +762,11 @@ int cli_run_main(int argc, char **argv)
 		goto out;
 	}
 	if (apply_common(f, &cfg) < 0) {
+		rc = cli_exit_code(CLI_BAD_VALUE);
+		goto out;
+	}
+	if (opts_given(&f->seen, R_WEB_LINGER) && !f->web) {
+		fprintf(stderr, "strain run: --web-linger goes with --web (the dashboard it keeps up)\n");
 		rc = cli_exit_code(CLI_BAD_VALUE);
 		goto out;
 	}

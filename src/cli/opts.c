@@ -176,7 +176,7 @@ static cli_outcome store(const opt *o, args *a, void *base)
 			if (err[0])
 				args_error(a, "%s", err);
 			else
-				args_error(a, "'%s': expected %s", v, o->expect);
+				args_error(a, "'%s': expected %s", v ? v : "", o->expect);
 			return CLI_BAD_VALUE;
 		}
 		return CLI_DONE;
@@ -219,6 +219,13 @@ static cli_outcome one_flag(const opts_cmd *c, args *a, int id, void *base, opts
 	}
 	if (o->kind == OPT_OPTVAL)
 		return store(o, a, base);
+	if (o->flags & OPT_OPTIONAL_ADDR) {
+		const char *next = a->i < a->argc ? a->argv[a->i] : NULL;
+
+		if (!a->value && next && next[0] != '-' && strchr(next, ':'))
+			a->value = a->argv[a->i++];
+		return store(o, a, base);
+	}
 	if (!args_value(a))
 		return CLI_USAGE;
 	return store(o, a, base);

@@ -36,10 +36,16 @@ enum {
 	OPT_POSITIVE = 1 << 1, /* durations and numbers: must be above 0 */
 	OPT_QUICK = 1 << 2,    /* strain run: quick mode only (not with a plan) */
 	OPT_PLAN = 1 << 3,     /* strain run: with a plan only */
+	/* OPT_CUSTOM: the value may be left out (parse() then gets NULL). It is
+	 * "--name=VALUE", or "--name VALUE" when the next argument looks like
+	 * an address (no leading '-', a ':' in it), so that a plan file after
+	 * the flag stays the plan. */
+	OPT_OPTIONAL_ADDR = 1 << 4,
 };
 
 /* A custom value parser: stores what VALUE means into the command's struct
- * BASE. Returns 0, or -1 with a message in err (empty: the message is
+ * BASE (VALUE is NULL for an OPT_OPTIONAL_ADDR flag given without one).
+ * Returns 0, or -1 with a message in err (empty: the message is
  * "'VALUE': expected EXPECT" from the entry). */
 typedef int (*opt_parse_fn)(void *base, const char *value, char *err, size_t errsz);
 

@@ -19,6 +19,7 @@
 #include "report/html.h"
 #include "report/summary.h"
 #include "report/timeline.h"
+#include "report/web.h"
 
 typedef struct run_state {
 	engine *eng;
@@ -31,6 +32,7 @@ typedef struct run_state {
 	output **outs;
 	met_threshold_result *watch; /* the abort watch's own results */
 	timeline *tl;                /* the run over time, for the summary */
+	web_server *web;             /* --web, or NULL */
 } run_state;
 
 /* For the live line: points the outputs have dropped so far. */
@@ -301,10 +303,12 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 			fputc('\n', stderr);
 		}
 		res[i].ran = 1;
+		web_phase(st->web, i, clock_mono_ns() - t0, 0);
 		if (engine_phase_run(st->eng, coll, ph, &res[i], phase_wait, st) < 0)
 			return SUITE_SETUP;
 		res[i].t_start -= t0;
 		res[i].t_end -= t0;
+		web_phase(st->web, i, res[i].t_start, res[i].t_end);
 	}
 	return SUITE_OK;
 }
@@ -345,6 +349,12 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 		fprintf(stderr, "strain: %s\n", err);
 		rc = SUITE_ERROR;
 	}
+	if (st->web) {
+		char *text = summary_json(info);
+
+		web_final(st->web, text);
+		free(text);
+	}
 	if (st->opts->report_html && report_page(st->opts->report_html, info, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain: --report %s\n", err);
 		rc = SUITE_ERROR;
@@ -352,6 +362,66 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 	free(res);
 	info->th_results = NULL;
 	return rc;
+}
+
+/* --web: binds now, before any traffic, so a busy port stops the run
+ * before it starts. Returns -1 (printed) when it cannot. */
+static int web_open(run_state *st)
+{
+	char err[512];
+
+	if (!st->opts->web)
+		return 0;
+	st->web = web_create(st->opts->web, err, sizeof(err));
+	if (!st->web) {
+		fprintf(stderr, "strain: --web %s: %s\n", st->opts->web, err);
+		return -1;
+	}
+	fprintf(stderr, "strain: live dashboard at %s\n", web_url(st->web));
+	return 0;
+}
+
+/* Serves the run live from now on, woken by the collector after every
+ * other output (the timeline among them) has taken the snapshot in. */
+static void web_begin(run_state *st, met_collector *coll, uint64_t start_wall_ns)
+{
+	web_run run = {st->opts->description, st->opts->plan, st->cfg->target, st->opts->strategy, st->cfg, st->tl,
+		       start_wall_ns};
+	met_output o;
+	char err[256];
+
+	if (!st->web)
+		return;
+	if (web_start(st->web, &run, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain: --web: %s; running without the dashboard\n", err);
+		web_destroy(st->web);
+		st->web = NULL;
+		return;
+	}
+	o = web_output(st->web);
+	met_collector_add_output(coll, &o);
+}
+
+/* --web-linger: the dashboard stays up this long after the run; a signal
+ * ends the wait at once and leaves the run's exit status as it is. */
+static void web_linger(run_state *st)
+{
+	uint64_t until, now;
+
+	if (!st->web || !st->opts->web_linger_ns)
+		return;
+	if (!st->opts->quiet)
+		fprintf(stderr, "strain: the dashboard stays up for %.0fs at %s (Ctrl-C ends it)\n",
+			(double)st->opts->web_linger_ns / 1e9, web_url(st->web));
+	until = clock_mono_ns() + st->opts->web_linger_ns;
+	for (now = clock_mono_ns(); now < until; now = clock_mono_ns()) {
+		uint64_t wait = until - now;
+		struct timespec ts = {(time_t)(wait / NS_PER_SEC), (long)(wait % NS_PER_SEC)};
+		int sig = sigtimedwait(&st->sigs, NULL, &ts);
+
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+	}
 }
 
 static void warn_nofile(const run_config *cfg)
@@ -391,7 +461,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	sigaddset(&st.sigs, SIGTERM);
 	warn_nofile(cfg);
 	st.outs = xcalloc(o->nouts + 1, sizeof(*st.outs));
-	if (outputs_open(&st, reg, &keep_samples) < 0) {
+	if (web_open(&st) < 0 || outputs_open(&st, reg, &keep_samples) < 0) {
 		rc = SUITE_BAD_CONFIG;
 		goto out;
 	}
@@ -411,6 +481,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	if (keep_samples)
 		met_collector_keep_samples(coll);
 	collector_outputs(&st, coll);
+	web_begin(&st, coll, t_start_wall);
 	met_collector_start(coll);
 	phase_res = xcalloc(cfg->nphases + 1, sizeof(*phase_res));
 	rc = phases_run(&st, coll, t0, phase_res);
@@ -452,6 +523,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 		rc = SUITE_INTERRUPTED;
 	else if (atomic_load(&st.aborted) && rc != SUITE_SETUP)
 		rc = SUITE_THRESHOLDS;
+	web_linger(&st);
 out:
 	pthread_sigmask(SIG_UNBLOCK, &st.sigs, NULL);
 	for (i = 0; i < o->nouts; i++) {
@@ -471,6 +543,7 @@ out:
 	free(phase_res);
 	free(st.watch);
 	met_collector_destroy(coll);
+	web_destroy(st.web); /* after the collector, which wakes it, before the timeline it reads */
 	timeline_destroy(st.tl);
 	engine_destroy(st.eng);
 	console_live_destroy(st.live);

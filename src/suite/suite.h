@@ -25,6 +25,8 @@ typedef struct suite_opts {
 	int no_summary;             /* --no-summary: no end-of-test text (the export is still written) */
 	const trend_stats *trend_stats; /* --summary-trend-stats, or NULL for the default */
 	const char *report_html;    /* --report: the HTML report's path, or NULL */
+	const char *web;            /* --web: the live dashboard's address, or NULL */
+	uint64_t web_linger_ns;     /* --web-linger: how long it stays up after the run */
 } suite_opts;
 
 /* How a run ended; the command maps these to exit codes. */

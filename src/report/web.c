@@ -1,0 +1,753 @@
+#include "report/web.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "io/ev.h"
+#include "io/net.h"
+#include "report/web_doc.h"
+
+/* A dashboard has a handful of viewers; past this many, a new connection
+ * is told 503 and closed. */
+#define WEB_MAX_CLIENTS 32
+/* A request head larger than this is refused (431). */
+#define WEB_HEAD_MAX 8192
+/* Bytes a client may have waiting to be read before it is dropped. A live
+ * document of a 12-hour run is a few megabytes at most; the page and the
+ * final summary are shared, not copied, and do not count. */
+#define WEB_OUT_MAX (8u * 1024 * 1024)
+/* A client that sends no complete request head in this time is closed, and
+ * a closing client gets this long to read our answer. */
+#define WEB_HEAD_TIMEOUT (10 * NS_PER_SEC)
+/* An answer (the page, a document) is given this long to be read. */
+#define WEB_REPLY_TIMEOUT (30 * NS_PER_SEC)
+/* An idle event stream gets a comment this often, so that proxies and
+ * browsers do not cut it. */
+#define WEB_KEEPALIVE (15 * NS_PER_SEC)
+/* When the server stops, the streams get this long to take what they are
+ * still owed (the final summary, without linger). */
+#define WEB_CLOSE_GRACE (2 * NS_PER_SEC)
+
+typedef enum {
+	C_FREE,    /* slot unused */
+	C_HEAD,    /* reading the request head */
+	C_REPLY,   /* writing an answer, then closing */
+	C_DRAIN,   /* answer written and our side shut: reading until EOF */
+	C_EVENTS,  /* an event stream: open until the client or the server ends it */
+} client_state;
+
+typedef struct client {
+	ev_io io;
+	ev_timer timer;            /* head timeout, then the drain's */
+	client_state state;
+	struct web_server *w;
+	char head[WEB_HEAD_MAX];
+	size_t nhead;
+	buf out;                   /* bytes of our own to send */
+	size_t sent;               /* of out */
+	/* After out: an immutable text the server keeps until it stops (the
+	 * page, the final summary), sent from where it lies. */
+	const char *tail;
+	size_t tail_len, tail_sent;
+	int got_final;             /* an event stream that has had "event: final" */
+} client;
+
+struct web_server {
+	int lfd, wake_fd;
+	net_addr addr;
+	char url[96];
+	ev_loop *loop;
+	ev_io lio, wio;
+	ev_timer keepalive;
+	int closing;               /* stopping: only delivering what is owed */
+	pthread_t thread;
+	int started;
+	web_run run;
+	client clients[WEB_MAX_CLIENTS];
+
+	/* Shared with the collector (atomics) and the main thread (mu). */
+	_Atomic uint64_t elapsed_ns;
+	_Atomic int snapshots;     /* snapshots taken in since the thread last looked */
+	_Atomic int stop;
+	pthread_mutex_t mu;
+	web_phase_time *phases;    /* by run.cfg->phases index; under mu */
+	char *final_in;            /* handed over by web_final; under mu */
+
+	/* The server thread's own. */
+	char *page;
+	size_t page_len;
+	web_phase_time *phases_seen; /* a copy of phases, taken under mu */
+	char *live;                /* the last live document, or NULL: build anew */
+	size_t live_len;
+	char *final;               /* the final summary, once it came */
+	size_t final_len;
+	char *final_event;         /* the same as an "event: final" message */
+	size_t final_event_len;
+};
+
+/* The live document, built at most once per snapshot. */
+static const char *live_get(web_server *w, size_t *len)
+{
+	uint32_t n = w->run.cfg ? w->run.cfg->nphases : 0;
+
+	if (!w->live) {
+		pthread_mutex_lock(&w->mu);
+		memcpy(w->phases_seen, w->phases, n * sizeof(*w->phases));
+		pthread_mutex_unlock(&w->mu);
+		w->live = web_doc_live(&w->run, w->phases_seen, atomic_load(&w->elapsed_ns), &w->live_len);
+	}
+	*len = w->live_len;
+	return w->live;
+}
+
+/* ---- clients ---- */
+
+static void client_close(client *c)
+{
+	web_server *w = c->w;
+	uint32_t i;
+
+	ev_io_set(w->loop, &c->io, 0);
+	ev_timer_stop(w->loop, &c->timer);
+	close(c->io.fd);
+	c->io.fd = -1;
+	buf_free(&c->out);
+	c->state = C_FREE;
+	if (!w->closing)
+		return;
+	for (i = 0; i < WEB_MAX_CLIENTS; i++)
+		if (w->clients[i].state != C_FREE)
+			return;
+	ev_loop_stop(w->loop); /* the last one owed anything has it */
+}
+
+static int client_pending(const client *c)
+{
+	return c->sent < c->out.len || c->tail_sent < c->tail_len;
+}
+
+/* Writes what is pending, without blocking; asks for writability only
+ * after a short write. Closes the client on an error. Returns 0, or -1 if
+ * the client is gone. */
+static int client_flush(client *c)
+{
+	web_server *w = c->w;
+	unsigned want;
+
+	while (client_pending(c)) {
+		const char *p;
+		size_t n;
+		ssize_t got;
+
+		if (c->sent < c->out.len) {
+			p = c->out.data + c->sent;
+			n = c->out.len - c->sent;
+		} else {
+			p = c->tail + c->tail_sent;
+			n = c->tail_len - c->tail_sent;
+		}
+		got = send(c->io.fd, p, n, MSG_NOSIGNAL);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (got <= 0) {
+			client_close(c);
+			return -1;
+		}
+		if (c->sent < c->out.len) {
+			c->sent += (size_t)got;
+			if (c->sent == c->out.len) {
+				buf_reset(&c->out);
+				c->sent = 0;
+			}
+		} else {
+			c->tail_sent += (size_t)got;
+		}
+	}
+	if (!client_pending(c) && c->state == C_REPLY) {
+		/* Our answer is out: shut our side and read until the client
+		 * closes, so that unread request bytes do not turn our close into
+		 * a reset that loses the answer. */
+		shutdown(c->io.fd, SHUT_WR);
+		c->state = C_DRAIN;
+		ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_HEAD_TIMEOUT);
+	}
+	if (w->closing && !client_pending(c)) {
+		client_close(c);
+		return -1;
+	}
+	want = EV_READ | (client_pending(c) ? EV_WRITE : 0);
+	if (ev_io_set(w->loop, &c->io, want) < 0) {
+		client_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends N bytes for C; a client that has let more than WEB_OUT_MAX pile
+ * up (or already has a shared text waiting) is dropped. Returns 0, or -1 if
+ * the client is gone. */
+static int client_queue(client *c, const char *p, size_t n)
+{
+	if (c->tail_sent < c->tail_len || c->out.len - c->sent + n > WEB_OUT_MAX) {
+		client_close(c);
+		return -1;
+	}
+	if (c->sent) {
+		buf_consume(&c->out, c->sent);
+		c->sent = 0;
+	}
+	if (buf_append(&c->out, p, n) < 0) {
+		client_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* An event message: "event: NAME" when named, then TEXT with every line as
+ * a "data:" line, then the blank line that ends it. */
+static char *event_build(const char *name, const char *text, size_t *len)
+{
+	buf b;
+	const char *p = text;
+
+	buf_init(&b, strlen(text) + 64, SIZE_MAX / 2);
+	if (name)
+		buf_printf(&b, "event: %s\n", name);
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		buf_appends(&b, "data: ");
+		buf_append(&b, p, n);
+		buf_appends(&b, "\n");
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	buf_appends(&b, "\n");
+	*len = b.len;
+	buf_append(&b, "", 1);
+	return b.data;
+}
+
+static void reply(client *c, int status, const char *reason, const char *type, const char *extra, const char *body,
+		  size_t body_len, int head_only, int shared)
+{
+	char h[512], length[48] = "";
+	int n;
+
+	if (status != 204) /* which has no body, and says no length */
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", body_len);
+	n = snprintf(h, sizeof(h),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sCache-Control: no-store\r\n"
+		     "X-Content-Type-Options: nosniff\r\n%sConnection: close\r\n\r\n",
+		     status, reason, type, length, extra ? extra : "");
+
+	c->state = C_REPLY;
+	if (client_queue(c, h, (size_t)n) < 0)
+		return;
+	if (!head_only && shared) {
+		c->tail = body;
+		c->tail_len = body_len;
+		c->tail_sent = 0;
+	} else if (!head_only && client_queue(c, body, body_len) < 0) {
+		return;
+	}
+	client_flush(c);
+}
+
+static void reply_text(client *c, int status, const char *reason, const char *extra, int head_only)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "%d %s\n", status, reason);
+
+	reply(c, status, reason, "text/plain; charset=utf-8", extra, body, (size_t)n, head_only, 0);
+}
+
+/* Starts an event stream: the headers, then at once what there is — the
+ * final summary if the run is over, else the live document. */
+static void events_begin(client *c, int head_only)
+{
+	web_server *w = c->w;
+	static const char h[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+				"X-Content-Type-Options: nosniff\r\nX-Accel-Buffering: no\r\n\r\n"
+				"retry: 2000\n\n";
+
+	if (head_only) {
+		reply(c, 200, "OK", "text/event-stream", NULL, "", 0, 1, 0);
+		return;
+	}
+	c->state = C_EVENTS;
+	ev_timer_stop(w->loop, &c->timer); /* a stream lasts as long as it reads */
+	if (client_queue(c, h, sizeof(h) - 1) < 0)
+		return;
+	if (w->final_event) {
+		c->tail = w->final_event;
+		c->tail_len = w->final_event_len;
+		c->tail_sent = 0;
+		c->got_final = 1;
+	} else {
+		size_t n;
+		const char *doc = live_get(w, &n);
+		char *ev = event_build(NULL, doc, &n);
+		int rc = client_queue(c, ev, n);
+
+		free(ev);
+		if (rc < 0)
+			return;
+	}
+	client_flush(c);
+}
+
+/* One complete request head in c->head. */
+static void request(client *c)
+{
+	web_server *w = c->w;
+	char *sp1, *sp2, *q, *path;
+	int head_only;
+
+	/* An answer that is not a stream must be taken within this time too,
+	 * or the slot would be held by a client that never reads. */
+	ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_REPLY_TIMEOUT);
+	c->head[c->nhead] = '\0';
+	c->head[strcspn(c->head, "\r\n")] = '\0'; /* the request line */
+	sp1 = strchr(c->head, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+		reply_text(c, 400, "Bad Request", NULL, 0);
+		return;
+	}
+	*sp1 = *sp2 = '\0';
+	path = sp1 + 1;
+	q = strpbrk(path, "?#");
+	if (q)
+		*q = '\0';
+	head_only = strcmp(c->head, "HEAD") == 0;
+	if (!head_only && strcmp(c->head, "GET") != 0) {
+		/* Nothing here changes anything. */
+		reply_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", 0);
+		return;
+	}
+	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+		reply(c, 200, "OK", "text/html; charset=utf-8", NULL, w->page, w->page_len, head_only, 1);
+	} else if (strcmp(path, "/summary.json") == 0) {
+		if (w->final) {
+			reply(c, 200, "OK", "application/json", NULL, w->final, w->final_len, head_only, 1);
+		} else {
+			size_t n;
+			const char *doc = live_get(w, &n);
+
+			reply(c, 200, "OK", "application/json", NULL, doc, n, head_only, 0);
+		}
+	} else if (strcmp(path, "/events") == 0) {
+		events_begin(c, head_only);
+	} else if (strcmp(path, "/favicon.ico") == 0) {
+		/* Browsers ask for it; a 404 would be an error in their console. */
+		reply(c, 204, "No Content", "image/x-icon", NULL, "", 0, 1, 0);
+	} else {
+		reply_text(c, 404, "Not Found", NULL, head_only);
+	}
+}
+
+/* The end of the head: an empty line, "\r\n\r\n" or a bare "\n\n". */
+static int head_complete(const client *c)
+{
+	return memmem(c->head, c->nhead, "\r\n\r\n", 4) || memmem(c->head, c->nhead, "\n\n", 2);
+}
+
+static void client_io(ev_loop *loop, ev_io *io, unsigned events)
+{
+	client *c = container_of(io, client, io);
+
+	if (c->state == C_FREE)
+		return; /* a stale event of a slot closed earlier in this pass */
+	if (events & EV_READ) {
+		char scratch[4096];
+
+		for (;;) {
+			char *dst = scratch;
+			size_t room = sizeof(scratch);
+			ssize_t got;
+
+			if (c->state == C_HEAD) {
+				dst = c->head + c->nhead;
+				room = sizeof(c->head) - 1 - c->nhead;
+				if (!room) {
+					reply_text(c, 431, "Request Header Fields Too Large", NULL, 0);
+					return;
+				}
+			}
+			got = recv(c->io.fd, dst, room, 0);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (got <= 0) {
+				client_close(c); /* the client left, or our drain is done */
+				return;
+			}
+			if (c->state == C_HEAD) {
+				c->nhead += (size_t)got;
+				if (head_complete(c)) {
+					request(c);
+					if (c->state == C_FREE)
+						return;
+				}
+			}
+			/* Anything after the head (a body, another request) is read
+			 * and ignored: every answer here closes. */
+		}
+	}
+	if (c->state != C_FREE && (events & (EV_WRITE | EV_ERROR)))
+		client_flush(c);
+	(void)loop;
+}
+
+static void client_timeout(ev_loop *loop, ev_timer *t)
+{
+	client *c = container_of(t, client, timer);
+
+	(void)loop;
+	if (c->state != C_EVENTS)
+		client_close(c);
+}
+
+static void accept_io(ev_loop *loop, ev_io *io, unsigned events)
+{
+	web_server *w = container_of(io, web_server, lio);
+
+	(void)events;
+	for (;;) {
+		int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		client *c = NULL;
+		uint32_t i;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN, or out of descriptors: try on the next event */
+		}
+		for (i = 0; i < WEB_MAX_CLIENTS && !c; i++)
+			if (w->clients[i].state == C_FREE)
+				c = &w->clients[i];
+		if (!c) {
+			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+						   "Connection: close\r\n\r\n";
+
+			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->w = w;
+		c->state = C_HEAD;
+		ev_io_init(&c->io, fd, client_io);
+		ev_timer_init(&c->timer, client_timeout);
+		buf_init(&c->out, 0, WEB_OUT_MAX + 512);
+		if (ev_io_set(loop, &c->io, EV_READ) < 0) {
+			client_close(c);
+			continue;
+		}
+		ev_timer_start(loop, &c->timer, ev_now(loop) + WEB_HEAD_TIMEOUT);
+	}
+}
+
+/* ---- pushes (server thread) ---- */
+
+static void push_live(web_server *w)
+{
+	char *ev = NULL;
+	size_t n = 0;
+	uint32_t i;
+
+	free(w->live);
+	w->live = NULL;
+	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+		client *c = &w->clients[i];
+
+		if (c->state != C_EVENTS || c->got_final)
+			continue;
+		if (!ev) {
+			size_t len;
+			const char *doc = live_get(w, &len);
+
+			ev = event_build(NULL, doc, &n);
+		}
+		if (client_queue(c, ev, n) == 0)
+			client_flush(c);
+	}
+	free(ev);
+}
+
+static void push_final(web_server *w, char *summary)
+{
+	uint32_t i;
+
+	w->final_event = event_build("final", summary, &w->final_event_len);
+	/* Served as a file, like --summary-export writes it: with its newline. */
+	w->final_len = strlen(summary);
+	w->final = xrealloc(summary, w->final_len + 2);
+	memcpy(w->final + w->final_len, "\n", 2);
+	w->final_len++;
+	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+		client *c = &w->clients[i];
+
+		if (c->state != C_EVENTS || c->got_final)
+			continue;
+		c->tail = w->final_event;
+		c->tail_len = w->final_event_len;
+		c->tail_sent = 0;
+		c->got_final = 1;
+		client_flush(c);
+	}
+}
+
+static void close_grace_over(ev_loop *loop, ev_timer *t)
+{
+	(void)t;
+	ev_loop_stop(loop);
+}
+
+/* Stops accepting and closes every connection that is owed nothing; the
+ * others get WEB_CLOSE_GRACE to take the rest, and the loop ends when the
+ * last is done. */
+static void closing_begin(web_server *w)
+{
+	uint32_t i, left = 0;
+
+	w->closing = 1;
+	ev_io_set(w->loop, &w->lio, 0);
+	ev_io_set(w->loop, &w->wio, 0);
+	ev_timer_stop(w->loop, &w->keepalive);
+	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+		client *c = &w->clients[i];
+
+		if (c->state == C_FREE)
+			continue;
+		if ((c->state == C_EVENTS || c->state == C_REPLY) && client_pending(c))
+			left++;
+		else
+			client_close(c);
+	}
+	if (!left) {
+		ev_loop_stop(w->loop);
+		return;
+	}
+	ev_timer_init(&w->keepalive, close_grace_over);
+	ev_timer_start(w->loop, &w->keepalive, clock_mono_ns() + WEB_CLOSE_GRACE);
+}
+
+static void wake_io(ev_loop *loop, ev_io *io, unsigned events)
+{
+	web_server *w = container_of(io, web_server, wio);
+	uint64_t v;
+	char *fin;
+	int stopping;
+
+	(void)events;
+	(void)loop;
+	while (read(w->wake_fd, &v, sizeof(v)) > 0)
+		;
+	/* Read before the final summary: web_final comes before the stop, so
+	 * once the stop is seen the summary is there to be taken too. */
+	stopping = atomic_load(&w->stop);
+	pthread_mutex_lock(&w->mu);
+	fin = w->final_in;
+	w->final_in = NULL;
+	pthread_mutex_unlock(&w->mu);
+	if (atomic_exchange(&w->snapshots, 0) && !w->final)
+		push_live(w);
+	if (fin && !w->final)
+		push_final(w, fin);
+	else
+		free(fin);
+	if (stopping)
+		closing_begin(w);
+}
+
+static void keepalive_timer(ev_loop *loop, ev_timer *t)
+{
+	web_server *w = container_of(t, web_server, keepalive);
+	static const char ka[] = ": keep-alive\n\n";
+	uint32_t i;
+
+	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+		client *c = &w->clients[i];
+
+		/* Only an idle stream needs it; a busy one is not idle. */
+		if (c->state == C_EVENTS && !client_pending(c) && client_queue(c, ka, sizeof(ka) - 1) == 0)
+			client_flush(c);
+	}
+	ev_timer_start(loop, t, ev_now(loop) + WEB_KEEPALIVE);
+}
+
+static void *web_main(void *p)
+{
+	web_server *w = p;
+
+	if (ev_loop_run(w->loop) < 0)
+		fprintf(stderr, "strain: live dashboard: %s; it stops serving\n", strerror(errno));
+	return NULL;
+}
+
+/* ---- the collector output (collector thread): only a wake-up ---- */
+
+static void web_snapshot(void *self, const met_snapshot *snap)
+{
+	web_server *w = self;
+	uint64_t one = 1;
+
+	atomic_store(&w->elapsed_ns, snap->elapsed_ns);
+	atomic_store(&w->snapshots, 1);
+	/* A non-blocking eventfd: never waits, whatever the server does. */
+	(void)!write(w->wake_fd, &one, sizeof(one));
+}
+
+met_output web_output(web_server *w)
+{
+	met_output o = {web_snapshot, w};
+
+	return o;
+}
+
+/* ---- life cycle (main thread) ---- */
+
+web_server *web_create(const char *addr, char *err, size_t errsz)
+{
+	web_server *w = xcalloc(1, sizeof(*w));
+	char shown[80];
+
+	w->lfd = w->wake_fd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	if (net_parse_listen(addr, &w->addr, err, errsz) < 0)
+		goto fail;
+	w->lfd = net_listen(&w->addr, 64, 0);
+	if (w->lfd < 0) {
+		int e = errno;
+
+		snprintf(err, errsz, "cannot listen there: %s%s", strerror(e),
+			 e == EADDRINUSE ? " (another program has the port; give another with --web HOST:PORT)" : "");
+		goto fail;
+	}
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->loop = ev_loop_create(WEB_MAX_CLIENTS + 1);
+	if (w->wake_fd < 0 || !w->loop) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		goto fail;
+	}
+	snprintf(w->url, sizeof(w->url), "http://%s/", net_addr_str(&w->addr, shown, sizeof(shown)));
+	return w;
+fail:
+	web_destroy(w);
+	return NULL;
+}
+
+const char *web_url(const web_server *w)
+{
+	return w->url;
+}
+
+int web_start(web_server *w, const web_run *run, char *err, size_t errsz)
+{
+	sigset_t all, old;
+	int rc;
+
+	w->run = *run;
+	w->phases = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
+	w->phases_seen = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
+	w->page = web_doc_page(&w->page_len);
+	ev_io_init(&w->lio, w->lfd, accept_io);
+	ev_io_init(&w->wio, w->wake_fd, wake_io);
+	ev_timer_init(&w->keepalive, keepalive_timer);
+	if (ev_io_set(w->loop, &w->lio, EV_READ) < 0 || ev_io_set(w->loop, &w->wio, EV_READ) < 0) {
+		snprintf(err, errsz, "%s", strerror(errno));
+		return -1;
+	}
+	ev_timer_start(w->loop, &w->keepalive, clock_mono_ns() + WEB_KEEPALIVE);
+	/* Signals are the main thread's to take. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, web_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errsz, "cannot start its thread: %s", strerror(rc));
+		return -1;
+	}
+	w->started = 1;
+	return 0;
+}
+
+static void wake(web_server *w)
+{
+	uint64_t one = 1;
+
+	(void)!write(w->wake_fd, &one, sizeof(one));
+}
+
+void web_phase(web_server *w, uint32_t i, uint64_t start_ns, uint64_t end_ns)
+{
+	if (!w || !w->phases || !w->run.cfg || i >= w->run.cfg->nphases)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->phases[i].started = 1;
+	w->phases[i].start_ns = start_ns;
+	w->phases[i].end_ns = end_ns;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void web_final(web_server *w, const char *summary)
+{
+	char *copy;
+
+	if (!w || !summary)
+		return;
+	copy = xstrdup(summary);
+	pthread_mutex_lock(&w->mu);
+	free(w->final_in);
+	w->final_in = copy;
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+}
+
+void web_destroy(web_server *w)
+{
+	uint32_t i;
+
+	if (!w)
+		return;
+	if (w->started) {
+		atomic_store(&w->stop, 1);
+		wake(w);
+		pthread_join(w->thread, NULL);
+	}
+	for (i = 0; i < WEB_MAX_CLIENTS; i++)
+		if (w->clients[i].state != C_FREE)
+			client_close(&w->clients[i]);
+	if (w->lfd >= 0)
+		close(w->lfd);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	ev_loop_destroy(w->loop);
+	pthread_mutex_destroy(&w->mu);
+	free(w->phases);
+	free(w->phases_seen);
+	free(w->final_in);
+	free(w->page);
+	free(w->live);
+	free(w->final);
+	free(w->final_event);
+	free(w);
+}
