@@ -1,12 +1,15 @@
 #include "report/web.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -312,6 +315,67 @@ static void events_begin(client *c, int head_only)
 	client_flush(c);
 }
 
+static int addr_is_loopback(const net_addr *a)
+{
+	if (a->sa.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr) >> 24) == 127;
+	if (a->sa.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
+	return 0;
+}
+
+/* On a loopback address, a request must name a loopback host: a page
+ * elsewhere that points its own name at 127.0.0.1 (DNS rebinding) would
+ * otherwise read the dashboard through the visitor's browser. A Host
+ * header is required by HTTP/1.1; without one (HTTP/1.0) nothing is named
+ * and nothing is refused. */
+static int host_allowed(const web_server *w, const char *head)
+{
+	const char *h = head, *v, *end;
+	char host[256];
+	size_t n;
+
+	if (!addr_is_loopback(&w->addr))
+		return 1; /* the user opened it to a network on purpose */
+	for (h = strchr(h, '\n'); h; h = strchr(h, '\n')) {
+		h++;
+		if (strncasecmp(h, "host:", 5) == 0)
+			break;
+	}
+	if (!h)
+		return 1;
+	v = h + 5;
+	v += strspn(v, " \t");
+	end = v + strcspn(v, "\r\n");
+	n = (size_t)(end - v);
+	if (n >= sizeof(host))
+		return 0;
+	memcpy(host, v, n);
+	host[n] = '\0';
+	/* Drop the port: "[::1]:5665", "127.0.0.1:5665", "localhost:5665". */
+	if (host[0] == '[') {
+		char *close = strchr(host, ']');
+
+		if (!close)
+			return 0;
+		close[1] = '\0';
+	} else {
+		char *colon = strrchr(host, ':');
+
+		if (colon)
+			*colon = '\0';
+	}
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return 1;
+	{
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, host, &a4) == 1)
+			return (ntohl(a4.s_addr) >> 24) == 127;
+	}
+	return 0;
+}
+
 /* One complete request head in c->head. */
 static void request(client *c)
 {
@@ -323,6 +387,10 @@ static void request(client *c)
 	 * or the slot would be held by a client that never reads. */
 	ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_REPLY_TIMEOUT);
 	c->head[c->nhead] = '\0';
+	if (!host_allowed(w, c->head)) {
+		reply_text(c, 403, "Forbidden", NULL, 0);
+		return;
+	}
 	c->head[strcspn(c->head, "\r\n")] = '\0'; /* the request line */
 	sp1 = strchr(c->head, ' ');
 	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;

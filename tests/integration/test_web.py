@@ -261,6 +261,26 @@ def test_only_get_and_head_nothing_changes(target, runs):
     assert rc == 0, err
 
 
+def test_a_foreign_host_name_is_refused_on_loopback(target, runs):
+    """DNS rebinding: a page whose own name points at 127.0.0.1 sends its
+    name as Host; the dashboard answers only loopback names."""
+    run = runs("--url", target.url + "/health", "--duration", "1s", "--web-linger", "30s")
+    for host, status in (("evil.example:5665", 403), ("example.com", 403), ("127.0.0.1", 200),
+                         (f"127.0.0.1:{run.port}", 200), ("localhost:5665", 200), ("LOCALHOST", 200),
+                         ("[::1]:5665", 200), ("10.0.0.1", 403)):
+        c = run.conn()
+        c.putrequest("GET", "/summary.json", skip_host=True)
+        c.putheader("Host", host)
+        c.endheaders()
+        r = c.getresponse()
+        r.read()
+        c.close()
+        assert r.status == status, host
+    run.proc.send_signal(signal.SIGINT)
+    rc, err = run.wait(timeout=30)
+    assert rc == 0, err
+
+
 def test_clients_are_bounded_and_idle_ones_do_not_hold_the_run(target, runs):
     run = runs("--url", target.url + "/health", "--duration", "2s")
     idle = []

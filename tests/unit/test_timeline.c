@@ -176,11 +176,57 @@ static void test_bounded_for_hours(void **state)
 	met_registry_destroy(reg);
 }
 
+/* The summary of a 12-hour run stays well under 20 MB: 13 series (four
+ * modules under three strategies, and the run-wide one) all busy the whole
+ * time, each slot's histogram spread over two decades of latency. */
+static void test_twelve_hours_of_every_series_is_small(void **state)
+{
+	static const char *const mods[] = {"jobs", "ecommerce", "notifications", "profile"};
+	static const char *const strats[] = {"sequential", "hybrid", "parallel"};
+	met_registry *reg = met_registry_create();
+	timeline *tl = timeline_create();
+	uint32_t reqs[13], dur[13];
+	met_shard iv;
+	json_t *j;
+	char *text;
+	uint64_t t;
+	int g, k;
+
+	(void)state;
+	met_shard_init(&iv);
+	for (g = 0; g < 13; g++) {
+		met_tag tags[2] = {{"module", g < 12 ? mods[g % 4] : ""}, {"strategy", g < 12 ? strats[g / 4] : ""}};
+		uint32_t ts = met_tagset_intern(reg, tags, g < 12 ? 2 : 0);
+
+		reqs[g] = met_series_intern(reg, MET_HTTP_REQS, ts);
+		dur[g] = met_series_intern(reg, MET_HTTP_REQ_DURATION, ts);
+	}
+	for (t = 0; t < 12 * 3600; t++) {
+		for (g = 0; g < 13; g++) {
+			met_shard_add(&iv, reg, reqs[g], 50);
+			for (k = 0; k < 50; k++)
+				met_shard_trend(&iv, reg, dur[g], 1000000 + next_rand() % 100000000);
+		}
+		feed(tl, reg, &iv, t);
+	}
+	j = timeline_json(tl, 1);
+	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	assert_int_equal(json_array_size(json_object_get(j, "series")), 13);
+	print_message("12 h, 13 series: %zu bytes\n", strlen(text));
+	assert_true(strlen(text) < 20u * 1024 * 1024);
+	free(text);
+	json_decref(j);
+	met_shard_free(&iv);
+	timeline_destroy(tl);
+	met_registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_after_coarsening),
 		cmocka_unit_test(test_bounded_for_hours),
+		cmocka_unit_test(test_twelve_hours_of_every_series_is_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
