@@ -276,6 +276,9 @@ def test_a_foreign_host_name_is_refused_on_loopback(target, runs):
         r.read()
         c.close()
         assert r.status == status, host
+    c, r = open_events(run)
+    assert read_events(r)[-1][0] == "final"
+    c.close()
     run.proc.send_signal(signal.SIGINT)
     rc, err = run.wait(timeout=30)
     assert rc == 0, err
