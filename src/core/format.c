@@ -1,6 +1,7 @@
 #include "core/format.h"
 
 #include <stdio.h>
+#include <time.h>
 
 char *fmt_ns(double ns, char *out, size_t outsz)
 {
@@ -32,5 +33,17 @@ char *fmt_bytes(double b, char *out, size_t outsz)
 		snprintf(out, outsz, "%.0f B", b);
 	else
 		snprintf(out, outsz, "%.*f %s", b < 10 ? 1 : 0, b, units[u]);
+	return out;
+}
+
+char *fmt_rfc3339(uint64_t wall_ns, char *out, size_t outsz)
+{
+	time_t t = (time_t)(wall_ns / 1000000000u);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)((wall_ns % 1000000000u) / 1000000u));
 	return out;
 }

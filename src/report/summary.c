@@ -359,18 +359,6 @@ static json_t *ms_real(double ns)
 	return json_real(ns / 1e6);
 }
 
-static char *iso_time(uint64_t wall_ns, char *out, size_t outsz)
-{
-	time_t t = (time_t)(wall_ns / NS_PER_SEC);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)((wall_ns % NS_PER_SEC) / NS_PER_MS));
-	return out;
-}
-
 static json_t *metric_json(const met_registry *r, const met_shard *total, uint32_t m, double secs,
 			   const trend_stats *ts)
 {
@@ -471,8 +459,8 @@ char *summary_json(const run_result *info)
 	json_object_set_new(root, "description", json_string(info->description ? info->description : ""));
 	if (info->cfg)
 		run_tags_json(root, info->cfg);
-	json_object_set_new(root, "start", json_string(iso_time(info->start_wall_ns, t, sizeof(t))));
-	json_object_set_new(root, "end", json_string(iso_time(info->end_wall_ns, t, sizeof(t))));
+	json_object_set_new(root, "start", json_string(fmt_rfc3339(info->start_wall_ns, t, sizeof(t))));
+	json_object_set_new(root, "end", json_string(fmt_rfc3339(info->end_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "duration_ms", ms_real((double)info->elapsed_ns));
 	json_object_set_new(root, "interrupted", json_boolean(info->interrupted));
 	json_object_set_new(root, "config", cfg);

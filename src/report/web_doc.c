@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/format.h"
 #include "core/clock.h"
 #include "report/html.h"
 
@@ -19,17 +20,6 @@ char *web_doc_page(size_t *len)
 		page = xstrdup("<!doctype html><title>strain</title><p>The report page could not be built.</p>\n");
 	*len = strlen(page);
 	return page;
-}
-
-static void iso_time(uint64_t wall_ns, char *out, size_t outsz)
-{
-	time_t s = (time_t)(wall_ns / NS_PER_SEC);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&s, &tm);
-	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)(wall_ns % NS_PER_SEC / NS_PER_MS));
 }
 
 static json_t *string_or_null(const char *s)
@@ -84,7 +74,7 @@ char *web_doc_live(const web_run *run, const web_phase_time *phases, uint64_t el
 	json_t *root = json_object(), *ts = NULL;
 	char start[40], *text;
 
-	iso_time(run->start_wall_ns, start, sizeof(start));
+	fmt_rfc3339(run->start_wall_ns, start, sizeof(start));
 	json_object_set_new(root, "version", json_string("strain-summary/2"));
 	json_object_set_new(root, "live", json_true());
 	json_object_set_new(root, "description", json_string(run->description ? run->description : ""));

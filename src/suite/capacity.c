@@ -549,18 +549,6 @@ static void table_print(const search *s, const cap_module *mods, uint32_t n)
 	fputc('\n', stdout);
 }
 
-static char *iso_time(uint64_t wall_ns, char *out, size_t outsz)
-{
-	time_t t = (time_t)(wall_ns / NS_PER_SEC);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03uZ", (unsigned)((wall_ns % NS_PER_SEC) / NS_PER_MS));
-	return out;
-}
-
 /* The results as a summary document (docs/summary-export.md: the
  * "capacity" part), which strain report draws. */
 static int export(const search *s, const cap_module *mods, uint32_t n, uint64_t wall0, uint64_t mono0)
@@ -584,8 +572,8 @@ static int export(const search *s, const cap_module *mods, uint32_t n, uint64_t 
 	json_object_set_new(root, "description", json_string(line));
 	json_object_set_new(root, "plan", s->o->plan ? json_string(s->o->plan) : json_null());
 	json_object_set_new(root, "target", s->cfg->target ? json_string(s->cfg->target) : json_null());
-	json_object_set_new(root, "start", json_string(iso_time(wall0, t, sizeof(t))));
-	json_object_set_new(root, "end", json_string(iso_time(clock_wall_ns(), t, sizeof(t))));
+	json_object_set_new(root, "start", json_string(fmt_rfc3339(wall0, t, sizeof(t))));
+	json_object_set_new(root, "end", json_string(fmt_rfc3339(clock_wall_ns(), t, sizeof(t))));
 	json_object_set_new(root, "duration_ms", json_real((double)(clock_mono_ns() - mono0) / 1e6));
 	json_object_set_new(root, "interrupted", json_boolean(s->interrupted));
 	json_object_set_new(root, "metrics", json_object());
