@@ -96,7 +96,7 @@ static void test_stream_framing_and_final(void **state)
 	int ev = connect_to(w, 0), c;
 
 	(void)state;
-	send_all(ev, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_all(ev, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	/* At once: the headers, the retry hint and the live document. */
 	read_until(ev, got, sizeof(got), "}\n\n");
 	assert_non_null(strstr(got, "Content-Type: text/event-stream\r\n"));
@@ -154,7 +154,7 @@ static void test_a_stream_never_read_is_dropped(void **state)
 	memset(desc, 'x', DESC);
 	w = start(desc);
 	slow = connect_to(w, 4096);
-	send_all(slow, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_all(slow, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 	for (i = 0; i < PUSHES; i++) {
 		int c;
 		size_t n;
@@ -163,7 +163,7 @@ static void test_a_stream_never_read_is_dropped(void **state)
 		/* Every other client is still served meanwhile (and the round trip
 		 * lets the server's thread take the snapshot in). */
 		c = connect_to(w, 0);
-		send_all(c, "GET /summary.json HTTP/1.1\r\nHost: x\r\n\r\n");
+		send_all(c, "GET /summary.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 		n = read_until(c, got, sizeof(got), NULL);
 		assert_true(n > DESC);
 		assert_non_null(strstr(got, "HTTP/1.1 200 OK\r\n"));
