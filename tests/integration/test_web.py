@@ -392,6 +392,13 @@ def charts(drv):
             for e in drv.find_elements("css selector", "div[data-kind][data-module]")}
 
 
+def badge_text(drv):
+    """The live badge's text, read in the page: the page re-renders its
+    header on every event, so an element handle can go stale between a
+    find and a read."""
+    return drv.execute_script("var b = document.getElementById('live-badge'); return b ? b.textContent : null;")
+
+
 @needs_browser
 def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
@@ -409,12 +416,12 @@ def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_pat
         WebDriverWait(drv, 30, poll_frequency=0.2).until(
             lambda d: all(charts(d).get((m, "rps"), 0) >= 2 for m in ("jobs", "shop")))
         assert run.proc.poll() is None
-        badge = drv.find_element("id", "live-badge").text
+        badge = badge_text(drv)
         seen_live = charts(drv)
         drv.save_screenshot(os.path.join(ARTIFACTS, "live.png"))
         # Then the final report: the summary's slots, every module.
         WebDriverWait(drv, 60, poll_frequency=0.3).until(
-            lambda d: d.find_element("id", "live-badge").text == "final")
+            lambda d: badge_text(d) == "final")
         final = json.loads(out.read_text())
         drawn = charts(drv)
         drv.save_screenshot(os.path.join(ARTIFACTS, "final.png"))
