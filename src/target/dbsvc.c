@@ -199,6 +199,7 @@ dbsvc *dbsvc_create(const db_config *cfg, const as_range *scale, int workers, ev
 	db_config mc = *cfg;
 	int i;
 
+	pthread_mutex_init(&s->scale_mu, NULL);
 	s->in.efd = s->ctl_fd = -1;
 	s->out = xcalloc((size_t)workers, sizeof(*s->out));
 	for (i = 0; i < workers; i++)
@@ -214,7 +215,6 @@ dbsvc *dbsvc_create(const db_config *cfg, const as_range *scale, int workers, ev
 	if (s->ctl_fd < 0)
 		goto fail;
 	s->t0 = ev_now_update(s->loop);
-	pthread_mutex_init(&s->scale_mu, NULL);
 	for (i = 0; scale && i < DB_MODULES; i++) {
 		if (!scale[i].max)
 			continue;
@@ -287,8 +287,7 @@ void dbsvc_destroy(dbsvc *s)
 	free(s->out);
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);
-	if (s->model)
-		pthread_mutex_destroy(&s->scale_mu);
+	pthread_mutex_destroy(&s->scale_mu);
 	free(s);
 }
 
