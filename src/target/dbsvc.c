@@ -335,8 +335,8 @@ int dbsvc_scale_read(dbsvc *s, int m, dbsvc_scale_view *out)
 	for (k = 0; k < out->n; k++)
 		out->change[k] = s->log[m].ring[(out->total - out->n + k) % DBSVC_CHANGES];
 	pthread_mutex_unlock(&s->scale_mu);
-	/* The size is published before the change is logged: report the
-	 * logged one, so size and the last change always agree. */
+	/* The tick logs a change before it publishes the new size: report
+	 * the logged one, so size and the last change always agree. */
 	if (out->n)
 		out->size = out->change[out->n - 1].to;
 	return 0;
