@@ -14,6 +14,7 @@ typedef struct target_flags {
 	target_config cfg;
 	const char *listen;
 	uint64_t threads, slots, jitter;
+	uint8_t pool_set[DB_MODULES]; /* --db-pool given for the module */
 	opts_seen seen;
 } target_flags;
 
@@ -66,6 +67,40 @@ static int pool_arg(void *base, const char *v, char *err, size_t errsz)
 		return -1;
 	}
 	f->cfg.db.pool[m] = (uint32_t)n;
+	f->pool_set[m] = 1;
+	return 0;
+}
+
+/* MODULE=MIN..MAX */
+static int autoscale_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	target_flags *f = base;
+	const char *range, *dots;
+	char lo[16];
+	uint64_t min, max;
+	size_t n;
+	int m;
+
+	if (module_arg(v, 1, &m, &range, err, errsz) < 0)
+		return -1;
+	dots = strstr(range, "..");
+	n = dots ? (size_t)(dots - range) : 0;
+	if (!dots || n == 0 || n >= sizeof(lo)) {
+		snprintf(err, errsz, "expected MODULE=MIN..MAX (e.g. profile=4..32), got '%s'", v);
+		return -1;
+	}
+	memcpy(lo, range, n);
+	lo[n] = '\0';
+	if (parse_u64(lo, 1, AS_SIZE_MAX, &min) < 0 || parse_u64(dots + 2, 1, AS_SIZE_MAX, &max) < 0) {
+		snprintf(err, errsz, "'%s': MIN and MAX are whole numbers from 1 to %d", range, AS_SIZE_MAX);
+		return -1;
+	}
+	if (min > max) {
+		snprintf(err, errsz, "'%s': MIN is above MAX", range);
+		return -1;
+	}
+	f->cfg.autoscale[m].min = (uint32_t)min;
+	f->cfg.autoscale[m].max = (uint32_t)max;
 	return 0;
 }
 
@@ -102,7 +137,7 @@ static int cache_arg(void *base, const char *v, char *err, size_t errsz)
 }
 
 enum {
-	T_LISTEN, T_THREADS, T_DB_SLOTS, T_DB_POOL, T_DB_TIME, T_DB_JITTER, T_CACHE, T_TLS, T_CERT, T_KEY,
+	T_LISTEN, T_THREADS, T_DB_SLOTS, T_DB_POOL, T_AUTOSCALE, T_DB_TIME, T_DB_JITTER, T_CACHE, T_TLS, T_CERT, T_KEY,
 	T_CLIENT_CA, T_IDLE_TIMEOUT, T_QUIET, T_HELP, T_COUNT
 };
 
@@ -120,6 +155,10 @@ static const opt target_opts[T_COUNT] = {
 	[T_DB_POOL] = {"--db-pool", NULL, "MODULE=N", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, pool_arg, "MODULE=N", 0,
 		       "connection pool size of a module (repeatable)\n"
 		       "(defaults jobs=40 ecommerce=40 notifications=30 profile=12)"},
+	[T_AUTOSCALE] = {"--autoscale", NULL, "MODULE=MIN..MAX", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, autoscale_arg,
+			  "MODULE=MIN..MAX", 0,
+			  "a pool that starts at MIN connections and grows (up to MAX, 1-100000) while queries "
+			  "queue, shrinks when idle (repeatable; instead of --db-pool; see docs/target.md)"},
 	[T_DB_TIME] = {"--db-time", NULL, "MODULE=MS", OPT_CUSTOM, OPT_REPEAT, 0, 0, 0, 0, time_arg, "MODULE=MS", 0,
 		       "base query time of a module, in ms or a duration (\"2.5ms\"; repeatable) (defaults jobs=5 ecommerce=4 "
 		       "notifications=3 profile=50; POST /cart and /orders cost twice the ecommerce time)"},
@@ -168,11 +207,18 @@ static cli_outcome target_check(target_flags *f)
 {
 	target_config *cfg = &f->cfg;
 	char err[256];
+	int i;
 
 	if ((cfg->cert || cfg->key) && !(cfg->cert && cfg->key && cfg->tls)) {
 		fprintf(stderr, "strain target: --cert and --key go together, with --tls\n");
 		return CLI_USAGE;
 	}
+	for (i = 0; i < DB_MODULES; i++)
+		if (cfg->autoscale[i].max && f->pool_set[i]) {
+			fprintf(stderr, "strain target: --autoscale %s=... and --db-pool %s=... both size the %s pool; "
+					"give one\n", db_module_names[i], db_module_names[i], db_module_names[i]);
+			return CLI_USAGE;
+		}
 	if (cfg->client_ca && !cfg->tls) {
 		fprintf(stderr, "strain target: --client-ca goes with --tls\n");
 		return CLI_USAGE;

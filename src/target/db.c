@@ -20,6 +20,7 @@ int db_module_find(const char *name, unsigned long n)
 
 typedef struct pool {
 	uint32_t size;
+	uint32_t max;  /* db_model_resize's limit */
 	uint32_t busy;
 	uint32_t waiting;
 	db_query *head, *tail; /* FIFO of queries waiting for a connection */
@@ -49,11 +50,13 @@ db_model *db_model_create(const db_config *cfg, uint64_t now)
 	m->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ull;
 	for (i = 0; i < DB_MODULES; i++) {
 		m->pools[i].size = cfg->pool[i] ? cfg->pool[i] : 1;
-		m->cap += m->pools[i].size;
+		m->pools[i].max = cfg->pool_max[i] > m->pools[i].size ? cfg->pool_max[i] : m->pools[i].size;
+		m->cap += m->pools[i].max;
 		if (cfg->cache[i])
 			m->cache[i] = lru_create(cfg->cache[i]);
 	}
-	/* At most every pool connection runs a query, so the heap never grows. */
+	/* At most every pool connection runs a query, and no pool grows past
+	 * its max, so the heap never grows. */
 	m->heap = xmalloc(sizeof(*m->heap) * (m->cap + 1));
 	return m;
 }
@@ -150,6 +153,18 @@ static void start(db_model *m, db_query *q, uint64_t at)
 	heap_push(m, q);
 }
 
+static void start_waiter(db_model *m, pool *p, uint64_t at)
+{
+	db_query *w = p->head;
+
+	p->head = w->next;
+	if (!p->head)
+		p->tail = NULL;
+	p->waiting--;
+	w->next = NULL;
+	start(m, w, at);
+}
+
 static void finish(db_model *m, db_query *q, uint64_t at, db_done_fn done, void *ctx)
 {
 	pool *p = &m->pools[q->module];
@@ -158,17 +173,10 @@ static void finish(db_model *m, db_query *q, uint64_t at, db_done_fn done, void 
 	q->done_ns = at;
 	if (q->cache_key && m->cache[q->module])
 		lru_put(m->cache[q->module], q->cache_key);
-	/* Hand the freed connection to the longest waiter at the same instant. */
-	if (p->head) {
-		db_query *w = p->head;
-
-		p->head = w->next;
-		if (!p->head)
-			p->tail = NULL;
-		p->waiting--;
-		w->next = NULL;
-		start(m, w, at);
-	}
+	/* Hand the freed connection to the longest waiter at the same instant,
+	 * unless a shrink retires it. */
+	if (p->head && p->busy < p->size)
+		start_waiter(m, p, at);
 	q->next = NULL;
 	done(ctx, q);
 }
@@ -232,6 +240,23 @@ void db_model_submit(db_model *m, db_query *q, uint64_t now, db_done_fn done, vo
 	p->waiting++;
 }
 
+int db_model_resize(db_model *m, int module, uint32_t size, uint64_t now, db_done_fn done, void *ctx)
+{
+	pool *p = &m->pools[module];
+
+	if (size == 0 || size > p->max)
+		return -1;
+	/* Starting queries changes the processor-sharing rate, so the clock
+	 * must describe `now` first. */
+	db_model_advance(m, now, done, ctx);
+	if (now < m->last)
+		now = m->last;
+	p->size = size;
+	while (p->head && p->busy < p->size)
+		start_waiter(m, p, now);
+	return 0;
+}
+
 uint64_t db_model_next(const db_model *m)
 {
 	const db_query *q;
@@ -245,6 +270,11 @@ uint64_t db_model_next(const db_model *m)
 uint32_t db_model_active(const db_model *m)
 {
 	return m->nactive;
+}
+
+uint32_t db_model_size(const db_model *m, int module)
+{
+	return m->pools[module].size;
 }
 
 uint32_t db_model_busy(const db_model *m, int module)

@@ -2,9 +2,10 @@
  * explicit times (so it can be unit tested without a clock):
  *   - one database with `slots` query slots under processor sharing: while
  *     n queries are active, each progresses at rate min(1, slots/n);
- *   - per module a connection pool of fixed size; a query holds one
- *     connection from start to finish; queries finding the pool busy wait in
- *     FIFO order;
+ *   - per module a connection pool; a query holds one connection from
+ *     start to finish; queries finding the pool busy wait in FIFO order.
+ *     The pool can be resized (the autoscaler): growing starts waiters at
+ *     once, shrinking takes effect as connections free;
  *   - per module an optional LRU cache of keys: a hit completes at once and
  *     never touches the pool or the database.
  * Processor sharing runs on a virtual clock V that advances at the common
@@ -44,6 +45,7 @@ struct db_query {
 typedef struct db_config {
 	uint32_t slots;                   /* >= 1 */
 	uint32_t pool[DB_MODULES];        /* connections per module, >= 1 */
+	uint32_t pool_max[DB_MODULES];    /* largest size db_model_resize may set; 0 = pool[] */
 	uint64_t service_ns[DB_MODULES];  /* base service time per module */
 	uint32_t cache[DB_MODULES];       /* LRU size per module; 0 = no cache */
 	uint32_t jitter_pct;              /* service time varies uniformly by +-this % */
@@ -69,8 +71,17 @@ void db_model_advance(db_model *m, uint64_t now, db_done_fn done, void *ctx);
  * UINT64_MAX when the database is idle. */
 uint64_t db_model_next(const db_model *m);
 
+/* Brings the model to `now`, then sets the module's pool size. Growing
+ * starts waiting queries at once, oldest first; shrinking never cancels a
+ * running query: busy connections above the new size are retired as they
+ * free (the freed connection goes to no waiter until busy < size). Returns
+ * 0, or -1 when size is 0 or above the module's pool_max (nothing changes).
+ * Never allocates: the heap was sized for every pool's maximum. */
+int db_model_resize(db_model *m, int module, uint32_t size, uint64_t now, db_done_fn done, void *ctx);
+
 /* Observers, for stats and tests. */
 uint32_t db_model_active(const db_model *m);
+uint32_t db_model_size(const db_model *m, int module);
 uint32_t db_model_busy(const db_model *m, int module);
 uint32_t db_model_waiting(const db_model *m, int module);
 

@@ -86,6 +86,17 @@ struct dbsvc {
 	ev_timer timer;
 	/* Published for /__stats; written by the db thread only. */
 	dbsvc_snapshot snap;
+	/* Autoscaling: the rule's state is the db thread's; the change logs
+	 * are shared with /__stats readers under scale_mu. */
+	uint64_t t0;
+	int nscaled;
+	ev_timer tick;
+	as_state scale[DB_MODULES];
+	pthread_mutex_t scale_mu;
+	struct {
+		uint64_t total;
+		as_change ring[DBSVC_CHANGES];
+	} log[DB_MODULES];
 };
 
 static void publish(dbsvc *s)
@@ -94,6 +105,7 @@ static void publish(dbsvc *s)
 
 	__atomic_store_n(&s->snap.active, db_model_active(s->model), __ATOMIC_RELAXED);
 	for (i = 0; i < DB_MODULES; i++) {
+		__atomic_store_n(&s->snap.pool[i], db_model_size(s->model, i), __ATOMIC_RELAXED);
 		__atomic_store_n(&s->snap.busy[i], db_model_busy(s->model, i), __ATOMIC_RELAXED);
 		__atomic_store_n(&s->snap.waiting[i], db_model_waiting(s->model, i), __ATOMIC_RELAXED);
 	}
@@ -145,16 +157,49 @@ static void on_submit(ev_loop *loop, ev_io *io, unsigned events)
 	rearm(s);
 }
 
+/* The autoscaler's sample: every AS_PERIOD_NS on a fixed grid (a late
+ * tick, after a stall, takes the next point in the future). */
+static void on_tick(ev_loop *loop, ev_timer *t)
+{
+	dbsvc *s = container_of(t, dbsvc, tick);
+	uint64_t now = ev_now_update(loop), next = t->deadline + AS_PERIOD_NS;
+	int i;
+
+	db_model_advance(s->model, now, on_done, s);
+	for (i = 0; i < DB_MODULES; i++) {
+		as_change c;
+
+		if (!s->scale[i].max)
+			continue;
+		if (!as_sample(&s->scale[i], now, db_model_busy(s->model, i), db_model_waiting(s->model, i), &c))
+			continue;
+		/* as_sample keeps sizes within [min, max] <= pool_max: cannot fail. */
+		db_model_resize(s->model, i, c.to, now, on_done, s);
+		c.at_ns -= s->t0;
+		c.decided_ns -= s->t0;
+		pthread_mutex_lock(&s->scale_mu);
+		s->log[i].ring[s->log[i].total % DBSVC_CHANGES] = c;
+		s->log[i].total++;
+		pthread_mutex_unlock(&s->scale_mu);
+	}
+	if (next <= now)
+		next = now + AS_PERIOD_NS;
+	ev_timer_start(loop, t, next);
+	rearm(s);
+}
+
 static void on_ctl(ev_loop *loop, ev_io *io, unsigned events)
 {
 	ev_loop_stop(loop);
 }
 
-dbsvc *dbsvc_create(const db_config *cfg, int workers, ev_pass_hook hook)
+dbsvc *dbsvc_create(const db_config *cfg, const as_range *scale, int workers, ev_pass_hook hook)
 {
 	dbsvc *s = xcalloc(1, sizeof(*s));
+	db_config mc = *cfg;
 	int i;
 
+	pthread_mutex_init(&s->scale_mu, NULL);
 	s->in.efd = s->ctl_fd = -1;
 	s->out = xcalloc((size_t)workers, sizeof(*s->out));
 	for (i = 0; i < workers; i++)
@@ -169,9 +214,24 @@ dbsvc *dbsvc_create(const db_config *cfg, int workers, ev_pass_hook hook)
 	s->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->ctl_fd < 0)
 		goto fail;
-	s->model = db_model_create(cfg, ev_now_update(s->loop));
+	s->t0 = ev_now_update(s->loop);
+	for (i = 0; scale && i < DB_MODULES; i++) {
+		if (!scale[i].max)
+			continue;
+		/* The heap is sized for the largest pool, so a resize never allocates. */
+		mc.pool[i] = scale[i].min;
+		mc.pool_max[i] = scale[i].max;
+		as_init(&s->scale[i], scale[i], s->t0);
+		s->nscaled++;
+	}
+	s->model = db_model_create(&mc, s->t0);
 	ev_loop_set_pass_hook(s->loop, hook);
 	ev_timer_init(&s->timer, on_timer);
+	ev_timer_init(&s->tick, on_tick);
+	/* No timer at all unless a module scales. */
+	if (s->nscaled)
+		ev_timer_start(s->loop, &s->tick, s->t0 + AS_PERIOD_NS);
+	publish(s);
 	ev_io_init(&s->in_io, s->in.efd, on_submit);
 	ev_io_init(&s->ctl_io, s->ctl_fd, on_ctl);
 	if (ev_io_set(s->loop, &s->in_io, EV_READ) < 0 || ev_io_set(s->loop, &s->ctl_io, EV_READ) < 0)
@@ -227,6 +287,7 @@ void dbsvc_destroy(dbsvc *s)
 	free(s->out);
 	if (s->ctl_fd >= 0)
 		close(s->ctl_fd);
+	pthread_mutex_destroy(&s->scale_mu);
 	free(s);
 }
 
@@ -251,9 +312,37 @@ void dbsvc_snapshot_read(const dbsvc *s, dbsvc_snapshot *out)
 
 	out->active = __atomic_load_n(&s->snap.active, __ATOMIC_RELAXED);
 	for (i = 0; i < DB_MODULES; i++) {
+		out->pool[i] = __atomic_load_n(&s->snap.pool[i], __ATOMIC_RELAXED);
 		out->busy[i] = __atomic_load_n(&s->snap.busy[i], __ATOMIC_RELAXED);
 		out->waiting[i] = __atomic_load_n(&s->snap.waiting[i], __ATOMIC_RELAXED);
 		out->queries[i] = __atomic_load_n(&s->snap.queries[i], __ATOMIC_RELAXED);
 		out->cache_hits[i] = __atomic_load_n(&s->snap.cache_hits[i], __ATOMIC_RELAXED);
 	}
+}
+
+int dbsvc_scale_read(dbsvc *s, int m, dbsvc_scale_view *out)
+{
+	uint64_t k;
+
+	if (!s->scale[m].max)
+		return -1;
+	out->min = s->scale[m].min;
+	out->max = s->scale[m].max;
+	out->size = __atomic_load_n(&s->snap.pool[m], __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->scale_mu);
+	out->total = s->log[m].total;
+	out->n = out->total < DBSVC_CHANGES ? (uint32_t)out->total : DBSVC_CHANGES;
+	for (k = 0; k < out->n; k++)
+		out->change[k] = s->log[m].ring[(out->total - out->n + k) % DBSVC_CHANGES];
+	pthread_mutex_unlock(&s->scale_mu);
+	/* The tick logs a change before it publishes the new size: report
+	 * the logged one, so size and the last change always agree. */
+	if (out->n)
+		out->size = out->change[out->n - 1].to;
+	return 0;
+}
+
+uint64_t dbsvc_uptime_ns(const dbsvc *s)
+{
+	return clock_mono_ns() - s->t0;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/parse.h"
 #include "target/content.h"
 #include "target/dbsvc.h"
@@ -419,6 +420,28 @@ static uint64_t cache_key(const tgt_req *r)
 	}
 }
 
+/* ,"autoscale":{...} for an autoscaled module. The view is 8 KiB on the
+ * stack rather than per worker: /__stats is not the hot path, and the copy
+ * keeps the log mutex held only for a memcpy's time. */
+static void scale_render(dbsvc *db, int m, buf *b)
+{
+	dbsvc_scale_view v;
+	uint32_t k;
+
+	if (dbsvc_scale_read(db, m, &v) < 0)
+		return;
+	buf_printf(b, ",\"autoscale\":{\"min\":%u,\"max\":%u,\"size\":%u,\"changes_total\":%llu,\"changes\":[",
+		   v.min, v.max, v.size, (unsigned long long)v.total);
+	for (k = 0; k < v.n; k++) {
+		const as_change *x = &v.change[k];
+
+		buf_printf(b, "%s{\"at_ms\":%llu,\"decided_ms\":%llu,\"from\":%u,\"to\":%u,\"why\":\"%s\"}",
+			   k ? "," : "", (unsigned long long)(x->at_ns / NS_PER_MS),
+			   (unsigned long long)(x->decided_ns / NS_PER_MS), x->from, x->to, x->up ? "up" : "down");
+	}
+	buf_appends(b, "]}");
+}
+
 static void stats_answer(tgt_conn *c)
 {
 	buf *b = &c->w->json;
@@ -436,14 +459,17 @@ static void stats_answer(tgt_conn *c)
 	/* Splice the database's live state in before the final brace. */
 	b->len--;
 	dbsvc_snapshot_read(c->w->srv->db, &s);
-	buf_printf(b, ",\"db\":{\"slots\":%u,\"active\":%u,\"modules\":{", c->w->srv->cfg.db.slots,
-		   s.active);
-	for (i = 0; i < DB_MODULES; i++)
+	buf_printf(b, ",\"db\":{\"slots\":%u,\"active\":%u,\"now_ms\":%llu,\"modules\":{",
+		   c->w->srv->cfg.db.slots, s.active,
+		   (unsigned long long)(dbsvc_uptime_ns(c->w->srv->db) / NS_PER_MS));
+	for (i = 0; i < DB_MODULES; i++) {
 		buf_printf(b, "%s\"%s\":{\"pool\":%u,\"busy\":%u,\"waiting\":%u,\"queries\":%llu,"
-			      "\"cache_hits\":%llu}",
-			   i ? "," : "", db_module_names[i], c->w->srv->cfg.db.pool[i], s.busy[i],
-			   s.waiting[i], (unsigned long long)s.queries[i],
-			   (unsigned long long)s.cache_hits[i]);
+			      "\"cache_hits\":%llu",
+			   i ? "," : "", db_module_names[i], s.pool[i], s.busy[i], s.waiting[i],
+			   (unsigned long long)s.queries[i], (unsigned long long)s.cache_hits[i]);
+		scale_render(c->w->srv->db, i, b);
+		buf_appends(b, "}");
+	}
 	buf_appends(b, "}}}\n");
 	tgt_respond(c, 200, NULL, NULL, 0, b->data, b->len);
 }

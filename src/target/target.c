@@ -122,7 +122,7 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 			goto fail;
 	}
 	t->srv.stats = stats_hub_create(n, R_COUNT, route_names);
-	t->srv.db = dbsvc_create(&cfg->db, n, fault_stall_hook);
+	t->srv.db = dbsvc_create(&cfg->db, cfg->autoscale, n, fault_stall_hook);
 	if (!t->srv.db) {
 		snprintf(err, errsz, "cannot start the database thread: %s", strerror(errno));
 		goto fail;
@@ -209,9 +209,15 @@ int target_run(const target_config *cfg, FILE *announce)
 		fprintf(announce, "certificate: %s\n", t->srv.cert_path);
 	if (!cfg->quiet) {
 		fprintf(announce, "threads %d, db slots %u, pools", t->srv.nworkers, cfg->db.slots);
-		for (i = 0; i < DB_MODULES; i++)
-			fprintf(announce, " %s=%u/%.1fms%s", db_module_names[i], cfg->db.pool[i],
-				(double)cfg->db.service_ns[i] / 1e6, cfg->db.cache[i] ? "+cache" : "");
+		for (i = 0; i < DB_MODULES; i++) {
+			if (cfg->autoscale[i].max)
+				fprintf(announce, " %s=%u..%u", db_module_names[i], cfg->autoscale[i].min,
+					cfg->autoscale[i].max);
+			else
+				fprintf(announce, " %s=%u", db_module_names[i], cfg->db.pool[i]);
+			fprintf(announce, "/%.1fms%s", (double)cfg->db.service_ns[i] / 1e6,
+				cfg->db.cache[i] ? "+cache" : "");
+		}
 		fprintf(announce, "\n");
 	}
 	fflush(announce);

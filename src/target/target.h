@@ -8,12 +8,14 @@
 #include <stdio.h>
 
 #include "io/net.h"
+#include "target/autoscale.h"
 #include "target/db.h"
 
 typedef struct target_config {
 	net_addr listen;
 	int threads;   /* worker threads; 0 = one per online core */
 	db_config db;
+	as_range autoscale[DB_MODULES]; /* --autoscale; max 0 = a fixed pool of db.pool[m] */
 	int quiet;     /* no shutdown summary */
 	int tls;       /* --tls: HTTPS */
 	const char *cert, *key; /* --cert/--key PEM files; NULL: a generated self-signed certificate */

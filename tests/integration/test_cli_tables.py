@@ -44,7 +44,7 @@ def value_for(placeholder, tmp_path):
         "N": "2", "D": "1s", "R": "5", "D:T": "1s:2", "FILE": str(f), "URL": "http://127.0.0.1:1/",
         "M": "POST", "'Name: value'": "X-A: b", "TEXT": "x", "KEY=VALUE": "A=b", "KIND=ARG": "json=out.json",
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
-        "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
+        "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE=MIN..MAX": "profile=2..4", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
         "UA": "me/1", "LIST": "avg,p(99.9)",
         "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500",
     }[placeholder]
@@ -164,7 +164,7 @@ def test_repeatable_flags_repeat(tmp_path):
                    "-o", "json=a.json", "-o", "csv=b.csv", END, timeout=20)
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr
     p = run_strain("target", "--db-pool", "jobs=3", "--db-pool", "profile=4", "--cache", "jobs", "--cache",
-                   "profile", END, timeout=20)
+                   "profile", "--autoscale", "ecommerce=1..4", "--autoscale", "notifications=2..3", END, timeout=20)
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr
     p = run_strain("validate", "-e", "A=1", "--env", "B=2", END, timeout=20)
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr

@@ -229,6 +229,126 @@ static void test_cache_hit_skips_pool(void **state)
 	db_model_destroy(m);
 }
 
+/* Six queries on a pool of 2 that may grow to 6; no jitter, a database
+ * with room for all, so every time is exact. */
+static db_model *resize_setup(db_query *q, int n, uint32_t pool, uint32_t max, log_t *l)
+{
+	db_config c = config(100, pool, 10 * MS);
+	db_model *m;
+	int i;
+
+	c.pool_max[DB_PROFILE] = max;
+	m = db_model_create(&c, 0);
+	memset(q, 0, sizeof(*q) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		q[i].module = DB_PROFILE;
+		db_model_submit(m, &q[i], 0, on_done, l);
+	}
+	return m;
+}
+
+static void test_resize_grow_starts_waiters(void **state)
+{
+	db_query q[6];
+	log_t l = {0};
+	db_model *m = resize_setup(q, 6, 2, 6, &l);
+
+	(void)state;
+	assert_int_equal(db_model_waiting(m, DB_PROFILE), 4);
+	/* Growing to 4 at 4 ms starts the two oldest waiters then, in order. */
+	assert_int_equal(db_model_resize(m, DB_PROFILE, 4, 4 * MS, on_done, &l), 0);
+	assert_int_equal(db_model_size(m, DB_PROFILE), 4);
+	assert_int_equal(db_model_busy(m, DB_PROFILE), 4);
+	assert_int_equal(db_model_waiting(m, DB_PROFILE), 2);
+	assert_int_equal(q[2].start_ns, 4 * MS);
+	assert_int_equal(q[3].start_ns, 4 * MS);
+	drain(m, &l);
+	assert_int_equal(l.n, 6);
+	/* The first two free their connections at 10 ms: the last two start. */
+	assert_int_equal(q[4].start_ns, 10 * MS);
+	assert_int_equal(q[5].start_ns, 10 * MS);
+	/* q[2] and q[3] end together, at 14 ms (in either order). */
+	assert_true(l.q[2] == &q[2] || l.q[3] == &q[2]);
+	assert_int_equal(q[2].done_ns, 14 * MS);
+	assert_int_equal(l.at[0], 10 * MS);
+	assert_int_equal(l.at[1], 10 * MS);
+	assert_int_equal(l.at[2], 14 * MS);
+	assert_int_equal(l.at[3], 14 * MS);
+	assert_int_equal(l.at[4], 20 * MS);
+	assert_int_equal(l.at[5], 20 * MS);
+	/* Out of range: nothing changes. */
+	assert_int_equal(db_model_resize(m, DB_PROFILE, 7, 30 * MS, on_done, &l), -1);
+	assert_int_equal(db_model_resize(m, DB_PROFILE, 0, 30 * MS, on_done, &l), -1);
+	assert_int_equal(db_model_size(m, DB_PROFILE), 4);
+	/* Without pool_max a pool cannot grow past its size. */
+	assert_int_equal(db_model_resize(m, DB_JOBS, 3, 30 * MS, on_done, &l), -1);
+	db_model_destroy(m);
+}
+
+static void test_resize_shrink_waits_for_frees(void **state)
+{
+	db_query q[7];
+	log_t l = {0};
+	db_model *m = resize_setup(q, 7, 4, 4, &l);
+
+	(void)state;
+	/* Shrinking to 2 at 5 ms cancels nothing: four keep running. */
+	assert_int_equal(db_model_resize(m, DB_PROFILE, 2, 5 * MS, on_done, &l), 0);
+	assert_int_equal(db_model_busy(m, DB_PROFILE), 4);
+	assert_int_equal(db_model_waiting(m, DB_PROFILE), 3);
+	assert_int_equal(l.n, 0);
+	/* At 10 ms the four finish; two connections are retired, so only two
+	 * waiters start; the third waits for them. */
+	db_model_advance(m, 10 * MS, on_done, &l);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(db_model_busy(m, DB_PROFILE), 2);
+	assert_int_equal(db_model_waiting(m, DB_PROFILE), 1);
+	assert_int_equal(q[4].start_ns, 10 * MS);
+	assert_int_equal(q[5].start_ns, 10 * MS);
+	drain(m, &l);
+	assert_int_equal(l.n, 7);
+	assert_int_equal(q[6].start_ns, 20 * MS);
+	assert_int_equal(l.at[6], 30 * MS);
+	/* A new query on the shrunk pool waits as usual. */
+	db_model_submit(m, &q[0], 40 * MS, on_done, &l);
+	db_model_submit(m, &q[1], 40 * MS, on_done, &l);
+	db_model_submit(m, &q[2], 40 * MS, on_done, &l);
+	assert_int_equal(db_model_waiting(m, DB_PROFILE), 1);
+	drain(m, &l);
+	assert_int_equal(q[2].start_ns, 50 * MS);
+	db_model_destroy(m);
+}
+
+/* The heap is sized for every pool's max: growing all of them under load
+ * (on one slot, so all stay active) must fit (ASan checks the bounds). */
+static void test_resize_all_to_max(void **state)
+{
+	enum { PER = 50 };
+	db_config c = config(1, 1, 1 * MS);
+	static db_query q[DB_MODULES * PER];
+	log_t l = {0};
+	db_model *m;
+	int i;
+
+	(void)state;
+	for (i = 0; i < DB_MODULES; i++)
+		c.pool_max[i] = PER;
+	m = db_model_create(&c, 0);
+	memset(q, 0, sizeof(q));
+	for (i = 0; i < DB_MODULES * PER; i++) {
+		q[i].module = (uint16_t)(i % DB_MODULES);
+		db_model_submit(m, &q[i], 0, on_done, &l);
+	}
+	for (i = 0; i < DB_MODULES; i++)
+		assert_int_equal(db_model_resize(m, i, PER, 0, on_done, &l), 0);
+	assert_int_equal(db_model_active(m), DB_MODULES * PER);
+	/* 200 queries of 1 ms sharing one slot, all started at 0: all end at 200 ms. */
+	drain(m, &l);
+	assert_int_equal(l.n, DB_MODULES * PER);
+	assert_true(l.at[DB_MODULES * PER - 1] >= 200 * MS && l.at[DB_MODULES * PER - 1] <= 200 * MS + 200);
+	db_model_destroy(m);
+}
+
 static void test_lru(void **state)
 {
 	lru *c = lru_create(3);
@@ -285,6 +405,9 @@ int main(void)
 		cmocka_unit_test(test_work_conserving),
 		cmocka_unit_test(test_cost_and_jitter),
 		cmocka_unit_test(test_cache_hit_skips_pool),
+		cmocka_unit_test(test_resize_grow_starts_waiters),
+		cmocka_unit_test(test_resize_shrink_waits_for_frees),
+		cmocka_unit_test(test_resize_all_to_max),
 		cmocka_unit_test(test_lru),
 		cmocka_unit_test(test_module_names),
 	};
