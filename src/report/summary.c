@@ -532,9 +532,8 @@ char *summary_json(const run_result *info)
 	return text;
 }
 
-int summary_export(const char *path, const run_result *info, char *err, size_t errsz)
+int summary_export(const char *path, const char *text, char *err, size_t errsz)
 {
-	char *text = summary_json(info);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
 
@@ -546,6 +545,5 @@ int summary_export(const char *path, const run_result *info, char *err, size_t e
 		snprintf(err, errsz, "--summary-export %s: %s", path, strerror(errno));
 		rc = -1;
 	}
-	free(text);
 	return rc;
 }

@@ -313,16 +313,6 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 	return SUITE_OK;
 }
 
-/* --report: the HTML page of the summary's JSON text. */
-static int report_page(const char *path, const run_result *info, char *err, size_t errsz)
-{
-	char *text = summary_json(info);
-	int rc = report_html_write(path, text, NULL, err, errsz);
-
-	free(text);
-	return rc;
-}
-
 /* The end of the run: thresholds judged on the load window, the summary
  * printed and exported, the report written. */
 static suite_outcome report(run_state *st, met_registry *reg, met_collector *coll, run_result *info)
@@ -330,6 +320,7 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 	const run_config *cfg = st->cfg;
 	met_threshold_result *res = xcalloc(cfg->nthresholds + 1, sizeof(*res));
 	suite_outcome rc = SUITE_OK;
+	char *text = NULL;
 	char err[512];
 	uint32_t i;
 
@@ -344,21 +335,21 @@ static suite_outcome report(run_state *st, met_registry *reg, met_collector *col
 		summary_print(stdout, info);
 	warn_dropped(st->opts->quiet || st->opts->no_summary ? stderr : stdout, reg, met_collector_total(coll));
 	fflush(stdout);
-	if (st->opts->summary_export &&
-	    summary_export(st->opts->summary_export, info, err, sizeof(err)) < 0) {
+	/* One document for the export, the dashboard and the report: the same
+	 * bytes everywhere, built once (a long run's time series is megabytes). */
+	if (st->opts->summary_export || st->web || st->opts->report_html)
+		text = summary_json(info);
+	if (st->opts->summary_export && summary_export(st->opts->summary_export, text, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain: %s\n", err);
 		rc = SUITE_ERROR;
 	}
-	if (st->web) {
-		char *text = summary_json(info);
-
+	if (st->web)
 		web_final(st->web, text);
-		free(text);
-	}
-	if (st->opts->report_html && report_page(st->opts->report_html, info, err, sizeof(err)) < 0) {
+	if (st->opts->report_html && report_html_write(st->opts->report_html, text, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain: --report %s\n", err);
 		rc = SUITE_ERROR;
 	}
+	free(text);
 	free(res);
 	info->th_results = NULL;
 	return rc;
