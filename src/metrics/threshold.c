@@ -243,3 +243,21 @@ void met_threshold_free(met_threshold *t)
 	free(t->expr);
 	memset(t, 0, sizeof(*t));
 }
+
+int met_threshold_scope(const met_threshold *t, const char *key, const char *value, met_tag *buf, size_t cap,
+			met_threshold *out)
+{
+	uint32_t j, n = 0;
+	int has = 0;
+
+	*out = *t;
+	for (j = 0; j < t->nfilter && n + 1 < cap; j++) {
+		has |= !strcmp(t->filter[j].key, key);
+		buf[n++] = t->filter[j];
+	}
+	if (!has)
+		buf[n++] = (met_tag){key, value};
+	out->filter = buf;
+	out->nfilter = n;
+	return !has;
+}

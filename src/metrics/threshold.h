@@ -45,6 +45,12 @@ int met_threshold_parse(met_threshold *t, const char *metric_spec, const char *e
 int met_threshold_eval(const met_threshold *t, const met_shard *total, const met_registry *reg, double secs,
 		       met_threshold_result *res);
 void met_threshold_free(met_threshold *t);
+/* *out becomes t judged on part of the samples: its filter plus key=value,
+ * held in buf (cap entries; the caller's, alive while *out is used). A
+ * filter that already names key is kept as it is: the threshold chose its
+ * own. Returns 1 when key was added, 0 when t already had it. */
+int met_threshold_scope(const met_threshold *t, const char *key, const char *value, met_tag *buf, size_t cap,
+			met_threshold *out);
 const char *met_threshold_op_str(th_op op);
 
 #endif

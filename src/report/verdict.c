@@ -146,23 +146,19 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			 * samples alone: the run-wide result cannot say which
 			 * strategy broke it. */
 			for (i = 0; i < cfg->nthresholds; i++) {
-				met_threshold th = cfg->thresholds[i];
+				const met_threshold *spec = &cfg->thresholds[i];
+				met_threshold th;
 				met_tag filt[MET_MAX_TAGS];
-				uint32_t j, n = 0;
-				int on_module = 0;
+				const char *on = NULL;
+				uint32_t j;
 
-				for (j = 0; j < th.nfilter && n + 1 < MET_MAX_TAGS; j++) {
-					if (!strcmp(th.filter[j].key, "strategy"))
-						break;
-					if (!strcmp(th.filter[j].key, "module") && !strcmp(th.filter[j].value, t->mods[m]))
-						on_module = 1;
-					filt[n++] = th.filter[j];
-				}
-				if (!on_module || j < th.nfilter)
+				for (j = 0; j < spec->nfilter; j++)
+					if (!strcmp(spec->filter[j].key, "module"))
+						on = spec->filter[j].value;
+				/* About this module, and not already about a strategy. */
+				if (!on || strcmp(on, t->mods[m]) ||
+				    !met_threshold_scope(spec, "strategy", strat_names[s], filt, MET_MAX_TAGS, &th))
 					continue;
-				filt[n++] = (met_tag){"strategy", strat_names[s]};
-				th.filter = filt;
-				th.nfilter = n;
 				if (!met_threshold_eval(&th, total, r, c->secs, NULL))
 					c->failed_threshold = cfg->thresholds[i].expr;
 			}

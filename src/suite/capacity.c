@@ -301,20 +301,11 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 	nobj = objectives(s, mod, obj);
 	st->ok = 1;
 	for (i = 0; i < nobj; i++) {
-		met_threshold th = *obj[i];
+		met_threshold th;
 		met_tag filt[MET_MAX_TAGS];
 		met_threshold_result r;
-		uint32_t j, n = 0;
-		int has = 0;
 
-		for (j = 0; j < th.nfilter && n + 1 < MET_MAX_TAGS; j++) {
-			filt[n++] = th.filter[j];
-			has |= !strcmp(th.filter[j].key, "module");
-		}
-		if (!has)
-			filt[n++] = (met_tag){"module", mod};
-		th.filter = filt;
-		th.nfilter = n;
+		met_threshold_scope(obj[i], "module", mod, filt, MET_MAX_TAGS, &th);
 		if (!met_threshold_eval(&th, &w.sh, reg, secs, &r) && st->ok) {
 			st->ok = 0;
 			st->failed = (int)i;

@@ -155,3 +155,21 @@ def test_the_report_draws_the_curve(make_target, tmp_path):
         assert box["data-threshold-lines"] == "1"
         assert re.search(r'<table class="capacity">.*?<td class="l">jobs</td>', dom, re.S)
     report_lib.screenshot(html, "capacity.png", height=1200)
+
+
+def test_the_plans_thresholds_about_the_module_are_its_objectives(make_target, tmp_path):
+    """Without --slo: the thresholds on module:jobs and on no module are
+    jobs' objectives; one on another module is not (it could never hold)."""
+    target = make_target(*SMALL)
+    p = plan(tmp_path, target)
+    p.write_text(p.read_text() + textwrap.dedent("""
+        thresholds:
+          "http_req_duration{module:jobs}": ["p(95)<200"]
+          "http_req_failed": ["rate<0.5"]
+          "http_req_duration{module:elsewhere}": ["p(95)<0.001"]
+        """))
+    m, text = search(tmp_path, p, "--start-rate", "60", "--max-steps", "3")
+    assert [s["ok"] for s in m["steps"][:2]] == [True, True], m
+    assert m["failed_objective"] == {"metric": "http_req_duration{module:jobs}", "expression": "p(95)<200",
+                                     "observed": m["failed_objective"]["observed"]}
+    assert m["failed_objective"]["observed"] >= 200

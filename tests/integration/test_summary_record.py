@@ -48,6 +48,10 @@ def run_plan(tmp_path, target):
         strategies:
           sequential: {pause: 1s}
           hybrid: {groups: [[fast], [slow]], recovery: 1s}
+        thresholds:
+          "http_req_duration{module:slow}": ["p(95)<15"]
+          "http_req_duration{module:fast}": ["p(95)<1000"]
+          "http_req_duration{module:slow,strategy:parallel}": ["p(95)<1"]
         """))
     out = tmp_path / "s.json"
     target.reset_stats()
@@ -69,6 +73,14 @@ def test_the_summary_records_the_run(target, tmp_path):
     for a, b in zip(s["phases"], s["phases"][1:]):
         assert a["start_ms"] < a["end_ms"] <= b["start_ms"]
     assert s["phases"][-1]["end_ms"] <= s["duration_ms"] + 1
+
+    # A module's threshold judged on each strategy's samples alone: slow's
+    # fails under every strategy, fast's under none; one already about a
+    # strategy is not judged again per strategy.
+    for strat in ("sequential", "hybrid", "parallel"):
+        cells = s["comparison"]["strategies"][strat]
+        assert cells["slow"]["failed_threshold"] == "p(95)<15", (strat, cells["slow"])
+        assert "failed_threshold" not in cells["fast"], (strat, cells["fast"])
 
     # Per name: counts add up to http_reqs, and to what the server saw.
     reqs = {r["name"]: r for r in s["requests"]}
