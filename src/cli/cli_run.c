@@ -357,8 +357,6 @@ static const opts_k6 run_k6[] = {
 	{"--no-teardown", NULL, "k6's skip of teardown()", "strain plans have no teardown"},
 	{"--setup-timeout", NULL, "k6's time limit of setup()", "a module's setup requests have the run's --timeout"},
 	{"--teardown-timeout", NULL, "k6's time limit of teardown()", "strain plans have no teardown"},
-	{"--discard-response-bodies", NULL, "k6's switch to drop bodies",
-	 "strain keeps a body only when a check or an extraction reads it"},
 	{"--min-iteration-duration", NULL, "k6's shortest iteration", "use think: in a plan's module"},
 	{"--throw", "-w", "k6's throw on failed requests", NULL},
 	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},

@@ -17,8 +17,9 @@
 /* RFC 8878 7.2: an HTTP zstd window is at most 8 MiB; a larger one
  * (up to 128 MiB by default) would be an allocation the server chose. */
 #define ZSTD_WINDOW_LOG_MAX 23
-/* Blocks a brotli instance freed, kept for the next one. */
-#define BR_CACHE 8
+/* Blocks a brotli instance freed, kept for the next one (a decoder makes
+ * about 9: state, tables, ring buffer; an encoder more). */
+#define BR_CACHE 32
 
 static const char *const names[HTTP_CODING_COUNT] = {"identity", "gzip", "deflate", "br", "zstd"};
 
@@ -420,6 +421,7 @@ struct http_encoder {
 	z_stream z[2];               /* gzip, deflate */
 	int zinit[2];
 	ZSTD_CCtx *zstd;
+	br_cache brc;                /* blocks of the last brotli encoder, for the next */
 };
 
 http_encoder *http_encoder_create(void)
@@ -437,6 +439,8 @@ void http_encoder_destroy(http_encoder *e)
 		if (e->zinit[i])
 			deflateEnd(&e->z[i]);
 	ZSTD_freeCCtx(e->zstd);
+	for (i = 0; i < (int)e->brc.n; i++)
+		free(e->brc.blk[i]);
 	free(e);
 }
 
@@ -467,19 +471,33 @@ static int encode_zlib(http_encoder *e, int gzip, const char *p, size_t n, buf *
 	return 0;
 }
 
-/* brotli's one-shot encoder allocates per call; a body compressed per
- * request goes through it only for br, which costs the most CPU anyway
- * (quality 5, a middle setting, keeps it within reason). */
-static int encode_br(const char *p, size_t n, buf *out)
+/* brotli's encoder has no reset either: an instance per body, its
+ * blocks recycled through the same cache as the decoder's (bodies of
+ * about the same size ask for the same blocks). Quality 5, a middle
+ * setting, keeps a body compressed per request within reason. */
+static int encode_br(http_encoder *e, const char *p, size_t n, buf *out)
 {
-	size_t cap = BrotliEncoderMaxCompressedSize(n);
+	size_t cap = BrotliEncoderMaxCompressedSize(n), avail_in = n, avail_out;
+	const uint8_t *in = (const uint8_t *)p;
+	uint8_t *o;
+	BrotliEncoderState *s;
+	int ok;
 
 	if (!cap || buf_reserve(out, cap) < 0)
 		return -1;
-	if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, (const uint8_t *)p, &cap,
-				   (uint8_t *)out->data))
+	s = BrotliEncoderCreateInstance(br_alloc, br_free, &e->brc);
+	if (!s)
 		return -1;
-	out->len = cap;
+	BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, 5);
+	BrotliEncoderSetParameter(s, BROTLI_PARAM_SIZE_HINT, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+	o = (uint8_t *)out->data;
+	avail_out = cap;
+	ok = BrotliEncoderCompressStream(s, BROTLI_OPERATION_FINISH, &avail_in, &in, &avail_out, &o, NULL) &&
+	     BrotliEncoderIsFinished(s);
+	BrotliEncoderDestroyInstance(s);
+	if (!ok)
+		return -1;
+	out->len = cap - avail_out;
 	return 0;
 }
 
@@ -510,7 +528,7 @@ int http_encode(http_encoder *e, int coding, const char *p, size_t n, buf *out)
 	case HTTP_CODING_DEFLATE:
 		return encode_zlib(e, coding == HTTP_CODING_GZIP, p, n, out);
 	case HTTP_CODING_BR:
-		return encode_br(p, n, out);
+		return encode_br(e, p, n, out);
 	case HTTP_CODING_ZSTD:
 		return encode_zstd(e, p, n, out);
 	default:

@@ -13,7 +13,13 @@
  * same window), so that too costs no malloc once warm.
  *
  * Encoding (request bodies, `compression:`): http_encoder compresses a
- * whole body into a caller's buffer, its state kept between bodies. */
+ * whole body into a caller's buffer, its state kept between bodies (zlib,
+ * zstd) or its blocks recycled as the decoder's are (brotli), so a body
+ * compressed per request allocates nothing once warm either.
+ *
+ * What a decoder holds while lent is bounded by its coding's window: 32
+ * KiB for zlib, at most 8 MiB for zstd (windowLogMax 23) and 16 MiB for
+ * brotli; a body smaller than the window asks for less. */
 #ifndef STRAIN_HTTP_CODING_H
 #define STRAIN_HTTP_CODING_H
 

@@ -220,7 +220,8 @@ static void plan_defaults(loader *L, const ynode *root)
 	if (!v)
 		return;
 	if (!ynode_is_map(v)) {
-		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
+		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls, compression, "
+			   "max_requests_per_connection, max_connection_age, discard_response_bodies)");
 		return;
 	}
 	check_keys(L, v, default_keys, "defaults");

@@ -135,7 +135,7 @@ def test_k6_advice_names_only_real_flags():
                "--batch-per-host", "--compatibility-mode", "--console-output", "--paused", "-p", "--linger", "-l",
                "--address", "-a", "--exit-on-running", "--no-usage-report", "--include-system-env-vars",
                "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",
-               "--no-teardown", "--setup-timeout", "--teardown-timeout", "--discard-response-bodies",
+               "--no-teardown", "--setup-timeout", "--teardown-timeout",
                "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames", "--dns",
                "--local-ips", "--execution-segment", "--execution-segment-sequence", "--no-color",
                "--traces-output", "--type", "-t", "--upload-only", "--config", "-c", "--verbose", "-v"]:
