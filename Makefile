@@ -9,7 +9,7 @@ WERROR  ?= $(if $(CI),-Werror,)
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -Isrc -MMD -MP \
            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter $(WERROR)
-LDLIBS  += -pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz
+LDLIBS  += -pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -lbrotlidec -lbrotlienc -lzstd
 
 SRCS    := $(wildcard src/*/*.c)
 # The report page's assets, embedded by src/report/html_assets.S with
@@ -71,7 +71,7 @@ integration: $(BIN) deps
 # ASan + UBSan build of everything, then the same tests against it.
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -fsanitize=address,undefined" test
+		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -lbrotlidec -lbrotlienc -lzstd -fsanitize=address,undefined" test
 
 demo: $(BIN)
 	$(BIN) demo

@@ -118,6 +118,8 @@ typedef struct run_flags {
 	int no_thresholds, no_summary;
 	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
 	uint64_t web_linger_ns;
+	uint64_t max_reqs, max_age_ns;
+	int compression, discard;
 	double rate;
 	exec_stage stages[MAX_STAGES];
 	int expected_lo, expected_hi;
@@ -136,6 +138,17 @@ static int stage_arg(void *base, const char *v, char *err, size_t errsz)
 	if (parse_stage(v, &f->stages[f->nstages]) < 0)
 		return -1;
 	f->nstages++;
+	return 0;
+}
+
+static int compression_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+	int c = http_coding_from_name(v);
+
+	if (c < 0 && strcmp(v, "none") != 0)
+		return -1;
+	f->compression = c < 0 ? 0 : c;
 	return 0;
 }
 
@@ -190,7 +203,7 @@ static const opts_group run_groups[] = {
 enum {
 	R_STRATEGY, R_MODULE, R_ENV,
 	R_VUS, R_DURATION, R_ITERATIONS, R_RATE, R_MAX_VUS, R_STAGE, R_QUEUE, R_URL, R_METHOD, R_HEADER, R_BODY,
-	R_BODY_FILE, R_EXPECT_STATUS, R_GRACEFUL_STOP,
+	R_BODY_FILE, R_COMPRESSION, R_EXPECT_STATUS, R_GRACEFUL_STOP, R_DISCARD, R_MAX_REQS, R_MAX_AGE,
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG,
@@ -241,6 +254,15 @@ static const opt run_opts[R_COUNT] = {
 	[R_BODY] = {"--body", NULL, "TEXT", OPT_STRING, Q, 0, 0, F(body), 0, NULL, NULL, G_QUICK, "request body"},
 	[R_BODY_FILE] = {"--body-file", NULL, "FILE", OPT_FILE, Q, 0, 0, F(body_file), 0, NULL, NULL, G_QUICK,
 			 "request body from a file"},
+	[R_COMPRESSION] = {"--compression", NULL, "C", OPT_CUSTOM, Q, 0, 0, 0, 0, compression_arg,
+			   "gzip, deflate, br, zstd or none", G_QUICK,
+			   "send the body compressed with C, with Content-Encoding: C (k6's compression)"},
+	[R_DISCARD] = {"--discard-response-bodies", NULL, NULL, OPT_SWITCH, Q, 0, 0, F(discard), 0, NULL, NULL, G_QUICK,
+		       "keep no response body (k6's discardResponseBodies; quick mode keeps none anyway)"},
+	[R_MAX_REQS] = {"--max-requests-per-connection", NULL, "N", OPT_U64, Q, 1, UINT32_MAX, F(max_reqs), 0, NULL,
+			NULL, G_QUICK, "close a connection after its N-th response; the next request opens a new one"},
+	[R_MAX_AGE] = {"--max-connection-age", NULL, "D", OPT_DURATION, Q | OPT_POSITIVE, 0, 0, F(max_age_ns), 0, NULL,
+		       NULL, G_QUICK, "close a connection once it is D old, after its current response"},
 	[R_EXPECT_STATUS] = {"--expect-status", NULL, "A-B", OPT_CUSTOM, Q, 0, 0, 0, 0, status_arg,
 			     "STATUS or LOW-HIGH within 100-599", G_QUICK,
 			     "statuses that are not failures (default 200-399)"},
@@ -335,8 +357,6 @@ static const opts_k6 run_k6[] = {
 	{"--no-teardown", NULL, "k6's skip of teardown()", "strain plans have no teardown"},
 	{"--setup-timeout", NULL, "k6's time limit of setup()", "a module's setup requests have the run's --timeout"},
 	{"--teardown-timeout", NULL, "k6's time limit of teardown()", "strain plans have no teardown"},
-	{"--discard-response-bodies", NULL, "k6's switch to drop bodies",
-	 "strain keeps a body only when a check or an extraction reads it"},
 	{"--min-iteration-duration", NULL, "k6's shortest iteration", "use think: in a plan's module"},
 	{"--throw", "-w", "k6's throw on failed requests", NULL},
 	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},
@@ -728,11 +748,17 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	/* Counted before it is built, so a refused one is freed with the rest. */
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
 	cfg->nreqs = 1;
-	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, cfg->no_reuse,
-			      cfg->user_agent, &flag, err, sizeof(err)) < 0) {
+	cfg->discard_bodies = f->discard;
+	cfg->compression = f->compression;
+	cfg->max_reqs = (uint32_t)f->max_reqs;
+	cfg->max_age_ns = f->max_age_ns;
+	if (run_request_quick(&cfg->reqs[0], f->method, f->url, f->headers, f->nheaders, body, body_len, f->compression,
+			      cfg->no_reuse, cfg->user_agent, &flag, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain run: %s: %s\n", flag, err);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
+	cfg->reqs[0].max_reqs = cfg->max_reqs;
+	cfg->reqs[0].max_age_ns = cfg->max_age_ns;
 	plan_quick(cfg, &q);
 	cfg->target = xstrdup(f->url);
 	if (apply_after(f, cfg) < 0)

@@ -47,6 +47,12 @@ const char *err_describe(int code)
 		return "request: a value holds a line break or control byte";
 	case ERR_REQUEST_TOO_LARGE:
 		return "request: over 64 MiB";
+	case ERR_DECOMPRESS:
+		return "response decompression error";
+	case ERR_CODING_UNSUPPORTED:
+		return "response: unsupported Content-Encoding";
+	case ERR_DECODED_TOO_LARGE:
+		return "response: decoded body over 4 MiB";
 	case ERR_ABANDONED:
 		return "abandoned in flight when the run ended";
 	case ERR_TIMEOUT:

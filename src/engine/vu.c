@@ -230,7 +230,7 @@ static int build_request(vu *v, int *close_after)
 	c.rng = &v->rng;
 	c.vars = v->vars;
 	c.data_rows = v->rows;
-	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, &v->wbuf, close_after);
+	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &v->wbuf, close_after);
 }
 
 static void request_start(vu *v)
@@ -270,12 +270,14 @@ static void request_start(vu *v)
 	x->host = rq->url.host;
 	x->endpoint = tg->endpoint;
 	x->close_after = (uint8_t)close_after;
+	x->max_reqs = rq->max_reqs;
+	x->max_age_ns = rq->max_age_ns;
 	x->tls = (uint8_t)rq->tls;
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
 	if (cfg->http_debug) {
-		x->want_body |= cfg->http_debug == 2;
+		x->want_body |= cfg->http_debug == 2 && !cfg->discard_bodies;
 		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
 	}
 	rc = http_conn_send(v->conn, x);
@@ -294,6 +296,19 @@ static void on_attempt(void *p, int err)
 
 static int judge_body(vu *v);
 
+/* An answer came but its body could not be read (a Content-Encoding that
+ * failed, http/coding.h): the head's checks stand, the body's fail. */
+static void fail_body_checks(vu *v)
+{
+	const run_request *rq = v->req;
+	uint32_t i;
+
+	for (i = 0; i < rq->nchecks; i++)
+		if (rq->checks[i].kind == CHK_BODY_CONTAINS || rq->checks[i].kind == CHK_BODY_MATCHES ||
+		    rq->checks[i].kind == CHK_JSON_EXISTS || rq->checks[i].kind == CHK_JSON_EQUALS)
+			v->check_fail |= UINT64_C(1) << i;
+}
+
 static void on_done(void *p, int err)
 {
 	vu *v = p;
@@ -303,6 +318,8 @@ static void on_done(void *p, int err)
 				v->resp_truncated);
 	if (!err && v->req->needs_body)
 		err = judge_body(v);
+	else if (err && v->x.status)
+		fail_body_checks(v);
 	request_done(v, err, 0);
 }
 

@@ -104,6 +104,8 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	buf_pool_init(&w->bodies, 4096, 4 * 1024 * 1024);
 	buf_init(&w->xbuf, 0, 1024 * 1024);
 	buf_init(&w->bbuf, 0, 64 * 1024 * 1024);
+	buf_init(&w->zbuf, 0, 64 * 1024 * 1024 + 65536);
+	w->enc = http_encoder_create();
 	w->fields = xcalloc(run_request_max_headers(ctx->cfg) + 1, sizeof(*w->fields));
 	w->nvus = total;
 	w->vus = xcalloc(total ? total : 1, sizeof(vu));
@@ -152,6 +154,8 @@ void worker_destroy(worker *w)
 	buf_pool_free(&w->bodies);
 	buf_free(&w->xbuf);
 	buf_free(&w->bbuf);
+	buf_free(&w->zbuf);
+	http_encoder_destroy(w->enc);
 	free(w->fields);
 	free(w);
 }

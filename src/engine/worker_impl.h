@@ -98,6 +98,8 @@ struct worker {
 	http_client *http;           /* what its VUs' connections share: read buffers, head scratch */
 	buf_pool bodies;             /* response bodies kept for extraction and checks, lent per response */
 	buf xbuf, bbuf;              /* scratch for expanding templated requests: values, body */
+	buf zbuf;                    /* and the body compressed (compression:) */
+	struct http_encoder *enc;    /* its compressor state, kept between requests */
 	http_field *fields;          /* and their header descriptions, room for the run's most headers */
 	pcre2_match_data *md;        /* scratch for regex extraction and checks */
 	series_slot *cache;          /* (request, status, error) -> series ids */

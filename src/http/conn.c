@@ -11,11 +11,15 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/errcode.h"
+#include "http/coding.h"
 #include "io/tls.h"
 
 #define RBUF_INITIAL 8192
 /* Heads larger than this are classified ERR_HEAD_TOO_LARGE. */
 #define RBUF_MAX (1024 * 1024)
+/* A compressed body decoding past this is ERR_DECODED_TOO_LARGE: the
+ * body its owner keeps is no larger (engine/worker.c). */
+#define DECODED_MAX (4 * 1024 * 1024)
 
 struct http_client {
 	ev_loop *loop;
@@ -24,6 +28,7 @@ struct http_client {
 	int resumes;                 /* TLS sessions are kept for the next connection */
 	uint64_t connect_timeout_ns;
 	buf_pool rbufs;              /* read buffers, lent while a response is read */
+	http_decoder_pool decoders;  /* lent while a compressed body that is wanted is read */
 	http_head head;              /* scratch for response heads */
 };
 
@@ -62,10 +67,13 @@ struct http_conn {
 	ev_timer timer;              /* connect or exchange deadline */
 	buf rbuf;                    /* response bytes not yet consumed; lent from cl->rbufs */
 	http_body body;
+	struct http_decoder *dec;    /* decoding the body under way: lent from cl->decoders */
 	size_t head_scan;
 	size_t wr_off;
 	uint64_t deadline, conn_deadline;
 	uint64_t wire_in, wire_out;  /* TLS bytes on the wire already counted */
+	uint64_t t_open;             /* when the socket's first exchange began (max_age_ns) */
+	uint32_t nreqs;              /* exchanges completed on this socket (max_reqs) */
 	uint32_t ep;                 /* the endpoint the socket is connected to */
 	uint16_t tls_cipher_id;
 	uint8_t state;               /* conn_state */
@@ -76,6 +84,7 @@ struct http_conn {
 	uint8_t retried;             /* resent once after a stale kept-alive connection */
 	uint8_t in_send;             /* inside http_conn_send: failures are returned, not called back */
 	uint8_t sync_done;
+	uint8_t body_err;            /* the error is the body's content (its coding): the status stands */
 	int sync_err;
 };
 
@@ -93,6 +102,7 @@ http_client *http_client_create(const http_client_opts *o)
 	cl->resumes = o->tls && tls_client_resumes(o->tls);
 	cl->connect_timeout_ns = o->connect_timeout_ns;
 	buf_pool_init(&cl->rbufs, RBUF_INITIAL, RBUF_MAX);
+	http_decoder_pool_init(&cl->decoders, DECODED_MAX);
 	return cl;
 }
 
@@ -101,6 +111,7 @@ void http_client_destroy(http_client *cl)
 	if (!cl)
 		return;
 	buf_pool_free(&cl->rbufs);
+	http_decoder_pool_free(&cl->decoders);
 	free(cl);
 }
 
@@ -227,6 +238,8 @@ http_conn *http_conn_create(http_client *cl, const http_conn_cbs *cbs, void *own
 static void conn_shut(http_conn *c)
 {
 	buf_pool_put(&c->cl->rbufs, &c->rbuf);
+	http_decoder_put(&c->cl->decoders, c->dec);
+	c->dec = NULL;
 	c->state = CONN_IDLE;
 	if (c->io.fd < 0)
 		return;
@@ -257,18 +270,31 @@ void http_conn_destroy(http_conn *c)
 	free(c);
 }
 
+/* Has the socket served its last exchange (max_requests_per_connection,
+ * max_connection_age)? Counts the one that just ended. */
+static int conn_spent(http_conn *c, const http_exchange *x)
+{
+	c->nreqs++;
+	if (x->max_reqs && c->nreqs >= x->max_reqs)
+		return 1;
+	return x->max_age_ns && clock_mono_ns() - c->t_open >= x->max_age_ns;
+}
+
 /* The exchange ended, with a complete response (err 0) or err: the socket
- * is kept for the next one only when both sides can go on. */
+ * is kept for the next one only when both sides can go on. A body whose
+ * coding failed (body_err) keeps its status: the server did answer. */
 static void conn_finish(http_conn *c, int err)
 {
 	http_exchange *x = c->x;
 
 	ev_timer_stop(c->cl->loop, &c->timer);
-	if (err)
+	if (err && !c->body_err)
 		x->status = 0;
-	if (err || c->conn_close || c->x->close_after)
+	if (err || c->conn_close || c->x->close_after || conn_spent(c, x))
 		conn_shut(c);
 	buf_pool_put(&c->cl->rbufs, &c->rbuf);
+	http_decoder_put(&c->cl->decoders, c->dec);
+	c->dec = NULL;
 	c->state = CONN_IDLE;
 	c->x = NULL;
 	if (c->in_send && err) {
@@ -485,7 +511,10 @@ static void conn_start(http_conn *c)
 	c->conn_close = 0;
 	c->in_body = 0;
 	c->head_scan = 0;
-	if (c->io.fd >= 0 && (c->ep != x->endpoint || conn_stale(c)))
+	c->body_err = 0;
+	/* A connection may also have aged past max_connection_age while idle. */
+	if (c->io.fd >= 0 && (c->ep != x->endpoint || (x->max_age_ns && x->t_start - c->t_open >= x->max_age_ns) ||
+			      conn_stale(c)))
 		conn_shut(c);
 	if (c->io.fd >= 0) {
 		x->reused = 1;
@@ -504,6 +533,8 @@ static void conn_start(http_conn *c)
 	x->tls_cipher = c->tls_cipher = NULL;
 	x->t_conn_start = x->t_start;
 	c->ep = x->endpoint;
+	c->t_open = x->t_start;
+	c->nreqs = 0;
 	fd = net_socket(x->addr);
 	if (fd < 0) {
 		x->t_connected = clock_mono_ns();
@@ -544,6 +575,54 @@ int http_conn_send(http_conn *c, http_exchange *x)
 	return c->sync_done ? -c->sync_err : 0;
 }
 
+/* A wanted body in a Content-Encoding is decoded as it comes, by a
+ * decoder lent for this response; one that is not wanted is only counted,
+ * so the plain path never looks at the header. Returns 0, or
+ * -ERR_CODING_UNSUPPORTED for a coding strain cannot decode (unknown, or
+ * stacked: docs/plan-format.md). */
+static int open_decoder(http_conn *c, const http_head *h)
+{
+	const http_header *f = http_head_find(h, "content-encoding");
+	int coding;
+
+	if (!f)
+		return 0;
+	coding = http_coding_parse(f->value, f->value_len);
+	if (coding < 0) {
+		c->body_err = 1;
+		c->conn_close = 1;
+		return coding;
+	}
+	if (coding != HTTP_CODING_IDENTITY)
+		c->dec = http_decoder_get(&c->cl->decoders, coding);
+	return 0;
+}
+
+/* The framing decoder's output, through the content decoder, to on_body.
+ * A failure is kept and reported by parse_response after the feed. */
+static void decode_body(void *p, const char *d, size_t n)
+{
+	http_conn *c = p;
+
+	if (!c->body_err && http_decoder_feed(c->dec, d, n, c->cbs->on_body, c->owner) < 0)
+		c->body_err = 1;
+}
+
+/* The body ended, or its decoding failed: 1 when it decoded whole, or the
+ * decoder's code. The connection is not reused after a failure: the rest
+ * of the body was not read. */
+static int body_decoded(http_conn *c)
+{
+	int rc = c->body_err ? http_decoder_feed(c->dec, NULL, 0, NULL, NULL) : http_decoder_finish(c->dec);
+
+	if (rc < 0) {
+		c->body_err = 1;
+		c->conn_close = 1;
+		return rc;
+	}
+	return 1;
+}
+
 /* Parses what is buffered. Returns 1 when the response is complete, 0 when
  * more bytes are needed, or a negative error code. */
 static int parse_response(http_conn *c)
@@ -575,9 +654,18 @@ static int parse_response(http_conn *c)
 			c->cbs->on_head(c->owner, h);
 		c->in_body = 1;
 		off = hl;
+		if (x->want_body && !c->body.done) {
+			int rc = open_decoder(c, h);
+
+			if (rc < 0)
+				return rc;
+		}
 	}
-	used = http_body_feed(&c->body, c->rbuf.data + off, c->rbuf.len - off,
-			      x->want_body ? c->cbs->on_body : NULL, c->owner);
+	if (c->dec)
+		used = http_body_feed(&c->body, c->rbuf.data + off, c->rbuf.len - off, decode_body, c);
+	else
+		used = http_body_feed(&c->body, c->rbuf.data + off, c->rbuf.len - off,
+				      x->want_body ? c->cbs->on_body : NULL, c->owner);
 	if (used < 0)
 		return -ERR_MALFORMED;
 	if (c->body.done && off + (size_t)used < c->rbuf.len)
@@ -585,6 +673,8 @@ static int parse_response(http_conn *c)
 	/* Body bytes are counted and dropped (or handed on above); only an
 	 * incomplete head stays in the buffer. */
 	buf_reset(&c->rbuf);
+	if (c->dec && (c->body_err || c->body.done))
+		return body_decoded(c);
 	return c->body.done;
 }
 
@@ -643,7 +733,11 @@ static void on_readable(http_conn *c)
 			if (c->in_body && c->body.mode == HTTP_BODY_EOF) {
 				http_body_eof(&c->body);
 				c->conn_close = 1;
-				response_complete(c);
+				rc = c->dec ? body_decoded(c) : 1;
+				if (rc < 0)
+					conn_finish(c, -rc);
+				else
+					response_complete(c);
 			} else if (!retry_stale(c, ERR_CLOSED_EARLY)) {
 				conn_finish(c, ERR_CLOSED_EARLY);
 			}

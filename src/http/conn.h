@@ -55,6 +55,10 @@ typedef struct http_exchange {
 	uint8_t want_body;           /* hand the decoded body to on_body */
 	uint8_t close_after;         /* no further exchange on this connection (we sent
 				      * Connection: close, or --no-connection-reuse) */
+	uint32_t max_reqs;           /* max_requests_per_connection: close the socket after its
+				      * max_reqs-th exchange (0: no limit) */
+	uint64_t max_age_ns;         /* max_connection_age: no exchange starts on a socket older
+				      * than this, and one ending past it closes it (0: no limit) */
 	/* Filled by the connection. */
 	uint8_t reused;              /* it went out on a kept-alive connection */
 	int status;                  /* of the final response; 0 until its head came, or on failure */
@@ -78,7 +82,11 @@ typedef struct http_conn_cbs {
 	/* The final response's head (interim 1xx ones are skipped); h is
 	 * scratch, valid during the call. */
 	void (*on_head)(void *owner, const http_head *h);
-	/* A run of decoded body bytes, when the exchange wants the body. */
+	/* A run of decoded body bytes, when the exchange wants the body:
+	 * framing removed and, for a Content-Encoding of gzip, deflate, br or
+	 * zstd, decompressed (http/coding.h; at most 4 MiB, past that the
+	 * exchange fails with ERR_DECODED_TOO_LARGE). An unwanted body is
+	 * counted on the wire and never decoded. */
 	void (*on_body)(void *owner, const char *p, size_t n);
 	/* A written attempt failed with err on a kept-alive connection and the
 	 * request goes out again on a new one: record it as its own failed

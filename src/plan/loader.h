@@ -43,6 +43,8 @@ typedef struct loader {
 	uint64_t def_timeout;
 	status_set def_expect;
 	uint64_t def_think_lo, def_think_hi;
+	int def_compression;       /* http_coding, 0 none */
+	uint64_t def_max_reqs, def_max_age;
 	uint32_t caps[8]; /* array capacities */
 	char **scratch;   /* expanded scalars, freed with the loader */
 	uint32_t nscratch;
@@ -102,6 +104,9 @@ const char *get_text(loader *L, const ynode *n, const char *what);
 int get_duration(loader *L, const ynode *n, const char *what, uint64_t *out);
 int get_u64(loader *L, const ynode *n, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 int get_bool(loader *L, const ynode *n, const char *what, int *out);
+/* compression, max_requests_per_connection and max_connection_age of a
+ * request step or of defaults, each set only when given. Returns 0 or -1. */
+int get_connection_options(loader *L, const ynode *map, int *compression, uint64_t *max_reqs, uint64_t *max_age);
 /* "1s", or a uniform range "1s..3s". */
 int get_think(loader *L, const ynode *n, uint64_t *lo, uint64_t *hi);
 /* 200, "200-299", or a list of those. */

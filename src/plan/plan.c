@@ -144,7 +144,9 @@ static void plan_tags(loader *L, const ynode *root)
 		run_config_tag_set(L->cfg, tk, tv);
 	}
 }
-static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
+static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", "compression",
+					   "max_requests_per_connection", "max_connection_age",
+					   "discard_response_bodies", NULL};
 
 /* Reads and parses the file into L->doc. Returns 0, or -1 with the error
  * added (with a position when libyaml gave one). */
@@ -218,7 +220,8 @@ static void plan_defaults(loader *L, const ynode *root)
 	if (!v)
 		return;
 	if (!ynode_is_map(v)) {
-		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
+		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls, compression, "
+			   "max_requests_per_connection, max_connection_age, discard_response_bodies)");
 		return;
 	}
 	check_keys(L, v, default_keys, "defaults");
@@ -244,6 +247,10 @@ static void plan_defaults(loader *L, const ynode *root)
 	d = ymap_get(&L->doc, v, "tls");
 	if (d)
 		load_tls(L, d);
+	get_connection_options(L, v, &L->def_compression, &L->def_max_reqs, &L->def_max_age);
+	d = ymap_get(&L->doc, v, "discard_response_bodies");
+	if (d)
+		get_bool(L, d, "discard_response_bodies", &L->cfg->discard_bodies);
 }
 
 /* modules: each one a scenario. Returns -1 when there are none to

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/coding.h"
 #include "http/request.h"
 #include "program/request.h"
 
@@ -16,7 +17,8 @@ const char *const request_methods[] = {"get", "post", "put", "patch", "delete", 
 
 static const char *const request_keys[] = {"get",  "post",   "put",     "patch", "delete", "head",   "options", "name",
 					   "headers", "query", "json", "body", "form", "file", "timeout", "expect",
-					   "extract", "check", NULL};
+					   "extract", "check", "compression", "max_requests_per_connection",
+					   "max_connection_age", NULL};
 
 /* Is s a number exactly as JSON spells it? (YAML's 007, 1. or .inf are
  * not, so they are sent as strings rather than as invalid JSON.) */
@@ -459,6 +461,71 @@ static int request_body(loader *L, run_request *r, const ynode *step, const char
 	return bad ? -1 : 0;
 }
 
+int get_connection_options(loader *L, const ynode *map, int *compression, uint64_t *max_reqs, uint64_t *max_age)
+{
+	const ynode *v = ymap_get(&L->doc, map, "compression");
+	int bad = 0;
+
+	if (v) {
+		const char *s = get_str(L, v, "compression");
+		int c = s ? http_coding_from_name(s) : -1;
+
+		if (s && c < 0 && strcmp(s, "none") != 0) {
+			err_at(L, v, "compression: '%s' is not one of gzip, deflate, br, zstd or none", s);
+			bad = 1;
+		} else if (s) {
+			*compression = c < 0 ? 0 : c;
+		} else {
+			bad = 1;
+		}
+	}
+	v = ymap_get(&L->doc, map, "max_requests_per_connection");
+	if (v && get_u64(L, v, "max_requests_per_connection", 0, UINT32_MAX, max_reqs) < 0)
+		bad = 1;
+	v = ymap_get(&L->doc, map, "max_connection_age");
+	if (v && get_duration(L, v, "max_connection_age", max_age) < 0)
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
+/* The request's connection options, or the defaults'; and the body
+ * checks discard_response_bodies forbids. Returns 0 or -1. */
+static int request_connection(loader *L, run_request *r, const ynode *step)
+{
+	uint64_t max_reqs = L->def_max_reqs, max_age = L->def_max_age;
+	int compression = L->def_compression;
+	const ynode *v;
+
+	if (get_connection_options(L, step, &compression, &max_reqs, &max_age) < 0)
+		return -1;
+	r->compression = compression;
+	if (compression) {
+		tmpl ce;
+
+		if (header_given(L, ymap_get(&L->doc, step, "headers"), "content-encoding") ||
+		    header_given(L, L->def_headers, "content-encoding")) {
+			err_at(L, ymap_get(&L->doc, step, "compression") ? ymap_get(&L->doc, step, "compression") : step,
+			       "compression: strain sets Content-Encoding from it; remove the Content-Encoding header");
+			return -1;
+		}
+		tmpl_init(&ce);
+		tmpl_lit(&ce, http_coding_name(compression), strlen(http_coding_name(compression)));
+		run_request_add_header(r, "Content-Encoding", 16, &ce);
+	}
+	r->max_reqs = (uint32_t)max_reqs;
+	r->max_age_ns = max_age;
+	if (L->cfg->discard_bodies && r->needs_body) {
+		/* k6 would judge a null body; strain says so before the run. */
+		v = ymap_get(&L->doc, step, "check");
+		if (!v)
+			v = ymap_get(&L->doc, step, "extract");
+		err_at(L, v ? v : step, "this request reads the response body (a body check or extraction), but "
+					"discard_response_bodies is on: remove one or the other");
+		return -1;
+	}
+	return 0;
+}
+
 /* timeout, expect (or the defaults'), extract and check. Returns 0 or -1. */
 static int request_options(loader *L, run_request *r, const ynode *step)
 {
@@ -532,6 +599,8 @@ int compile_request(loader *L, const ynode *step)
 	if (request_body(L, r, step, methodu, &has_body) < 0)
 		bad = 1;
 	if (request_options(L, r, step) < 0)
+		bad = 1;
+	if (!bad && request_connection(L, r, step) < 0)
 		bad = 1;
 	if (bad)
 		return -1;

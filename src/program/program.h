@@ -53,6 +53,9 @@ typedef struct run_request {
 	flow_check *checks;
 	uint32_t nchecks;
 	int needs_body;     /* extraction or checks read the body */
+	int compression;    /* http_coding of the body as sent (compression:), 0 none */
+	uint32_t max_reqs;  /* max_requests_per_connection, 0 no limit */
+	uint64_t max_age_ns; /* max_connection_age, 0 no limit */
 } run_request;
 
 /* The compiled program: what a plan or quick mode's flags compile to, and
@@ -92,6 +95,12 @@ typedef struct run_config {
 	uint64_t connect_timeout_ns;
 	uint64_t graceful_stop_ns;  /* in-flight iterations get this long at the end */
 	int no_reuse;               /* new connection per request (k6 noConnectionReuse) */
+	int discard_bodies;         /* discard_response_bodies (k6 discardResponseBodies): no body is kept */
+	/* Quick mode's --compression, --max-requests-per-connection and
+	 * --max-connection-age, for its one request. */
+	int compression;
+	uint32_t max_reqs;
+	uint64_t max_age_ns;
 	int expected_lo, expected_hi; /* statuses that are not failures */
 	int tls_insecure;           /* --insecure-skip-tls-verify */
 	int no_tls_resumption;      /* every TLS connection is a full handshake */

@@ -106,6 +106,23 @@ int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, si
 		buf_append(&target, "/", 1);
 	if (tmpl_static(&r->body))
 		static_text(&r->body, &body);
+	/* A static body is compressed once, here; a templated one per
+	 * request into the worker's buffer (run_request_expand). */
+	if (r->compression && tmpl_static(&r->body)) {
+		http_encoder *enc = http_encoder_create();
+		buf z;
+
+		buf_init(&z, 0, WIRE_MAX);
+		rc = http_encode(enc, r->compression, body.data ? body.data : "", body.len, &z);
+		http_encoder_destroy(enc);
+		buf_free(&body);
+		body = z;
+		if (rc < 0) {
+			snprintf(err, errsz, "compression: the compressed body is over 64 MiB");
+			goto out;
+		}
+		rc = -1;
+	}
 	r->user_fields = http_fields_scan(fields, r->nheaders);
 	describe(r, &q, fields, target.data, target.len, body.data, body.len);
 	if (http_request_check(&q, tmpl_static(&r->body), &flags, err, errsz) < 0)
@@ -161,7 +178,7 @@ uint32_t run_request_max_headers(const run_config *cfg)
 }
 
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       buf *out, int *close_after)
+		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after)
 {
 	http_request q;
 	size_t target_len, off;
@@ -197,6 +214,11 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 	rc = tmpl_expand(&r->body, c, body);
 	if (rc < 0)
 		return rc;
+	if (r->compression) {
+		if (http_encode(enc, r->compression, body->data ? body->data : "", body->len, zbody) < 0)
+			return TMPL_ETOOBIG;
+		body = zbody;
+	}
 	describe(r, &q, fields, scratch->data ? scratch->data : "", target_len, body->data, body->len);
 	rc = http_request_write(&q, out);
 	if (rc == HTTP_REQ_EVALUE)
@@ -205,8 +227,8 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 }
 
 int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char *user_agent,
-		      const char **flag, char *err, size_t errsz)
+		      uint32_t nheaders, const char *body, size_t body_len, int compression, int no_reuse,
+		      const char *user_agent, const char **flag, char *err, size_t errsz)
 {
 	uint32_t i;
 	char *p;
@@ -249,6 +271,21 @@ int run_request_quick(run_request *r, const char *method, const char *url, const
 		run_request_add_header(r, h, (size_t)(colon - h), &val);
 	}
 	tmpl_lit(&r->body, body ? body : "", body_len);
+	if (compression) {
+		tmpl ce;
+
+		*flag = "--compression";
+		for (i = 0; i < r->nheaders; i++)
+			if (!strcasecmp(r->headers[i].name, "content-encoding")) {
+				snprintf(err, errsz, "strain sets Content-Encoding from it; remove -H 'Content-Encoding: ...'");
+				return -1;
+			}
+		r->compression = compression;
+		tmpl_init(&ce);
+		tmpl_lit(&ce, http_coding_name(compression), strlen(http_coding_name(compression)));
+		run_request_add_header(r, "Content-Encoding", 16, &ce);
+		*flag = "-H";
+	}
 	r->url_str = xstrdup(url);
 	r->name = xstrdup(url);
 	r->group = xstrdup("");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "http/coding.h"
 #include "http/request.h"
 #include "program/program.h"
 #include "program/tmpl.h"
@@ -28,21 +29,22 @@ uint32_t run_request_max_headers(const run_config *cfg);
 
 /* Expands a templated request and writes it to out. scratch holds the
  * expanded target and header values, fields (room for r->nheaders) their
- * descriptions, body the expanded body; all are the caller's, reused.
+ * descriptions, body the expanded body, zbody that body compressed with
+ * enc when r->compression asks; all are the caller's, reused.
  * *close_after: nothing more may go on this connection (r->close_after, or
  * a templated Connection header that expanded to list "close").
  * Returns 0, TMPL_ETOOBIG when a buffer's limit was hit, or TMPL_EVALUE
  * when an expanded value cannot be sent (a line break in a header). */
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       buf *out, int *close_after);
+		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after);
 
 /* Quick mode: a static request from the flags. headers: "Name: value"
- * strings; user_agent: --user-agent (NULL: strain's default, "": none),
+ * strings; compression: an http_coding for the body (--compression, 0 none); user_agent: --user-agent (NULL: strain's default, "": none),
  * borrowed for the request's life. Returns 0, or -1 with a message in err and which flag is to
  * blame in *flag ("--url", "-X", "-H", "--body"). */
 int run_request_quick(run_request *r, const char *method, const char *url, const char *const *headers,
-		      uint32_t nheaders, const char *body, size_t body_len, int no_reuse, const char *user_agent,
-		      const char **flag, char *err, size_t errsz);
+		      uint32_t nheaders, const char *body, size_t body_len, int compression, int no_reuse,
+		      const char *user_agent, const char **flag, char *err, size_t errsz);
 
 void run_request_free(run_request *r);
 
