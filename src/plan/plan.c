@@ -144,7 +144,8 @@ static void plan_tags(loader *L, const ynode *root)
 		run_config_tag_set(L->cfg, tk, tv);
 	}
 }
-static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", NULL};
+static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", "max_redirects",
+					   "no_cookies_reset", NULL};
 
 /* Reads and parses the file into L->doc. Returns 0, or -1 with the error
  * added (with a position when libyaml gave one). */
@@ -218,7 +219,8 @@ static void plan_defaults(loader *L, const ynode *root)
 	if (!v)
 		return;
 	if (!ynode_is_map(v)) {
-		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls)");
+		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls, max_redirects, "
+			     "no_cookies_reset)");
 		return;
 	}
 	check_keys(L, v, default_keys, "defaults");
@@ -244,6 +246,16 @@ static void plan_defaults(loader *L, const ynode *root)
 	d = ymap_get(&L->doc, v, "tls");
 	if (d)
 		load_tls(L, d);
+	d = ymap_get(&L->doc, v, "max_redirects");
+	if (d) {
+		uint64_t n;
+
+		if (get_u64(L, d, "max_redirects", 0, 1000, &n) == 0)
+			L->cfg->max_redirects = (uint32_t)n;
+	}
+	d = ymap_get(&L->doc, v, "no_cookies_reset");
+	if (d)
+		get_bool(L, d, "no_cookies_reset", &L->cfg->no_cookies_reset);
 }
 
 /* modules: each one a scenario. Returns -1 when there are none to

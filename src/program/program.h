@@ -53,6 +53,8 @@ typedef struct run_request {
 	flow_check *checks;
 	uint32_t nchecks;
 	int needs_body;     /* extraction or checks read the body */
+	int needs_jar;      /* a cookie extraction or check reads the jar */
+	int max_redirects;  /* redirects followed; -1: the run's (run_config.max_redirects) */
 } run_request;
 
 /* The compiled program: what a plan or quick mode's flags compile to, and
@@ -107,6 +109,8 @@ typedef struct run_config {
 	uint32_t nrun_tags;
 	const char *testid;         /* the run id: the testid tag's value, in run_tags */
 	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
+	uint32_t max_redirects;     /* k6 maxRedirects: redirects followed per request (default 10; 0 off) */
+	int no_cookies_reset;       /* k6 noCookiesReset: a VU's cookie jar outlives its iterations */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */
