@@ -313,7 +313,6 @@ static const opts_k6 run_k6[] = {
 	{"--rps", NULL, "k6's cap on requests per second",
 	 "use --rate R: one request per iteration in quick mode, R iterations started per second"},
 	{"--vus-max", "-m", "k6's old maximum of VUs", "use --max-vus N with --rate (or maxVUs in a plan)"},
-	{"--max-redirects", NULL, "k6's redirect limit", "strain never follows redirects: a 3xx is the response"},
 	{"--no-vu-connection-reuse", NULL, "k6's new connection per iteration",
 	 "use --no-connection-reuse: a new connection for every request"},
 	{"--batch", "-b", "k6's limit on parallel requests of http.batch()",
