@@ -147,7 +147,6 @@ int compile_extracts(loader *L, run_request *r, const ynode *ex)
 					continue;
 				}
 				e->header = xstrdup(s);
-				r->needs_jar = 1;
 			} else {
 				e->kind = EXT_STATUS;
 			}
@@ -347,7 +346,6 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 			if (c) {
 				c->header = xstrdup(cn);
 				c->text = xstrdup(cv);
-				r->needs_jar = 1;
 			}
 		}
 	}

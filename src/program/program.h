@@ -53,7 +53,6 @@ typedef struct run_request {
 	flow_check *checks;
 	uint32_t nchecks;
 	int needs_body;     /* extraction or checks read the body */
-	int needs_jar;      /* a cookie extraction or check reads the jar */
 	int max_redirects;  /* redirects followed; -1: the run's (run_config.max_redirects) */
 } run_request;
 

@@ -40,7 +40,18 @@ def free_ports(n):
     return ports
 
 
-def nginx_conf(d, a, b):
+def make_cert(d):
+    """A self-signed certificate for 127.0.0.1 and localhost (its own CA)."""
+    key, cert = os.path.join(d, "tls.key"), os.path.join(d, "tls.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2", "-keyout", key, "-out",
+                        cert], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return cert, key
+
+
+def nginx_conf(d, a, b, c, cert, key):
     user = ""
     if os.geteuid() == 0:
         import grp
@@ -49,7 +60,8 @@ def nginx_conf(d, a, b):
     tmp = os.path.join(d, "tmp")
     fields = {"port": "$server_port", "uri": "$request_uri", "method": "$request_method",
               "status": "$status", "req_len": "$request_length", "clen": "$content_length",
-              "ctype": "$content_type", "cookie": "$http_cookie", "host": "$http_host"}
+              "ctype": "$content_type", "cookie": "$http_cookie", "host": "$http_host",
+              "reused": "$ssl_session_reused", "proto": "$ssl_protocol"}
     fmt = "{" + ",".join(f'"{k}":"{v}"' for k, v in fields.items()) + "}"
     return f"""{user}
 worker_processes 1;
@@ -99,12 +111,22 @@ http {{
         location = /c/evil {{ add_header Set-Cookie "e=1; Domain=example.com; Path=/"; return 200 "ok\\n"; }}
         location = /c/dom {{ add_header Set-Cookie "ip=1; Domain=127.0.0.1; Path=/c"; return 200 "ok\\n"; }}
         location = /c/login {{ add_header Set-Cookie "sid=abc; Path=/"; return 302 /c/home; }}
+        # To https, on the third port.
+        location = /tls/go {{ return 302 https://127.0.0.1:{c}/tls/x; }}
         location / {{ return 200 "page\\n"; }}
     }}
     server {{
         listen 127.0.0.1:{b};
         location = /r/c5 {{ return 308 http://127.0.0.1:{a}/r/final; }}
         location / {{ return 200 "b\\n"; }}
+    }}
+    server {{
+        listen 127.0.0.1:{c} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location = /tls/x {{ add_header Set-Cookie "t=1; Secure; Path=/"; return 302 /tls/y; }}
+        location / {{ return 200 "tls\\n"; }}
     }}
 }}
 """
@@ -115,12 +137,13 @@ class Nginx:
         self.d = str(d)
         os.makedirs(os.path.join(self.d, "tmp"), exist_ok=True)
         self.log = os.path.join(self.d, "access.log")
+        self.cert, self.key = make_cert(self.d)
         last = ""
         for _ in range(5):
-            self.a, self.b = free_ports(2)
+            self.a, self.b, self.c = free_ports(3)
             conf = os.path.join(self.d, "nginx.conf")
             with open(conf, "w") as f:
-                f.write(nginx_conf(self.d, self.a, self.b))
+                f.write(nginx_conf(self.d, self.a, self.b, self.c, self.cert, self.key))
             with open(os.path.join(self.d, "stderr.log"), "w") as err:
                 self.proc = subprocess.Popen(
                     [NGINX, "-p", self.d + "/", "-c", conf, "-e", os.path.join(self.d, "error.log"),
@@ -136,7 +159,7 @@ class Nginx:
 
     def _wait_up(self):
         deadline = time.monotonic() + 15
-        pending = [self.a, self.b]
+        pending = [self.a, self.b, self.c]
         while pending:
             if self.proc.poll() is not None:
                 return False
@@ -352,6 +375,30 @@ def test_locations_strain_cannot_follow(nginx, tmp_path):
     # hop fails with 1742 before anything is sent. Another scheme is 1741.
     # A 3xx without Location is a response like any other.
     assert got == {"unknown": ("0", "1742"), "ftp": ("302", "1741"), "noloc": ("302", None)}, got
+
+
+def test_redirect_to_https_resumes_that_endpoints_session(nginx, tmp_path):
+    nginx.clear()
+    p, s, samples = run(tmp_path, "--url", f"http://127.0.0.1:{nginx.a}/tls/go", "--iterations", "4",
+                        "--cacert", nginx.cert, "--no-cookies-reset")
+    assert p.returncode == 0, p.stderr
+    log = nginx.settle(12)
+    assert [(e["port"], e["uri"]) for e in log] == [(str(nginx.a), "/tls/go"), (str(nginx.c), "/tls/x"),
+                                                    (str(nginx.c), "/tls/y")] * 4
+    tls = [e for e in log if e["port"] == str(nginx.c)]
+    assert all(e["proto"].startswith("TLSv1") for e in tls), tls
+    # Each iteration's first request goes back to the plain endpoint, so the
+    # https one opens a new connection each time: from the second on, it
+    # resumes the session kept for that endpoint. The relative hop stays on
+    # the kept-alive TLS connection.
+    assert [e["reused"] for e in tls[0::2]] == [".", "r", "r", "r"], tls
+    # A Secure cookie set over https goes back over https only (the jar is
+    # kept across iterations here).
+    assert [e["cookie"] for e in tls[1::2]] == ["t=1"] * 4
+    assert [e["cookie"] for e in tls[0::2]] == ["", "t=1", "t=1", "t=1"]
+    assert [e["cookie"] for e in log if e["port"] == str(nginx.a)] == [""] * 4
+    tv = {pt["tags"].get("tls_version") for pt in points(samples) if pt["tags"]["status"] in ("200",)}
+    assert tv and None not in tv
 
 
 # ---------------------------------------------------------------- cookies
