@@ -45,6 +45,9 @@ typedef struct vu_ext {
 	http_loc loc;         /* where the hop in flight goes */
 	http_loc next_loc;    /* where the redirect just read points */
 	buf target, next;     /* their paths and queries */
+	buf url;              /* the hop's URL, its url and name tags (unnamed requests) */
+	uint64_t url_hash;
+	uint8_t url_tag;      /* url holds the hop's tags */
 	net_addr addr;        /* the hop's address */
 	uint32_t hops;        /* redirects followed for the current request */
 	int err;              /* a redirect that could not be followed: the request's error */
@@ -60,8 +63,17 @@ static vu_ext *ext_get(vu *v)
 		buf_init(&v->ext->cookie, 0, COOKIE_HDR_MAX);
 		buf_init(&v->ext->target, 0, HOP_TARGET_MAX);
 		buf_init(&v->ext->next, 0, HOP_TARGET_MAX);
+		buf_init(&v->ext->url, 0, HOP_TARGET_MAX + 512);
 	}
 	return v->ext;
+}
+
+const char *vu_hop_url(const vu *v, uint64_t *hash)
+{
+	if (!v->ext || !v->ext->active || !v->ext->url_tag)
+		return NULL;
+	*hash = v->ext->url_hash;
+	return v->ext->url.data;
 }
 
 static void ext_free(vu_ext *e)
@@ -72,6 +84,7 @@ static void ext_free(vu_ext *e)
 	buf_free(&e->cookie);
 	buf_free(&e->target);
 	buf_free(&e->next);
+	buf_free(&e->url);
 	free(e);
 }
 
@@ -371,7 +384,7 @@ static void request_start(vu *v)
 	if (v->ext) {
 		v->ext->hops = 0;
 		v->ext->err = 0;
-		v->ext->active = v->ext->pending = v->ext->get = 0;
+		v->ext->active = v->ext->pending = v->ext->get = v->ext->url_tag = 0;
 	}
 	if (tg->resolve_error) {
 		request_refuse(v, tg->resolve_error);
@@ -523,6 +536,22 @@ static void hop_start(vu *v)
 	e->next = tmp;
 	e->active = 1;
 	v->as_get = e->get;
+	/* k6 (since #1474) tags a hop of an unnamed request with the hop's own
+	 * URL as its name; a request with a name keeps it for every hop. */
+	e->url_tag = 0;
+	if (!rq->named) {
+		size_t i;
+
+		buf_reset(&e->url);
+		if (buf_appends(&e->url, e->loc.tls ? "https://" : "http://") == 0 &&
+		    buf_appends(&e->url, e->loc.authority) == 0 &&
+		    buf_append(&e->url, e->target.data, e->target.len) == 0 && buf_append(&e->url, "", 1) == 0) {
+			e->url_hash = UINT64_C(0xcbf29ce484222325);
+			for (i = 0; i < e->url.len; i++)
+				e->url_hash = (e->url_hash ^ (unsigned char)e->url.data[i]) * UINT64_C(0x100000001b3);
+			e->url_tag = 1;
+		}
+	}
 	http_exchange_begin(x);
 	v->check_fail = 0;
 	v->resp_truncated = 0;

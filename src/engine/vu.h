@@ -76,5 +76,10 @@ int vu_iteration_start(vu *v);
 void vu_abort(vu *v);
 /* Closes the connection and frees buffers. */
 void vu_free(vu *v);
+/* The url and name tags of the exchange in flight when it is a redirect
+ * hop of a request without a name of its own: the hop's URL, as k6 tags
+ * it; *hash identifies it for the series cache. NULL otherwise (the
+ * request's own tags apply). */
+const char *vu_hop_url(const vu *v, uint64_t *hash);
 
 #endif

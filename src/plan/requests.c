@@ -606,7 +606,7 @@ int compile_request(loader *L, const ynode *step)
 	v = ymap_get(&L->doc, step, "name");
 	s = v ? get_str(L, v, "name") : NULL;
 	if (s)
-		r->name = xstrdup(s);
+		r->name = xstrdup(s), r->named = 1;
 	else
 		r->name = xstrdup(url);
 	if (add_headers(L, r, L->def_headers, ymap_get(&L->doc, step, "headers")) < 0 ||

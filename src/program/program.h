@@ -29,6 +29,7 @@ typedef struct run_request {
 	char *method;
 	char *url_str;      /* the url tag: the URL as written, templates unexpanded */
 	char *name;         /* name tag; defaults to the URL as written */
+	int named;          /* the name is the plan's own (`name:`), not the URL */
 	char *group;        /* group tag ("" outside groups, "::a::b" inside) */
 	http_url url;
 	const char *user_agent; /* the default User-Agent: NULL strain's, "" none;

@@ -252,12 +252,19 @@ def test_chain_every_hop_reconciles_with_the_log(nginx, tmp_path):
     chain = [(a, "/r/chain"), (a, "/r/c2"), (a, "/r/c3?q=1"), (a, "/r/c4"), (b, "/r/c5"), (a, "/r/final")]
     # Every hop went where its Location says, in order, 20 times.
     assert uris == chain * 20
-    # Each hop is its own sample, with the request's name tag.
+    # Each hop is its own sample; a request without a name of its own tags
+    # each hop with that hop's URL (name and url), as k6 does.
     assert s["metrics"]["http_reqs"]["count"] == len(log) == 120
     pts = points(samples)
-    statuses = sorted(pt["tags"]["status"] for pt in pts)
-    assert statuses == sorted(["301", "302", "303", "307", "308", "200"] * 20)
-    assert {pt["tags"]["name"] for pt in pts} == {f"http://127.0.0.1:{nginx.a}/r/chain"}
+    got = sorted((pt["tags"]["status"], pt["tags"]["name"], pt["tags"]["url"]) for pt in pts)
+    base_a, base_b = f"http://127.0.0.1:{nginx.a}", f"http://127.0.0.1:{nginx.b}"
+    hops = [("301", "/r/chain"), ("302", "/r/c2"), ("303", "/r/c3?q=1"), ("307", "/r/c4"),
+            ("308", None), ("200", "/r/final")]
+    want = []
+    for st, path in hops:
+        u = base_b + "/r/c5" if path is None else base_a + path
+        want += [(st, u, u)] * 20
+    assert got == sorted(want)
     # 3xx are not failures (k6's expected range is 200-399).
     assert s["metrics"]["http_req_failed"]["passes"] == 0
 
@@ -351,6 +358,19 @@ def test_per_request_max_redirects_and_defaults(nginx, tmp_path):
     codes = {pt["tags"]["name"]: pt["tags"].get("error_code") for pt in points(samples)
              if pt["tags"]["status"] == "302"}
     assert codes == {"capped": "1740", "full": None}
+    # A request with a name keeps it on every hop; one without tags each hop
+    # after the first with the hop's URL.
+    nl = plan(tmp_path, nginx, """
+        modules:
+          m:
+            executor: {type: per-vu-iterations, vus: 1, iterations: 1}
+            flow:
+              - get: /p/307
+        """)
+    p2, s2, samples2 = run(tmp_path, nl)
+    assert sorted(pt["tags"]["name"] for pt in points(samples2)) == [
+        "/p/307", f"http://127.0.0.1:{nginx.a}/p/dst?via=307"]
+    assert sorted(pt["tags"]["name"] for pt in points(samples)) == ["capped"] * 2 + ["full"] * 6
 
 
 def test_locations_strain_cannot_follow(nginx, tmp_path):
