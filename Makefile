@@ -85,7 +85,7 @@ bench-tls: $(BIN)
 	@sh bench/tls/run.sh
 
 # libFuzzer drivers for everything that parses untrusted bytes (clang):
-# HTTP heads and bodies, JSON paths, templates, plans, summaries. Each runs
+# HTTP heads and bodies, JSON paths, templates, plans, summaries, Set-Cookie and Location. Each runs
 # FUZZ_SECONDS on a working corpus under $(BUILD)/fuzz/corpus_NAME, seeded
 # from tests/fuzz/corpus/fuzz_NAME (what the fuzzer adds stays in build/).
 FUZZ_SECONDS ?= 30
@@ -105,6 +105,7 @@ fuzz:
 	$(FUZZ_CC) tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
 	$(FUZZ_CC) tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/program/jsonpath_compile.c src/program/jsonpath_value.c src/program/json_scan.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath
 	$(FUZZ_CC) tests/fuzz/fuzz_tmpl.c src/program/tmpl.c src/http/url.c src/http/request.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_tmpl
+	$(FUZZ_CC) tests/fuzz/fuzz_cookie.c src/http/cookie.c src/http/url.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_cookie
 	$(FUZZ_CC) -c -I. -DCHARTJS_PATH='"$(CHARTJS)"' src/report/html_assets.S -o $(BUILD)/fuzz/html_assets.o
 	$(FUZZ_CC) tests/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS) $(BUILD)/fuzz/html_assets.o -o $(BUILD)/fuzz/fuzz_plan $(LDLIBS)
 	$(FUZZ_CC) tests/fuzz/fuzz_summary.c src/report/summary_read.c src/metrics/hist_codec.c src/metrics/hist.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_summary -ljansson -lcrypto -lm
@@ -113,6 +114,7 @@ fuzz:
 	$(call fuzz_run,tmpl,4096)
 	$(call fuzz_run,plan,16384)
 	$(call fuzz_run,summary,65536)
+	$(call fuzz_run,cookie,4096)
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)

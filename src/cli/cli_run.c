@@ -123,7 +123,8 @@ typedef struct run_flags {
 	double rate;
 	exec_stage stages[MAX_STAGES];
 	int expected_lo, expected_hi;
-	int queue, no_reuse, insecure, no_tls_resumption, quiet, help;
+	int queue, no_reuse, insecure, no_tls_resumption, quiet, help, no_cookies_reset;
+	uint64_t max_redirects;
 	opts_seen seen;
 } run_flags;
 
@@ -204,7 +205,7 @@ enum {
 	R_STRATEGY, R_MODULE, R_ENV,
 	R_VUS, R_DURATION, R_ITERATIONS, R_RATE, R_MAX_VUS, R_STAGE, R_QUEUE, R_URL, R_METHOD, R_HEADER, R_BODY,
 	R_BODY_FILE, R_COMPRESSION, R_EXPECT_STATUS, R_GRACEFUL_STOP, R_DISCARD, R_MAX_REQS, R_MAX_AGE,
-	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_THREADS,
+	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_MAX_REDIRECTS, R_NO_COOKIES_RESET, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG,
 	R_TAG, R_NO_THRESHOLDS,
@@ -275,6 +276,10 @@ static const opt run_opts[R_COUNT] = {
 			       0, NULL, NULL, G_CONN, "TCP connect timeout (default 30s)"},
 	[R_NO_REUSE] = {"--no-connection-reuse", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_reuse), 0, NULL, NULL, G_CONN,
 			"a new connection for every request"},
+	[R_MAX_REDIRECTS] = {"--max-redirects", NULL, "N", OPT_U64, Q, 0, 1000, F(max_redirects), 0, NULL, NULL,
+			     G_QUICK, "redirects followed per request (default 10, k6's maxRedirects; 0: none)"},
+	[R_NO_COOKIES_RESET] = {"--no-cookies-reset", NULL, NULL, OPT_SWITCH, Q, 0, 0, F(no_cookies_reset), 0, NULL,
+				NULL, G_QUICK, "keep each VU's cookies across iterations (k6's noCookiesReset)"},
 	[R_THREADS] = {"--threads", NULL, "N", OPT_U64, 0, 1, 1024, F(threads), 0, NULL, NULL, G_CONN,
 		       "worker threads (default: one per core)"},
 	[R_INSECURE] = {"--insecure-skip-tls-verify", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(insecure), 0, NULL, NULL,
@@ -330,7 +335,6 @@ static const opts_k6 run_k6[] = {
 	{"--rps", NULL, "k6's cap on requests per second",
 	 "use --rate R: one request per iteration in quick mode, R iterations started per second"},
 	{"--vus-max", "-m", "k6's old maximum of VUs", "use --max-vus N with --rate (or maxVUs in a plan)"},
-	{"--max-redirects", NULL, "k6's redirect limit", "strain never follows redirects: a 3xx is the response"},
 	{"--no-vu-connection-reuse", NULL, "k6's new connection per iteration",
 	 "use --no-connection-reuse: a new connection for every request"},
 	{"--batch", "-b", "k6's limit on parallel requests of http.batch()",
@@ -399,6 +403,7 @@ static cli_outcome run_flags_parse(run_flags *f, const run_config *defaults, int
 	f->graceful_stop_ns = defaults->graceful_stop_ns;
 	f->expected_lo = defaults->expected_lo;
 	f->expected_hi = defaults->expected_hi;
+	f->max_redirects = defaults->max_redirects;
 	return opts_parse(&run_cmd, argc, argv, f, &f->seen);
 }
 
@@ -759,6 +764,9 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	}
 	cfg->reqs[0].max_reqs = cfg->max_reqs;
 	cfg->reqs[0].max_age_ns = cfg->max_age_ns;
+	cfg->reqs[0].max_redirects = -1;
+	cfg->max_redirects = (uint32_t)f->max_redirects;
+	cfg->no_cookies_reset = f->no_cookies_reset;
 	plan_quick(cfg, &q);
 	cfg->target = xstrdup(f->url);
 	if (apply_after(f, cfg) < 0)

@@ -99,6 +99,12 @@ const char *err_describe(int code)
 		return "check on a body over the 4 MiB kept";
 	case ERR_REGEX_LIMIT:
 		return "regex: match, depth or heap limit reached";
+	case ERR_REDIRECT_LIMIT:
+		return "redirect: more than max_redirects hops";
+	case ERR_REDIRECT_LOCATION:
+		return "redirect: Location missing, invalid or not http(s)";
+	case ERR_REDIRECT_HOST:
+		return "redirect: host not resolved at start";
 	}
 	return "error";
 }

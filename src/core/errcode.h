@@ -33,10 +33,13 @@ enum {
 	ERR_HEAD_TOO_LARGE = 1721, /* response head over the client's limit */
 	ERR_JSON_LIMIT = 1723,     /* a JSON body nested past the path walker's depth: no answer */
 	ERR_BODY_TRUNCATED = 1724, /* a check or extraction failed on a body cut at the 4 MiB kept */
-	ERR_REGEX_LIMIT = 1722,
 	ERR_DECOMPRESS = 1701,     /* k6's: a compressed body is corrupt or cut short */
 	ERR_CODING_UNSUPPORTED = 1702, /* strain: a Content-Encoding it cannot decode (unknown or stacked) */
-	ERR_DECODED_TOO_LARGE = 1703, /* strain: a compressed body decodes past the 4 MiB kept (a bomb) */    /* PCRE2 gave up (match, depth, heap or JIT stack limit): no answer, not "no match" */
+	ERR_DECODED_TOO_LARGE = 1703, /* strain: a compressed body decodes past the 4 MiB kept (a bomb) */
+	ERR_REGEX_LIMIT = 1722,    /* PCRE2 gave up (match, depth, heap or JIT stack limit): no answer, not "no match" */
+	ERR_REDIRECT_LIMIT = 1740, /* strain: still a redirect after max_redirects hops (the 3xx is the response) */
+	ERR_REDIRECT_LOCATION = 1741, /* strain: a redirect whose Location is missing, unparsable or not http(s) */
+	ERR_REDIRECT_HOST = 1742,  /* strain: a redirect to a host name not resolved at start (no blocking lookup) */
 };
 
 /* Classifies a failed non-blocking connect's errno. */

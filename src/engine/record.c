@@ -80,13 +80,16 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	const run_config *cfg = ctx->cfg;
 	const run_request *rq = v->req;
 	uint32_t req = (uint32_t)(rq - cfg->reqs);
-	/* Packed: request 24 bits, cipher 16, TLS version 2, status 10 (three
-	 * digits), error code 12 (codes are below 2000). */
-	uint64_t key = ((uint64_t)(req + 1) << 40) | ((uint64_t)(v->x.tls_cipher_id & 0xffff) << 24) |
-		       ((uint64_t)(v->x.tls_ver & 3) << 22) | ((uint64_t)(status & 0x3ff) << 12) |
-		       (uint64_t)(err & 0xfff);
-	uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
-	uint32_t i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
+	uint64_t hop_hash = 0;
+	const char *hop_url = vu_hop_url(v, &hop_hash);
+	/* Packed: a redirect hop turned GET 1 bit, request 23 bits, cipher 16,
+	 * TLS version 2, status 10 (three digits), error code 12 (codes are
+	 * below 2000); a hop tagged with its own URL mixes the URL's hash in. */
+	uint64_t key = ((uint64_t)v->as_get << 63) | ((uint64_t)(req + 1) << 40) |
+		       ((uint64_t)(v->x.tls_cipher_id & 0xffff) << 24) | ((uint64_t)(v->x.tls_ver & 3) << 22) |
+		       ((uint64_t)(status & 0x3ff) << 12) | (uint64_t)(err & 0xfff);
+	uint64_t h;
+	uint32_t i;
 	char status_s[8], err_s[8];
 	met_tag tags[MET_MAX_TAGS];
 	size_t n;
@@ -94,6 +97,14 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	http_series *s;
 	int expected = !err && (rq->expect.n ? status_set_has(&rq->expect, status)
 					     : status >= cfg->expected_lo && status <= cfg->expected_hi);
+
+	if (hop_url) {
+		key = (key * UINT64_C(0x9e3779b97f4a7c15)) ^ hop_hash;
+		if (!key)
+			key = 1;
+	}
+	h = key * UINT64_C(0x9e3779b97f4a7c15);
+	i = (uint32_t)(h >> 40) & (w->cache_cap - 1);
 
 	while (w->cache[i].key) {
 		if (w->cache[i].key == key)
@@ -125,9 +136,9 @@ static const http_series *series_for(worker *w, const vu *v, int status, int err
 	snprintf(status_s, sizeof(status_s), "%d", status);
 	n = record_scenario_tags(ctx, v->scn->sc, tags,
 				 (size_t)(MET_MAX_TAGS - 8 - (v->x.tls_version != NULL) - (v->x.tls_cipher != NULL)));
-	tags[n++] = (met_tag){"method", rq->method};
-	tags[n++] = (met_tag){"url", rq->url_str};
-	tags[n++] = (met_tag){"name", rq->name};
+	tags[n++] = (met_tag){"method", v->as_get ? "GET" : rq->method};
+	tags[n++] = (met_tag){"url", hop_url ? hop_url : rq->url_str};
+	tags[n++] = (met_tag){"name", hop_url ? hop_url : rq->name};
 	tags[n++] = (met_tag){"status", status_s};
 	tags[n++] = (met_tag){"expected_response", expected ? "true" : "false"};
 	tags[n++] = (met_tag){"group", rq->group};

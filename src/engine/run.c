@@ -290,6 +290,16 @@ out:
 	return rc;
 }
 
+static int redirects_asked(const run_config *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nreqs; i++)
+		if (p->reqs[i].max_redirects > 0)
+			return 1;
+	return 0;
+}
+
 engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, char *err, size_t errsz)
 {
 	engine *e = xcalloc(1, sizeof(*e));
@@ -301,7 +311,9 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 	e->ctx.keep_samples = keep_samples;
 	for (i = 0; i < p->nreqs && !p->reqs[i].tls; i++)
 		;
-	if (i < p->nreqs) {
+	/* A redirect may lead to https:// from a plain plan: the context is
+	 * made whenever redirects are followed (engine/vu.c). */
+	if (i < p->nreqs || p->max_redirects || redirects_asked(p)) {
 		tls_client_opts to = {p->tls_insecure, p->tls_cacert, p->no_tls_resumption, p->tls_cert, p->tls_key};
 
 		e->ctx.tls = tls_client_create(&to, err, errsz);

@@ -1,8 +1,12 @@
 #include "engine/vu.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -10,6 +14,8 @@
 #include "engine/http_debug.h"
 #include "engine/record.h"
 #include "engine/worker_impl.h"
+#include "http/cookie.h"
+#include "http/url.h"
 #include "program/request.h"
 
 #define VAR_MAX (1024 * 1024)
@@ -24,6 +30,63 @@ static void on_attempt(void *p, int err);
 static void on_done(void *p, int err);
 
 static const http_conn_cbs conn_cbs = {on_head, keep_body, on_attempt, on_done};
+
+/* A redirect target (path and query) is refused past this. */
+#define HOP_TARGET_MAX (64 * 1024)
+/* The Cookie header a VU sends: the jar's most (64 cookies of 4 KiB). */
+#define COOKIE_HDR_MAX (COOKIE_JAR_MAX * (COOKIE_MAX_BYTES + 2))
+
+/* What a VU keeps for cookies and redirects, made the first time one is
+ * needed (most VUs of most runs never see either) and kept for its life:
+ * once warm, neither allocates. */
+typedef struct vu_ext {
+	cookie_jar *jar;
+	buf cookie;           /* the Cookie value being sent */
+	http_loc loc;         /* where the hop in flight goes */
+	http_loc next_loc;    /* where the redirect just read points */
+	buf target, next;     /* their paths and queries */
+	buf url;              /* the hop's URL, its url and name tags (unnamed requests) */
+	uint64_t url_hash;
+	uint8_t url_tag;      /* url holds the hop's tags */
+	net_addr addr;        /* the hop's address */
+	uint32_t hops;        /* redirects followed for the current request */
+	int err;              /* a redirect that could not be followed: the request's error */
+	uint8_t active;       /* the exchange in flight is a hop, not the request's own */
+	uint8_t pending;      /* the response being read is a redirect to follow */
+	uint8_t get;          /* the hops go as GET without the body */
+} vu_ext;
+
+static vu_ext *ext_get(vu *v)
+{
+	if (!v->ext) {
+		v->ext = xcalloc(1, sizeof(*v->ext));
+		buf_init(&v->ext->cookie, 0, COOKIE_HDR_MAX);
+		buf_init(&v->ext->target, 0, HOP_TARGET_MAX);
+		buf_init(&v->ext->next, 0, HOP_TARGET_MAX);
+		buf_init(&v->ext->url, 0, HOP_TARGET_MAX + 512);
+	}
+	return v->ext;
+}
+
+const char *vu_hop_url(const vu *v, uint64_t *hash)
+{
+	if (!v->ext || !v->ext->active || !v->ext->url_tag)
+		return NULL;
+	*hash = v->ext->url_hash;
+	return v->ext->url.data;
+}
+
+static void ext_free(vu_ext *e)
+{
+	if (!e)
+		return;
+	cookie_jar_destroy(e->jar);
+	buf_free(&e->cookie);
+	buf_free(&e->target);
+	buf_free(&e->next);
+	buf_free(&e->url);
+	free(e);
+}
 
 void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 {
@@ -63,6 +126,8 @@ void vu_free(vu *v)
 	v->vars = NULL;
 	free(v->rows);
 	v->rows = NULL;
+	ext_free(v->ext);
+	v->ext = NULL;
 }
 
 void vu_abort(vu *v)
@@ -104,6 +169,11 @@ int vu_iteration_start(vu *v)
 	for (a = 0; a < v->w->ctx->cfg->ndata && a < VU_MAX_DATA; a++)
 		if ((v->scn->data_mask >> a) & 1 && worker_data_row(v->w, v, a) < 0)
 			return -1;
+	/* k6 empties a VU's jar before each iteration unless noCookiesReset;
+	 * setup is the start of the VU's first iteration here (it runs in the
+	 * VU), so what it set reaches that iteration only. */
+	if (v->ext && v->ext->jar && !v->w->ctx->cfg->no_cookies_reset)
+		cookie_jar_clear(v->ext->jar);
 	v->in_iteration = 1;
 	v->iter++;
 	v->iter_start = clock_mono_ns();
@@ -219,7 +289,7 @@ static void request_refuse(vu *v, int err)
 
 /* Expands a templated request into wbuf, through the worker's scratch.
  * Returns 0, TMPL_ETOOBIG or TMPL_EVALUE. */
-static int build_request(vu *v, int *close_after)
+static int build_request(vu *v, int *close_after, const run_request_over *over)
 {
 	worker *w = v->w;
 	tmpl_ctx c;
@@ -230,7 +300,71 @@ static int build_request(vu *v, int *close_after)
 	c.rng = &v->rng;
 	c.vars = v->vars;
 	c.data_rows = v->rows;
-	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &v->wbuf, close_after);
+	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &v->wbuf, close_after,
+				  over);
+}
+
+/* The path and query of a request's bytes: its request line's target. */
+static void wire_target(const char *wire, size_t len, const char **t, size_t *n)
+{
+	const char *sp = memchr(wire, ' ', len), *end;
+
+	*t = "/";
+	*n = 1;
+	if (!sp)
+		return;
+	sp++;
+	end = memchr(sp, ' ', len - (size_t)(sp - wire));
+	if (end) {
+		*t = sp;
+		*n = (size_t)(end - sp);
+	}
+}
+
+/* The URL of the exchange in flight, as the cookie jar sees it. */
+static void exchange_url(const vu *v, cookie_url *u)
+{
+	const vu_ext *e = v->ext;
+
+	if (e && e->active) {
+		u->host = e->loc.host;
+		u->secure = e->loc.tls;
+	} else {
+		u->host = v->req->url.host;
+		u->secure = v->req->tls;
+	}
+	wire_target(v->x.wire, v->x.wire_len, &u->path, &u->path_len);
+}
+
+/* The jar's Cookie value for u into ext->cookie. Returns its length (0:
+ * none), or -1 past the header's limit. */
+static long cookies_for(vu *v, const cookie_url *u)
+{
+	vu_ext *e = v->ext;
+	int n;
+
+	if (!e || !e->jar || !cookie_jar_count(e->jar))
+		return 0;
+	buf_reset(&e->cookie);
+	n = cookie_jar_header(e->jar, u, clock_mono_ns(), &e->cookie);
+	return n < 0 ? -1 : (long)e->cookie.len;
+}
+
+/* Sends the exchange v->x is set up for; a failure at once ends the request. */
+static void exchange_send(vu *v)
+{
+	const run_config *cfg = v->w->ctx->cfg;
+	http_exchange *x = &v->x;
+	int rc;
+
+	v->async = 1;
+	if (cfg->http_debug) {
+		x->want_body |= cfg->http_debug == 2 && !cfg->discard_bodies;
+		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
+	}
+	rc = http_conn_send(v->conn, x);
+	if (rc < 0)
+		request_done(v, -rc, 1);
 }
 
 static void request_start(vu *v)
@@ -239,33 +373,58 @@ static void request_start(vu *v)
 	const run_request *rq = v->req;
 	const run_target *tg = run_ctx_target(v->w->ctx, rq);
 	http_exchange *x = &v->x;
-	int rc, close_after = rq->close_after;
+	int rc = 0, close_after = rq->close_after;
+	cookie_url u;
+	long clen;
 
 	http_exchange_begin(x);
 	v->check_fail = 0;
 	v->resp_truncated = 0;
+	v->as_get = 0;
 	v->state = VU_REQUEST;
+	if (v->ext) {
+		v->ext->hops = 0;
+		v->ext->err = 0;
+		v->ext->active = v->ext->pending = v->ext->get = v->ext->url_tag = 0;
+	}
 	if (tg->resolve_error) {
 		request_refuse(v, tg->resolve_error);
 		return;
 	}
 	if (rq->dynamic) {
-		rc = build_request(v, &close_after);
-		if (rc < 0) {
-			/* Nothing was sent: a value that would have been framing (a
-			 * line break from a CSV field or an extracted value in a
-			 * header) fails this request, counted, as does a request past
-			 * the size limit. */
-			request_refuse(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
-			return;
-		}
+		rc = build_request(v, &close_after, NULL);
 		x->wire = v->wbuf.data;
 		x->wire_len = v->wbuf.len;
 	} else {
 		x->wire = rq->wire.data;
 		x->wire_len = rq->wire.len;
 	}
-	v->async = 1;
+	if (rc == 0 && v->ext && v->ext->jar && cookie_jar_count(v->ext->jar)) {
+		/* The jar's cookies for this URL: the request is written again
+		 * with them (a static one too; without cookies it keeps its bytes). */
+		u.host = rq->url.host;
+		u.secure = rq->tls;
+		wire_target(x->wire, x->wire_len, &u.path, &u.path_len);
+		clen = cookies_for(v, &u);
+		if (clen < 0) {
+			rc = TMPL_ETOOBIG;
+		} else if (clen > 0) {
+			run_request_over over = {0};
+
+			over.cookie = v->ext->cookie.data;
+			over.cookie_len = (size_t)clen;
+			rc = build_request(v, &close_after, &over);
+			x->wire = v->wbuf.data;
+			x->wire_len = v->wbuf.len;
+		}
+	}
+	if (rc < 0) {
+		/* Nothing was sent: a value that would have been framing (a line
+		 * break from a CSV field or an extracted value in a header) fails
+		 * this request, counted, as does a request past the size limit. */
+		request_refuse(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
+		return;
+	}
 	x->addr = &tg->addr;
 	x->host = rq->url.host;
 	x->endpoint = tg->endpoint;
@@ -276,13 +435,165 @@ static void request_start(vu *v)
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
-	if (cfg->http_debug) {
-		x->want_body |= cfg->http_debug == 2 && !cfg->discard_bodies;
-		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
+	exchange_send(v);
+}
+
+/* Sets a's port from a decimal string. */
+static void addr_set_port(net_addr *a, const char *port)
+{
+	unsigned long p = strtoul(port, NULL, 10);
+
+	if (a->sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->sa)->sin6_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in *)&a->sa)->sin_port = htons((uint16_t)p);
+}
+
+/* Where a hop goes: an endpoint of the run's (same scheme, host and port
+ * as one of its requests), or one added by this worker for a host the run
+ * resolved at start (another port or scheme) or an IP literal. A name the
+ * run never resolved fails with ERR_REDIRECT_HOST: looking it up here
+ * would block the worker's loop. Returns 0 or an error code. */
+static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep)
+{
+	worker *w = v->w;
+	const run_ctx *ctx = w->ctx;
+	const run_config *cfg = ctx->cfg;
+	uint32_t i;
+	int found = 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	for (i = 0; i < cfg->nreqs; i++) {
+		const run_request *r = &cfg->reqs[i];
+
+		if (r->tls == l->tls && !strcasecmp(r->url.host, l->host) && !strcmp(r->url.port, l->port)) {
+			if (ctx->targets[i].resolve_error)
+				return ctx->targets[i].resolve_error;
+			*addr = ctx->targets[i].addr;
+			*ep = ctx->targets[i].endpoint;
+			return 0;
+		}
 	}
-	rc = http_conn_send(v->conn, x);
-	if (rc < 0)
-		request_done(v, -rc, 1);
+	for (i = 0; i < w->ndyn_eps; i++) {
+		const dyn_endpoint *d = &w->dyn_eps[i];
+
+		if (d->tls == l->tls && !strcasecmp(d->host, l->host) && !strcmp(d->port, l->port)) {
+			*addr = d->addr;
+			*ep = ctx->nendpoints + i;
+			return 0;
+		}
+	}
+	memset(addr, 0, sizeof(*addr));
+	for (i = 0; i < cfg->nreqs && !found; i++)
+		if (!strcasecmp(cfg->reqs[i].url.host, l->host) && !ctx->targets[i].resolve_error) {
+			*addr = ctx->targets[i].addr;
+			found = 1;
+		}
+	if (!found && inet_pton(AF_INET, l->host, &a4) == 1) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&addr->sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr = a4;
+		addr->len = sizeof(*s4);
+		found = 1;
+	} else if (!found && inet_pton(AF_INET6, l->host, &a6) == 1) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&addr->sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = a6;
+		addr->len = sizeof(*s6);
+		found = 1;
+	}
+	if (!found || w->ndyn_eps == WORKER_DYN_ENDPOINTS)
+		return ERR_REDIRECT_HOST;
+	addr_set_port(addr, l->port);
+	if (!w->dyn_eps)
+		w->dyn_eps = xcalloc(WORKER_DYN_ENDPOINTS, sizeof(*w->dyn_eps));
+	w->dyn_eps[w->ndyn_eps].addr = *addr;
+	w->dyn_eps[w->ndyn_eps].tls = l->tls;
+	snprintf(w->dyn_eps[w->ndyn_eps].host, sizeof(w->dyn_eps[0].host), "%s", l->host);
+	snprintf(w->dyn_eps[w->ndyn_eps].port, sizeof(w->dyn_eps[0].port), "%s", l->port);
+	*ep = ctx->nendpoints + w->ndyn_eps++;
+	return 0;
+}
+
+/* The response just read was a redirect to follow (it is recorded): the
+ * next hop goes out, to ext->next_loc and ext->next. */
+static void hop_start(vu *v)
+{
+	const run_config *cfg = v->w->ctx->cfg;
+	const run_request *rq = v->req;
+	vu_ext *e = v->ext;
+	http_exchange *x = &v->x;
+	run_request_over over = {0};
+	buf tmp;
+	uint32_t ep = 0;
+	int rc, close_after = rq->close_after;
+	cookie_url u;
+	long clen;
+
+	e->loc = e->next_loc;
+	tmp = e->target;
+	e->target = e->next;
+	e->next = tmp;
+	e->active = 1;
+	v->as_get = e->get;
+	/* k6 (since #1474) tags a hop of an unnamed request with the hop's own
+	 * URL as its name; a request with a name keeps it for every hop. */
+	e->url_tag = 0;
+	if (!rq->named) {
+		size_t i;
+
+		buf_reset(&e->url);
+		if (buf_appends(&e->url, e->loc.tls ? "https://" : "http://") == 0 &&
+		    buf_appends(&e->url, e->loc.authority) == 0 &&
+		    buf_append(&e->url, e->target.data, e->target.len) == 0 && buf_append(&e->url, "", 1) == 0) {
+			e->url_hash = UINT64_C(0xcbf29ce484222325);
+			for (i = 0; i < e->url.len; i++)
+				e->url_hash = (e->url_hash ^ (unsigned char)e->url.data[i]) * UINT64_C(0x100000001b3);
+			e->url_tag = 1;
+		}
+	}
+	http_exchange_begin(x);
+	v->check_fail = 0;
+	v->resp_truncated = 0;
+	rc = hop_endpoint(v, &e->loc, &e->addr, &ep);
+	if (rc) {
+		request_refuse(v, rc);
+		return;
+	}
+	u.host = e->loc.host;
+	u.secure = e->loc.tls;
+	u.path = e->target.data;
+	u.path_len = e->target.len;
+	clen = cookies_for(v, &u);
+	over.method = e->get ? "GET" : NULL;
+	over.target = e->target.data;
+	over.target_len = e->target.len;
+	over.authority = e->loc.authority;
+	over.drop_body = e->get;
+	over.other_host = strcasecmp(e->loc.host, rq->url.host) != 0;
+	over.cookie = clen > 0 ? e->cookie.data : NULL;
+	over.cookie_len = clen > 0 ? (size_t)clen : 0;
+	rc = clen < 0 ? TMPL_ETOOBIG : build_request(v, &close_after, &over);
+	if (rc < 0) {
+		request_refuse(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
+		return;
+	}
+	x->wire = v->wbuf.data;
+	x->wire_len = v->wbuf.len;
+	x->addr = &e->addr;
+	x->host = e->loc.host;
+	x->endpoint = ep;
+	x->close_after = (uint8_t)close_after;
+	x->max_reqs = rq->max_reqs;
+	x->max_age_ns = rq->max_age_ns;
+	x->tls = (uint8_t)e->loc.tls;
+	x->head_method = (uint8_t)rq->head_method;
+	x->want_body = (uint8_t)rq->needs_body;
+	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
+	exchange_send(v);
 }
 
 /* A written attempt failed on a stale kept-alive connection and goes out
@@ -312,6 +623,19 @@ static void fail_body_checks(vu *v)
 static void on_done(void *p, int err)
 {
 	vu *v = p;
+	vu_ext *e = v->ext;
+
+	if (e && e->pending) {
+		e->pending = 0;
+		if (!err) {
+			/* A hop is its own sample, as in k6; checks judge the final
+			 * response only. */
+			record_http(v->w, v, v->x.status, 0, 1);
+			e->hops++;
+			hop_start(v);
+			return;
+		}
+	}
 
 	if (v->w->ctx->cfg->http_debug == 2 && !err)
 		http_debug_body(v->id, v->iter, v->resp_body.data ? v->resp_body.data : "", v->resp_body.len,
@@ -320,6 +644,10 @@ static void on_done(void *p, int err)
 		err = judge_body(v);
 	else if (err && v->x.status)
 		fail_body_checks(v);
+	/* A redirect strain could not follow is the response, judged as one;
+	 * the request carries why (unless a limit of the judging came first). */
+	if (e && !err)
+		err = e->err;
 	request_done(v, err, 0);
 }
 
@@ -339,7 +667,101 @@ static const http_header *find_header(const http_head *h, const char *name)
 	return http_head_find(h, name);
 }
 
-/* Extraction and checks that need only the head: status and headers. */
+/* Stores the response's Set-Cookie headers in the VU's jar. */
+static void store_cookies(vu *v, const http_head *h)
+{
+	static atomic_int warned;
+	cookie_url u;
+	uint64_t now = 0;
+	int64_t wall = 0;
+	size_t i;
+
+	for (i = 0; i < h->num_headers; i++) {
+		const http_header *f = &h->headers[i];
+		vu_ext *e;
+
+		if (f->name_len != 10 || strncasecmp(f->name, "set-cookie", 10) != 0)
+			continue;
+		e = ext_get(v);
+		if (!e->jar)
+			e->jar = cookie_jar_create();
+		if (!now) {
+			now = clock_mono_ns();
+			wall = (int64_t)(clock_wall_ns() / NS_PER_SEC);
+			exchange_url(v, &u);
+		}
+		if (cookie_jar_set(e->jar, f->value, f->value_len, &u, now, wall) == COOKIE_EVICTED &&
+		    !atomic_exchange(&warned, 1))
+			fprintf(stderr, "strain: warning: a VU's cookie jar is full (%d cookies): the oldest are "
+					"evicted (docs/plan-format.md, cookies)\n", COOKIE_JAR_MAX);
+	}
+}
+
+static int is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* A redirect answer: decides whether it is followed (ext->pending, the
+ * next hop resolved into ext->next*) or is the final response (ext->err
+ * says why: too many hops, a Location strain cannot follow). A 3xx
+ * without Location, or with an empty one, is a final response, as in Go's
+ * client (k6's). */
+static void redirect_check(vu *v, const http_head *h)
+{
+	const run_config *cfg = v->w->ctx->cfg;
+	const run_request *rq = v->req;
+	uint32_t limit = rq->max_redirects >= 0 ? (uint32_t)rq->max_redirects : cfg->max_redirects;
+	const http_header *loc;
+	const char *bt;
+	size_t bn;
+	http_loc base;
+	vu_ext *e;
+
+	if (!limit || !is_redirect(h->status))
+		return;
+	loc = http_head_find(h, "location");
+	if (!loc || !loc->value_len)
+		return;
+	e = ext_get(v);
+	if (e->hops >= limit) {
+		e->err = ERR_REDIRECT_LIMIT;
+		return;
+	}
+	if (e->active) {
+		base = e->loc;
+	} else {
+		base.tls = rq->tls;
+		snprintf(base.host, sizeof(base.host), "%s", rq->url.host);
+		snprintf(base.port, sizeof(base.port), "%s", rq->url.port);
+		snprintf(base.authority, sizeof(base.authority), "%s", rq->url.authority);
+	}
+	wire_target(v->x.wire, v->x.wire_len, &bt, &bn);
+	if (http_url_resolve(&base, bt, bn, loc->value, loc->value_len, &e->next_loc, &e->next) < 0) {
+		e->err = ERR_REDIRECT_LOCATION;
+		return;
+	}
+	/* Go's rules, k6's: 301, 302 and 303 go on as GET without the body
+	 * (GET and HEAD stay as they are); 307 and 308 keep method and body. */
+	if (h->status <= 303 && strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+		e->get = 1;
+	e->pending = 1;
+}
+
+/* The jar's cookie name for the final response's URL. */
+static int jar_cookie(vu *v, const char *name, const char **val, size_t *len)
+{
+	cookie_url u;
+
+	if (!v->ext || !v->ext->jar)
+		return 0;
+	exchange_url(v, &u);
+	return cookie_jar_find(v->ext->jar, name, &u, clock_mono_ns(), val, len);
+}
+
+/* Extraction and checks that need only the head: status, headers and
+ * cookies. A redirect that is followed gets none: they judge the final
+ * response. */
 static void on_head(void *p, const http_head *h)
 {
 	vu *v = p;
@@ -348,6 +770,10 @@ static void on_head(void *p, const http_head *h)
 
 	if (v->w->ctx->cfg->http_debug)
 		http_debug_response(v->id, v->iter, h);
+	store_cookies(v, h);
+	redirect_check(v, h);
+	if (v->ext && v->ext->pending)
+		return;
 	if (!rq->nextracts && !rq->nchecks)
 		return;
 
@@ -364,6 +790,12 @@ static void on_head(void *p, const http_head *h)
 
 			if (f)
 				var_set(v, e->slot, f->value, f->value_len);
+		} else if (e->kind == EXT_COOKIE) {
+			const char *cv;
+			size_t cn;
+
+			if (jar_cookie(v, e->header, &cv, &cn))
+				var_set(v, e->slot, cv, cn);
 		}
 	}
 	for (i = 0; i < rq->nchecks; i++) {
@@ -376,6 +808,11 @@ static void on_head(void *p, const http_head *h)
 			const http_header *f = find_header(h, c->header);
 
 			ok = f && f->value_len == strlen(c->text) && memcmp(f->value, c->text, f->value_len) == 0;
+		} else if (c->kind == CHK_COOKIE_EQUALS) {
+			const char *cv;
+			size_t cn;
+
+			ok = jar_cookie(v, c->header, &cv, &cn) && cn == strlen(c->text) && memcmp(cv, c->text, cn) == 0;
 		} else {
 			continue;
 		}
@@ -511,6 +948,9 @@ static void keep_body(void *p, const char *d, size_t n)
 	vu *v = p;
 	size_t room;
 
+	/* A redirect's body is counted on the wire, never judged. */
+	if (v->ext && v->ext->pending)
+		return;
 	if (!v->resp_body.data)
 		buf_pool_get(&v->w->bodies, &v->resp_body);
 	room = v->resp_body.max - v->resp_body.len;

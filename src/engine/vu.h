@@ -17,6 +17,7 @@
 struct worker;
 struct worker_scn;
 struct run_request;
+struct vu_ext;
 
 typedef enum {
 	VU_IDLE,    /* between iterations, or done */
@@ -41,6 +42,7 @@ typedef struct vu {
 	http_exchange x;      /* the current request: its bytes, endpoint, phases */
 	buf wbuf;             /* expanded request (templated requests) */
 	buf resp_body;        /* kept when extraction or checks read the body; lent by the worker */
+	struct vu_ext *ext;   /* cookie jar and redirect state, made the first time either is needed */
 	uint64_t check_fail;  /* bit per check of the current request, set = failed */
 	uint64_t iter;        /* iterations started by this VU */
 	uint64_t iter_start;
@@ -62,6 +64,7 @@ typedef struct vu {
 	uint8_t pending_start; /* waiting for its spread start time */
 	uint8_t ramp_out;     /* ramping-vus: finish this iteration, then stop */
 	uint8_t co_pending;   /* queue mode: the next request is measured from `intended` */
+	uint8_t as_get;       /* the exchange is a redirect hop that became a GET (the method tag) */
 } vu;
 
 /* Sets up an idle VU of scenario scn with no connection yet. */
@@ -73,5 +76,10 @@ int vu_iteration_start(vu *v);
 void vu_abort(vu *v);
 /* Closes the connection and frees buffers. */
 void vu_free(vu *v);
+/* The url and name tags of the exchange in flight when it is a redirect
+ * hop of a request without a name of its own: the hop's URL, as k6 tags
+ * it; *hash identifies it for the series cache. NULL otherwise (the
+ * request's own tags apply). */
+const char *vu_hop_url(const vu *v, uint64_t *hash);
 
 #endif

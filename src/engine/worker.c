@@ -97,7 +97,7 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	w->scns = xcalloc(w->nscns ? w->nscns : 1, sizeof(*w->scns));
 	w->http = http_client_create(&(http_client_opts){.loop = w->loop,
 							.tls = ctx->tls,
-							.nendpoints = ctx->nendpoints,
+							.nendpoints = ctx->nendpoints + WORKER_DYN_ENDPOINTS,
 							.connect_timeout_ns = ctx->cfg->connect_timeout_ns});
 	/* Bodies are kept only for extraction and checks, one per response
 	 * being judged; 4 MiB is the most kept (ERR_BODY_TRUNCATED past it). */
@@ -157,6 +157,7 @@ void worker_destroy(worker *w)
 	buf_free(&w->zbuf);
 	http_encoder_destroy(w->enc);
 	free(w->fields);
+	free(w->dyn_eps);
 	free(w);
 }
 

@@ -73,6 +73,18 @@ typedef struct worker_scn {
 	uint32_t data_mask;          /* data aliases its templates read */
 } worker_scn;
 
+/* Endpoints met only through a redirect (engine/vu.c): numbered after the
+ * run's, per worker, never reused, so a kept-alive connection or a TLS
+ * session never serves another. */
+#define WORKER_DYN_ENDPOINTS 16
+
+typedef struct dyn_endpoint {
+	net_addr addr;
+	char host[256];
+	char port[8];
+	int tls;
+} dyn_endpoint;
+
 struct worker {
 	run_ctx *ctx;
 	uint32_t index;
@@ -107,6 +119,8 @@ struct worker {
 	uint32_t *s_checks;          /* checks series by check id */
 	uint64_t rng;
 	uint64_t last_stamp;         /* wall ns of the last raw-sample stamp */
+	dyn_endpoint *dyn_eps;       /* WORKER_DYN_ENDPOINTS, made at the first redirect elsewhere */
+	uint32_t ndyn_eps;
 };
 
 /* For VUs. */

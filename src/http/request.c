@@ -27,6 +27,8 @@ unsigned http_fields_scan(const http_field *f, uint32_t n)
 			user |= HTTP_USER_TE;
 		else if (name_is(&f[i], "connection"))
 			user |= HTTP_USER_CONNECTION;
+		else if (name_is(&f[i], "cookie"))
+			user |= HTTP_USER_COOKIE;
 	}
 	return user;
 }
@@ -192,19 +194,35 @@ int http_request_check(const http_request *r, int body_static, unsigned *flags, 
 	return 0;
 }
 
-static int line(buf *out, const char *name, size_t nn, const char *value, size_t vn)
+/* "name: pre; value\r\n", or without "pre; " when pn is 0. */
+static int line2(buf *out, const char *name, size_t nn, const char *pre, size_t pn, const char *value, size_t vn)
 {
-	if (buf_reserve(out, nn + vn + 4) < 0)
+	size_t sep = pn && vn ? 2 : 0;
+
+	if (buf_reserve(out, nn + pn + sep + vn + 4) < 0)
 		return HTTP_REQ_ETOOBIG;
 	memcpy(out->data + out->len, name, nn);
 	out->len += nn;
 	out->data[out->len++] = ':';
 	out->data[out->len++] = ' ';
-	memcpy(out->data + out->len, value, vn);
+	if (pn)
+		memcpy(out->data + out->len, pre, pn);
+	out->len += pn;
+	if (sep) {
+		out->data[out->len++] = ';';
+		out->data[out->len++] = ' ';
+	}
+	if (vn)
+		memcpy(out->data + out->len, value, vn);
 	out->len += vn;
 	out->data[out->len++] = '\r';
 	out->data[out->len++] = '\n';
 	return 0;
+}
+
+static int line(buf *out, const char *name, size_t nn, const char *value, size_t vn)
+{
+	return line2(out, name, nn, NULL, 0, value, vn);
 }
 
 int http_request_write(const http_request *r, buf *out)
@@ -213,6 +231,7 @@ int http_request_write(const http_request *r, buf *out)
 	int rc = 0;
 	unsigned user = r->user;
 	int chunked = (r->flags & HTTP_REQ_CHUNKED) != 0;
+	size_t jar = r->cookie ? r->cookie_len : 0;
 
 	if (!target_ok(r->target, r->target_len))
 		return HTTP_REQ_EVALUE;
@@ -239,8 +258,16 @@ int http_request_write(const http_request *r, buf *out)
 		if ((user & HTTP_USER_HOST) && name_is(f, "host") && !host_ok(v, n))
 			return HTTP_REQ_EVALUE;
 		trim(&v, &n);
+		if (jar && name_is(f, "cookie")) {
+			/* The jar's cookies and the user's share the one header. */
+			rc = line2(out, f->name, f->name_len, r->cookie, jar, v, n);
+			jar = 0;
+			continue;
+		}
 		rc = line(out, f->name, f->name_len, v, n);
 	}
+	if (!rc && jar)
+		rc = line(out, "Cookie", 6, r->cookie, jar);
 	if (!rc && (r->flags & HTTP_REQ_CLOSE) && !(user & HTTP_USER_CONNECTION))
 		rc = line(out, "Connection", 10, "close", 5);
 	if (rc)

@@ -37,6 +37,7 @@ enum {
 	HTTP_USER_LENGTH = 1u << 2,
 	HTTP_USER_TE = 1u << 3,
 	HTTP_USER_CONNECTION = 1u << 4,
+	HTTP_USER_COOKIE = 1u << 5,
 };
 
 /* How the body is framed. */
@@ -59,6 +60,11 @@ typedef struct http_request {
 	unsigned flags;            /* HTTP_REQ_* */
 	const char *body;
 	size_t body_len;
+	/* The cookie jar's Cookie value ("a=1; b=2"), or NULL / 0 for none.
+	 * A request carries one Cookie header (RFC 6265 5.4): with a user
+	 * Cookie header, the jar's cookies come first in it. */
+	const char *cookie;
+	size_t cookie_len;
 } http_request;
 
 enum {

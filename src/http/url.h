@@ -33,4 +33,23 @@ struct buf;
  * out's maximum. */
 int http_url_escape(struct buf *out, const char *s, size_t n, int mode);
 
+/* Where a redirect goes: scheme, host, port and the Host value. */
+typedef struct http_loc {
+	int tls;            /* https:// */
+	char host[256];     /* without brackets for IPv6 */
+	char port[8];
+	char authority[264]; /* host[:port] as written, brackets kept */
+} http_loc;
+
+/* Resolves the reference ref[0..n) (a Location header) against the
+ * request it answered — base (where it went) and base_target (its path and
+ * query) — as RFC 3986 section 5.2 says: absolute, network-path ("//h/p"),
+ * absolute-path and relative references, dot segments removed, the
+ * fragment dropped. Writes where it goes to *out and its path and query
+ * to target (reset first). out may not be base. Returns 0, or -1 when the
+ * reference is empty, malformed, not http(s), or past target's maximum.
+ * Allocates nothing once target has grown. */
+int http_url_resolve(const http_loc *base, const char *base_target, size_t base_len, const char *ref, size_t n,
+		     http_loc *out, struct buf *target);
+
 #endif

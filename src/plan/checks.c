@@ -37,7 +37,7 @@ static int compile_path(loader *L, const ynode *n, const char *src, jsonpath *p)
 	return 0;
 }
 
-static const char *const extract_keys[] = {"json", "regex", "group", "header", "status", NULL};
+static const char *const extract_keys[] = {"json", "regex", "group", "header", "status", "cookie", NULL};
 
 int compile_extracts(loader *L, run_request *r, const ynode *ex)
 {
@@ -87,7 +87,7 @@ int compile_extracts(loader *L, run_request *r, const ynode *ex)
 		} else if (ynode_is_map(v)) {
 			ynode *j = ymap_get(&L->doc, v, "json"), *re = ymap_get(&L->doc, v, "regex");
 			ynode *h = ymap_get(&L->doc, v, "header"), *st = ymap_get(&L->doc, v, "status");
-			ynode *g = ymap_get(&L->doc, v, "group");
+			ynode *g = ymap_get(&L->doc, v, "group"), *ck = ymap_get(&L->doc, v, "cookie");
 
 			if (check_keys(L, v, extract_keys, "an extraction") < 0) {
 				bad = 1;
@@ -98,8 +98,8 @@ int compile_extracts(loader *L, run_request *r, const ynode *ex)
 				bad = 1;
 				continue;
 			}
-			if (!!j + !!re + !!h + !!st != 1) {
-				err_at(L, v, "extract %s: give exactly one of json, regex, header, status", name);
+			if (!!j + !!re + !!h + !!st + !!ck != 1) {
+				err_at(L, v, "extract %s: give exactly one of json, regex, header, status, cookie", name);
 				bad = 1;
 				continue;
 			}
@@ -137,6 +137,16 @@ int compile_extracts(loader *L, run_request *r, const ynode *ex)
 					continue;
 				}
 				e->header = xstrdup(s);
+			} else if (ck) {
+				/* The jar's cookie for the final URL, once the response
+				 * (and every redirect before it) was stored. */
+				e->kind = EXT_COOKIE;
+				s = get_str(L, ck, "cookie");
+				if (!s || !*s) {
+					bad = 1;
+					continue;
+				}
+				e->header = xstrdup(s);
 			} else {
 				e->kind = EXT_STATUS;
 			}
@@ -154,7 +164,7 @@ int compile_extracts(loader *L, run_request *r, const ynode *ex)
 }
 
 static const char *const check_keys_allowed[] = {"status", "body_contains", "body_matches", "json", "json_exists",
-						 "header", "max_duration", NULL};
+						 "header", "cookie", "max_duration", NULL};
 
 static flow_check *new_check(loader *L, run_request *r, flow_check_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -189,7 +199,7 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 	flow_check *c;
 
 	if (!ynode_is_map(ch)) {
-		err_at(L, ch, "check: expected a mapping (status, body_contains, body_matches, json, json_exists, header, max_duration)");
+		err_at(L, ch, "check: expected a mapping (status, body_contains, body_matches, json, json_exists, header, cookie, max_duration)");
 		return -1;
 	}
 	if (check_keys(L, ch, check_keys_allowed, "check") < 0)
@@ -315,6 +325,27 @@ int compile_checks(loader *L, run_request *r, const ynode *ch)
 			if (c) {
 				c->header = xstrdup(hn);
 				c->text = xstrdup(hv);
+			}
+		}
+	}
+	v = ymap_get(&L->doc, ch, "cookie");
+	if (v) {
+		if (!ynode_is_map(v)) {
+			err_at(L, v, "check cookie: expected a mapping of name: value");
+			bad = 1;
+		}
+		for (i = 0; i < ymap_len(v); i++) {
+			const char *cn = ynode_str(ymap_key(&L->doc, v, i));
+			const char *cv = get_text(L, ymap_value(&L->doc, v, i), "check cookie");
+
+			if (!cn || !cv) {
+				bad = 1;
+				continue;
+			}
+			c = new_check(L, r, CHK_COOKIE_EQUALS, "cookie %s == %s", cn, cv);
+			if (c) {
+				c->header = xstrdup(cn);
+				c->text = xstrdup(cv);
 			}
 		}
 	}

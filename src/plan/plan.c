@@ -146,7 +146,7 @@ static void plan_tags(loader *L, const ynode *root)
 }
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", "compression",
 					   "max_requests_per_connection", "max_connection_age",
-					   "discard_response_bodies", NULL};
+					   "discard_response_bodies", "max_redirects", "no_cookies_reset", NULL};
 
 /* Reads and parses the file into L->doc. Returns 0, or -1 with the error
  * added (with a position when libyaml gave one). */
@@ -221,7 +221,8 @@ static void plan_defaults(loader *L, const ynode *root)
 		return;
 	if (!ynode_is_map(v)) {
 		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls, compression, "
-			   "max_requests_per_connection, max_connection_age, discard_response_bodies)");
+			   "max_requests_per_connection, max_connection_age, discard_response_bodies, "
+			   "max_redirects, no_cookies_reset)");
 		return;
 	}
 	check_keys(L, v, default_keys, "defaults");
@@ -251,6 +252,16 @@ static void plan_defaults(loader *L, const ynode *root)
 	d = ymap_get(&L->doc, v, "discard_response_bodies");
 	if (d)
 		get_bool(L, d, "discard_response_bodies", &L->cfg->discard_bodies);
+	d = ymap_get(&L->doc, v, "max_redirects");
+	if (d) {
+		uint64_t n;
+
+		if (get_u64(L, d, "max_redirects", 0, 1000, &n) == 0)
+			L->cfg->max_redirects = (uint32_t)n;
+	}
+	d = ymap_get(&L->doc, v, "no_cookies_reset");
+	if (d)
+		get_bool(L, d, "no_cookies_reset", &L->cfg->no_cookies_reset);
 }
 
 /* modules: each one a scenario. Returns -1 when there are none to

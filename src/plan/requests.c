@@ -18,7 +18,7 @@ const char *const request_methods[] = {"get", "post", "put", "patch", "delete", 
 static const char *const request_keys[] = {"get",  "post",   "put",     "patch", "delete", "head",   "options", "name",
 					   "headers", "query", "json", "body", "form", "file", "timeout", "expect",
 					   "extract", "check", "compression", "max_requests_per_connection",
-					   "max_connection_age", NULL};
+					   "max_connection_age", "cookies", "max_redirects", NULL};
 
 /* Is s a number exactly as JSON spells it? (YAML's 007, 1. or .inf are
  * not, so they are sent as strings rather than as invalid JSON.) */
@@ -193,6 +193,79 @@ static int add_headers(loader *L, run_request *r, const ynode *headers, const yn
 		}
 		run_request_add_header(r, ks, strlen(ks), &val);
 	}
+	return bad ? -1 : 0;
+}
+
+/* RFC 6265 4.1.1's cookie-octet: what a literal cookie value may hold. */
+static int cookie_value_ok(const char *v)
+{
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* cookies: NAME: value (k6's params.cookies): sent with this request only,
+ * never stored in the jar. They become the request's Cookie header — one
+ * template, so a value may hold {{...}} — and the jar's matching cookies
+ * join it when it is written (http/request.h). */
+static int add_cookies(loader *L, run_request *r, const ynode *step)
+{
+	const ynode *cs = ymap_get(&L->doc, step, "cookies");
+	buf src;
+	size_t i;
+	int bad = 0;
+	tmpl val;
+
+	if (!cs)
+		return 0;
+	if (!ynode_is_map(cs)) {
+		err_at(L, cs, "cookies: expected a mapping of name: value");
+		return -1;
+	}
+	if (check_dups(L, cs, "cookies") < 0)
+		return -1;
+	if (header_given(L, ymap_get(&L->doc, step, "headers"), "cookie") ||
+	    header_given(L, L->def_headers, "cookie")) {
+		err_at(L, cs, "cookies: the request also has a Cookie header; give its cookies in one place");
+		return -1;
+	}
+	buf_init(&src, 64, 1 << 20);
+	for (i = 0; i < ymap_len(cs); i++) {
+		const ynode *k = ymap_key(&L->doc, cs, i), *v = ymap_value(&L->doc, cs, i);
+		const char *ks = ynode_str(k), *vs = ynode_str(v);
+
+		if (!ks || !http_field_name_ok(ks, strlen(ks))) {
+			err_at(L, k, "cookies: a cookie name is a token (letters, digits, !#$%%&'*+-.^_`|~)");
+			bad = 1;
+			continue;
+		}
+		if (!vs || (!strstr(vs, "{{") && !cookie_value_ok(vs))) {
+			err_at(L, v, "cookies %s: expected a value without spaces, quotes, commas, semicolons or "
+				     "backslashes (RFC 6265 cookie-octets)", ks);
+			bad = 1;
+			continue;
+		}
+		if (src.len)
+			buf_append(&src, "; ", 2);
+		buf_appends(&src, ks);
+		buf_append(&src, "=", 1);
+		buf_appends(&src, vs);
+	}
+	if (!bad && src.len) {
+		buf_append(&src, "", 1);
+		tmpl_init(&val);
+		if (compile_tmpl(L, cs, src.data, &val, TESC_HEADER) < 0) {
+			tmpl_free(&val);
+			bad = 1;
+		} else {
+			run_request_add_header(r, "Cookie", 6, &val);
+		}
+	}
+	buf_free(&src);
 	return bad ? -1 : 0;
 }
 
@@ -544,6 +617,16 @@ static int request_options(loader *L, run_request *r, const ynode *step)
 	} else {
 		r->expect = L->def_expect;
 	}
+	r->max_redirects = -1;
+	v = ymap_get(&L->doc, step, "max_redirects");
+	if (v) {
+		uint64_t n;
+
+		if (get_u64(L, v, "max_redirects", 0, 1000, &n) < 0)
+			bad = 1;
+		else
+			r->max_redirects = (int)n;
+	}
 	v = ymap_get(&L->doc, step, "extract");
 	if (v && compile_extracts(L, r, v) < 0)
 		bad = 1;
@@ -590,11 +673,11 @@ int compile_request(loader *L, const ynode *step)
 	v = ymap_get(&L->doc, step, "name");
 	s = v ? get_str(L, v, "name") : NULL;
 	if (s)
-		r->name = xstrdup(s);
+		r->name = xstrdup(s), r->named = 1;
 	else
 		r->name = xstrdup(url);
 	if (add_headers(L, r, L->def_headers, ymap_get(&L->doc, step, "headers")) < 0 ||
-	    add_headers(L, r, ymap_get(&L->doc, step, "headers"), NULL) < 0)
+	    add_headers(L, r, ymap_get(&L->doc, step, "headers"), NULL) < 0 || add_cookies(L, r, step) < 0)
 		bad = 1;
 	if (request_body(L, r, step, methodu, &has_body) < 0)
 		bad = 1;

@@ -37,7 +37,7 @@ typedef struct flow_program {
 	uint32_t nops, cap;
 } flow_program;
 
-typedef enum { EXT_JSON, EXT_REGEX, EXT_HEADER, EXT_STATUS } flow_ext_kind;
+typedef enum { EXT_JSON, EXT_REGEX, EXT_HEADER, EXT_STATUS, EXT_COOKIE } flow_ext_kind;
 
 typedef struct flow_extract {
 	flow_ext_kind kind;
@@ -62,6 +62,7 @@ typedef enum {
 	CHK_JSON_EQUALS,
 	CHK_JSON_EXISTS,
 	CHK_HEADER_EQUALS,
+	CHK_COOKIE_EQUALS,  /* header: the cookie's name; text: its expected value */
 	CHK_MAX_DURATION
 } flow_check_kind;
 

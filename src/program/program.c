@@ -11,6 +11,7 @@ void run_config_init(run_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout_ns = 60 * NS_PER_SEC;
+	cfg->max_redirects = 10;
 	cfg->connect_timeout_ns = 30 * NS_PER_SEC;
 	cfg->graceful_stop_ns = 30 * NS_PER_SEC;
 	cfg->expected_lo = 200;

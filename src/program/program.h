@@ -29,6 +29,7 @@ typedef struct run_request {
 	char *method;
 	char *url_str;      /* the url tag: the URL as written, templates unexpanded */
 	char *name;         /* name tag; defaults to the URL as written */
+	int named;          /* the name is the plan's own (`name:`), not the URL */
 	char *group;        /* group tag ("" outside groups, "::a::b" inside) */
 	http_url url;
 	const char *user_agent; /* the default User-Agent: NULL strain's, "" none;
@@ -56,6 +57,7 @@ typedef struct run_request {
 	int compression;    /* http_coding of the body as sent (compression:), 0 none */
 	uint32_t max_reqs;  /* max_requests_per_connection, 0 no limit */
 	uint64_t max_age_ns; /* max_connection_age, 0 no limit */
+	int max_redirects;  /* redirects followed; -1: the run's (run_config.max_redirects) */
 } run_request;
 
 /* The compiled program: what a plan or quick mode's flags compile to, and
@@ -116,6 +118,8 @@ typedef struct run_config {
 	uint32_t nrun_tags;
 	const char *testid;         /* the run id: the testid tag's value, in run_tags */
 	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
+	uint32_t max_redirects;     /* k6 maxRedirects: redirects followed per request (default 10; 0 off) */
+	int no_cookies_reset;       /* k6 noCookiesReset: a VU's cookie jar outlives its iterations */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */

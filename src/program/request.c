@@ -71,6 +71,8 @@ static void describe(const run_request *r, http_request *q, const http_field *fi
 	q->flags = r->req_flags;
 	q->body = body;
 	q->body_len = body_len;
+	q->cookie = NULL;
+	q->cookie_len = 0;
 }
 
 int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, size_t errsz)
@@ -177,20 +179,33 @@ uint32_t run_request_max_headers(const run_config *cfg)
 	return n;
 }
 
+/* Is header name one a hop leaves behind? */
+static int dropped(const char *name, const run_request_over *over)
+{
+	if (over->drop_body && (!strcasecmp(name, "content-type") || !strcasecmp(name, "content-length") ||
+				!strcasecmp(name, "transfer-encoding") || !strcasecmp(name, "content-encoding")))
+		return 1;
+	return over->other_host &&
+	       (!strcasecmp(name, "host") || !strcasecmp(name, "authorization") || !strcasecmp(name, "cookie"));
+}
+
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after)
+		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after,
+		       const run_request_over *over)
 {
 	http_request q;
 	size_t target_len, off;
-	uint32_t i;
+	uint32_t i, nf;
 	int rc;
 
 	buf_reset(scratch);
 	buf_reset(body);
 	buf_reset(out);
-	rc = tmpl_expand(&r->target, c, scratch);
-	if (rc < 0)
-		return rc;
+	if (!over || !over->target) {
+		rc = tmpl_expand(&r->target, c, scratch);
+		if (rc < 0)
+			return rc;
+	}
 	target_len = scratch->len;
 	for (i = 0; i < r->nheaders; i++) {
 		size_t before = scratch->len;
@@ -207,19 +222,43 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 		fields[i].value = scratch->data + off;
 		off += fields[i].value_len;
 	}
+	nf = r->nheaders;
+	if (over) {
+		for (i = 0, nf = 0; i < r->nheaders; i++)
+			if (!dropped(fields[i].name, over))
+				fields[nf++] = fields[i];
+	}
 	*close_after = r->close_after;
-	for (i = 0; r->conn_varies && i < r->nheaders; i++)
+	for (i = 0; r->conn_varies && i < nf; i++)
 		if (!strcasecmp(fields[i].name, "connection") && connection_close(fields[i].value, fields[i].value_len))
 			*close_after = 1;
-	rc = tmpl_expand(&r->body, c, body);
-	if (rc < 0)
-		return rc;
-	if (r->compression) {
-		if (http_encode(enc, r->compression, body->data ? body->data : "", body->len, zbody) < 0)
-			return TMPL_ETOOBIG;
-		body = zbody;
+	if (!over || !over->drop_body) {
+		rc = tmpl_expand(&r->body, c, body);
+		if (rc < 0)
+			return rc;
+		if (r->compression) {
+			if (http_encode(enc, r->compression, body->data ? body->data : "", body->len, zbody) < 0)
+				return TMPL_ETOOBIG;
+			body = zbody;
+		}
 	}
 	describe(r, &q, fields, scratch->data ? scratch->data : "", target_len, body->data, body->len);
+	if (over) {
+		q.nfields = nf;
+		q.user = http_fields_scan(fields, nf);
+		if (over->method)
+			q.method = over->method;
+		if (over->target) {
+			q.target = over->target;
+			q.target_len = over->target_len;
+		}
+		if (over->authority)
+			q.authority = over->authority;
+		if (over->drop_body)
+			q.flags &= ~(unsigned)(HTTP_REQ_BODY | HTTP_REQ_CHUNKED);
+		q.cookie = over->cookie;
+		q.cookie_len = over->cookie_len;
+	}
 	rc = http_request_write(&q, out);
 	if (rc == HTTP_REQ_EVALUE)
 		return TMPL_EVALUE;
@@ -235,6 +274,7 @@ int run_request_quick(run_request *r, const char *method, const char *url, const
 	int has_body;
 
 	memset(r, 0, sizeof(*r));
+	r->max_redirects = -1;
 	r->user_agent = user_agent;
 	tmpl_init(&r->target);
 	tmpl_init(&r->body);

@@ -27,16 +27,34 @@ int run_request_finish(run_request *r, int has_body, int no_reuse, char *err, si
 /* The most headers any of cfg's requests has (for a VU's field array). */
 uint32_t run_request_max_headers(const run_config *cfg);
 
+/* What a redirect hop or the cookie jar changes in a request as it is
+ * written (run_request_expand); zero for nothing. */
+typedef struct run_request_over {
+	const char *method;        /* NULL: the request's */
+	const char *target;        /* path and query; NULL: the request's template */
+	size_t target_len;
+	const char *authority;     /* the default Host; NULL: the request's */
+	int drop_body;             /* 301/302/303: no body, nor its Content-Type, Content-Length,
+				    * Transfer-Encoding */
+	int other_host;            /* a hop to another host: the user's Host, Authorization and
+				    * Cookie headers stay behind (as Go's client, k6's, does) */
+	const char *cookie;        /* the cookie jar's Cookie value, or NULL */
+	size_t cookie_len;
+} run_request_over;
+
 /* Expands a templated request and writes it to out. scratch holds the
  * expanded target and header values, fields (room for r->nheaders) their
  * descriptions, body the expanded body, zbody that body compressed with
  * enc when r->compression asks; all are the caller's, reused.
  * *close_after: nothing more may go on this connection (r->close_after, or
  * a templated Connection header that expanded to list "close").
+ * over: what a redirect or the cookie jar changes (NULL: nothing); a
+ * static request is written through here too when it does.
  * Returns 0, TMPL_ETOOBIG when a buffer's limit was hit, or TMPL_EVALUE
  * when an expanded value cannot be sent (a line break in a header). */
 int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, http_field *fields, buf *body,
-		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after);
+		       struct http_encoder *enc, buf *zbody, buf *out, int *close_after,
+		       const run_request_over *over);
 
 /* Quick mode: a static request from the flags. headers: "Name: value"
  * strings; compression: an http_coding for the body (--compression, 0 none); user_agent: --user-agent (NULL: strain's default, "": none),

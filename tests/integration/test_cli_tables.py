@@ -131,7 +131,7 @@ def test_k6_flags_are_named(typed, want):
 
 def test_k6_advice_names_only_real_flags():
     known = {n for _, n, _ in flags("run")} | {a for a, _, _ in flags("run") if a}
-    for k6 in ["-s", "--rps", "--vus-max", "-m", "--max-redirects", "--no-vu-connection-reuse", "--batch", "-b",
+    for k6 in ["-s", "--rps", "--vus-max", "-m", "--no-vu-connection-reuse", "--batch", "-b",
                "--batch-per-host", "--compatibility-mode", "--console-output", "--paused", "-p", "--linger", "-l",
                "--address", "-a", "--exit-on-running", "--no-usage-report", "--include-system-env-vars",
                "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",

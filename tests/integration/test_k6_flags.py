@@ -299,7 +299,7 @@ def test_vus_per_module_and_the_run_wide_total(target, tmp_path):
 K6_ONLY = ["--vus-max", "-m", "--rps", "--batch", "-b", "--batch-per-host", "--compatibility-mode",
            "--console-output", "--linger", "-l", "--paused", "-p", "--address", "-a", "--no-usage-report",
            "--include-system-env-vars", "--logformat", "--log-output", "--system-tags",
-           "--no-vu-connection-reuse", "--max-redirects", "--no-setup", "--no-teardown", "--throw",
+           "--no-vu-connection-reuse", "--no-setup", "--no-teardown", "--throw",
            "--summary-time-unit", "--config", "--verbose", "-s", "--dns"]
 
 

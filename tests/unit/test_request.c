@@ -84,6 +84,44 @@ static void test_writes(void **state)
 	buf_free(&out);
 }
 
+/* The jar's Cookie value: its own header, or first in the user's one. */
+static void test_cookie_header(void **state)
+{
+	static const http_field user[] = {F("Cookie", "u=1"), F("X-A", "a")};
+	static const http_field other[] = {F("X-A", "a")};
+	http_request q = {0};
+	buf out;
+
+	(void)state;
+	buf_init(&out, 0, 1 << 20);
+	q.method = "GET";
+	q.target = "/";
+	q.target_len = 1;
+	q.authority = "h";
+	q.fields = other;
+	q.nfields = 1;
+	q.cookie = "a=1; b=2";
+	q.cookie_len = 8;
+	assert_int_equal(http_request_write(&q, &out), 0);
+	assert_int_equal(out.len, strlen("GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\nCookie: a=1; b=2\r\n\r\n"));
+	assert_memory_equal(out.data, "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\nCookie: a=1; b=2\r\n\r\n", out.len);
+	buf_reset(&out);
+	q.fields = user;
+	q.nfields = 2;
+	q.user = http_fields_scan(user, 2);
+	assert_true(q.user & HTTP_USER_COOKIE);
+	assert_int_equal(http_request_write(&q, &out), 0);
+	assert_int_equal(out.len, strlen("GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; b=2; u=1\r\nX-A: a\r\n\r\n"));
+	assert_memory_equal(out.data, "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; b=2; u=1\r\nX-A: a\r\n\r\n", out.len);
+	/* No jar cookies: the user's header as it is. */
+	buf_reset(&out);
+	q.cookie = NULL;
+	q.cookie_len = 0;
+	assert_int_equal(http_request_write(&q, &out), 0);
+	assert_memory_equal(out.data, "GET / HTTP/1.1\r\nHost: h\r\nCookie: u=1\r\nX-A: a\r\n\r\n", out.len);
+	buf_free(&out);
+}
+
 static void test_check_refusals(void **state)
 {
 	static const struct {
@@ -184,7 +222,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writes),
-		cmocka_unit_test(test_check_refusals),
+		cmocka_unit_test(test_check_refusals), cmocka_unit_test(test_cookie_header),
 		cmocka_unit_test(test_write_refuses_framing_values),
 		cmocka_unit_test(test_write_limit),
 	};
