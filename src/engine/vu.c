@@ -39,6 +39,9 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 		v->rng = 1;
 	ev_timer_init(&v->timer, on_timer);
 	v->conn = http_conn_create(w->http, &conn_cbs, v);
+	/* k6's localIPs: VU i (1-based) binds to address i - 1 of the list, round. */
+	if (cfg->nlocal_ips)
+		http_conn_bind(v->conn, &cfg->local_ips[(id ? id - 1 : 0) % cfg->nlocal_ips]);
 	buf_init(&v->wbuf, 0, WIRE_MAX);
 	/* Only what this VU can use: an idle VU is most of a run's memory. */
 	if (nvars)
@@ -266,7 +269,6 @@ static void request_start(vu *v)
 		x->wire_len = rq->wire.len;
 	}
 	v->async = 1;
-	x->addr = &tg->addr;
 	x->host = rq->url.host;
 	x->endpoint = tg->endpoint;
 	x->close_after = (uint8_t)close_after;

@@ -12,6 +12,7 @@
 
 #include "http/url.h"
 #include "plan/loader.h"
+#include "program/request.h"
 
 #define MAX_DEFAULT_HEADERS 64
 
@@ -318,6 +319,22 @@ static void plan_finish(run_config *cfg)
 			cfg->vus = cfg->scenarios[i].vus;
 }
 
+/* Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), then
+ * which requests go through one: their static bytes are final after. */
+static void plan_route(loader *L)
+{
+	char err[512];
+	uint32_t i;
+
+	if (run_config_proxy_env(L->cfg, err, sizeof(err)) < 0) {
+		add_error(L->errs, xstrdup(err));
+		return;
+	}
+	for (i = 0; i < L->cfg->nreqs; i++)
+		if (run_request_route(&L->cfg->reqs[i], L->cfg, err, sizeof(err)) < 0)
+			add_error(L->errs, xstrdup(err));
+}
+
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
 {
 	loader L;
@@ -365,6 +382,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	if (!errs->n)
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
 	plan_finish(cfg);
+	plan_route(&L);
 out:
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
