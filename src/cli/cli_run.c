@@ -354,8 +354,6 @@ static const opts_k6 run_k6[] = {
 	{"--throw", "-w", "k6's throw on failed requests", NULL},
 	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},
 	{"--block-hostnames", NULL, "k6's blocked host names", NULL},
-	{"--dns", NULL, "k6's DNS options", "strain resolves each host once, at the start of the run"},
-	{"--local-ips", NULL, "k6's source addresses", NULL},
 	{"--execution-segment", NULL, "k6's part of a distributed test", NULL},
 	{"--execution-segment-sequence", NULL, "k6's part of a distributed test", NULL},
 	{"--no-color", NULL, "k6's switch for colours", "strain prints no colours"},

@@ -303,6 +303,44 @@ fail:
 	return -1;
 }
 
+int net_parse_numeric(const char *s, net_addr *out, int *port)
+{
+	const char *host = s, *ps = NULL, *colon = strchr(s, ':');
+	unsigned char b[16];
+	size_t hl = strlen(s);
+	int fam;
+	long p = 0;
+	char *e = NULL;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		host = s + 1;
+		hl = (size_t)(rb - host);
+		ps = rb + 2;
+	} else if (colon && strchr(colon + 1, ':') == NULL) {
+		/* One colon: IPV4:PORT. More: a bare IPv6 address. */
+		hl = (size_t)(colon - s);
+		ps = colon + 1;
+	}
+	if (ip_bytes(host, hl, &fam, b) < 0 || (s[0] == '[' && fam != AF_INET6))
+		return -1;
+	if (ps) {
+		p = strtol(ps, &e, 10);
+		if (!*ps || *e || p < 1 || p > 65535)
+			return -1;
+	}
+	ip_to_addr(fam, b, out);
+	if (fam == AF_INET)
+		((struct sockaddr_in *)&out->sa)->sin_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in6 *)&out->sa)->sin6_port = htons((uint16_t)p);
+	*port = (int)p;
+	return 0;
+}
+
 int net_bind_local(int fd, const net_addr *local)
 {
 	int one = 1;

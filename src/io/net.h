@@ -41,6 +41,10 @@ int net_socket_error(int fd);
  * order given. Returns the count (> 0), or -1 with a message in err. The
  * caller frees *out. */
 int net_parse_ip_list(const char *spec, net_addr **out, uint32_t max, char *err, size_t errsz);
+/* A numeric address with an optional port: "IP", "IP:PORT", "IPV6" or
+ * "[IPV6]:PORT" (never a name: nothing is looked up). *port gets the port
+ * (0 when none was given; out's port is set to it). 0, or -1. */
+int net_parse_numeric(const char *s, net_addr *out, int *port);
 /* Binds fd to local (port 0) before connect, leaving the port to connect
  * time (IP_BIND_ADDRESS_NO_PORT), so one local address is not limited to
  * the ephemeral ports bind() alone would reserve. 0, or -1 (errno). */

@@ -1,6 +1,6 @@
 /* The top level of a plan: reading the file, its sections in order (env,
- * target, defaults, data, modules, scale, thresholds, outputs,
- * strategies), each module's executor, tags, think time and programs,
+ * target, defaults, tags, the network options, data, modules, scale,
+ * thresholds, outputs, strategies), each module's executor, tags, think time and programs,
  * and the loader's lifetime. The sections live beside it in src/plan/;
  * loader.h is what they share. */
 #include "plan/plan.h"
@@ -108,8 +108,9 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 	L->sc = NULL;
 }
 
-static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data", "modules",
-				       "thresholds", "strategies", "outputs",  "tags", NULL};
+static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data",      "modules",
+				       "thresholds", "strategies", "outputs",  "tags", "dns",       "hosts",
+				       "local_ips",  "proxy",      NULL};
 
 /* tags: at the top level: the run's own tags, on every sample of every
  * module (k6's options.tags); --tag adds to them and wins. */
@@ -367,6 +368,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	plan_target(&L, root);
 	plan_defaults(&L, root);
 	plan_tags(&L, root);
+	plan_net(&L, root);
 	load_data(&L, ymap_get(&L.doc, root, "data"));
 	if (plan_modules(&L, root) < 0)
 		goto out;

@@ -136,8 +136,8 @@ def test_k6_advice_names_only_real_flags():
                "--address", "-a", "--exit-on-running", "--no-usage-report", "--include-system-env-vars",
                "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",
                "--no-teardown", "--setup-timeout", "--teardown-timeout", "--discard-response-bodies",
-               "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames", "--dns",
-               "--local-ips", "--execution-segment", "--execution-segment-sequence", "--no-color",
+               "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames",
+               "--execution-segment", "--execution-segment-sequence", "--no-color",
                "--traces-output", "--type", "-t", "--upload-only", "--config", "-c", "--verbose", "-v"]:
         p = run_strain("run", k6, timeout=20)
         assert p.returncode == 2 and f"strain has no {k6} (k6's" in p.stderr, (k6, p.stderr)
