@@ -242,18 +242,13 @@ int net_parse_ip_list(const char *spec, net_addr **out, uint32_t max, char *err,
 		len = (size_t)(end - p);
 		dash = memchr(p, '-', len);
 		slash = memchr(p, '/', len);
-		if (dash) {
-			if (ip_bytes(p, (size_t)(dash - p), &fam, lo) < 0 || ip_bytes(dash + 1, (size_t)(end - dash - 1), &fam2, hi) < 0 ||
-			    fam != fam2) {
-				snprintf(err, errsz, "'%.*s': expected FROM-TO, two addresses of one family", (int)len, p);
-				goto fail;
-			}
-		} else if (slash) {
+		if (slash) {
 			char *e = NULL;
 			long bits = strtol(slash + 1, &e, 10);
 			int i, width;
 
-			if (ip_bytes(p, (size_t)(slash - p), &fam, lo) < 0 || e != end || slash + 1 == end) {
+			if (ip_bytes(p, (size_t)(slash - p), &fam, lo) < 0 || e != end || slash + 1 == end ||
+			    slash[1] < '0' || slash[1] > '9') {
 				snprintf(err, errsz, "'%.*s': expected IP/BITS", (int)len, p);
 				goto fail;
 			}
@@ -266,6 +261,12 @@ int net_parse_ip_list(const char *spec, net_addr **out, uint32_t max, char *err,
 			for (i = 128 - width + (int)bits; i < 128; i++) {
 				lo[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
 				hi[i / 8] |= (unsigned char)(0x80u >> (i % 8));
+			}
+		} else if (dash) {
+			if (ip_bytes(p, (size_t)(dash - p), &fam, lo) < 0 || ip_bytes(dash + 1, (size_t)(end - dash - 1), &fam2, hi) < 0 ||
+			    fam != fam2) {
+				snprintf(err, errsz, "'%.*s': expected FROM-TO, two addresses of one family", (int)len, p);
+				goto fail;
 			}
 		} else {
 			if (ip_bytes(p, len, &fam, lo) < 0) {
