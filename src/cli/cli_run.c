@@ -274,14 +274,14 @@ static const opt run_opts[R_COUNT] = {
 	[R_HTTP_DEBUG] = {"--http-debug", NULL, "[=full]", OPT_OPTVAL, 0, 0, 0, F(http_debug), 0, NULL, NULL, G_CONN,
 			  "print every request and response head to stderr, with =full their bodies too "
 			  "(Authorization, Cookie, Set-Cookie and Proxy-Authorization values redacted)"},
-	[R_DNS] = {"--dns", NULL, "K=V,...", OPT_STRING, Q, 0, 0, F(dns), 0, NULL, NULL, G_CONN,
+	[R_DNS] = {"--dns", NULL, "K=V,...", OPT_STRING, 0, 0, 0, F(dns), 0, NULL, NULL, G_CONN,
 		   "k6's DNS options: ttl=5m|inf|0, select=random|first|roundRobin, policy=preferIPv4|preferIPv6|"
 		   "onlyIPv4|onlyIPv6|any (default ttl=5m,select=random,policy=preferIPv4); strain's own "
 		   "server=IP:PORT asks that DNS server"},
-	[R_LOCAL_IPS] = {"--local-ips", NULL, "LIST", OPT_STRING, Q, 0, 0, F(local_ips), 0, NULL, NULL, G_CONN,
+	[R_LOCAL_IPS] = {"--local-ips", NULL, "LIST", OPT_STRING, 0, 0, 0, F(local_ips), 0, NULL, NULL, G_CONN,
 			 "source addresses: IPs, FROM-TO ranges and IP/BITS blocks, comma-separated; VU i sends "
 			 "from address (i-1) mod N (as k6)"},
-	[R_PROXY] = {"--proxy", NULL, "URL", OPT_STRING, Q, 0, 0, F(proxy), 0, NULL, NULL, G_CONN,
+	[R_PROXY] = {"--proxy", NULL, "URL", OPT_STRING, 0, 0, 0, F(proxy), 0, NULL, NULL, G_CONN,
 		     "send through the HTTP proxy at URL (http://[user:pass@]host:port; https:// targets through "
 		     "CONNECT); default HTTP_PROXY/HTTPS_PROXY, NO_PROXY exempts hosts"},
 	[R_TAG] = {"--tag", NULL, "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_TAGS, F(tags), F(ntags), NULL, NULL, G_OUT,
@@ -565,6 +565,8 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 	return o;
 }
 
+static int net_flags(const run_flags *f, run_config *cfg, int quick);
+
 /* A plan file: its modules in the chosen strategy. *merged gets the
  * outputs array to free after the run. */
 static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
@@ -587,7 +589,7 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 		plan_errors_free(&errs);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
-	if (apply_after(f, cfg) < 0)
+	if (net_flags(f, cfg, 0) < 0 || apply_after(f, cfg) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
 	/* The plan's outputs, then the command line's. */
 	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
@@ -757,8 +759,48 @@ out:
 	return rc;
 }
 
-/* --dns, --local-ips, --proxy and the proxy environment, before the request is built. */
-static int net_flags(const run_flags *f, run_config *cfg)
+/* --proxy URL for both schemes, replacing cfg's proxies (a plan's, or
+ * none); cfg's requests, when already built, are routed again. */
+static int proxy_flag(const char *url, run_config *cfg)
+{
+	http_proxy *old_http = cfg->proxy_http, *old_https = cfg->proxy_https;
+	const char *np = getenv("NO_PROXY");
+	char err[256];
+	uint32_t i;
+	int rc = -1;
+
+	cfg->proxy_http = xcalloc(1, sizeof(*cfg->proxy_http));
+	cfg->proxy_https = xcalloc(1, sizeof(*cfg->proxy_https));
+	/* Named on the command line: loopback hosts go through it too. */
+	cfg->proxy_from_env = 0;
+	if (http_proxy_parse(url, cfg->proxy_http, err, sizeof(err)) < 0 ||
+	    http_proxy_parse(url, cfg->proxy_https, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: --proxy: %s\n", err);
+		goto out;
+	}
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	if (np && *np && !cfg->no_proxy)
+		cfg->no_proxy = xstrdup(np);
+	for (i = 0; i < cfg->nreqs; i++)
+		if (run_request_route(&cfg->reqs[i], cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "strain run: --proxy: %s\n", err);
+			goto out;
+		}
+	rc = 0;
+out:
+	/* No request points at the old ones any more (or the run stops). */
+	http_proxy_free(old_http);
+	free(old_http);
+	http_proxy_free(old_https);
+	free(old_https);
+	return rc;
+}
+
+/* --dns, --local-ips and --proxy: over a plan's dns, local_ips and proxy
+ * (after it is loaded), or in quick mode before the request is built, with
+ * the proxy environment when --proxy is not given. */
+static int net_flags(const run_flags *f, run_config *cfg, int quick)
 {
 	char err[256];
 	int n;
@@ -766,6 +808,9 @@ static int net_flags(const run_flags *f, run_config *cfg)
 	if (f->dns && dns_arg(f->dns, cfg) < 0)
 		return -1;
 	if (f->local_ips) {
+		free(cfg->local_ips);
+		cfg->local_ips = NULL;
+		cfg->nlocal_ips = 0;
 		n = net_parse_ip_list(f->local_ips, &cfg->local_ips, 65536, err, sizeof(err));
 		if (n < 0) {
 			fprintf(stderr, "strain run: --local-ips: %s\n", err);
@@ -774,23 +819,9 @@ static int net_flags(const run_flags *f, run_config *cfg)
 		cfg->nlocal_ips = (uint32_t)n;
 		cfg->local_ips_key = "--local-ips";
 	}
-	if (f->proxy) {
-		cfg->proxy_http = xcalloc(1, sizeof(*cfg->proxy_http));
-		cfg->proxy_https = xcalloc(1, sizeof(*cfg->proxy_https));
-		if (http_proxy_parse(f->proxy, cfg->proxy_http, err, sizeof(err)) < 0 ||
-		    http_proxy_parse(f->proxy, cfg->proxy_https, err, sizeof(err)) < 0) {
-			fprintf(stderr, "strain run: --proxy: %s\n", err);
-			return -1;
-		}
-		{
-			const char *np = getenv("NO_PROXY");
-
-			if (!np || !*np)
-				np = getenv("no_proxy");
-			if (np && *np)
-				cfg->no_proxy = xstrdup(np);
-		}
-	} else if (run_config_proxy_env(cfg, err, sizeof(err)) < 0) {
+	if (f->proxy)
+		return proxy_flag(f->proxy, cfg);
+	if (quick && run_config_proxy_env(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain run: %s\n", err);
 		return -1;
 	}
@@ -832,7 +863,7 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	} else if (body) {
 		body_len = strlen(body);
 	}
-	if (quick_executor(f, cfg, &q) < 0 || net_flags(f, cfg) < 0)
+	if (quick_executor(f, cfg, &q) < 0 || net_flags(f, cfg, 1) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
 	/* Counted before it is built, so a refused one is freed with the rest. */
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));

@@ -45,7 +45,7 @@ def value_for(placeholder, tmp_path):
         "M": "POST", "'Name: value'": "X-A: b", "TEXT": "x", "KEY=VALUE": "A=b", "KIND=ARG": "json=out.json",
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE=MIN..MAX": "profile=2..4", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
-        "UA": "me/1", "LIST": "avg,p(99.9)",
+        "UA": "me/1", "LIST": "avg,p(99.9)", "K=V,...": "ttl=inf",
         "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500",
     }[placeholder]
 

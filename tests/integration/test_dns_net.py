@@ -387,6 +387,21 @@ modules:
         assert set(peer_server.peers) == {"127.0.0.6", "127.0.0.8", "127.0.0.9"}
 
 
+def test_local_ips_flag_over_a_plan(tmp_path, peer_server):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"""local_ips: 127.0.0.6
+modules:
+  m:
+    executor: {{type: per-vu-iterations, vus: 2, iterations: 2}}
+    flow:
+      - get: {peer_server.url}/
+""")
+    p, s = run(tmp_path, str(plan), "--local-ips", "127.0.0.10,127.0.0.11")
+    assert p.returncode == 0, p.stderr
+    with peer_server.lock:
+        assert set(peer_server.peers) == {"127.0.0.10", "127.0.0.11"}
+
+
 def test_unbindable_local_ip_is_a_setup_error(tmp_path, peer_server):
     p, _ = run(tmp_path, "--url", peer_server.url + "/", "--local-ips", "127.0.0.2,192.0.2.1", "-i", "1")
     assert p.returncode == 104, p.stderr
@@ -574,6 +589,12 @@ def test_plan_proxy_key(tmp_path, targets, tinyproxy):
     assert p.returncode == 0, p.stderr
     assert px.requests("GET ") == 6
     assert t.total() == 12
+    # --proxy replaces the plan's (here a port nothing listens on).
+    plan.write_text("proxy: http://127.0.0.1:1\n" + body)
+    p, s = run(tmp_path, str(plan), "--proxy", px.url)
+    assert p.returncode == 0, p.stderr
+    assert px.requests(f"GET {t.url}/health") == 12
+    assert t.total() == 18 and count(s, "http_req_failed", "passes") == 0
 
 
 @pytest.mark.parametrize("text,want", [
