@@ -88,7 +88,8 @@ static resolve_host *dest_get(engine *e, dest_slot *d, uint32_t *nd, const char 
 	d[*nd].host = host;
 	d[*nd].port = port;
 	if (pin) {
-		int p = pin->addr_port ? pin->addr_port : atoi(port);
+		/* The request's port, checked by the URL parser: 1 to 65535. */
+		long p = pin->addr_port ? pin->addr_port : strtol(port, NULL, 10);
 
 		fixed = pin->addr;
 		if (fixed.sa.ss_family == AF_INET6)
