@@ -1,5 +1,6 @@
 /* strain run: flags -> a program (a plan's, or quick mode's) -> suite_run. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "io/net.h"
+#include "io/resolve.h"
+#include "http/proxy.h"
 #include "metrics/trend_stats.h"
 #include "plan/plan.h"
 #include "plan/quick.h"
@@ -112,7 +115,7 @@ typedef struct run_flags {
 	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export, *report;
 	const char *cacert, *cert, *key, *web;
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
-	const char *tags[MAX_TAGS], *user_agent, *http_debug;
+	const char *tags[MAX_TAGS], *user_agent, *http_debug, *dns, *local_ips, *proxy;
 	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
 	trend_stats trend_stats;
 	int no_thresholds, no_summary;
@@ -207,7 +210,7 @@ enum {
 	R_BODY_FILE, R_COMPRESSION, R_EXPECT_STATUS, R_GRACEFUL_STOP, R_DISCARD, R_MAX_REQS, R_MAX_AGE,
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_MAX_REDIRECTS, R_NO_COOKIES_RESET, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
-	R_USER_AGENT, R_HTTP_DEBUG,
+	R_USER_AGENT, R_HTTP_DEBUG, R_DNS, R_LOCAL_IPS, R_PROXY,
 	R_TAG, R_NO_THRESHOLDS,
 	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
@@ -298,6 +301,16 @@ static const opt run_opts[R_COUNT] = {
 	[R_HTTP_DEBUG] = {"--http-debug", NULL, "[=full]", OPT_OPTVAL, 0, 0, 0, F(http_debug), 0, NULL, NULL, G_CONN,
 			  "print every request and response head to stderr, with =full their bodies too "
 			  "(Authorization, Cookie, Set-Cookie and Proxy-Authorization values redacted)"},
+	[R_DNS] = {"--dns", NULL, "K=V,...", OPT_STRING, 0, 0, 0, F(dns), 0, NULL, NULL, G_CONN,
+		   "k6's DNS options: ttl=5m|inf|0, select=random|first|roundRobin, policy=preferIPv4|preferIPv6|"
+		   "onlyIPv4|onlyIPv6|any (default ttl=5m,select=random,policy=preferIPv4); strain's own "
+		   "server=IP:PORT asks that DNS server"},
+	[R_LOCAL_IPS] = {"--local-ips", NULL, "LIST", OPT_STRING, 0, 0, 0, F(local_ips), 0, NULL, NULL, G_CONN,
+			 "source addresses: IPs, FROM-TO ranges and IP/BITS blocks, comma-separated; VU i sends "
+			 "from address (i-1) mod N (as k6)"},
+	[R_PROXY] = {"--proxy", NULL, "URL", OPT_STRING, 0, 0, 0, F(proxy), 0, NULL, NULL, G_CONN,
+		     "send through the HTTP proxy at URL (http://[user:pass@]host:port; https:// targets through "
+		     "CONNECT); default HTTP_PROXY/HTTPS_PROXY, NO_PROXY exempts hosts"},
 	[R_TAG] = {"--tag", NULL, "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_TAGS, F(tags), F(ntags), NULL, NULL, G_OUT,
 		   "a tag on every sample of every output (repeatable; over a plan's tags:); testid=ID names the "
 		   "run (default: a new run id)"},
@@ -365,8 +378,6 @@ static const opts_k6 run_k6[] = {
 	{"--throw", "-w", "k6's throw on failed requests", NULL},
 	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},
 	{"--block-hostnames", NULL, "k6's blocked host names", NULL},
-	{"--dns", NULL, "k6's DNS options", "strain resolves each host once, at the start of the run"},
-	{"--local-ips", NULL, "k6's source addresses", NULL},
 	{"--execution-segment", NULL, "k6's part of a distributed test", NULL},
 	{"--execution-segment-sequence", NULL, "k6's part of a distributed test", NULL},
 	{"--no-color", NULL, "k6's switch for colours", "strain prints no colours"},
@@ -579,6 +590,8 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 	return o;
 }
 
+static int net_flags(const run_flags *f, run_config *cfg, int quick);
+
 /* A plan file: its modules in the chosen strategy. *merged gets the
  * outputs array to free after the run. */
 static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
@@ -601,7 +614,7 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 		plan_errors_free(&errs);
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
-	if (apply_after(f, cfg) < 0)
+	if (net_flags(f, cfg, 0) < 0 || apply_after(f, cfg) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
 	/* The plan's outputs, then the command line's. */
 	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
@@ -713,6 +726,133 @@ static void quick_description(const run_config *cfg, const quick_flags *q, const
 			 (unsigned long long)q->iterations);
 }
 
+/* k6's --dns: "ttl=1m,select=roundRobin,policy=any" (and strain's server=). */
+static int dns_arg(const char *spec, run_config *cfg)
+{
+	char *copy = xstrdup(spec), *tok, *save = NULL;
+	int rc = -1;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), why[128];
+		const char *v;
+
+		if (!eq) {
+			fprintf(stderr, "strain run: --dns: '%s': expected KEY=VALUE (ttl, select, policy, server)\n", tok);
+			goto out;
+		}
+		*eq = '\0';
+		v = eq + 1;
+		if (!strcmp(tok, "ttl")) {
+			if (!strcmp(v, "inf")) {
+				cfg->dns_ttl_ns = RESOLVE_TTL_INF;
+			} else if (!strcmp(v, "0")) {
+				cfg->dns_ttl_ns = 0;
+			} else if (parse_duration_ns(v, &cfg->dns_ttl_ns) < 0) {
+				fprintf(stderr, "strain run: --dns: ttl=%s: expected a duration such as 30s or 1m, inf, or 0\n", v);
+				goto out;
+			}
+		} else if (!strcmp(tok, "select")) {
+			cfg->dns_select = resolve_select_parse(v);
+			if (cfg->dns_select < 0) {
+				fprintf(stderr, "strain run: --dns: select=%s: expected first, random or roundRobin\n", v);
+				goto out;
+			}
+		} else if (!strcmp(tok, "policy")) {
+			cfg->dns_policy = resolve_policy_parse(v);
+			if (cfg->dns_policy < 0) {
+				fprintf(stderr, "strain run: --dns: policy=%s: expected preferIPv4, preferIPv6, onlyIPv4, "
+						"onlyIPv6 or any\n", v);
+				goto out;
+			}
+		} else if (!strcmp(tok, "server")) {
+			net_addr a;
+
+			if (net_parse_listen(v, &a, why, sizeof(why)) < 0 || a.sa.ss_family != AF_INET) {
+				fprintf(stderr, "strain run: --dns: server=%s: expected IPV4:PORT\n", v);
+				goto out;
+			}
+			free(cfg->dns_server);
+			cfg->dns_server = xstrdup(v);
+		} else {
+			fprintf(stderr, "strain run: --dns: unknown key '%s' (ttl, select, policy, server)\n", tok);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+/* --proxy URL for both schemes, replacing cfg's proxies (a plan's, or
+ * none); cfg's requests, when already built, are routed again. */
+static int proxy_flag(const char *url, run_config *cfg)
+{
+	http_proxy *old_http = cfg->proxy_http, *old_https = cfg->proxy_https;
+	const char *np = getenv("NO_PROXY");
+	char err[256];
+	uint32_t i;
+	int rc = -1;
+
+	cfg->proxy_http = xcalloc(1, sizeof(*cfg->proxy_http));
+	cfg->proxy_https = xcalloc(1, sizeof(*cfg->proxy_https));
+	/* Named on the command line: loopback hosts go through it too. */
+	cfg->proxy_from_env = 0;
+	if (http_proxy_parse(url, cfg->proxy_http, err, sizeof(err)) < 0 ||
+	    http_proxy_parse(url, cfg->proxy_https, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: --proxy: %s\n", err);
+		goto out;
+	}
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	if (np && *np && !cfg->no_proxy)
+		cfg->no_proxy = xstrdup(np);
+	for (i = 0; i < cfg->nreqs; i++)
+		if (run_request_route(&cfg->reqs[i], cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "strain run: --proxy: %s\n", err);
+			goto out;
+		}
+	rc = 0;
+out:
+	/* No request points at the old ones any more (or the run stops). */
+	http_proxy_free(old_http);
+	free(old_http);
+	http_proxy_free(old_https);
+	free(old_https);
+	return rc;
+}
+
+/* --dns, --local-ips and --proxy: over a plan's dns, local_ips and proxy
+ * (after it is loaded), or in quick mode before the request is built, with
+ * the proxy environment when --proxy is not given. */
+static int net_flags(const run_flags *f, run_config *cfg, int quick)
+{
+	char err[256];
+	int n;
+
+	if (f->dns && dns_arg(f->dns, cfg) < 0)
+		return -1;
+	if (f->local_ips) {
+		free(cfg->local_ips);
+		cfg->local_ips = NULL;
+		cfg->nlocal_ips = 0;
+		n = net_parse_ip_list(f->local_ips, &cfg->local_ips, 65536, err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "strain run: --local-ips: %s\n", err);
+			return -1;
+		}
+		cfg->nlocal_ips = (uint32_t)n;
+		cfg->local_ips_key = "--local-ips";
+	}
+	if (f->proxy)
+		return proxy_flag(f->proxy, cfg);
+	if (quick && run_config_proxy_env(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Quick mode: one request to one URL. *file_body gets the body read from
  * --body-file, to free after the run. */
 static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
@@ -748,7 +888,7 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	} else if (body) {
 		body_len = strlen(body);
 	}
-	if (quick_executor(f, cfg, &q) < 0)
+	if (quick_executor(f, cfg, &q) < 0 || net_flags(f, cfg, 1) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
 	/* Counted before it is built, so a refused one is freed with the rest. */
 	cfg->reqs = xcalloc(1, sizeof(*cfg->reqs));
@@ -767,6 +907,10 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 	cfg->reqs[0].max_redirects = -1;
 	cfg->max_redirects = (uint32_t)f->max_redirects;
 	cfg->no_cookies_reset = f->no_cookies_reset;
+	if (run_request_route(&cfg->reqs[0], cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "strain run: --proxy: %s\n", err);
+		return cli_exit_code(CLI_BAD_VALUE);
+	}
 	plan_quick(cfg, &q);
 	cfg->target = xstrdup(f->url);
 	if (apply_after(f, cfg) < 0)

@@ -77,6 +77,8 @@ const char *err_describe(int code)
 		return "dial: unexpected errno";
 	case ERR_TCP_RESET:
 		return "read: connection reset by peer";
+	case ERR_PROXY_CONNECT:
+		return "proxy: CONNECT refused";
 	case ERR_TLS:
 		return "tls: handshake failed";
 	case ERR_TLS_UNKNOWN_AUTHORITY:

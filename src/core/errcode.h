@@ -29,6 +29,7 @@ enum {
 	ERR_TLS_EXPIRED = 1312,    /* certificate expired or not yet valid */
 	ERR_TLS_CLIENT_CERT = 1313, /* the server refused our client certificate (or its absence) */
 	ERR_CLOSED_EARLY = 1230,   /* peer closed before the response was complete */
+	ERR_PROXY_CONNECT = 1240,  /* strain: the proxy answered CONNECT with a non-2xx status */
 	ERR_MALFORMED = 1720,      /* not a valid HTTP/1.x response */
 	ERR_HEAD_TOO_LARGE = 1721, /* response head over the client's limit */
 	ERR_JSON_LIMIT = 1723,     /* a JSON body nested past the path walker's depth: no answer */

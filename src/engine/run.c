@@ -2,10 +2,11 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -14,14 +15,24 @@
 #include "engine/record.h"
 #include "engine/worker.h"
 #include "io/net.h"
+#include "io/resolve.h"
 #include "io/tls.h"
 
-#define RUN_MAX_ADDRS 8
+/* One endpoint: how its connections are made. */
+typedef struct run_ep {
+	int tls, proxied;            /* proxied: through r->proxy */
+	const char *host, *port;     /* the origin's */
+	const http_proxy *proxy;
+	buf connect;                 /* CONNECT bytes for an https:// origin through a proxy */
+} run_ep;
 
 struct engine {
 	run_ctx ctx;
 	const run_config *cfg;
 	run_target *targets;         /* by request */
+	run_ep *eps;                 /* by endpoint */
+	http_endpoint *endpoints;    /* by endpoint, what connections read */
+	resolver *res;
 	worker **workers;            /* of the running phase */
 	uint32_t nworkers;
 	uint32_t s_vus, s_vus_max;   /* the run-wide gauges */
@@ -33,73 +44,170 @@ struct engine {
 	int stop;                    /* 0, or how the run was asked to stop */
 };
 
-/* When a name has several addresses (localhost: ::1 and 127.0.0.1), use the
- * first that accepts a connection, as a dialer with fallback would. */
-static int pick_address(const net_addr *addrs, int n)
+/* Requests to the same endpoint share connections and TLS sessions. An
+ * http:// request through a proxy goes to the proxy whatever its origin
+ * (the request line names it), so all of them share one endpoint per
+ * proxy, as in Go's Transport; an https:// one gets a tunnel of its own
+ * per origin. */
+static int same_endpoint(const run_ep *e, const run_request *r)
 {
-	int i;
+	const http_proxy *p = r->proxy;
 
-	for (i = 0; i < n && n > 1; i++) {
-		int fd = net_socket(&addrs[i]), rc;
-		struct pollfd p;
+	if (e->tls != r->tls || e->proxied != (p != NULL) || e->proxy != p)
+		return 0;
+	if (p && !r->tls)
+		return 1;
+	return strcmp(e->host, r->url.host) == 0 && strcmp(e->port, r->url.port) == 0;
+}
 
-		if (fd < 0)
-			continue;
-		rc = net_connect(fd, &addrs[i]);
-		if (rc == 1) {
-			p.fd = fd;
-			p.events = POLLOUT;
-			rc = poll(&p, 1, 500) == 1 && net_socket_error(fd) == 0 ? 0 : -1;
-		}
-		close(fd);
-		if (rc == 0)
-			return i;
+/* k6's hosts: the pin for host:port, or NULL. */
+static const run_host_pin *pin_for(const run_config *cfg, const char *host, const char *port)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nhosts; i++)
+		if (!strcasecmp(cfg->hosts[i].name, host) && (!cfg->hosts[i].port || !strcmp(cfg->hosts[i].port, port)))
+			return &cfg->hosts[i];
+	return NULL;
+}
+
+typedef struct dest_slot {
+	const char *host, *port;
+	resolve_host *h;
+} dest_slot;
+
+static resolve_host *dest_get(engine *e, dest_slot *d, uint32_t *nd, const char *host, const char *port)
+{
+	const run_host_pin *pin = pin_for(e->cfg, host, port);
+	net_addr fixed;
+	uint32_t i;
+
+	for (i = 0; i < *nd; i++)
+		if (!strcmp(d[i].host, host) && !strcmp(d[i].port, port))
+			return d[i].h;
+	d[*nd].host = host;
+	d[*nd].port = port;
+	if (pin) {
+		/* The request's port, checked by the URL parser: 1 to 65535. */
+		long p = pin->addr_port ? pin->addr_port : strtol(port, NULL, 10);
+
+		fixed = pin->addr;
+		if (fixed.sa.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&fixed.sa)->sin6_port = htons((uint16_t)p);
+		else
+			((struct sockaddr_in *)&fixed.sa)->sin_port = htons((uint16_t)p);
 	}
-	return 0;
+	d[*nd].h = resolver_add(e->res, host, port, pin ? &fixed : NULL);
+	return d[(*nd)++].h;
 }
 
-static int same_endpoint(const run_request *a, const run_request *b)
-{
-	return a->tls == b->tls && strcmp(a->url.host, b->url.host) == 0 && strcmp(a->url.port, b->url.port) == 0;
-}
-
-/* Where each request goes, decided once: its endpoint (a connection and a
- * TLS session serve one) and its address. */
-static void resolve_all(engine *e)
+/* Where each request goes, decided at start: its endpoint (a connection
+ * and a TLS session serve one) and the host its connections resolve —
+ * the origin, or its proxy. Names are then resolved once, before any
+ * traffic, and followed every dns.ttl by the resolver's thread. */
+static int resolve_all(engine *e, char *err, size_t errsz)
 {
 	const run_config *cfg = e->cfg;
-	uint32_t i, j, k;
+	resolve_opts ro = {cfg->dns_ttl_ns, cfg->dns_select, cfg->dns_policy, cfg->dns_server};
+	dest_slot *dests = xcalloc(cfg->nreqs + 1, sizeof(*dests));
+	resolve_host **by_ep;
+	uint32_t i, k, nd = 0;
 
+	e->res = resolver_create(&ro);
 	e->targets = xcalloc(cfg->nreqs + 1, sizeof(*e->targets));
+	e->eps = xcalloc(cfg->nreqs + 1, sizeof(*e->eps));
+	by_ep = xcalloc(cfg->nreqs + 1, sizeof(*by_ep));
 	e->ctx.targets = e->targets;
 	e->ctx.nendpoints = 0;
 	for (i = 0; i < cfg->nreqs; i++) {
 		const run_request *r = &cfg->reqs[i];
-		run_target *t = &e->targets[i];
-		net_addr addrs[RUN_MAX_ADDRS];
-		int n;
+		run_ep *ep;
 
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->reqs[j].url.host, r->url.host) == 0 &&
-			    strcmp(cfg->reqs[j].url.port, r->url.port) == 0)
-				break;
-		for (k = 0; k < i && !same_endpoint(&cfg->reqs[k], r); k++)
+		for (k = 0; k < e->ctx.nendpoints && !same_endpoint(&e->eps[k], r); k++)
 			;
-		t->endpoint = k < i ? e->targets[k].endpoint : e->ctx.nendpoints++;
-		if (j < i) {
-			t->addr = e->targets[j].addr;
-			t->resolve_error = e->targets[j].resolve_error;
+		e->targets[i].endpoint = k;
+		if (k < e->ctx.nendpoints)
 			continue;
+		ep = &e->eps[e->ctx.nendpoints++];
+		ep->tls = r->tls;
+		ep->proxied = r->proxy != NULL;
+		ep->proxy = r->proxy;
+		ep->host = r->url.host;
+		ep->port = r->url.port;
+		buf_init(&ep->connect, 0, 64 * 1024);
+		if (r->proxy) {
+			by_ep[k] = dest_get(e, dests, &nd, r->proxy->url.host, r->proxy->url.port);
+			if (r->tls) {
+				char auth[300];
+				int v6 = strchr(r->url.host, ':') != NULL;
+
+				snprintf(auth, sizeof(auth), "%s%s%s:%s", v6 ? "[" : "", r->url.host, v6 ? "]" : "",
+					 r->url.port);
+				http_proxy_connect_write(auth, r->proxy->auth, &ep->connect);
+			}
+		} else {
+			by_ep[k] = dest_get(e, dests, &nd, r->url.host, r->url.port);
 		}
-		n = net_resolve(r->url.host, r->url.port, addrs, RUN_MAX_ADDRS);
-		if (n <= 0) {
-			t->resolve_error = n == EAI_NONAME || n == EAI_NODATA ? ERR_DNS_NO_HOST : ERR_DNS;
-			fprintf(stderr, "strain: warning: cannot resolve %s: %s; every request to it will fail with %d\n",
-				r->url.host, gai_strerror(n), t->resolve_error);
-			continue;
-		}
-		t->addr = addrs[pick_address(addrs, n)];
 	}
+	if (resolver_start(e->res) < 0) {
+		snprintf(err, errsz, "cannot start the resolver thread: %s", strerror(errno));
+		free(dests);
+		free(by_ep);
+		return -1;
+	}
+	e->endpoints = xcalloc(e->ctx.nendpoints + 1, sizeof(*e->endpoints));
+	for (k = 0; k < e->ctx.nendpoints; k++) {
+		e->endpoints[k].dest = by_ep[k];
+		e->endpoints[k].connect = e->eps[k].connect.len ? e->eps[k].connect.data : NULL;
+		e->endpoints[k].connect_len = e->eps[k].connect.len;
+	}
+	e->ctx.endpoints = e->endpoints;
+	for (i = 0; i < nd; i++) {
+		int n = resolve_host_error(dests[i].h);
+
+		if (!n)
+			continue;
+		fprintf(stderr, "strain: warning: cannot resolve %s: %s; every request to it will fail with %d\n",
+			dests[i].host, n == EAI_NODATA && cfg->dns_policy >= RESOLVE_ONLY_IPV4 ? "no address of the family dns.policy allows" : gai_strerror(n),
+			n == EAI_NONAME || n == EAI_NODATA ? ERR_DNS_NO_HOST : ERR_DNS);
+	}
+	for (i = 0; i < cfg->nreqs; i++) {
+		int n = resolve_host_error(by_ep[e->targets[i].endpoint]);
+
+		if (n)
+			e->targets[i].resolve_error = n == EAI_NONAME || n == EAI_NODATA ? ERR_DNS_NO_HOST : ERR_DNS;
+	}
+	free(dests);
+	free(by_ep);
+	return 0;
+}
+
+/* k6's localIPs: every address must be one this machine can send from,
+ * checked before any traffic (a setup error naming the flag or key). */
+static int local_ips_check(const run_config *cfg, char *err, size_t errsz)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nlocal_ips; i++) {
+		const net_addr *a = &cfg->local_ips[i];
+		int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+		char s[80];
+
+		rc = fd < 0 ? -1 : net_bind_local(fd, a);
+		if (rc < 0) {
+			int en = errno;
+
+			net_addr_str(a, s, sizeof(s));
+			s[strlen(s) - 2] = '\0'; /* drop the ":0" */
+			snprintf(err, errsz, "%s: cannot send from %s: %s", cfg->local_ips_key ? cfg->local_ips_key : "local_ips",
+				 s, strerror(en));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 static met_shard *swap_cb(void *p, uint32_t i)
@@ -322,7 +430,10 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 			return NULL;
 		}
 	}
-	resolve_all(e);
+	if (local_ips_check(p, err, errsz) < 0 || resolve_all(e, err, errsz) < 0) {
+		engine_destroy(e);
+		return NULL;
+	}
 	e->s_vus = met_series_intern(reg, MET_VUS, 0);
 	e->s_vus_max = met_series_intern(reg, MET_VUS_MAX, 0);
 	return e;
@@ -352,7 +463,12 @@ void engine_destroy(engine *e)
 {
 	if (!e)
 		return;
+	resolver_destroy(e->res);
 	tls_client_destroy(e->ctx.tls);
+	for (uint32_t k = 0; e->eps && k < e->ctx.nendpoints; k++)
+		buf_free(&e->eps[k].connect);
+	free(e->eps);
+	free(e->endpoints);
 	free(e->targets);
 	free(e);
 }

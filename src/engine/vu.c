@@ -102,6 +102,9 @@ void vu_init(vu *v, struct worker *w, struct worker_scn *scn, uint32_t id)
 		v->rng = 1;
 	ev_timer_init(&v->timer, on_timer);
 	v->conn = http_conn_create(w->http, &conn_cbs, v);
+	/* k6's localIPs: VU i (1-based) binds to address i - 1 of the list, round. */
+	if (cfg->nlocal_ips)
+		http_conn_bind(v->conn, &cfg->local_ips[(id ? id - 1 : 0) % cfg->nlocal_ips]);
 	buf_init(&v->wbuf, 0, WIRE_MAX);
 	/* Only what this VU can use: an idle VU is most of a run's memory. */
 	if (nvars)
@@ -425,7 +428,7 @@ static void request_start(vu *v)
 		request_refuse(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
 		return;
 	}
-	x->addr = &tg->addr;
+	x->addr = NULL;
 	x->host = rq->url.host;
 	x->endpoint = tg->endpoint;
 	x->close_after = (uint8_t)close_after;
@@ -450,11 +453,14 @@ static void addr_set_port(net_addr *a, const char *port)
 }
 
 /* Where a hop goes: an endpoint of the run's (same scheme, host and port
- * as one of its requests), or one added by this worker for a host the run
- * resolved at start (another port or scheme) or an IP literal. A name the
- * run never resolved fails with ERR_REDIRECT_HOST: looking it up here
- * would block the worker's loop. Returns 0 or an error code. */
-static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep)
+ * as one of its requests: *fixed is set, and its connections take the
+ * resolver's current answer), or one added by this worker, with its
+ * address in *addr, for a host the run resolved at start (another port or
+ * scheme) or an IP literal. A name the run never resolved fails with
+ * ERR_REDIRECT_HOST: looking it up here would block the worker's loop. So
+ * does a new endpoint when the run goes through a proxy: going to it
+ * directly would bypass the proxy. Returns 0 or an error code. */
+static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep, int *fixed)
 {
 	worker *w = v->w;
 	const run_ctx *ctx = w->ctx;
@@ -464,14 +470,15 @@ static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep)
 	struct in_addr a4;
 	struct in6_addr a6;
 
+	*fixed = 0;
 	for (i = 0; i < cfg->nreqs; i++) {
 		const run_request *r = &cfg->reqs[i];
 
 		if (r->tls == l->tls && !strcasecmp(r->url.host, l->host) && !strcmp(r->url.port, l->port)) {
 			if (ctx->targets[i].resolve_error)
 				return ctx->targets[i].resolve_error;
-			*addr = ctx->targets[i].addr;
 			*ep = ctx->targets[i].endpoint;
+			*fixed = 1;
 			return 0;
 		}
 	}
@@ -484,11 +491,22 @@ static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep)
 			return 0;
 		}
 	}
+	if (cfg->proxy_http || cfg->proxy_https)
+		return ERR_REDIRECT_HOST;
 	memset(addr, 0, sizeof(*addr));
 	for (i = 0; i < cfg->nreqs && !found; i++)
 		if (!strcasecmp(cfg->reqs[i].url.host, l->host) && !ctx->targets[i].resolve_error) {
-			*addr = ctx->targets[i].addr;
-			found = 1;
+			/* Once per new endpoint, not per request: the address the
+			 * resolver has for that host now. */
+			resolve_view view;
+			const net_addr *a;
+
+			resolve_view_init(&view, ctx->endpoints[ctx->targets[i].endpoint].dest, w->index);
+			a = resolve_view_pick(&view);
+			if (a) {
+				*addr = *a;
+				found = 1;
+			}
 		}
 	if (!found && inet_pton(AF_INET, l->host, &a4) == 1) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&addr->sa;
@@ -529,7 +547,7 @@ static void hop_start(vu *v)
 	run_request_over over = {0};
 	buf tmp;
 	uint32_t ep = 0;
-	int rc, close_after = rq->close_after;
+	int rc, fixed = 0, close_after = rq->close_after;
 	cookie_url u;
 	long clen;
 
@@ -558,7 +576,7 @@ static void hop_start(vu *v)
 	http_exchange_begin(x);
 	v->check_fail = 0;
 	v->resp_truncated = 0;
-	rc = hop_endpoint(v, &e->loc, &e->addr, &ep);
+	rc = hop_endpoint(v, &e->loc, &e->addr, &ep, &fixed);
 	if (rc) {
 		request_refuse(v, rc);
 		return;
@@ -583,7 +601,7 @@ static void hop_start(vu *v)
 	}
 	x->wire = v->wbuf.data;
 	x->wire_len = v->wbuf.len;
-	x->addr = &e->addr;
+	x->addr = fixed ? NULL : &e->addr;
 	x->host = e->loc.host;
 	x->endpoint = ep;
 	x->close_after = (uint8_t)close_after;

@@ -98,6 +98,9 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	w->http = http_client_create(&(http_client_opts){.loop = w->loop,
 							.tls = ctx->tls,
 							.nendpoints = ctx->nendpoints + WORKER_DYN_ENDPOINTS,
+							.nfixed = ctx->nendpoints,
+							.endpoints = ctx->endpoints,
+							.seed = index,
 							.connect_timeout_ns = ctx->cfg->connect_timeout_ns});
 	/* Bodies are kept only for extraction and checks, one per response
 	 * being judged; 4 MiB is the most kept (ERR_BODY_TRUNCATED past it). */

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "http/conn.h"
 #include "io/net.h"
 #include "metrics/registry.h"
 #include "metrics/shard.h"
@@ -16,7 +17,6 @@
 
 /* Where a request goes, decided at the start of the run. */
 typedef struct run_target {
-	net_addr addr;          /* resolved once */
 	uint32_t endpoint;      /* index of its scheme, host and port among the run's */
 	int resolve_error;      /* ERR_DNS* when resolution failed; every request then fails */
 } run_target;
@@ -26,6 +26,7 @@ typedef struct run_ctx {
 	const run_config *cfg;
 	const run_target *targets;   /* by request index */
 	uint32_t nendpoints;         /* distinct scheme, host and port among the requests */
+	const http_endpoint *endpoints; /* by endpoint: where its connections go */
 	const run_phase *phase;
 	met_registry *reg;
 	struct tls_client *tls;      /* when a request is https:// */

@@ -25,6 +25,9 @@ struct http_client {
 	ev_loop *loop;
 	struct tls_client *tls;
 	uint32_t nendpoints;
+	uint32_t nfixed;             /* the endpoints of eps and views; those past it are added at run time */
+	const http_endpoint *eps;    /* by endpoint */
+	resolve_view *views;         /* by endpoint: this thread's copy of its addresses */
 	int resumes;                 /* TLS sessions are kept for the next connection */
 	uint64_t connect_timeout_ns;
 	buf_pool rbufs;              /* read buffers, lent while a response is read */
@@ -47,6 +50,7 @@ typedef struct conn_ops {
 typedef enum {
 	CONN_IDLE,        /* no exchange: closed, or kept alive */
 	CONN_CONNECTING,
+	CONN_TUNNELING,   /* CONNECT through a proxy */
 	CONN_HANDSHAKING, /* TLS */
 	CONN_SENDING,
 	CONN_RECEIVING
@@ -63,6 +67,7 @@ struct http_conn {
 	struct ssl_st *ssl;          /* TLS connections */
 	struct ssl_session_st **sess; /* by endpoint: last resumable session; made at the first TLS connection */
 	const char *tls_version, *tls_cipher; /* of this connection, for reused exchanges */
+	const net_addr *local;       /* source address, or NULL */
 	ev_io io;                    /* io.fd is the socket, -1 when none */
 	ev_timer timer;              /* connect or exchange deadline */
 	buf rbuf;                    /* response bytes not yet consumed; lent from cl->rbufs */
@@ -99,6 +104,11 @@ http_client *http_client_create(const http_client_opts *o)
 	cl->loop = o->loop;
 	cl->tls = o->tls;
 	cl->nendpoints = o->nendpoints;
+	cl->nfixed = o->endpoints ? (o->nfixed ? o->nfixed : o->nendpoints) : 0;
+	cl->eps = o->endpoints;
+	cl->views = xcalloc(cl->nfixed ? cl->nfixed : 1, sizeof(*cl->views));
+	for (uint32_t i = 0; i < cl->nfixed; i++)
+		resolve_view_init(&cl->views[i], o->endpoints[i].dest, o->seed);
 	cl->resumes = o->tls && tls_client_resumes(o->tls);
 	cl->connect_timeout_ns = o->connect_timeout_ns;
 	buf_pool_init(&cl->rbufs, RBUF_INITIAL, RBUF_MAX);
@@ -112,6 +122,7 @@ void http_client_destroy(http_client *cl)
 		return;
 	buf_pool_free(&cl->rbufs);
 	http_decoder_pool_free(&cl->decoders);
+	free(cl->views);
 	free(cl);
 }
 
@@ -248,6 +259,11 @@ static void conn_shut(http_conn *c)
 	close(c->io.fd);
 	c->io.fd = -1;
 	c->io.events = 0;
+}
+
+void http_conn_bind(http_conn *c, const net_addr *local)
+{
+	c->local = local;
 }
 
 void http_conn_close(http_conn *c)
@@ -467,13 +483,97 @@ static void handshake(http_conn *c)
 	connected(c);
 }
 
+static void tls_start(http_conn *c);
+
+/* The proxy's answer to CONNECT: a 2xx head and nothing after it (the
+ * origin speaks first only after our ClientHello). Returns 1 when the
+ * tunnel is open, 0 when more bytes are needed, or a negative code. */
+static int tunnel_answer(http_conn *c)
+{
+	http_head *h = &c->cl->head;
+	size_t hl = http_head_end(c->rbuf.data, c->rbuf.len, &c->head_scan);
+
+	if (!hl)
+		return c->rbuf.len < 16384 ? 0 : -ERR_PROXY_CONNECT;
+	if (http_head_parse_response(c->rbuf.data, hl, h) != HTTP_OK)
+		return -ERR_MALFORMED;
+	if (h->status < 200 || h->status > 299 || hl != c->rbuf.len)
+		return -ERR_PROXY_CONNECT;
+	return 1;
+}
+
+/* Writes the endpoint's CONNECT and reads the proxy's answer, then goes on
+ * to TLS with the origin over the tunnel. Its time counts as connecting. */
+static void tunnel(http_conn *c)
+{
+	const http_endpoint *ep = &c->cl->eps[c->x->endpoint]; /* tcp_connected checked it is fixed */
+	buf_pool *pool = &c->cl->rbufs;
+
+	while (c->wr_off < ep->connect_len) {
+		ssize_t n = plain_write(c, ep->connect + c->wr_off, ep->connect_len - c->wr_off);
+
+		if (n > 0) {
+			c->wr_off += (size_t)n;
+			continue;
+		}
+		if (would_block(n)) {
+			ev_io_set(c->cl->loop, &c->io, EV_WRITE);
+			return;
+		}
+		conn_finish(c, (int)-n);
+		return;
+	}
+	if (ev_io_set(c->cl->loop, &c->io, EV_READ) < 0) {
+		conn_finish(c, ERR_TCP_ERRNO);
+		return;
+	}
+	for (;;) {
+		ssize_t n;
+		int rc;
+
+		if (!c->rbuf.data)
+			buf_pool_get(pool, &c->rbuf);
+		n = plain_read(c, c->rbuf.data + c->rbuf.len, buf_room(&c->rbuf));
+		if (n == TLS_WANT_READ)
+			return;
+		if (n <= 0) {
+			conn_finish(c, n == 0 ? ERR_PROXY_CONNECT : (int)-n);
+			return;
+		}
+		c->rbuf.len += (size_t)n;
+		rc = tunnel_answer(c);
+		if (rc < 0) {
+			conn_finish(c, -rc);
+			return;
+		}
+		if (rc > 0)
+			break;
+	}
+	buf_reset(&c->rbuf);
+	buf_pool_put(pool, &c->rbuf);
+	c->head_scan = 0;
+	c->wr_off = 0;
+	c->x->t_connected = clock_mono_ns();
+	tls_start(c);
+}
+
 /* TCP is up (t_connected is set): plain connections send at once, TLS ones
- * shake hands first, within the exchange's deadline. */
+ * shake hands first (through a proxy's tunnel first when there is one),
+ * within the exchange's deadline. */
 static void tcp_connected(http_conn *c)
 {
 	http_client *cl = c->cl;
 	http_exchange *x = c->x;
 
+	if (x->tls && x->endpoint < cl->nfixed && cl->eps[x->endpoint].connect) {
+		c->state = CONN_TUNNELING;
+		c->wr_off = 0;
+		c->head_scan = 0;
+		c->deadline = x->t_start + x->timeout_ns;
+		ev_timer_start(cl->loop, &c->timer, c->deadline);
+		tunnel(c);
+		return;
+	}
 	if (!x->tls) {
 		x->t_tls_done = x->t_connected;
 		if (ev_io_set(cl->loop, &c->io, EV_READ) < 0) {
@@ -483,6 +583,14 @@ static void tcp_connected(http_conn *c)
 		connected(c);
 		return;
 	}
+	tls_start(c);
+}
+
+static void tls_start(http_conn *c)
+{
+	http_client *cl = c->cl;
+	http_exchange *x = c->x;
+
 	if (!c->sess)
 		c->sess = xcalloc(cl->nendpoints ? cl->nendpoints : 1, sizeof(*c->sess));
 	c->ssl = cl->tls ? tls_conn_new(cl->tls, c->io.fd, x->host, c->sess[x->endpoint]) : NULL;
@@ -505,6 +613,7 @@ static void conn_start(http_conn *c)
 {
 	http_client *cl = c->cl;
 	http_exchange *x = c->x;
+	const net_addr *addr;
 	int rc, fd;
 
 	c->wr_off = 0;
@@ -535,7 +644,19 @@ static void conn_start(http_conn *c)
 	c->ep = x->endpoint;
 	c->t_open = x->t_start;
 	c->nreqs = 0;
-	fd = net_socket(x->addr);
+	/* The address is chosen per new connection (dns.select), from this
+	 * thread's view of the endpoint's current answer; a redirect's
+	 * endpoint added at run time brings its own. */
+	if (x->addr)
+		addr = x->addr;
+	else
+		addr = x->endpoint < cl->nfixed ? resolve_view_pick(&cl->views[x->endpoint]) : NULL;
+	if (!addr) {
+		x->t_connected = clock_mono_ns();
+		conn_finish(c, ERR_DNS);
+		return;
+	}
+	fd = net_socket(addr);
 	if (fd < 0) {
 		x->t_connected = clock_mono_ns();
 		conn_finish(c, err_from_dial_errno(errno));
@@ -543,7 +664,15 @@ static void conn_start(http_conn *c)
 	}
 	c->io.fd = fd;
 	c->io.events = 0;
-	rc = net_connect(fd, x->addr);
+	if (c->local && c->local->sa.ss_family == addr->sa.ss_family && net_bind_local(fd, c->local) < 0) {
+		int e = errno;
+
+		x->t_connected = clock_mono_ns();
+		conn_shut(c);
+		conn_finish(c, err_from_dial_errno(e));
+		return;
+	}
+	rc = net_connect(fd, addr);
 	if (rc == 0) {
 		x->t_connected = clock_mono_ns();
 		tcp_connected(c);
@@ -773,6 +902,9 @@ static void on_io(ev_loop *loop, ev_io *io, unsigned events)
 		}
 		tcp_connected(c);
 		return;
+	case CONN_TUNNELING:
+		tunnel(c);
+		return;
 	case CONN_HANDSHAKING:
 		handshake(c);
 		return;
@@ -804,6 +936,10 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 	case CONN_CONNECTING:
 		c->x->t_connected = now;
 		conn_finish(c, now >= c->conn_deadline && c->conn_deadline < c->deadline ? ERR_DIAL_TIMEOUT : ERR_TIMEOUT);
+		return;
+	case CONN_TUNNELING:
+		c->x->t_connected = now;
+		conn_finish(c, ERR_TIMEOUT);
 		return;
 	case CONN_HANDSHAKING:
 		c->x->t_tls_done = now;

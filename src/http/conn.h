@@ -20,16 +20,30 @@
 #include "http/http_parse.h"
 #include "io/ev.h"
 #include "io/net.h"
+#include "io/resolve.h"
 
 struct tls_client;
 
 typedef struct http_client http_client;
 typedef struct http_conn http_conn;
 
+/* Where an endpoint's connections go: the host to connect to (the origin,
+ * or its proxy) and, for an https:// origin through a proxy, the CONNECT
+ * request that opens the tunnel before TLS. */
+typedef struct http_endpoint {
+	const resolve_host *dest;
+	const char *connect;         /* CONNECT bytes, or NULL */
+	size_t connect_len;
+} http_endpoint;
+
 typedef struct http_client_opts {
 	ev_loop *loop;
 	struct tls_client *tls;      /* NULL when no request is https:// */
 	uint32_t nendpoints;         /* endpoints a connection may be asked for */
+	const http_endpoint *endpoints; /* by endpoint, nfixed of them; outlive the client */
+	uint32_t nfixed;             /* endpoints known at start (0: all nendpoints); those past it
+				      * are a redirect's, added at run time: their exchanges give addr */
+	uint32_t seed;               /* spreads this client's address choices from the others' */
 	uint64_t connect_timeout_ns;
 } http_client_opts;
 
@@ -46,8 +60,9 @@ size_t http_client_rbufs(const http_client *cl);
 typedef struct http_exchange {
 	const char *wire;            /* the request's bytes */
 	size_t wire_len;
-	const net_addr *addr;
 	const char *host;            /* TLS: SNI and the name the certificate must carry */
+	const net_addr *addr;        /* where to connect, for an endpoint added at run time; NULL:
+				      * the endpoint's resolved answer (dns.select) */
 	uint64_t timeout_ns;         /* the exchange's deadline, from t_start */
 	uint32_t endpoint;           /* scheme, host and port: a connection serves one */
 	uint8_t tls;                 /* https:// */
@@ -100,6 +115,9 @@ typedef struct http_conn_cbs {
 /* A connection with no socket yet. Free with http_conn_destroy (accepts NULL). */
 http_conn *http_conn_create(http_client *cl, const http_conn_cbs *cbs, void *owner);
 void http_conn_destroy(http_conn *c);
+/* Binds c's new connections to local (k6's localIPs; borrowed, must
+ * outlive c) when its family is the destination's. NULL: the kernel's. */
+void http_conn_bind(http_conn *c, const net_addr *local);
 
 /* Sends x (x->t_start set by http_exchange_begin): on the kept-alive
  * connection when it serves x's endpoint and has not gone stale, else on a

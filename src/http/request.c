@@ -236,10 +236,12 @@ int http_request_write(const http_request *r, buf *out)
 	if (!target_ok(r->target, r->target_len))
 		return HTTP_REQ_EVALUE;
 	if (buf_appends(out, r->method) < 0 || buf_append(out, " ", 1) < 0 ||
-	    buf_append(out, r->target, r->target_len) < 0 || buf_append(out, " HTTP/1.1\r\n", 11) < 0)
+	    (r->origin && buf_appends(out, r->origin) < 0) || buf_append(out, r->target, r->target_len) < 0 || buf_append(out, " HTTP/1.1\r\n", 11) < 0)
 		return HTTP_REQ_ETOOBIG;
 	if (!(user & HTTP_USER_HOST))
 		rc = line(out, "Host", 4, r->authority, strlen(r->authority));
+	if (!rc && r->proxy_auth)
+		rc = line(out, "Proxy-Authorization", 19, r->proxy_auth, strlen(r->proxy_auth));
 	if (!rc && !(user & HTTP_USER_AGENT) && r->user_agent)
 		rc = line(out, "User-Agent", 10, r->user_agent, strlen(r->user_agent));
 	for (i = 0; !rc && i < r->nfields; i++) {

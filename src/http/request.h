@@ -50,6 +50,9 @@ enum {
 
 typedef struct http_request {
 	const char *method;        /* an upper-case token */
+	const char *origin;        /* NULL, or "http://authority" written before target: the
+				    * absolute form a request to an HTTP proxy carries (RFC 9112 3.2.2) */
+	const char *proxy_auth;    /* NULL, or the Proxy-Authorization value (to the proxy) */
 	const char *target;        /* origin-form path and query */
 	size_t target_len;
 	const char *authority;     /* the default Host: host[:port] as written */

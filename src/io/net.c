@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+
 int net_resolve(const char *host, const char *port, net_addr *out, int max)
 {
 	struct addrinfo hints = {0}, *res = NULL, *ai;
@@ -173,4 +175,179 @@ long net_raise_nofile(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	return (long)rl.rlim_cur;
+}
+
+/* An address as 16 bytes, big-endian, so ranges of either family step
+ * the same way. */
+static int ip_bytes(const char *s, size_t n, int *fam, unsigned char b[16])
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	memset(b, 0, 16);
+	if (inet_pton(AF_INET, tmp, b + 12) == 1) {
+		*fam = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, tmp, b) == 1) {
+		*fam = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+static void ip_to_addr(int fam, const unsigned char b[16], net_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (fam == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, b + 12, 4);
+		a->len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, b, 16);
+		a->len = sizeof(*s6);
+	}
+}
+
+static void ip_inc(unsigned char b[16])
+{
+	int i;
+
+	for (i = 15; i >= 0 && ++b[i] == 0; i--)
+		;
+}
+
+int net_parse_ip_list(const char *spec, net_addr **out, uint32_t max, char *err, size_t errsz)
+{
+	const char *p = spec;
+	uint32_t n = 0, cap = 16;
+	net_addr *v = xcalloc(cap, sizeof(*v));
+
+	for (;;) {
+		const char *end = strchr(p, ','), *dash, *slash;
+		size_t len;
+		unsigned char lo[16], hi[16];
+		int fam, fam2;
+
+		if (!end)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		dash = memchr(p, '-', len);
+		slash = memchr(p, '/', len);
+		if (slash) {
+			char *e = NULL;
+			long bits = strtol(slash + 1, &e, 10);
+			int i, width;
+
+			if (ip_bytes(p, (size_t)(slash - p), &fam, lo) < 0 || e != end || slash + 1 == end ||
+			    slash[1] < '0' || slash[1] > '9') {
+				snprintf(err, errsz, "'%.*s': expected IP/BITS", (int)len, p);
+				goto fail;
+			}
+			width = fam == AF_INET ? 32 : 128;
+			if (bits < 0 || bits > width) {
+				snprintf(err, errsz, "'%.*s': a prefix length from 0 to %d", (int)len, p, width);
+				goto fail;
+			}
+			memcpy(hi, lo, 16);
+			for (i = 128 - width + (int)bits; i < 128; i++) {
+				lo[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
+				hi[i / 8] |= (unsigned char)(0x80u >> (i % 8));
+			}
+		} else if (dash) {
+			if (ip_bytes(p, (size_t)(dash - p), &fam, lo) < 0 || ip_bytes(dash + 1, (size_t)(end - dash - 1), &fam2, hi) < 0 ||
+			    fam != fam2) {
+				snprintf(err, errsz, "'%.*s': expected FROM-TO, two addresses of one family", (int)len, p);
+				goto fail;
+			}
+		} else {
+			if (ip_bytes(p, len, &fam, lo) < 0) {
+				snprintf(err, errsz, "'%.*s' is not an IP address, range or CIDR block", (int)len, p);
+				goto fail;
+			}
+			memcpy(hi, lo, 16);
+		}
+		if (memcmp(lo, hi, 16) > 0) {
+			snprintf(err, errsz, "'%.*s': the range ends before it starts", (int)len, p);
+			goto fail;
+		}
+		for (;;) {
+			if (n == max) {
+				snprintf(err, errsz, "more than %u addresses", max);
+				goto fail;
+			}
+			if (n == cap) {
+				cap *= 2;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			ip_to_addr(fam, lo, &v[n++]);
+			if (!memcmp(lo, hi, 16))
+				break;
+			ip_inc(lo);
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	*out = v;
+	return (int)n;
+fail:
+	free(v);
+	return -1;
+}
+
+int net_parse_numeric(const char *s, net_addr *out, int *port)
+{
+	const char *host = s, *ps = NULL, *colon = strchr(s, ':');
+	unsigned char b[16];
+	size_t hl = strlen(s);
+	int fam;
+	long p = 0;
+	char *e = NULL;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		host = s + 1;
+		hl = (size_t)(rb - host);
+		ps = rb + 2;
+	} else if (colon && strchr(colon + 1, ':') == NULL) {
+		/* One colon: IPV4:PORT. More: a bare IPv6 address. */
+		hl = (size_t)(colon - s);
+		ps = colon + 1;
+	}
+	if (ip_bytes(host, hl, &fam, b) < 0 || (s[0] == '[' && fam != AF_INET6))
+		return -1;
+	if (ps) {
+		p = strtol(ps, &e, 10);
+		if (!*ps || *e || p < 1 || p > 65535)
+			return -1;
+	}
+	ip_to_addr(fam, b, out);
+	if (fam == AF_INET)
+		((struct sockaddr_in *)&out->sa)->sin_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in6 *)&out->sa)->sin6_port = htons((uint16_t)p);
+	*port = (int)p;
+	return 0;
+}
+
+int net_bind_local(int fd, const net_addr *local)
+{
+	int one = 1;
+
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+#endif
+	return bind(fd, (const struct sockaddr *)&local->sa, local->len);
 }

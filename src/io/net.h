@@ -4,6 +4,7 @@
 #define STRAIN_IO_NET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 typedef struct net_addr {
@@ -34,6 +35,20 @@ int net_connect(int fd, const net_addr *a);
 int net_listen(net_addr *a, int backlog, int reuseport);
 /* The pending error of a connecting socket (SO_ERROR), 0 if connected. */
 int net_socket_error(int fd);
+/* Parses k6's --local-ips: a comma-separated list of addresses, ranges
+ * (FROM-TO, both of one family, FROM <= TO) and CIDR blocks (IP/BITS),
+ * IPv4 or IPv6, into a new array of at most max addresses (port 0) in the
+ * order given. Returns the count (> 0), or -1 with a message in err. The
+ * caller frees *out. */
+int net_parse_ip_list(const char *spec, net_addr **out, uint32_t max, char *err, size_t errsz);
+/* A numeric address with an optional port: "IP", "IP:PORT", "IPV6" or
+ * "[IPV6]:PORT" (never a name: nothing is looked up). *port gets the port
+ * (0 when none was given; out's port is set to it). 0, or -1. */
+int net_parse_numeric(const char *s, net_addr *out, int *port);
+/* Binds fd to local (port 0) before connect, leaving the port to connect
+ * time (IP_BIND_ADDRESS_NO_PORT), so one local address is not limited to
+ * the ephemeral ports bind() alone would reserve. 0, or -1 (errno). */
+int net_bind_local(int fd, const net_addr *local);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit. */
 long net_raise_nofile(void);
 

@@ -166,4 +166,9 @@ void plan_strategies(loader *L, ynode *strat);
 /* defaults.tls into L->cfg (the command line's files win). */
 void load_tls(loader *L, const ynode *t);
 
+/* ---- net.c ---- */
+
+/* The top-level dns, hosts, local_ips and proxy into L->cfg. */
+void plan_net(loader *L, const ynode *root);
+
 #endif

@@ -1,6 +1,6 @@
 /* The top level of a plan: reading the file, its sections in order (env,
- * target, defaults, data, modules, scale, thresholds, outputs,
- * strategies), each module's executor, tags, think time and programs,
+ * target, defaults, tags, the network options, data, modules, scale,
+ * thresholds, outputs, strategies), each module's executor, tags, think time and programs,
  * and the loader's lifetime. The sections live beside it in src/plan/;
  * loader.h is what they share. */
 #include "plan/plan.h"
@@ -12,6 +12,7 @@
 
 #include "http/url.h"
 #include "plan/loader.h"
+#include "program/request.h"
 
 #define MAX_DEFAULT_HEADERS 64
 
@@ -107,8 +108,9 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 	L->sc = NULL;
 }
 
-static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data", "modules",
-				       "thresholds", "strategies", "outputs",  "tags", NULL};
+static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data",      "modules",
+				       "thresholds", "strategies", "outputs",  "tags", "dns",       "hosts",
+				       "local_ips",  "proxy",      NULL};
 
 /* tags: at the top level: the run's own tags, on every sample of every
  * module (k6's options.tags); --tag adds to them and wins. */
@@ -336,6 +338,22 @@ static void plan_finish(run_config *cfg)
 			cfg->vus = cfg->scenarios[i].vus;
 }
 
+/* Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), then
+ * which requests go through one: their static bytes are final after. */
+static void plan_route(loader *L)
+{
+	char err[512];
+	uint32_t i;
+
+	if (run_config_proxy_env(L->cfg, err, sizeof(err)) < 0) {
+		add_error(L->errs, xstrdup(err));
+		return;
+	}
+	for (i = 0; i < L->cfg->nreqs; i++)
+		if (run_request_route(&L->cfg->reqs[i], L->cfg, err, sizeof(err)) < 0)
+			add_error(L->errs, xstrdup(err));
+}
+
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
 {
 	loader L;
@@ -368,6 +386,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	plan_target(&L, root);
 	plan_defaults(&L, root);
 	plan_tags(&L, root);
+	plan_net(&L, root);
 	load_data(&L, ymap_get(&L.doc, root, "data"));
 	if (plan_modules(&L, root) < 0)
 		goto out;
@@ -383,6 +402,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	if (!errs->n)
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
 	plan_finish(cfg);
+	plan_route(&L);
 out:
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);

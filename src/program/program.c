@@ -1,5 +1,6 @@
 #include "program/program.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ void run_config_init(run_config *cfg)
 	cfg->timeout_ns = 60 * NS_PER_SEC;
 	cfg->max_redirects = 10;
 	cfg->connect_timeout_ns = 30 * NS_PER_SEC;
+	cfg->dns_ttl_ns = 5 * 60 * NS_PER_SEC; /* k6's: 5m, random, preferIPv4 (the zeros) */
 	cfg->graceful_stop_ns = 30 * NS_PER_SEC;
 	cfg->expected_lo = 200;
 	cfg->expected_hi = 399;
@@ -46,6 +48,18 @@ void run_config_free(run_config *cfg)
 	for (i = 0; i < 3; i++)
 		free(cfg->tls_files[i]);
 	free(cfg->user_agent);
+	free(cfg->dns_server);
+	for (i = 0; i < cfg->nhosts; i++) {
+		free(cfg->hosts[i].name);
+		free(cfg->hosts[i].port);
+	}
+	free(cfg->hosts);
+	free(cfg->local_ips);
+	http_proxy_free(cfg->proxy_http);
+	free(cfg->proxy_http);
+	http_proxy_free(cfg->proxy_https);
+	free(cfg->proxy_https);
+	free(cfg->no_proxy);
 	for (i = 0; i < cfg->nrun_tags; i++) {
 		free((char *)cfg->run_tags[i].key);
 		free((char *)cfg->run_tags[i].value);
@@ -137,4 +151,45 @@ const char *run_tag_problem(const char *key, const char *value)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return "the value holds a control character";
 	return NULL;
+}
+
+static const char *env2(const char *upper, const char *lower)
+{
+	const char *v = getenv(upper);
+
+	if (!v || !*v)
+		v = getenv(lower);
+	return v && *v ? v : NULL;
+}
+
+static int env_proxy(http_proxy **slot, const char *name, const char *v, char *err, size_t errsz)
+{
+	char why[256];
+
+	if (*slot || !v)
+		return 0;
+	*slot = xcalloc(1, sizeof(**slot));
+	if (http_proxy_parse(v, *slot, why, sizeof(why)) < 0) {
+		free(*slot);
+		*slot = NULL;
+		snprintf(err, errsz, "%s: %s", name, why);
+		return -1;
+	}
+	return 0;
+}
+
+int run_config_proxy_env(run_config *cfg, char *err, size_t errsz)
+{
+	const char *h = env2("HTTP_PROXY", "http_proxy"), *s = env2("HTTPS_PROXY", "https_proxy");
+	const char *np = env2("NO_PROXY", "no_proxy");
+
+	if (cfg->proxy_http || cfg->proxy_https)
+		return 0;
+	if (env_proxy(&cfg->proxy_http, "HTTP_PROXY", h, err, errsz) < 0 ||
+	    env_proxy(&cfg->proxy_https, "HTTPS_PROXY", s, err, errsz) < 0)
+		return -1;
+	cfg->proxy_from_env = h || s;
+	if (np && !cfg->no_proxy)
+		cfg->no_proxy = xstrdup(np);
+	return 0;
 }

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "http/proxy.h"
 #include "http/url.h"
+#include "io/net.h"
 #include "metrics/threshold.h"
 #include "program/flow.h"
 #include "program/tmpl.h"
@@ -47,6 +49,8 @@ typedef struct run_request {
 	tmpl body;          /* request body (may be static) */
 	int head_method;    /* HEAD: responses carry no body */
 	int tls;            /* https:// */
+	const http_proxy *proxy; /* the proxy it goes through (borrowed from the run_config), or NULL */
+	char *origin;       /* "http://authority": the absolute form for a proxy (owned), or NULL */
 	uint64_t timeout_ns; /* 0: the run's */
 	status_set expect;  /* n == 0: the run's expected range */
 	flow_extract *extracts;
@@ -59,6 +63,15 @@ typedef struct run_request {
 	uint64_t max_age_ns; /* max_connection_age, 0 no limit */
 	int max_redirects;  /* redirects followed; -1: the run's (run_config.max_redirects) */
 } run_request;
+
+/* One entry of k6's hosts: name (and, when given, port) pinned to an
+ * address (and port, when given). */
+typedef struct run_host_pin {
+	char *name;
+	char *port;         /* NULL: every port */
+	net_addr addr;      /* port 0 when addr_port is 0 */
+	int addr_port;      /* 0: the request's own port */
+} run_host_pin;
 
 /* The compiled program: what a plan or quick mode's flags compile to, and
  * what the engine, the suite and the report read. Nobody writes it once it
@@ -120,6 +133,22 @@ typedef struct run_config {
 	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
 	uint32_t max_redirects;     /* k6 maxRedirects: redirects followed per request (default 10; 0 off) */
 	int no_cookies_reset;       /* k6 noCookiesReset: a VU's cookie jar outlives its iterations */
+	/* k6's dns option (io/resolve.h): ttl, select, policy; dns_server is
+	 * strain's own (a DNS server to ask instead of the system's), owned. */
+	uint64_t dns_ttl_ns;
+	int dns_select, dns_policy;
+	char *dns_server;
+	run_host_pin *hosts;        /* k6's hosts: names pinned to addresses */
+	uint32_t nhosts;
+	net_addr *local_ips;        /* k6's localIPs: VU i binds to local_ips[(i - 1) % n] */
+	uint32_t nlocal_ips;
+	const char *local_ips_key;  /* how the user spelled it, for setup errors: "--local-ips" or "local_ips" */
+	/* Proxies: for http:// and https:// origins (NULL: direct), the
+	 * NO_PROXY list, and whether they came from the environment (then, as
+	 * in Go, localhost and loopback addresses never go through them). */
+	http_proxy *proxy_http, *proxy_https;
+	char *no_proxy;
+	int proxy_from_env;
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */
@@ -137,5 +166,10 @@ const char *run_tag_problem(const char *key, const char *value);
 
 /* Sets TLS file i (0 cacert, 1 cert, 2 key) to a copy of path (NULL: none). */
 void run_config_tls_file(run_config *cfg, int i, const char *path);
+
+/* Reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (upper case first, then lower
+ * case, as Go's httpproxy) into cfg's proxies, unless one is set already.
+ * Returns 0, or -1 with a message in err (an unparsable proxy URL). */
+int run_config_proxy_env(run_config *cfg, char *err, size_t errsz);
 
 #endif

@@ -1,5 +1,7 @@
 #include "program/request.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,11 @@ static void describe(const run_request *r, http_request *q, const http_field *fi
 	q->method = r->method;
 	q->target = target;
 	q->target_len = target_len;
+	/* Through an HTTP proxy, an http:// request names its origin in the
+	 * request line and carries the proxy's credentials; an https:// one
+	 * goes through a CONNECT tunnel and is written as to the origin. */
+	q->origin = r->proxy && !r->tls ? r->origin : NULL;
+	q->proxy_auth = r->proxy && !r->tls ? r->proxy->auth : NULL;
 	q->authority = r->url.authority;
 	/* --user-agent replaces strain's default; "" sends none (as k6). A
 	 * User-Agent header of the request's own still wins over both. */
@@ -345,6 +352,7 @@ void run_request_free(run_request *r)
 	free(r->group);
 	http_url_free(&r->url);
 	buf_free(&r->wire);
+	free(r->origin);
 	tmpl_free(&r->target);
 	for (i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
@@ -358,4 +366,42 @@ void run_request_free(run_request *r)
 		flow_check_free(&r->checks[i]);
 	free(r->extracts);
 	free(r->checks);
+}
+
+/* Go's httpproxy: requests to localhost and loopback addresses never go
+ * through a proxy taken from the environment. */
+static int loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int run_request_route(run_request *r, const run_config *cfg, char *err, size_t errsz)
+{
+	const http_proxy *p = r->tls ? cfg->proxy_https : cfg->proxy_http;
+	size_t n;
+
+	if (p && cfg->proxy_from_env && loopback(r->url.host))
+		p = NULL;
+	if (p && http_no_proxy_match(cfg->no_proxy, r->url.host, r->url.port))
+		p = NULL;
+	if (p == r->proxy)
+		return 0;
+	r->proxy = p;
+	free(r->origin);
+	r->origin = NULL;
+	if (!p || r->tls)
+		return 0;
+	n = strlen(r->url.authority) + 8;
+	r->origin = xmalloc(n);
+	snprintf(r->origin, n, "http://%s", r->url.authority);
+	/* The static bytes change with the request line: built again, once. */
+	return run_request_finish(r, (r->req_flags & HTTP_REQ_BODY) != 0, (r->req_flags & HTTP_REQ_CLOSE) != 0, err,
+				  errsz);
 }

@@ -64,6 +64,12 @@ int run_request_quick(run_request *r, const char *method, const char *url, const
 		      uint32_t nheaders, const char *body, size_t body_len, int compression, int no_reuse,
 		      const char *user_agent, const char **flag, char *err, size_t errsz);
 
+/* Decides whether r goes through one of cfg's proxies (NO_PROXY and, for
+ * proxies from the environment, Go's loopback rule considered) and, for an
+ * http:// request through one, rebuilds its static bytes in absolute form.
+ * Call once every request is finished. Returns 0, or -1 with a message. */
+int run_request_route(run_request *r, const run_config *cfg, char *err, size_t errsz);
+
 void run_request_free(run_request *r);
 
 #endif

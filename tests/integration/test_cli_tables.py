@@ -45,7 +45,7 @@ def value_for(placeholder, tmp_path):
         "M": "POST", "'Name: value'": "X-A: b", "TEXT": "x", "KEY=VALUE": "A=b", "KIND=ARG": "json=out.json",
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE=MIN..MAX": "profile=2..4", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
-        "UA": "me/1", "LIST": "avg,p(99.9)", "C": "gzip",
+        "UA": "me/1", "LIST": "avg,p(99.9)", "C": "gzip", "K=V,...": "ttl=inf",
         "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500",
     }[placeholder]
 
@@ -136,8 +136,8 @@ def test_k6_advice_names_only_real_flags():
                "--address", "-a", "--exit-on-running", "--no-usage-report", "--include-system-env-vars",
                "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",
                "--no-teardown", "--setup-timeout", "--teardown-timeout",
-               "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames", "--dns",
-               "--local-ips", "--execution-segment", "--execution-segment-sequence", "--no-color",
+               "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames",
+               "--execution-segment", "--execution-segment-sequence", "--no-color",
                "--traces-output", "--type", "-t", "--upload-only", "--config", "-c", "--verbose", "-v"]:
         p = run_strain("run", k6, timeout=20)
         assert p.returncode == 2 and f"strain has no {k6} (k6's" in p.stderr, (k6, p.stderr)

@@ -300,7 +300,7 @@ K6_ONLY = ["--vus-max", "-m", "--rps", "--batch", "-b", "--batch-per-host", "--c
            "--console-output", "--linger", "-l", "--paused", "-p", "--address", "-a", "--no-usage-report",
            "--include-system-env-vars", "--logformat", "--log-output", "--system-tags",
            "--no-vu-connection-reuse", "--no-setup", "--no-teardown", "--throw",
-           "--summary-time-unit", "--config", "--verbose", "-s", "--dns"]
+           "--summary-time-unit", "--config", "--verbose", "-s"]
 
 
 @pytest.mark.parametrize("flag", K6_ONLY)

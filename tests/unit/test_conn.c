@@ -20,6 +20,7 @@
 #include "http/conn.h"
 #include "io/ev.h"
 #include "io/net.h"
+#include "io/resolve.h"
 
 #define NCONN 8
 #define HEAD "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Pad: 0123456789\r\n\r\nhello"
@@ -42,6 +43,8 @@ static struct {
 	ev_loop *loop;
 	ev_io lis;
 	net_addr addr;
+	resolver *res;      /* the server's address, as the engine gives it */
+	http_endpoint ep;
 	peer peers[NCONN];
 	uint32_t npeers;
 	int mode;          /* 0 whole responses, 1 split heads, 2 a head over 1 MiB */
@@ -165,6 +168,9 @@ static int setup(void **state)
 	assert_int_equal(net_parse_listen("127.0.0.1:0", &S.addr, NULL, 0), 0);
 	ev_io_init(&S.lis, net_listen(&S.addr, 64, 0), on_accept);
 	assert_true(S.lis.fd >= 0);
+	S.res = resolver_create(&(resolve_opts){RESOLVE_TTL_INF, RESOLVE_SELECT_FIRST, RESOLVE_PREFER_IPV4, NULL});
+	S.ep.dest = resolver_add(S.res, "127.0.0.1", "0", &S.addr);
+	assert_int_equal(resolver_start(S.res), 0);
 	ev_io_set(S.loop, &S.lis, EV_READ);
 	ev_timer_init(&S.rest, finish_split);
 	ev_timer_init(&S.guard, on_guard);
@@ -180,6 +186,7 @@ static int teardown(void **state)
 			close(S.peers[i].io.fd);
 	close(S.lis.fd);
 	ev_loop_destroy(S.loop);
+	resolver_destroy(S.res);
 	return 0;
 }
 
@@ -196,7 +203,6 @@ static void exchange_all(client *cl, uint32_t n)
 		http_exchange_begin(&cl[i].x);
 		cl[i].x.wire = req;
 		cl[i].x.wire_len = strlen(req);
-		cl[i].x.addr = &S.addr;
 		cl[i].x.host = "127.0.0.1";
 		cl[i].x.timeout_ns = 10ull * 1000 * 1000 * 1000;
 		cl[i].x.want_body = 1;
@@ -209,7 +215,8 @@ static void exchange_all(client *cl, uint32_t n)
 
 static http_client *client_new(void)
 {
-	http_client_opts o = {.loop = S.loop, .nendpoints = 1, .connect_timeout_ns = 5ull * 1000 * 1000 * 1000};
+	http_client_opts o = {.loop = S.loop, .nendpoints = 1, .endpoints = &S.ep,
+			      .connect_timeout_ns = 5ull * 1000 * 1000 * 1000};
 
 	return http_client_create(&o);
 }
