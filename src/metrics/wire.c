@@ -115,7 +115,7 @@ static int series_decode(json_t *s, size_t idx, met_registry *reg, met_shard *ou
 	int type = name_index(json_string_value(json_object_get(s, "type")), type_names, 4);
 	int contains = name_index(json_string_value(json_object_get(s, "contains")), contains_names, 3);
 	json_t *tags = json_object_get(s, "tags"), *v;
-	met_tag tv[MET_MAX_TAGS + MET_MAX_RUN_TAGS];
+	met_tag tv[MET_MAX_TAGS];
 	const char *key;
 	size_t nt = 0;
 	uint32_t series;
@@ -140,8 +140,11 @@ static int series_decode(json_t *s, size_t idx, met_registry *reg, met_shard *ou
 		return -1;
 	}
 	json_object_foreach(tags, key, v) {
-		if (nt == sizeof(tv) / sizeof(tv[0]) || !json_is_string(v)) {
-			snprintf(err, errsz, "series %zu: too many tags, or a tag value that is not a string", idx);
+		/* The collector's registry keeps MET_MAX_TAGS of a set: past that
+		 * it would drop some and merge series that differ, so refuse. */
+		if (nt == MET_MAX_TAGS || !json_is_string(v)) {
+			snprintf(err, errsz, "series %zu: more than %d tags, or a tag value that is not a string", idx,
+				 MET_MAX_TAGS);
 			return -1;
 		}
 		tv[nt].key = key;

@@ -58,8 +58,12 @@ def start_collect(procs, tmp_path, expect, *args, env=None):
     out = tmp_path / "merged.json"
     p = procs.start("collect", *args, "--listen", f"127.0.0.1:{port}", "--expect", str(expect),
                     "--summary-export", str(out), env=env)
-    line = p.stderr.readline()
-    assert "waiting for" in line, line + p.stderr.read()
+    lines = []
+    while not any("waiting for" in ln for ln in lines):   # after the dashboard's line, if any
+        lines.append(p.stderr.readline())
+        if not lines[-1] or len(lines) > 3:
+            p.kill()
+            raise AssertionError("".join(lines) + p.stderr.read())
     return p, f"http://127.0.0.1:{port}", out
 
 
@@ -116,9 +120,23 @@ def test_a_threshold_on_the_merged_data_stops_every_instance(target, procs, tmp_
       http_reqs:
         - {threshold: "count<1500", abortOnFail: true}
     """)
-    coll, url, merged = start_collect(procs, tmp_path, 3, str(plan))
+    web = free_port()
+    report = tmp_path / "merged.html"
+    coll, url, merged = start_collect(procs, tmp_path, 3, str(plan), "--web", f"127.0.0.1:{web}",
+                                      "--report", str(report))
     runs = [procs.start("run", str(plan), "--quiet", "--collector", url, "--summary-export",
                         str(tmp_path / f"i{i}.json")) for i in range(3)]
+    # The dashboard serves the merged run while it goes: requests appear in
+    # its live document's time series once the first tick has taken pushes in.
+    live = None
+    for _ in range(100):
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/summary.json", timeout=10) as r:
+            doc = json.loads(r.read())
+        if doc.get("live") and (doc.get("timeseries") or {}).get("series"):
+            live = doc
+            break
+        time.sleep(0.1)
+    assert live is not None, doc
     for r in runs:
         rc, _, err = finish(r)
         assert rc == 99, err
@@ -128,6 +146,7 @@ def test_a_threshold_on_the_merged_data_stops_every_instance(target, procs, tmp_
     m = json.loads(merged.read_text())
     assert m["thresholds"][0]["ok"] is False
     assert "count<1500" in m["collect"]["abort_reason"]
+    assert report.exists() and "strain-summary/2" in report.read_text()
     for i in range(3):
         s = json.loads((tmp_path / f"i{i}.json").read_text())
         # Stopped early, and on its own data its threshold held.
