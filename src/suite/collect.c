@@ -189,18 +189,16 @@ static int on_push(void *ctx, const char *auth, const char *body, size_t len, ch
 		c->last_change = clock_mono_ns();
 		fprintf(stderr, "strain collect: instance %s finished\n", in->id);
 	}
-	if (c->aborted)
-		status = answer(reply, replysz, 200, "action", "abort");
-	else
-		status = answer(reply, replysz, 200, "action", "continue");
 	if (c->aborted) {
-		/* {"action":"abort","reason":...}: rebuilt with the reason. */
 		json_t *j = json_pack("{s:s, s:s}", "action", "abort", "reason", c->abort_reason);
 		char *t = json_dumps(j, JSON_COMPACT);
 
 		snprintf(reply, replysz, "%s", t ? t : "{\"action\":\"abort\"}");
 		free(t);
 		json_decref(j);
+		status = 200;
+	} else {
+		status = answer(reply, replysz, 200, "action", "continue");
 	}
 out:
 	pthread_mutex_unlock(&c->mu);
