@@ -113,7 +113,8 @@ static int parse_status_range(const char *s, int *lo, int *hi)
 /* Everything the command line says, before it becomes a run_config. */
 typedef struct run_flags {
 	const char *plan, *url, *method, *body, *body_file, *strategy, *summary_export, *report;
-	const char *cacert, *cert, *key, *web;
+	const char *cacert, *cert, *key, *web, *collector_token;
+	char collector_spec[1024];  /* "collector=URL", one of outs */
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	const char *tags[MAX_TAGS], *user_agent, *http_debug, *dns, *local_ips, *proxy;
 	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
@@ -174,6 +175,27 @@ static int web_arg(void *base, const char *v, char *err, size_t errsz)
 	return net_parse_listen(f->web, &a, err, errsz);
 }
 
+/* --collector URL: one more output, "collector=URL" (output/collect_push.c). */
+static int collector_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+
+	if (strncmp(v, "http://", 7) != 0 || !v[7]) {
+		snprintf(err, errsz, "'%s': expected an http:// URL (strain collect's --listen address)", v);
+		return -1;
+	}
+	if (f->nouts == MAX_OUTS) {
+		snprintf(err, errsz, "at most %d outputs, --out and --collector together", MAX_OUTS);
+		return -1;
+	}
+	if (snprintf(f->collector_spec, sizeof(f->collector_spec), "collector=%s", v) >= (int)sizeof(f->collector_spec)) {
+		snprintf(err, errsz, "the URL is too long");
+		return -1;
+	}
+	f->outs[f->nouts++] = f->collector_spec;
+	return 0;
+}
+
 static int trend_stats_arg(void *base, const char *v, char *err, size_t errsz)
 {
 	run_flags *f = base;
@@ -212,7 +234,7 @@ enum {
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG, R_DNS, R_LOCAL_IPS, R_PROXY,
 	R_TAG, R_NO_THRESHOLDS,
-	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
+	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_COLLECTOR, R_COLLECTOR_TOKEN, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
 
@@ -328,6 +350,11 @@ static const opt run_opts[R_COUNT] = {
 			  "no end-of-test summary on stdout (--summary-export is still written)"},
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
+	[R_COLLECTOR] = {"--collector", NULL, "URL", OPT_CUSTOM, 0, 0, 0, 0, 0, collector_arg, NULL, G_OUT,
+			 "push every interval's metrics to a strain collect server at URL (http://HOST:PORT), which "
+			 "merges the instances and may stop the run (docs/distributed.md)"},
+	[R_COLLECTOR_TOKEN] = {"--collector-token", NULL, "T", OPT_STRING, 0, 0, 0, F(collector_token), 0, NULL, NULL,
+			       G_OUT, "the bearer token for --collector (default: $STRAIN_COLLECTOR_TOKEN)"},
 	[R_WEB] = {"--web", NULL, "[ADDR]", OPT_CUSTOM, OPT_OPTIONAL_ADDR, 0, 0, 0, 0, web_arg, "HOST:PORT or :PORT",
 		   G_OUT, "serve the live dashboard while the run goes, at ADDR (default " WEB_DEFAULT_ADDR
 		   "; --web=ADDR or --web HOST:PORT; docs/dashboard.md)"},
@@ -587,6 +614,7 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 	o.trend_stats = opts_given(&f->seen, R_SUMMARY_TREND_STATS) ? &f->trend_stats : NULL;
 	o.web = f->web;
 	o.web_linger_ns = f->web_linger_ns;
+	o.collector_token = f->collector_token;
 	return o;
 }
 

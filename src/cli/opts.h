@@ -77,7 +77,7 @@ typedef struct opts_k6 {
 	const char *instead; /* "use --rate R, ..."; NULL: strain has nothing like it */
 } opts_k6;
 
-#define OPTS_MAX 48
+#define OPTS_MAX 64
 #define OPTS_TYPED 40
 
 /* What the parse saw: per entry, how many times and the first spelling. */

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "output/collect_push.h"
 #include "output/csv.h"
 #include "output/influx.h"
 #include "output/json.h"
@@ -15,6 +16,7 @@ static const output_ops *const kinds[] = {
 	&influx_v2_ops,
 	&json_output_ops,
 	&csv_output_ops,
+	&collect_push_ops,
 	NULL,
 };
 
@@ -29,7 +31,7 @@ output *output_create(const char *spec, const output_env *env, char *err, size_t
 		if (strlen(kinds[i]->kind) == klen && strncmp(kinds[i]->kind, spec, klen) == 0)
 			break;
 	if (!kinds[i]) {
-		snprintf(err, errsz, "unknown output '%.*s' (influxdb, influxdb2, json, csv)", (int)klen, spec);
+		snprintf(err, errsz, "unknown output '%.*s' (influxdb, influxdb2, json, csv, collector)", (int)klen, spec);
 		return NULL;
 	}
 	o = xcalloc(1, sizeof(*o));

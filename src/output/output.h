@@ -24,6 +24,11 @@ typedef struct output_env {
 	const met_registry *reg;
 	uint64_t start_wall_ns;
 	const char *instance;   /* "instance" tag: host name unless set */
+	/* The run's abort flag (0 running): an output that learns the run must
+	 * stop (the collector's answer) sets it to 1, as the threshold watch
+	 * does. NULL when nothing listens. */
+	_Atomic int *abort;
+	const char *collector_token; /* --collector-token, or NULL */
 } output_env;
 
 /* What an output did, for the summary and the exit status. */
@@ -37,7 +42,7 @@ typedef struct output_stats {
 typedef struct output output;
 
 typedef struct output_ops {
-	const char *kind; /* "influxdb", "influxdb2", "json", "csv" */
+	const char *kind; /* "influxdb", "influxdb2", "json", "csv", "collector" */
 	/* Sets up the output from ARG (the text after "KIND="). Returns 0, or -1
 	 * with a message naming the problem in err (the caller prefixes
 	 * "--out KIND=..."). */

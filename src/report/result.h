@@ -28,6 +28,26 @@ typedef struct output_result {
 	int flush_abandoned;     /* still blocked when the run gave up waiting */
 } output_result;
 
+/* strain collect: one instance that pushed (docs/distributed.md). */
+typedef struct collect_instance {
+	const char *id;          /* unique per process: "instance/pid" */
+	const char *instance;    /* its instance name */
+	uint64_t pushes;         /* snapshots received */
+	uint64_t gaps;           /* snapshots it numbered but that never came */
+	int done;                /* its final push came */
+	int lost;                /* no push for --timeout-lost, and no final one */
+} collect_instance;
+
+/* strain collect: how complete the merged result is. */
+typedef struct collect_result {
+	uint32_t expected;                  /* --expect */
+	const collect_instance *instances;  /* in order of their first push */
+	uint32_t ninstances;
+	uint32_t missing;                   /* expected, never pushed */
+	int partial;                        /* an instance lost or missing, or pushes lost */
+	const char *abort_reason;           /* the threshold that stopped every instance, or NULL */
+} collect_result;
+
 typedef struct run_result {
 	const met_registry *reg;  /* the metrics, tag sets and series of the run */
 	const met_shard *total;   /* every sample of the load window, merged */
@@ -52,6 +72,7 @@ typedef struct run_result {
 	const run_phase_result *phases;    /* by cfg->phases index */
 	const met_threshold_result *th_results; /* by cfg->thresholds index */
 	const trend_stats *trend_stats;    /* the trend columns (--summary-trend-stats); NULL: the default */
+	const collect_result *collect;     /* strain collect's merge of instances, or NULL */
 } run_result;
 
 #endif

@@ -260,6 +260,55 @@ static void output_flush_json(json_t *o, const output_result *so)
 	json_object_set_new(o, "flush_cut", json_boolean(so->flush_cut || so->flush_abandoned));
 }
 
+/* strain collect: how many instances the figures below hold. */
+static void collect_print(FILE *f, const collect_result *c)
+{
+	uint32_t i, done = 0;
+
+	for (i = 0; i < c->ninstances; i++)
+		if (c->instances[i].done)
+			done++;
+	fprintf(f, "  merged from %u instance%s of %u expected (%u finished)%s\n", c->ninstances,
+		c->ninstances == 1 ? "" : "s", c->expected, done, c->partial ? ": PARTIAL result" : "");
+	for (i = 0; i < c->ninstances; i++) {
+		const collect_instance *in = &c->instances[i];
+
+		if (in->lost || in->gaps)
+			fprintf(f, "  WARNING: instance %s %s%s%llu push%s missing\n", in->id, in->lost ? "was lost" : "",
+				in->lost ? ", " : "", (unsigned long long)in->gaps, in->gaps == 1 ? "" : "es");
+	}
+	if (c->missing)
+		fprintf(f, "  WARNING: %u expected instance%s never pushed\n", c->missing, c->missing == 1 ? "" : "s");
+	if (c->abort_reason)
+		fprintf(f, "  aborted every instance: %s\n", c->abort_reason);
+	fputc('\n', f);
+}
+
+/* The summary's "collect" section (docs/distributed.md). */
+static json_t *collect_json(const collect_result *c)
+{
+	json_t *o = json_object(), *arr = json_array();
+	uint32_t i;
+
+	for (i = 0; i < c->ninstances; i++) {
+		const collect_instance *in = &c->instances[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "id", json_string(in->id));
+		json_object_set_new(e, "instance", json_string(in->instance));
+		json_object_set_new(e, "pushes", json_integer((json_int_t)in->pushes));
+		json_object_set_new(e, "missing_pushes", json_integer((json_int_t)in->gaps));
+		json_object_set_new(e, "done", json_boolean(in->done));
+		json_object_set_new(e, "lost", json_boolean(in->lost));
+		json_array_append_new(arr, e);
+	}
+	json_object_set_new(o, "expected", json_integer(c->expected));
+	json_object_set_new(o, "instances", arr);
+	json_object_set_new(o, "never_seen", json_integer(c->missing));
+	json_object_set_new(o, "abort_reason", c->abort_reason ? json_string(c->abort_reason) : json_null());
+	return o;
+}
+
 void summary_print(FILE *f, const run_result *info)
 {
 	const met_registry *r = info->reg;
@@ -278,6 +327,8 @@ void summary_print(FILE *f, const run_result *info)
 	if (info->cfg && info->cfg->testid)
 		fprintf(f, " (testid %s)", info->cfg->testid);
 	fputs("\n\n", f);
+	if (info->collect)
+		collect_print(f, info->collect);
 	if (info->cfg && info->cfg->tls_insecure)
 		fprintf(f, "  WARNING: TLS certificates were not verified (--insecure-skip-tls-verify)\n\n");
 	for (i = 0; i < n; i++) {
@@ -526,6 +577,10 @@ char *summary_json(const run_result *info)
 		json_object_set_new(root, "outputs", outs);
 	}
 	history_json(root, info);
+	if (info->collect) {
+		json_object_set_new(root, "collect", collect_json(info->collect));
+		json_object_set_new(root, "partial", json_boolean(info->collect->partial));
+	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	json_decref(root);
 	free(ms);

@@ -22,7 +22,8 @@
 #include "report/web_doc.h"
 
 /* A dashboard has a handful of viewers; past this many, a new connection
- * is told 503 and closed. */
+ * is told 503 and closed. A server that takes pushes (web_set_post) says
+ * how many it needs. */
 #define WEB_MAX_CLIENTS 32
 /* A request head larger than this is refused (431). */
 #define WEB_HEAD_MAX 8192
@@ -48,6 +49,7 @@ typedef enum {
 	C_REPLY,   /* writing an answer, then closing */
 	C_DRAIN,   /* answer written and our side shut: reading until EOF */
 	C_EVENTS,  /* an event stream: open until the client or the server ends it */
+	C_BODY,    /* reading a POST's body (web_set_post) */
 } client_state;
 
 typedef struct client {
@@ -64,6 +66,9 @@ typedef struct client {
 	const char *tail;
 	size_t tail_len, tail_sent;
 	int got_final;             /* an event stream that has had "event: final" */
+	buf body;                  /* C_BODY: the request body so far */
+	size_t body_want;          /* its Content-Length */
+	char auth[512];            /* C_BODY: the Authorization header's value */
 } client;
 
 struct web_server {
@@ -77,7 +82,14 @@ struct web_server {
 	pthread_t thread;
 	int started;
 	web_run run;
-	client clients[WEB_MAX_CLIENTS];
+	int dashboard;             /* web_start was given a run: serve it */
+	client *clients;
+	uint32_t nclients;
+	/* web_set_post: the one path that takes POSTs, and its handler. */
+	char post_path[64];
+	size_t post_max;
+	web_post_fn post_fn;
+	void *post_ctx;
 
 	/* Shared with the collector (atomics) and the main thread (mu). */
 	_Atomic uint64_t elapsed_ns;
@@ -126,10 +138,11 @@ static void client_close(client *c)
 	close(c->io.fd);
 	c->io.fd = -1;
 	buf_free(&c->out);
+	buf_free(&c->body);
 	c->state = C_FREE;
 	if (!w->closing)
 		return;
-	for (i = 0; i < WEB_MAX_CLIENTS; i++)
+	for (i = 0; i < w->nclients; i++)
 		if (w->clients[i].state != C_FREE)
 			return;
 	ev_loop_stop(w->loop); /* the last one owed anything has it */
@@ -376,17 +389,109 @@ static int host_allowed(const web_server *w, const char *head)
 	return 0;
 }
 
+/* The value of header field NAME ("content-length") in HEAD, copied into
+ * out; 0 if found, -1 if not (or too long). */
+static int header_value(const char *head, const char *name, char *out, size_t outsz)
+{
+	size_t nlen = strlen(name);
+	const char *h, *v, *end;
+
+	for (h = strchr(head, '\n'); h; h = strchr(h, '\n')) {
+		h++;
+		if (strncasecmp(h, name, nlen) == 0 && h[nlen] == ':')
+			break;
+	}
+	if (!h)
+		return -1;
+	v = h + nlen + 1;
+	v += strspn(v, " \t");
+	end = v + strcspn(v, "\r\n");
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if ((size_t)(end - v) >= outsz)
+		return -1;
+	memcpy(out, v, (size_t)(end - v));
+	out[end - v] = '\0';
+	return 0;
+}
+
+/* The whole body of a POST is in: the handler answers. */
+static void post_done(client *c)
+{
+	web_server *w = c->w;
+	char answer[1024];
+	int status;
+	const char *reason;
+
+	answer[0] = '\0';
+	status = w->post_fn(w->post_ctx, c->auth[0] ? c->auth : NULL, c->body.data ? c->body.data : "", c->body.len,
+			    answer, sizeof(answer));
+	memset(c->auth, 0, sizeof(c->auth));
+	switch (status) {
+	case 200: reason = "OK"; break;
+	case 400: reason = "Bad Request"; break;
+	case 401: reason = "Unauthorized"; break;
+	case 409: reason = "Conflict"; break;
+	default: reason = "Error"; break;
+	}
+	reply(c, status, reason, "application/json", status == 401 ? "WWW-Authenticate: Bearer\r\n" : NULL, answer,
+	      strlen(answer), 0, 0);
+}
+
+/* A POST to the push path: reads its body (Content-Length, at most
+ * post_max), then post_done. FROM..FROM+N are body bytes that came with
+ * the head. */
+static void post_begin(client *c, const char *head, const char *from, size_t n)
+{
+	web_server *w = c->w;
+	char len[32];
+	uint64_t want;
+	char *end;
+
+	if (header_value(head, "content-length", len, sizeof(len)) < 0) {
+		reply_text(c, 411, "Length Required", NULL, 0);
+		return;
+	}
+	want = strtoull(len, &end, 10);
+	if (end == len || *end || len[0] == '-') {
+		reply_text(c, 400, "Bad Request", NULL, 0);
+		return;
+	}
+	if (want > w->post_max) {
+		reply_text(c, 413, "Content Too Large", NULL, 0);
+		return;
+	}
+	if (header_value(head, "authorization", c->auth, sizeof(c->auth)) < 0)
+		c->auth[0] = '\0';
+	c->state = C_BODY;
+	c->body_want = (size_t)want;
+	buf_init(&c->body, want < 65536 ? (size_t)want + 1 : 65536, w->post_max + 1);
+	if (n > want)
+		n = (size_t)want; /* a pipelined request after it: ignored */
+	if (n && buf_append(&c->body, from, n) < 0) {
+		reply_text(c, 413, "Content Too Large", NULL, 0);
+		return;
+	}
+	if (c->body.len == c->body_want)
+		post_done(c);
+}
+
 /* One complete request head in c->head. */
 static void request(client *c)
 {
 	web_server *w = c->w;
 	char *sp1, *sp2, *q, *path;
 	int head_only;
+	char *hend, full[WEB_HEAD_MAX];
+	size_t hlen;
 
 	/* An answer that is not a stream must be taken within this time too,
 	 * or the slot would be held by a client that never reads. */
 	ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_REPLY_TIMEOUT);
 	c->head[c->nhead] = '\0';
+	hend = memmem(c->head, c->nhead, "\r\n\r\n", 4);
+	hlen = hend ? (size_t)(hend - c->head) + 4 : (size_t)((char *)memmem(c->head, c->nhead, "\n\n", 2) - c->head) + 2;
+	memcpy(full, c->head, c->nhead + 1);
 	if (!host_allowed(w, c->head)) {
 		reply_text(c, 403, "Forbidden", NULL, 0);
 		return;
@@ -404,12 +509,21 @@ static void request(client *c)
 	if (q)
 		*q = '\0';
 	head_only = strcmp(c->head, "HEAD") == 0;
+	if (w->post_fn && strcmp(path, w->post_path) == 0) {
+		if (strcmp(c->head, "POST") != 0)
+			reply_text(c, 405, "Method Not Allowed", "Allow: POST\r\n", head_only);
+		else
+			post_begin(c, full, full + hlen, c->nhead - hlen);
+		return;
+	}
 	if (!head_only && strcmp(c->head, "GET") != 0) {
 		/* Nothing here changes anything. */
 		reply_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", 0);
 		return;
 	}
-	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+	if (!w->dashboard) {
+		reply_text(c, 404, "Not Found", NULL, head_only);
+	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
 		reply(c, 200, "OK", "text/html; charset=utf-8", NULL, w->page, w->page_len, head_only, 1);
 	} else if (strcmp(path, "/summary.json") == 0) {
 		if (w->final) {
@@ -474,6 +588,20 @@ static void client_io(ev_loop *loop, ev_io *io, unsigned events)
 					if (c->state == C_FREE)
 						return;
 				}
+			} else if (c->state == C_BODY) {
+				size_t take = (size_t)got;
+
+				if (take > c->body_want - c->body.len)
+					take = c->body_want - c->body.len;
+				if (buf_append(&c->body, scratch, take) < 0) {
+					reply_text(c, 413, "Content Too Large", NULL, 0);
+					return;
+				}
+				if (c->body.len == c->body_want) {
+					post_done(c);
+					if (c->state == C_FREE)
+						return;
+				}
 			}
 			/* Anything after the head (a body, another request) is read
 			 * and ignored: every answer here closes. */
@@ -508,7 +636,7 @@ static void accept_io(ev_loop *loop, ev_io *io, unsigned events)
 				continue;
 			return; /* EAGAIN, or out of descriptors: try on the next event */
 		}
-		for (i = 0; i < WEB_MAX_CLIENTS && !c; i++)
+		for (i = 0; i < w->nclients && !c; i++)
 			if (w->clients[i].state == C_FREE)
 				c = &w->clients[i];
 		if (!c) {
@@ -543,7 +671,7 @@ static void push_live(web_server *w)
 
 	free(w->live);
 	w->live = NULL;
-	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+	for (i = 0; i < w->nclients; i++) {
 		client *c = &w->clients[i];
 
 		if (c->state != C_EVENTS || c->got_final)
@@ -570,7 +698,7 @@ static void push_final(web_server *w, char *summary)
 	w->final = xrealloc(summary, w->final_len + 2);
 	memcpy(w->final + w->final_len, "\n", 2);
 	w->final_len++;
-	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+	for (i = 0; i < w->nclients; i++) {
 		client *c = &w->clients[i];
 
 		if (c->state != C_EVENTS || c->got_final)
@@ -600,7 +728,7 @@ static void closing_begin(web_server *w)
 	ev_io_set(w->loop, &w->lio, 0);
 	ev_io_set(w->loop, &w->wio, 0);
 	ev_timer_stop(w->loop, &w->keepalive);
-	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+	for (i = 0; i < w->nclients; i++) {
 		client *c = &w->clients[i];
 
 		if (c->state == C_FREE)
@@ -652,7 +780,7 @@ static void keepalive_timer(ev_loop *loop, ev_timer *t)
 	static const char ka[] = ": keep-alive\n\n";
 	uint32_t i;
 
-	for (i = 0; i < WEB_MAX_CLIENTS; i++) {
+	for (i = 0; i < w->nclients; i++) {
 		client *c = &w->clients[i];
 
 		/* Only an idle stream needs it; a busy one is not idle. */
@@ -700,6 +828,8 @@ web_server *web_create(const char *addr, char *err, size_t errsz)
 
 	w->lfd = w->wake_fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
+	w->nclients = WEB_MAX_CLIENTS;
+	w->clients = xcalloc(w->nclients, sizeof(*w->clients));
 	if (net_parse_listen(addr, &w->addr, err, errsz) < 0)
 		goto fail;
 	w->lfd = net_listen(&w->addr, 64, 0);
@@ -711,7 +841,7 @@ web_server *web_create(const char *addr, char *err, size_t errsz)
 		goto fail;
 	}
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->loop = ev_loop_create(WEB_MAX_CLIENTS + 1);
+	w->loop = ev_loop_create(WEB_MAX_CLIENTS + 2);
 	if (w->wake_fd < 0 || !w->loop) {
 		snprintf(err, errsz, "%s", strerror(errno));
 		goto fail;
@@ -728,11 +858,36 @@ const char *web_url(const web_server *w)
 	return w->url;
 }
 
+int web_set_post(web_server *w, const char *path, size_t body_max, uint32_t max_clients, web_post_fn fn, void *ctx)
+{
+	ev_loop *loop;
+
+	if (w->started || strlen(path) >= sizeof(w->post_path) || max_clients < 1)
+		return -1;
+	loop = ev_loop_create(max_clients + 2);
+	if (!loop)
+		return -1;
+	ev_loop_destroy(w->loop);
+	w->loop = loop;
+	free(w->clients);
+	w->nclients = max_clients;
+	w->clients = xcalloc(w->nclients, sizeof(*w->clients));
+	snprintf(w->post_path, sizeof(w->post_path), "%s", path);
+	w->post_max = body_max;
+	w->post_fn = fn;
+	w->post_ctx = ctx;
+	return 0;
+}
+
 int web_start(web_server *w, const web_run *run, char *err, size_t errsz)
 {
+	static const web_run none;
 	sigset_t all, old;
 	int rc;
 
+	w->dashboard = run != NULL;
+	if (!run)
+		run = &none;
 	w->run = *run;
 	w->phases = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
 	w->phases_seen = xcalloc(run->cfg ? run->cfg->nphases + 1 : 1, sizeof(*w->phases));
@@ -801,7 +956,7 @@ void web_destroy(web_server *w)
 		wake(w);
 		pthread_join(w->thread, NULL);
 	}
-	for (i = 0; i < WEB_MAX_CLIENTS; i++)
+	for (i = 0; i < w->nclients; i++)
 		if (w->clients[i].state != C_FREE)
 			client_close(&w->clients[i]);
 	if (w->lfd >= 0)
@@ -817,5 +972,6 @@ void web_destroy(web_server *w)
 	free(w->live);
 	free(w->final);
 	free(w->final_event);
+	free(w->clients);
 	free(w);
 }

@@ -7,7 +7,9 @@
  * document is built on the server's thread, never on the collector's or the
  * workers'. Clients are bounded, and a client that does not read is
  * dropped once its bounded buffer is full: it never holds up the run.
- * Nothing a client sends changes any state (GET and HEAD only). */
+ * Nothing a client sends changes any state (GET and HEAD only), except
+ * through the one POST path a caller may add (web_set_post: strain
+ * collect's pushes). */
 #ifndef STRAIN_REPORT_WEB_H
 #define STRAIN_REPORT_WEB_H
 
@@ -40,8 +42,21 @@ typedef struct web_run {
 web_server *web_create(const char *addr, char *err, size_t errsz);
 /* "http://127.0.0.1:5665/": where the dashboard is (the bound port). */
 const char *web_url(const web_server *w);
-/* Starts serving RUN on the server's thread (signals blocked there).
- * Returns 0, or -1 with a message in err. */
+/* A POST handler (web_set_post), on the server's thread: AUTH is the
+ * Authorization header's value or NULL, BODY..BODY+LEN the whole body.
+ * Writes a JSON answer into reply (NUL-terminated, at most replysz) and
+ * returns the HTTP status (200, 400, 401, 409). */
+typedef int (*web_post_fn)(void *ctx, const char *auth, const char *body, size_t len, char *reply,
+			   size_t replysz);
+
+/* Before web_start: POSTs to PATH go to FN (bodies of at most body_max
+ * bytes; larger ones get 413), and up to max_clients connections are
+ * served at once. Every other path keeps its GET-only answers. Returns 0,
+ * or -1 (already started, path too long, no memory for the loop). */
+int web_set_post(web_server *w, const char *path, size_t body_max, uint32_t max_clients, web_post_fn fn, void *ctx);
+/* Starts serving RUN on the server's thread (signals blocked there); with
+ * RUN NULL no dashboard is served (only web_set_post's path). Returns 0,
+ * or -1 with a message in err. */
 int web_start(web_server *w, const web_run *run, char *err, size_t errsz);
 /* The collector output that tells the server a snapshot was taken in
  * (add it after the timeline's, so the timeline already has it). */

@@ -236,6 +236,8 @@ static int outputs_open(run_state *st, met_registry *reg, int *keep_samples)
 	oenv.reg = reg;
 	oenv.start_wall_ns = clock_wall_ns();
 	oenv.instance = host;
+	oenv.abort = &st->aborted;
+	oenv.collector_token = o->collector_token;
 	for (i = 0; i < o->nouts; i++) {
 		st->outs[i] = output_create(o->outs[i], &oenv, err, sizeof(err));
 		if (!st->outs[i]) {

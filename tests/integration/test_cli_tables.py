@@ -46,11 +46,11 @@ def value_for(placeholder, tmp_path):
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE=MIN..MAX": "profile=2..4", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
         "UA": "me/1", "LIST": "avg,p(99.9)", "C": "gzip", "K=V,...": "ttl=inf",
-        "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500",
+        "LIMITS": "p95:+10%", "F": "json", "[METRIC:]EXPR": "p(95)<500", "T": "tok",
     }[placeholder]
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
 def test_every_flag_in_the_usage_parses(cmd, tmp_path):
     for alias, name, ph in flags(cmd):
         if name == "--help":
@@ -64,7 +64,7 @@ def test_every_flag_in_the_usage_parses(cmd, tmp_path):
             assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, (form, p.returncode, p.stderr)
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
 def test_help_forms(cmd):
     text = usage(cmd)
     for form in (["-h"], ["--help"]):
@@ -81,7 +81,8 @@ def table_rows(path):
 
 
 @pytest.mark.parametrize("cmd,doc", [("run", "README.md"), ("target", "docs/target.md"),
-                                     ("compare", "docs/compare.md"), ("capacity", "docs/capacity.md")])
+                                     ("compare", "docs/compare.md"), ("capacity", "docs/capacity.md"),
+                                     ("collect", "docs/distributed.md")])
 def test_every_flag_is_in_the_docs_table(cmd, doc):
     rows = table_rows(doc)
     for alias, name, ph in flags(cmd):
@@ -170,7 +171,7 @@ def test_repeatable_flags_repeat(tmp_path):
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
 def test_missing_values(cmd):
     for alias, name, ph in flags(cmd):
         if not ph:
