@@ -31,6 +31,7 @@ struct engine {
 	uint32_t vus_max;
 	uint32_t vus_max_now;        /* last vus_max gauge (collector thread) */
 	int stop;                    /* 0, or how the run was asked to stop */
+	uint64_t late_ns;            /* --start-at passed this long ago: for the next phase */
 };
 
 /* When a name has several addresses (localhost: ::1 and 127.0.0.1), use the
@@ -201,7 +202,7 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	int rc = 0;
 
 	for (k = 0; k < ph->nscenarios; k++)
-		total += cfg->scenarios[ph->scenarios[k]].vus;
+		total += (uint32_t)seg_scale(&cfg->segment, cfg->scenarios[ph->scenarios[k]].vus);
 	st->nworkers = cfg->threads ? cfg->threads : default_threads(total);
 	if (st->nworkers > total && total)
 		st->nworkers = total;
@@ -218,9 +219,14 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	for (k = 0; k < ph->nscenarios; k++) {
 		const run_scenario *sc = &cfg->scenarios[ph->scenarios[k]];
 		uint32_t id = next_id, nslots = st->nworkers;
+		/* This process's segment of the module: k6's striped shares. */
+		uint32_t vus = (uint32_t)seg_scale(&cfg->segment, sc->vus);
+		uint32_t prealloc = (uint32_t)seg_scale(&cfg->segment, sc->prealloc_vus);
+		uint64_t iters = sc->exec == EXEC_SHARED_ITERATIONS ? seg_scale(&cfg->segment, sc->iterations)
+								     : sc->iterations;
 
-		if (exec_is_arrival(sc->exec) && sc->vus < nslots)
-			nslots = sc->vus ? sc->vus : 1;
+		if (exec_is_arrival(sc->exec) && vus < nslots)
+			nslots = vus ? vus : 1;
 		for (i = 0; i < st->nworkers; i++) {
 			worker_share *sh = &shares[(size_t)i * ph->nscenarios + k];
 
@@ -228,9 +234,9 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 			sh->slot = i;
 			sh->nslots = nslots;
 			if (i < nslots) {
-				sh->nvus = share_of(sc->vus, i, nslots);
-				sh->prealloc = share_of(sc->prealloc_vus, i, nslots);
-				sh->iters = sc->iterations / nslots + (i < sc->iterations % nslots);
+				sh->nvus = share_of(vus, i, nslots);
+				sh->prealloc = share_of(prealloc, i, nslots);
+				sh->iters = iters / nslots + (i < iters % nslots);
 			}
 			id += sh->nvus;
 		}
@@ -240,8 +246,12 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	st->ctx.phase = ph;
 	scn_gauges_intern(st, ph);
 	st->ctx.nworkers = st->nworkers;
-	st->ctx.t0 = clock_mono_ns();
-	st->ctx.wall0 = clock_wall_ns();
+	/* A run that began late (--start-at) keeps its schedule as if it had
+	 * begun on time: the first phase's clock starts in the past. */
+	st->ctx.t0 = clock_mono_ns() - st->late_ns;
+	st->ctx.late_ns = st->late_ns;
+	st->late_ns = 0;
+	st->ctx.wall0 = clock_wall_ns() - st->ctx.late_ns;
 	res->t_start = st->ctx.t0;
 	for (i = 0; i < st->nworkers; i++) {
 		size_t at = (size_t)i * ph->nscenarios;
@@ -314,6 +324,11 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 	e->s_vus = met_series_intern(reg, MET_VUS, 0);
 	e->s_vus_max = met_series_intern(reg, MET_VUS_MAX, 0);
 	return e;
+}
+
+void engine_start_late(engine *e, uint64_t late_ns)
+{
+	e->late_ns = late_ns;
 }
 
 met_source engine_idle_source(engine *e)

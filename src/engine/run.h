@@ -34,6 +34,11 @@ typedef void (*engine_wait_fn)(void *ctx, uint64_t wait_ns);
 engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, char *err, size_t errsz);
 /* The collector's source between phases: no VUs, the last vus_max. */
 met_source engine_idle_source(engine *e);
+/* --start-at passed late_ns ago: the next phase's schedule runs as if it
+ * had begun then (closed models end on time, ramps are where they would
+ * be, and arrival-rate iterations already due are dropped and counted in
+ * dropped_iterations). */
+void engine_start_late(engine *e, uint64_t late_ns);
 /* Runs phase ph to its end: workers, VUs, the collector's source switched
  * to them and back; wait is called until every worker is done. Returns 0,
  * or -1 when its workers could not be created (a message is printed). */

@@ -10,6 +10,7 @@
 #include "http/url.h"
 #include "metrics/threshold.h"
 #include "program/flow.h"
+#include "program/segment.h"
 #include "program/tmpl.h"
 
 
@@ -107,6 +108,12 @@ typedef struct run_config {
 	uint32_t nrun_tags;
 	const char *testid;         /* the run id: the testid tag's value, in run_tags */
 	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
+	/* This process's execution segment (k6's): its share of every
+	 * module's VUs, iterations and arrival schedule (program/segment.h).
+	 * The whole run unless --execution-segment, --segment-index or the
+	 * plan's execution: says otherwise. Owned. */
+	seg_tuple segment;
+	char *instance;             /* the instance tag's value (owned), or NULL: none */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */

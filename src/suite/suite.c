@@ -426,6 +426,34 @@ static void warn_nofile(const run_config *cfg)
 				nofile, cfg->scenarios[i].vus);
 }
 
+/* --start-at: waits (signals still taken) until the wall-clock start, so
+ * that processes started at slightly different moments begin together. A
+ * process that comes late says by how much and runs in step: its schedule
+ * is the one that began at the start time (engine_start_late). -1 when a
+ * signal ended the wait. */
+static int start_at_wait(run_state *st)
+{
+	uint64_t at = st->opts->start_at_wall_ns, now = clock_wall_ns();
+
+	if (!at)
+		return 0;
+	if (now >= at) {
+		fprintf(stderr, "strain: --start-at passed %.3fs ago: joining the schedule in step\n",
+			(double)(now - at) / 1e9);
+		engine_start_late(st->eng, now - at);
+		return 0;
+	}
+	if (!st->opts->quiet)
+		fprintf(stderr, "strain: waiting %.3fs for --start-at\n", (double)(at - now) / 1e9);
+	while (!st->interrupted && now < at) {
+		uint64_t left = at - now;
+
+		take_signal(st, left < 50 * NS_PER_MS ? left : 50 * NS_PER_MS);
+		now = clock_wall_ns();
+	}
+	return st->interrupted ? -1 : 0;
+}
+
 suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 {
 	run_state st;
@@ -465,6 +493,10 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 
 	/* Workers inherit this mask; only this thread takes the signals. */
 	pthread_sigmask(SIG_BLOCK, &st.sigs, NULL);
+	if (start_at_wait(&st) < 0) {
+		rc = SUITE_INTERRUPTED;
+		goto out;
+	}
 	t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
 	idle = engine_idle_source(st.eng);
