@@ -31,7 +31,8 @@ struct engine {
 	uint32_t vus_max;
 	uint32_t vus_max_now;        /* last vus_max gauge (collector thread) */
 	int stop;                    /* 0, or how the run was asked to stop */
-	uint64_t late_ns;            /* --start-at passed this long ago: for the next phase */
+	uint64_t start_at_wall;      /* --start-at: the next phase's schedule begins at this wall time (0: now) */
+	int start_drop;              /* and what fell due before the phase began is dropped */
 };
 
 /* When a name has several addresses (localhost: ::1 and 127.0.0.1), use the
@@ -225,7 +226,9 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 		uint64_t iters = sc->exec == EXEC_SHARED_ITERATIONS ? seg_scale(&cfg->segment, sc->iterations)
 								     : sc->iterations;
 
-		if (exec_is_arrival(sc->exec) && vus < nslots)
+		/* Shared iterations, too, go only to workers that have a VU of
+		 * the module: a share on a worker without one would be lost. */
+		if ((exec_is_arrival(sc->exec) || sc->exec == EXEC_SHARED_ITERATIONS) && vus < nslots)
 			nslots = vus ? vus : 1;
 		for (i = 0; i < st->nworkers; i++) {
 			worker_share *sh = &shares[(size_t)i * ph->nscenarios + k];
@@ -246,12 +249,21 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	st->ctx.phase = ph;
 	scn_gauges_intern(st, ph);
 	st->ctx.nworkers = st->nworkers;
-	/* A run that began late (--start-at) keeps its schedule as if it had
-	 * begun on time: the first phase's clock starts in the past. */
-	st->ctx.t0 = clock_mono_ns() - st->late_ns;
-	st->ctx.late_ns = st->late_ns;
-	st->late_ns = 0;
-	st->ctx.wall0 = clock_wall_ns() - st->ctx.late_ns;
+	/* --start-at: the schedule is anchored at that wall time, not at the
+	 * moment this thread got here (a process woken a few ms late, or
+	 * started after it, stays in step with the others): the phase's clock
+	 * starts in the past. */
+	st->ctx.t0 = clock_mono_ns();
+	st->ctx.late_ns = 0;
+	if (st->start_at_wall) {
+		uint64_t now_wall = clock_wall_ns();
+		uint64_t late = now_wall > st->start_at_wall ? now_wall - st->start_at_wall : 0;
+
+		st->ctx.t0 -= late;
+		st->ctx.late_ns = st->start_drop ? late : 0;
+		st->start_at_wall = 0;
+	}
+	st->ctx.wall0 = clock_wall_ns() - (clock_mono_ns() - st->ctx.t0);
 	res->t_start = st->ctx.t0;
 	for (i = 0; i < st->nworkers; i++) {
 		size_t at = (size_t)i * ph->nscenarios;
@@ -326,9 +338,10 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 	return e;
 }
 
-void engine_start_late(engine *e, uint64_t late_ns)
+void engine_start_at(engine *e, uint64_t wall_ns, int drop_due)
 {
-	e->late_ns = late_ns;
+	e->start_at_wall = wall_ns;
+	e->start_drop = drop_due;
 }
 
 met_source engine_idle_source(engine *e)

@@ -306,8 +306,10 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 		web_phase(st->web, i, clock_mono_ns() - t0, 0);
 		if (engine_phase_run(st->eng, coll, ph, &res[i], phase_wait, st) < 0)
 			return SUITE_SETUP;
-		res[i].t_start -= t0;
-		res[i].t_end -= t0;
+		/* A phase anchored at --start-at may begin a hair before the run's
+		 * clock (both are derived from the wall clock). */
+		res[i].t_start = res[i].t_start > t0 ? res[i].t_start - t0 : 0;
+		res[i].t_end = res[i].t_end > t0 ? res[i].t_end - t0 : 0;
 		web_phase(st->web, i, res[i].t_start, res[i].t_end);
 	}
 	return SUITE_OK;
@@ -440,7 +442,7 @@ static int start_at_wait(run_state *st)
 	if (now >= at) {
 		fprintf(stderr, "strain: --start-at passed %.3fs ago: joining the schedule in step\n",
 			(double)(now - at) / 1e9);
-		engine_start_late(st->eng, now - at);
+		engine_start_at(st->eng, at, 1);
 		return 0;
 	}
 	if (!st->opts->quiet)
@@ -451,6 +453,7 @@ static int start_at_wait(run_state *st)
 		take_signal(st, left < 50 * NS_PER_MS ? left : 50 * NS_PER_MS);
 		now = clock_wall_ns();
 	}
+	engine_start_at(st->eng, at, 0);
 	return st->interrupted ? -1 : 0;
 }
 
@@ -499,6 +502,11 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	}
 	t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
+	if (o->start_at_wall_ns && t_start_wall > o->start_at_wall_ns) {
+		/* The run's clock, like its first phase's, starts at --start-at. */
+		t0 -= t_start_wall - o->start_at_wall_ns;
+		t_start_wall = o->start_at_wall_ns;
+	}
 	idle = engine_idle_source(st.eng);
 	coll = met_collector_create(reg, &idle, NS_PER_SEC, t0);
 	if (keep_samples)
