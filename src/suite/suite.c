@@ -235,7 +235,7 @@ static int outputs_open(run_state *st, met_registry *reg, int *keep_samples)
 	gethostname(host, sizeof(host) - 1);
 	oenv.reg = reg;
 	oenv.start_wall_ns = clock_wall_ns();
-	oenv.instance = host;
+	oenv.instance = st->cfg->instance ? st->cfg->instance : host;
 	for (i = 0; i < o->nouts; i++) {
 		st->outs[i] = output_create(o->outs[i], &oenv, err, sizeof(err));
 		if (!st->outs[i]) {
