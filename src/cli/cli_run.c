@@ -513,6 +513,16 @@ static int apply_common(run_flags *f, run_config *cfg)
 	return 0;
 }
 
+static const char *run_tag_value(const run_config *cfg, const char *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nrun_tags; i++)
+		if (strcmp(cfg->run_tags[i].key, key) == 0)
+			return cfg->run_tags[i].value;
+	return NULL;
+}
+
 /* The segment flags over the plan's execution:, the instance tag, and
  * the check that every module's share of this segment can run. 0, or -1
  * after printing why. */
@@ -573,6 +583,9 @@ static int apply_segment(const run_flags *f, run_config *cfg)
 	cfg->instance = NULL;
 	if (f->instance) {
 		cfg->instance = xstrdup(f->instance);
+	} else if (run_tag_value(cfg, "instance")) {
+		/* --tag instance=NAME or a plan's tags: name it too. */
+		cfg->instance = xstrdup(run_tag_value(cfg, "instance"));
 	} else {
 		memset(host, 0, sizeof(host));
 		if (gethostname(host, 255 - sizeof(seg)) < 0 || !host[0])
@@ -602,9 +615,6 @@ static int apply_after(const run_flags *f, run_config *cfg)
 {
 	uint32_t i;
 
-	if (apply_segment(f, cfg) < 0)
-		return -1;
-
 	for (i = 0; i < f->ntags; i++) {
 		const char *eq = strchr(f->tags[i], '='), *why;
 		char key[80];
@@ -628,7 +638,7 @@ static int apply_after(const run_flags *f, run_config *cfg)
 			met_threshold_free(&cfg->thresholds[i]);
 		cfg->nthresholds = 0;
 	}
-	return 0;
+	return apply_segment(f, cfg);
 }
 
 /* The one place a run's outcome becomes the command's. */

@@ -388,3 +388,32 @@ def test_start_at_late_joins_in_step(target, tmp_path):
     assert reqs + dropped == 40, (reqs, dropped)
     # Started at least 1 s late: the first second's 20 arrivals were due before it began.
     assert dropped >= 20 and reqs > 0, (reqs, dropped)
+
+
+def test_plan_execution_and_instance(target, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"target: {target.url}\n" + """execution: {segment: "1/4:1/2", sequence: "0,1/4,1/2,3/4,1"}
+tags: {instance: gen7}
+modules:
+  m:
+    executor: {type: shared-iterations, vus: 4, iterations: 40}
+    flow: [{get: /health}]
+""")
+    out = tmp_path / "s.json"
+    p = run_strain("run", str(plan), "--quiet", "--summary-export", str(out), timeout=60)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["execution"]["segment"] == "1/4:1/2" and s["execution"]["sequence"] == "0,1/4,1/2,3/4,1"
+    assert s["execution"]["instance"] == "gen7" and s["tags"]["instance"] == "gen7"
+    assert s["metrics"]["http_reqs"]["count"] == 10
+    # The flags win over the plan.
+    p = run_strain("run", str(plan), "--quiet", "--summary-export", str(out), "--segments", "2", "--segment-index",
+                   "1", "--instance", "b", timeout=60)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert s["execution"]["segment"] == "1/2:1" and s["tags"]["instance"] == "b"
+    assert s["metrics"]["http_reqs"]["count"] == 20
+    # A segment not in the plan's sequence: the plan's error, with its position.
+    plan.write_text(plan.read_text().replace('"1/4:1/2"', '"1/3:1/2"'))
+    p = run_strain("validate", str(plan), timeout=30)
+    assert p.returncode == 104 and f"{plan}:2:" in p.stderr and "not one of the sequence" in p.stderr, p.stderr
