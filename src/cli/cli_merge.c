@@ -43,38 +43,38 @@ enum { M_OUTPUT, M_SUMMARY_EXPORT, M_REPORT, M_ALLOW_PARTIAL, M_QUIET, M_HELP, M
 static const opts_group merge_groups[] = {{"Flags", NULL}};
 
 static const opt merge_opts_table[M_COUNT] = {
-	[M_OUTPUT] = {"--output", "-o", "FILE", OPT_STRING, 0, 0, 0, F(output), 0, NULL, NULL, 0,
-		      "where to write the merged summary (strain-summary/2 JSON; default: stdout)"},
-	[M_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
-			      0, "the same as --output, under strain run's name"},
-	[M_REPORT] = {"--report", NULL, "FILE", OPT_STRING, 0, 0, 0, F(report), 0, NULL, NULL, 0,
-		      "also write the merged run's HTML report (docs/report.md)"},
-	[M_ALLOW_PARTIAL] = {"--allow-partial", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(allow_partial), 0, NULL, NULL, 0,
-			     "merge even when segments are missing; the result is marked partial"},
-	[M_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, 0,
-		     "no line on stderr about what was merged"},
-	[M_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
+    [M_OUTPUT] = {"--output", "-o", "FILE", OPT_STRING, 0, 0, 0, F(output), 0, NULL, NULL, 0,
+		  "where to write the merged summary (strain-summary/2 JSON; default: stdout)"},
+    [M_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL, 0,
+			  "the same as --output, under strain run's name"},
+    [M_REPORT] = {"--report", NULL, "FILE", OPT_STRING, 0, 0, 0, F(report), 0, NULL, NULL, 0,
+		  "also write the merged run's HTML report (docs/report.md)"},
+    [M_ALLOW_PARTIAL] = {"--allow-partial", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(allow_partial), 0, NULL, NULL, 0,
+			 "merge even when segments are missing; the result is marked partial"},
+    [M_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(quiet), 0, NULL, NULL, 0,
+		 "no line on stderr about what was merged"},
+    [M_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
 };
 
 #undef F
 
 static const opts_cmd merge_cmd = {
-	"merge",
-	merge_opts_table,
-	M_COUNT,
-	merge_groups,
-	1,
-	"Usage: strain merge A.json B.json ... [-o TOTAL.json] [--report TOTAL.html]\n\n"
-	"Merges the --summary-export files of one test run as execution segments\n"
-	"(strain run --segments N --segment-index I, or --execution-segment) into the\n"
-	"summary of the whole run: counts added, histograms added (exact percentiles),\n"
-	"time series on one wall clock, thresholds judged again. See docs/distributed.md.\n",
-	"Exit status: 0 merged, 2 usage, 4 a summary that cannot be read or that does\n"
-	"not belong (another test or sequence, overlapping or missing segments, a\n"
-	"strain-summary/1 file), 99 a threshold fails on the merged data, 107 an\n"
-	"output could not be written.\n",
-	NULL,
-	file_arg,
+    "merge",
+    merge_opts_table,
+    M_COUNT,
+    merge_groups,
+    1,
+    "Usage: strain merge A.json B.json ... [-o TOTAL.json] [--report TOTAL.html]\n\n"
+    "Merges the --summary-export files of one test run as execution segments\n"
+    "(strain run --segments N --segment-index I, or --execution-segment) into the\n"
+    "summary of the whole run: counts added, histograms added (exact percentiles),\n"
+    "time series on one wall clock, thresholds judged again. See docs/distributed.md.\n",
+    "Exit status: 0 merged, 2 usage, 4 a summary that cannot be read or that does\n"
+    "not belong (another test or sequence, overlapping or missing segments, a\n"
+    "strain-summary/1 file), 99 a threshold fails on the merged data, 107 an\n"
+    "output could not be written.\n",
+    NULL,
+    file_arg,
 };
 
 static int write_text(const char *path, const char *text, char *err, size_t errsz)
@@ -117,7 +117,8 @@ int cli_merge_main(int argc, char **argv)
 		goto done;
 	}
 	if (f->nfiles < 1) {
-		fprintf(stderr, "strain merge: give the summaries to merge (strain run ... --summary-export PART.json)\n");
+		fprintf(stderr,
+			"strain merge: give the summaries to merge (strain run ... --summary-export PART.json)\n");
 		o = CLI_USAGE;
 		goto done;
 	}
@@ -149,13 +150,14 @@ int cli_merge_main(int argc, char **argv)
 		fprintf(stderr, "strain merge: --report: %s\n", err);
 		goto done;
 	}
-	json_array_foreach(json_object_get(merged, "thresholds"), k, th)
-		failed += !json_is_true(json_object_get(th, "ok"));
+	json_array_foreach(json_object_get(merged, "thresholds"), k, th) failed +=
+	    !json_is_true(json_object_get(th, "ok"));
 	if (!f->quiet)
 		fprintf(stderr, "strain merge: %u summaries%s, %lld requests; thresholds: %u failed\n", n,
-			json_is_true(json_object_get(json_object_get(merged, "execution"), "partial")) ? " (partial)" : "",
-			(long long)json_integer_value(json_object_get(json_object_get(json_object_get(merged, "metrics"),
-										      "http_reqs"), "count")),
+			json_is_true(json_object_get(json_object_get(merged, "execution"), "partial")) ? " (partial)"
+												       : "",
+			(long long)json_integer_value(
+			    json_object_get(json_object_get(json_object_get(merged, "metrics"), "http_reqs"), "count")),
 			failed);
 	o = failed ? CLI_THRESHOLDS : CLI_DONE;
 done:

@@ -68,9 +68,10 @@ static int rat_text(const char *s, size_t len, uint64_t *num, uint64_t *den)
 	const char *slash = memchr(s, '/', len), *dot = memchr(s, '.', len);
 
 	if (slash)
-		return digits(s, (size_t)(slash - s), num) < 0 || digits(slash + 1, len - (size_t)(slash - s) - 1, den) < 0
-			       ? -1
-			       : 0;
+		return digits(s, (size_t)(slash - s), num) < 0 ||
+			       digits(slash + 1, len - (size_t)(slash - s) - 1, den) < 0
+			   ? -1
+			   : 0;
 	if (dot) {
 		uint64_t ip = 0, fp = 0, scale = 1;
 		size_t flen = len - (size_t)(dot - s) - 1, i;
@@ -183,8 +184,10 @@ static int tuple_finish(seg_tuple *t, seg_rat *points, uint32_t nparts, uint32_t
 		uint64_t g = gcd64(lcd, len.den);
 
 		if ((unsigned __int128)(lcd / g) * len.den > SEG_MAX_LCD) {
-			snprintf(err, errsz, "the sequence's segments need a pattern longer than %d (their lengths' common "
-					     "denominator): use simpler fractions", SEG_MAX_LCD);
+			snprintf(err, errsz,
+				 "the sequence's segments need a pattern longer than %d (their lengths' common "
+				 "denominator): use simpler fractions",
+				 SEG_MAX_LCD);
 			goto out;
 		}
 		lcd = lcd / g * len.den;

@@ -33,11 +33,11 @@ typedef struct seg_rat {
 typedef struct seg_tuple {
 	int full;
 	seg_rat from, to;
-	uint32_t index, nparts;  /* its position in the sequence, the sequence's length */
-	seg_rat *points;         /* the sequence's nparts + 1 boundaries (owned) */
-	uint64_t lcd;            /* the pattern's period */
-	uint64_t *pattern;       /* the indices this segment owns within one period, ascending (owned) */
-	uint64_t count;          /* how many: length * lcd */
+	uint32_t index, nparts; /* its position in the sequence, the sequence's length */
+	seg_rat *points;        /* the sequence's nparts + 1 boundaries (owned) */
+	uint64_t lcd;           /* the pattern's period */
+	uint64_t *pattern;      /* the indices this segment owns within one period, ascending (owned) */
+	uint64_t count;         /* how many: length * lcd */
 } seg_tuple;
 
 /* Parses one fraction: "1/4", "0.25", "25%", "0", "1". 0, or -1 with a

@@ -25,7 +25,7 @@
 /* One part: its segment and where it sits on the wall clock. */
 typedef struct part {
 	seg_rat from, to;
-	uint64_t start_ns, end_ns;   /* its load window */
+	uint64_t start_ns, end_ns; /* its load window */
 	uint32_t doc;
 } part;
 
@@ -103,8 +103,9 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 		part *p = &m->parts[i];
 
 		if (m->docs[i]->version != 2 || !json_object_get(r, "execution")) {
-			snprintf(err, errsz, "%s: %s has no execution segment to merge by (written by strain run of this "
-					     "version with --summary-export)",
+			snprintf(err, errsz,
+				 "%s: %s has no execution segment to merge by (written by strain run of this "
+				 "version with --summary-export)",
 				 m->names[i], m->docs[i]->version == 1 ? "a strain-summary/1 file" : "the summary");
 			return MERGE_NOT_SPLIT;
 		}
@@ -112,15 +113,19 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 			snprintf(err, errsz, "%s: already a merged summary", m->names[i]);
 			return MERGE_DIFFERENT;
 		}
-		if (!same(str_at(r, "execution", "plan_id"), id0) || !same(str_at(r, "strategy", NULL), str_at(r0, "strategy", NULL))) {
-			snprintf(err, errsz, "%s and %s are not parts of the same test (different plan, flags or strategy: "
-					     "plan_id %s vs %s)",
-				 m->names[0], m->names[i], id0 ? id0 : "none", str_at(r, "execution", "plan_id") ? str_at(r, "execution", "plan_id") : "none");
+		if (!same(str_at(r, "execution", "plan_id"), id0) ||
+		    !same(str_at(r, "strategy", NULL), str_at(r0, "strategy", NULL))) {
+			snprintf(err, errsz,
+				 "%s and %s are not parts of the same test (different plan, flags or strategy: "
+				 "plan_id %s vs %s)",
+				 m->names[0], m->names[i], id0 ? id0 : "none",
+				 str_at(r, "execution", "plan_id") ? str_at(r, "execution", "plan_id") : "none");
 			return MERGE_DIFFERENT;
 		}
 		if (!same(str_at(r, "execution", "sequence"), seq0)) {
-			snprintf(err, errsz, "%s and %s were split by different sequences (%s and %s): give every process the "
-					     "same --execution-segment-sequence",
+			snprintf(err, errsz,
+				 "%s and %s were split by different sequences (%s and %s): give every process the "
+				 "same --execution-segment-sequence",
 				 m->names[0], m->names[i], seq0, str_at(r, "execution", "sequence"));
 			return MERGE_DIFFERENT;
 		}
@@ -132,8 +137,8 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 			snprintf(err, errsz, "%s: start: not an RFC 3339 time", m->names[i]);
 			return MERGE_NOT_SPLIT;
 		}
-		p->end_ns = p->start_ns +
-			    (uint64_t)(json_number_value(json_object_get(r, "duration_ms")) * (double)NS_PER_MS);
+		p->end_ns =
+		    p->start_ns + (uint64_t)(json_number_value(json_object_get(r, "duration_ms")) * (double)NS_PER_MS);
 		p->doc = i;
 		if (!i || p->start_ns < m->start_ns)
 			m->start_ns = p->start_ns;
@@ -153,8 +158,9 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 		}
 		if (c > 0) {
 			if (!o->allow_partial) {
-				snprintf(err, errsz, "segment %llu/%llu:%llu/%llu is missing (no summary covers it; "
-						     "--allow-partial merges what there is)",
+				snprintf(err, errsz,
+					 "segment %llu/%llu:%llu/%llu is missing (no summary covers it; "
+					 "--allow-partial merges what there is)",
 					 (unsigned long long)at.num, (unsigned long long)at.den,
 					 (unsigned long long)p->from.num, (unsigned long long)p->from.den);
 				return MERGE_MISSING;
@@ -165,8 +171,9 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 	}
 	if (at.num != at.den) {
 		if (!o->allow_partial) {
-			snprintf(err, errsz, "segment %llu/%llu:1 is missing (no summary covers it; --allow-partial merges "
-					     "what there is)",
+			snprintf(err, errsz,
+				 "segment %llu/%llu:1 is missing (no summary covers it; --allow-partial merges "
+				 "what there is)",
 				 (unsigned long long)at.num, (unsigned long long)at.den);
 			return MERGE_MISSING;
 		}
@@ -287,17 +294,20 @@ static void trend_fill(json_t *o, const met_hist *h, int time)
 	trend_stats ts;
 	uint32_t i;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		if (!strcmp(key, "type") || !strcmp(key, "contains") || !strcmp(key, "count"))
 			continue;
-		at += (size_t)snprintf(list + at, at < sizeof(list) ? sizeof(list) - at : 0, "%s%s", at ? "," : "", key);
+		at +=
+		    (size_t)snprintf(list + at, at < sizeof(list) ? sizeof(list) - at : 0, "%s%s", at ? "," : "", key);
 	}
 	json_object_set_new(o, "count", json_integer((json_int_t)h->count));
 	if (!at || at >= sizeof(list) || trend_stats_parse(list, &ts, err, sizeof(err)) < 0)
 		return;
 	for (i = 0; i < ts.n; i++)
 		if (ts.s[i].kind != TS_COUNT)
-			json_object_set_new(o, ts.s[i].label, json_real(trend_stat_value(&ts.s[i], h) / (time ? 1e6 : 1)));
+			json_object_set_new(o, ts.s[i].label,
+					    json_real(trend_stat_value(&ts.s[i], h) / (time ? 1e6 : 1)));
 }
 
 static json_t *metrics_merge(merger *m)
@@ -309,7 +319,8 @@ static json_t *metrics_merge(merger *m)
 		const char *name;
 		json_t *v;
 
-		json_object_foreach(json_object_get(m->docs[d]->root, "metrics"), name, v) {
+		json_object_foreach(json_object_get(m->docs[d]->root, "metrics"), name, v)
+		{
 			json_t *acc = json_object_get(out, name);
 			const char *type = json_string_value(json_object_get(v, "type"));
 
@@ -334,7 +345,8 @@ static json_t *metrics_merge(merger *m)
 		const char *name;
 		json_t *v;
 
-		json_object_foreach(out, name, v) {
+		json_object_foreach(out, name, v)
+		{
 			const char *type = json_string_value(json_object_get(v, "type"));
 
 			if (same(type, "counter")) {
@@ -348,7 +360,8 @@ static json_t *metrics_merge(merger *m)
 				const met_hist *h = hist_find(m, name, NULL, NULL, NULL);
 
 				if (h)
-					trend_fill(v, h, same(json_string_value(json_object_get(v, "contains")), "time"));
+					trend_fill(v, h,
+						   same(json_string_value(json_object_get(v, "contains")), "time"));
 			}
 		}
 	}
@@ -365,7 +378,8 @@ static json_t *keyed_sum(const merger *m, const char *section, const char *const
 		const char *key;
 		json_t *v;
 
-		json_object_foreach(json_object_get(m->docs[d]->root, section), key, v) {
+		json_object_foreach(json_object_get(m->docs[d]->root, section), key, v)
+		{
 			json_t *acc = json_object_get(out, key);
 
 			if (!acc) {
@@ -373,7 +387,8 @@ static json_t *keyed_sum(const merger *m, const char *section, const char *const
 				continue;
 			}
 			for (k = 0; k < nf; k++)
-				json_object_set_new(acc, fields[k], count_json(num(acc, fields[k]) + num(v, fields[k])));
+				json_object_set_new(acc, fields[k],
+						    count_json(num(acc, fields[k]) + num(v, fields[k])));
 		}
 	}
 	return out;
@@ -390,13 +405,13 @@ static json_t *requests_merge(const merger *m)
 	for (d = 0; d < m->n; d++) {
 		json_t *v;
 
-		json_array_foreach(json_object_get(m->docs[d]->root, "requests"), i, v) {
+		json_array_foreach(json_object_get(m->docs[d]->root, "requests"), i, v)
+		{
 			json_t *acc = NULL, *w;
 
-			json_array_foreach(out, j, w)
-				if (same(str_at(w, "name", NULL), str_at(v, "name", NULL)) &&
-				    same(str_at(w, "module", NULL), str_at(v, "module", NULL)))
-					acc = w;
+			json_array_foreach(out, j, w) if (same(str_at(w, "name", NULL), str_at(v, "name", NULL)) &&
+							  same(str_at(w, "module", NULL), str_at(v, "module", NULL)))
+			    acc = w;
 			if (!acc) {
 				json_array_append_new(out, json_deep_copy(v));
 				continue;
@@ -408,7 +423,8 @@ static json_t *requests_merge(const merger *m)
 	{
 		json_t *w;
 
-		json_array_foreach(out, j, w) {
+		json_array_foreach(out, j, w)
+		{
 			double c = num(w, "count");
 			const met_hist *h = hist_find(m, "http_req_duration", NULL, NULL, str_at(w, "name", NULL));
 			static const struct {
@@ -440,7 +456,7 @@ typedef struct mseries {
 	uint64_t *requests, *failures, *iterations, *dropped;
 	double *vus, *sdmax, *max;
 	met_hist **hist;
-	json_t *errors;   /* code -> array of counts */
+	json_t *errors; /* code -> array of counts */
 } mseries;
 
 static json_t *series_json(const mseries *s, uint32_t nslots, double width_ms)
@@ -463,7 +479,8 @@ static json_t *series_json(const mseries *s, uint32_t nslots, double width_ms)
 		json_array_append_new(cols[4], json_integer((json_int_t)s->iterations[k]));
 		json_array_append_new(cols[5], json_integer((json_int_t)s->dropped[k]));
 		for (c = 0; c < 4; c++)
-			json_array_append_new(cols[6 + c], have ? json_real(met_hist_percentile(h, pv[c]) / 1e6) : json_null());
+			json_array_append_new(cols[6 + c],
+					      have ? json_real(met_hist_percentile(h, pv[c]) / 1e6) : json_null());
 		json_array_append_new(cols[10], have ? json_real((double)h->max / 1e6) : json_null());
 		json_array_append_new(cols[11], have ? hist_text(h) : json_string(""));
 	}
@@ -569,8 +586,9 @@ static json_t *timeseries_merge(const merger *m)
 							json_array_append_new(col, json_integer(0));
 						json_object_set_new(t->errors, s->errors[e].code, col);
 					}
-					json_array_set_new(col, at, json_integer(json_integer_value(json_array_get(col, at)) +
-										  (json_int_t)s->errors[e].n[k]));
+					json_array_set_new(col, at,
+							   json_integer(json_integer_value(json_array_get(col, at)) +
+									(json_int_t)s->errors[e].n[k]));
 				}
 			}
 			for (k = 0; k < nslots; k++)
@@ -583,7 +601,8 @@ static json_t *timeseries_merge(const merger *m)
 		int used = 0;
 
 		for (i = 0; i < nser; i++)
-			used |= ser[i].requests[k - 1] || ser[i].iterations[k - 1] || ser[i].hist[k - 1] || ser[i].vus[k - 1] > 0;
+			used |= ser[i].requests[k - 1] || ser[i].iterations[k - 1] || ser[i].hist[k - 1] ||
+				ser[i].vus[k - 1] > 0;
 		if (used)
 			break;
 	}
@@ -595,7 +614,8 @@ static json_t *timeseries_merge(const merger *m)
 		const char *code;
 		json_t *col;
 
-		json_object_foreach(ser[i].errors, code, col) {
+		json_object_foreach(ser[i].errors, code, col)
+		{
 			while (json_array_size(col) > nslots)
 				json_array_remove(col, json_array_size(col) - 1);
 		}
@@ -637,7 +657,10 @@ static int th_scope(const char *src, char *metric, size_t msz, char *mod, char *
 		if (!colon || !end || colon > end)
 			return -1;
 		snprintf(key, sizeof(key), "%.*s", (int)(colon - p), p);
-		dst = !strcmp(key, "module") ? mod : !strcmp(key, "strategy") ? strat : !strcmp(key, "name") ? name : NULL;
+		dst = !strcmp(key, "module")     ? mod
+		      : !strcmp(key, "strategy") ? strat
+		      : !strcmp(key, "name")     ? name
+						 : NULL;
 		if (!dst)
 			return -1;
 		snprintf(dst, vsz, "%.*s", (int)(end - colon - 1), colon + 1);
@@ -687,7 +710,8 @@ static int th_judge(const merger *m, const met_registry *reg, json_t *metrics, c
 		return 0;
 	*no_data = 0;
 	if (same(type, "trend") && t.agg != TH_COUNT && t.agg != TH_RATE) {
-		const met_hist *h = hist_find(m, metric, mod[0] ? mod : NULL, mod[0] ? strat : NULL, name[0] ? name : NULL);
+		const met_hist *h =
+		    hist_find(m, metric, mod[0] ? mod : NULL, mod[0] ? strat : NULL, name[0] ? name : NULL);
 		double scale = same(json_string_value(json_object_get(entry, "contains")), "time") ? 1e6 : 1;
 
 		if (!h || !h->count) {
@@ -745,7 +769,8 @@ static json_t *thresholds_merge(const merger *m, json_t *metrics, int *any_faile
 	size_t i;
 
 	*any_failed = 0;
-	json_array_foreach(ths, i, v) {
+	json_array_foreach(ths, i, v)
+	{
 		const char *src = str_at(v, "metric", NULL), *expr = str_at(v, "expression", NULL);
 		json_t *o = json_deep_copy(v);
 		double observed = NAN;
@@ -757,8 +782,8 @@ static json_t *thresholds_merge(const merger *m, json_t *metrics, int *any_faile
 			json_object_set_new(o, "rejudged", json_true());
 		} else {
 			for (d = 0; d < m->n; d++)
-				failed |= !json_is_true(json_object_get(json_array_get(json_object_get(m->docs[d]->root,
-												 "thresholds"), i), "ok"));
+				failed |= !json_is_true(json_object_get(
+				    json_array_get(json_object_get(m->docs[d]->root, "thresholds"), i), "ok"));
 			json_object_set_new(o, "observed", json_null());
 			json_object_set_new(o, "rejudged", json_false());
 		}
@@ -783,12 +808,17 @@ static json_t *execution_merged(const merger *m)
 
 		json_object_set_new(e, "file", json_string(m->names[m->parts[i].doc]));
 		json_object_set_new(e, "segment", json_string(str_at(r, "execution", "segment")));
-		json_object_set_new(e, "instance", json_string(str_at(r, "execution", "instance") ? str_at(r, "execution", "instance") : ""));
+		json_object_set_new(
+		    e, "instance",
+		    json_string(str_at(r, "execution", "instance") ? str_at(r, "execution", "instance") : ""));
 		json_array_append_new(list, e);
 	}
 	json_object_set_new(o, "segment", json_string(m->partial ? "partial" : "0:1"));
 	json_object_set_new(o, "sequence", json_string(str_at(m->docs[0]->root, "execution", "sequence")));
-	json_object_set_new(o, "plan_id", json_string(str_at(m->docs[0]->root, "execution", "plan_id") ? str_at(m->docs[0]->root, "execution", "plan_id") : ""));
+	json_object_set_new(o, "plan_id",
+			    json_string(str_at(m->docs[0]->root, "execution", "plan_id")
+					    ? str_at(m->docs[0]->root, "execution", "plan_id")
+					    : ""));
 	json_object_set_new(o, "partial", json_boolean(m->partial));
 	json_object_set_new(o, "instances", list);
 	return o;
@@ -840,8 +870,7 @@ json_t *merge_summaries(sum_doc *const *docs, const char *const *names, uint32_t
 	json_object_del(root, "capacity");
 	outs = json_array();
 	for (i = 0; i < n; i++) {
-		json_array_foreach(json_object_get(docs[i]->root, "outputs"), j, v)
-			json_array_append(outs, v);
+		json_array_foreach(json_object_get(docs[i]->root, "outputs"), j, v) json_array_append(outs, v);
 		interrupted |= json_is_true(json_object_get(docs[i]->root, "interrupted"));
 	}
 	json_object_set_new(root, "outputs", outs);

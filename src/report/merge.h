@@ -13,16 +13,16 @@
 #include "report/summary_read.h"
 
 typedef struct merge_opts {
-	int allow_partial;   /* missing segments are not an error: the result is marked partial */
+	int allow_partial; /* missing segments are not an error: the result is marked partial */
 } merge_opts;
 
 /* Why a merge was refused, for the exit status and the message. */
 typedef enum {
 	MERGE_OK = 0,
-	MERGE_NOT_SPLIT,     /* a summary has no execution block (strain-summary/1, or an older strain) */
-	MERGE_DIFFERENT,     /* not the same test: plan, sequence, version */
-	MERGE_OVERLAP,       /* two summaries share part of a segment */
-	MERGE_MISSING,       /* the segments leave part of 0..1 uncovered */
+	MERGE_NOT_SPLIT, /* a summary has no execution block (strain-summary/1, or an older strain) */
+	MERGE_DIFFERENT, /* not the same test: plan, sequence, version */
+	MERGE_OVERLAP,   /* two summaries share part of a segment */
+	MERGE_MISSING,   /* the segments leave part of 0..1 uncovered */
 } merge_status;
 
 /* Merges docs[0..n-1] (names: their file names, for messages). Returns the

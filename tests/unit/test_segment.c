@@ -208,10 +208,10 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_sequences),
-		cmocka_unit_test(test_equal_shares),
-		cmocka_unit_test(test_k6_example),
-		cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_random_sequences),
+	    cmocka_unit_test(test_equal_shares),
+	    cmocka_unit_test(test_k6_example),
+	    cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
