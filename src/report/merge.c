@@ -454,7 +454,7 @@ static json_t *requests_merge(const merger *m)
 typedef struct mseries {
 	const char *module, *strategy;
 	uint64_t *requests, *failures, *iterations, *dropped;
-	double *vus, *sdmax, *max;
+	double *vus, *sdmax;
 	met_hist **hist;
 	json_t *errors; /* code -> array of counts */
 } mseries;
@@ -514,7 +514,7 @@ static json_t *series_json(const mseries *s, uint32_t nslots, double width_ms)
 static json_t *timeseries_merge(const merger *m)
 {
 	double width = 0;
-	uint32_t d, i, k, nslots = 0, nser = 0;
+	uint32_t d, i, k, nslots = 0, allocated, nser = 0;
 	mseries *ser = NULL;
 	json_t *out, *arr;
 
@@ -524,6 +524,7 @@ static json_t *timeseries_merge(const merger *m)
 	if (width <= 0)
 		return NULL;
 	nslots = (uint32_t)((double)(m->end_ns - m->start_ns) / 1e6 / width) + 2;
+	allocated = nslots;
 	for (d = 0; d < m->n; d++) {
 		const sum_doc *doc = m->docs[d];
 		uint64_t st = 0;
@@ -551,7 +552,6 @@ static json_t *timeseries_merge(const merger *m)
 				t->dropped = xcalloc(nslots, sizeof(uint64_t));
 				t->vus = xcalloc(nslots, sizeof(double));
 				t->sdmax = xcalloc(nslots, sizeof(double));
-				t->max = xcalloc(nslots, sizeof(double));
 				t->hist = xcalloc(nslots, sizeof(met_hist *));
 				t->errors = json_object();
 			}
@@ -620,7 +620,7 @@ static json_t *timeseries_merge(const merger *m)
 				json_array_remove(col, json_array_size(col) - 1);
 		}
 		json_array_append_new(arr, series_json(&ser[i], nslots, width));
-		for (k = 0; k < (uint32_t)((double)(m->end_ns - m->start_ns) / 1e6 / width) + 2; k++)
+		for (k = 0; k < allocated; k++)
 			met_hist_destroy(ser[i].hist[k]);
 		free(ser[i].requests);
 		free(ser[i].failures);
@@ -628,7 +628,6 @@ static json_t *timeseries_merge(const merger *m)
 		free(ser[i].dropped);
 		free(ser[i].vus);
 		free(ser[i].sdmax);
-		free(ser[i].max);
 		free(ser[i].hist);
 		json_decref(ser[i].errors);
 	}

@@ -443,15 +443,18 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 
 /* What strain merge checks the parts of one split run by: the same test
  * (what ran, its modules' executors, its thresholds) hashes the same in
- * every process, whatever its segment. */
+ * every process, whatever its segment. A plan counts by its file name
+ * only, so machines that keep it in different directories agree. */
 static void plan_id(const run_result *info, char *out, size_t outsz)
 {
 	const run_config *cfg = info->cfg;
 	uint64_t h = 0xcbf29ce484222325ull;
+	const char *base = info->plan ? strrchr(info->plan, '/') : NULL;
 	uint32_t i;
 
-	h = fnv_str(h, info->description);
-	h = fnv_str(h, info->plan);
+	if (!info->plan)
+		h = fnv_str(h, info->description); /* quick mode: the URL, method, rate ... */
+	h = fnv_str(h, base ? base + 1 : info->plan);
 	h = fnv_str(h, info->strategy);
 	for (i = 0; i < cfg->nscenarios; i++) {
 		const run_scenario *sc = &cfg->scenarios[i];
