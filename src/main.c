@@ -20,6 +20,7 @@ static const struct {
 	{"compare", cli_compare_main, "compare two summaries; exit 3 on a regression (a CI gate)"},
 	{"report", cli_report_main, "the HTML report of a run, from its summary export"},
 	{"collect", cli_collect_main, "merge the live metrics of N instances (run --collector URL)"},
+	{"merge", cli_merge_main, "merge the summaries of a run split into execution segments"},
 	{"demo", cli_demo_main, "the whole story against the built-in target"},
 	{"version", cli_version_main, "print the version"},
 	{"help", cli_help_main, "help for a command"},

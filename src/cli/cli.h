@@ -68,6 +68,7 @@ int cli_compare_main(int argc, char **argv);
 int cli_capacity_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
 int cli_collect_main(int argc, char **argv);
+int cli_merge_main(int argc, char **argv);
 int cli_version_main(int argc, char **argv);
 int cli_help_main(int argc, char **argv);
 

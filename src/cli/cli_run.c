@@ -117,6 +117,8 @@ typedef struct run_flags {
 	char collector_spec[1024];  /* "collector=URL", one of outs */
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
 	const char *tags[MAX_TAGS], *user_agent, *http_debug, *dns, *local_ips, *proxy;
+	const char *segment, *sequence, *instance;
+	uint64_t segment_index, segments, start_at_wall_ns;
 	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
 	trend_stats trend_stats;
 	int no_thresholds, no_summary;
@@ -162,6 +164,22 @@ static int status_arg(void *base, const char *v, char *err, size_t errsz)
 	run_flags *f = base;
 
 	return parse_status_range(v, &f->expected_lo, &f->expected_hi);
+}
+
+/* --start-at TIME: RFC 3339 (2026-12-01T14:00:00Z, fractions and
+ * offsets allowed) or +DURATION from now. */
+static int start_at_arg(void *base, const char *v, char *err, size_t errsz)
+{
+	run_flags *f = base;
+	uint64_t d;
+
+	if (v[0] == '+') {
+		if (parse_duration_ns(v + 1, &d) < 0)
+			return -1;
+		f->start_at_wall_ns = clock_wall_ns() + d;
+		return 0;
+	}
+	return parse_rfc3339_ns(v, &f->start_at_wall_ns);
 }
 
 /* --web [ADDR]: checked now, so a malformed address is a flag error; it
@@ -215,13 +233,14 @@ static cli_outcome plan_arg(void *base, const char *arg)
 	return CLI_DONE;
 }
 
-enum { G_PLAN, G_QUICK, G_CONN, G_TLS, G_OUT };
+enum { G_PLAN, G_QUICK, G_CONN, G_TLS, G_DIST, G_OUT };
 
 static const opts_group run_groups[] = {
 	[G_PLAN] = {"With a plan", "its modules run in the chosen strategy (docs/plan-format.md)."},
 	[G_QUICK] = {"Quick mode", "VUs loop requests to one URL, like wrk or hey."},
 	[G_CONN] = {"Requests and connections", "with a plan or in quick mode."},
 	[G_TLS] = {"HTTPS", "with a plan (adding to its tls: section) or in quick mode."},
+	[G_DIST] = {"Distributed runs", "one test split over processes, merged by strain merge (docs/distributed.md)."},
 	[G_OUT] = {"Output", "with a plan or in quick mode."},
 };
 
@@ -233,6 +252,7 @@ enum {
 	R_TIMEOUT, R_CONNECT_TIMEOUT, R_NO_REUSE, R_MAX_REDIRECTS, R_NO_COOKIES_RESET, R_THREADS,
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG, R_DNS, R_LOCAL_IPS, R_PROXY,
+	R_SEGMENT, R_SEQUENCE, R_SEGMENT_INDEX, R_SEGMENTS, R_START_AT, R_INSTANCE,
 	R_TAG, R_NO_THRESHOLDS,
 	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_COLLECTOR, R_COLLECTOR_TOKEN, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
@@ -333,6 +353,20 @@ static const opt run_opts[R_COUNT] = {
 	[R_PROXY] = {"--proxy", NULL, "URL", OPT_STRING, 0, 0, 0, F(proxy), 0, NULL, NULL, G_CONN,
 		     "send through the HTTP proxy at URL (http://[user:pass@]host:port; https:// targets through "
 		     "CONNECT); default HTTP_PROXY/HTTPS_PROXY, NO_PROXY exempts hosts"},
+	[R_SEGMENT] = {"--execution-segment", NULL, "A:B", OPT_STRING, 0, 0, 0, F(segment), 0, NULL, NULL, G_DIST,
+		       "run only this part of the test, as in k6 (1/4:1/2, 25%:50%, or B for 0:B)"},
+	[R_SEQUENCE] = {"--execution-segment-sequence", NULL, "LIST", OPT_STRING, 0, 0, 0, F(sequence), 0, NULL, NULL,
+			G_DIST, "every process's segment boundaries (0,1/4,1/2,3/4,1); give the same one to all"},
+	[R_SEGMENT_INDEX] = {"--segment-index", NULL, "I", OPT_U64, 0, 0, 1023, F(segment_index), 0, NULL, NULL, G_DIST,
+			     "with --segments N: this process's equal share, I from 0 (Slurm's SLURM_ARRAY_TASK_ID, "
+			     "Kubernetes' JOB_COMPLETION_INDEX)"},
+	[R_SEGMENTS] = {"--segments", NULL, "N", OPT_U64, 0, 1, 1024, F(segments), 0, NULL, NULL, G_DIST,
+			"the number of equal segments (0,1/N,...,1)"},
+	[R_START_AT] = {"--start-at", NULL, "TIME", OPT_CUSTOM, 0, 0, 0, 0, 0, start_at_arg,
+			"an RFC 3339 time (2026-12-01T14:00:00Z) or +DURATION", G_DIST,
+			"wait until TIME to start; a process started later joins the schedule in step"},
+	[R_INSTANCE] = {"--instance", NULL, "NAME", OPT_STRING, 0, 0, 0, F(instance), 0, NULL, NULL, G_DIST,
+			"the instance tag on every sample (default: host name/segment)"},
 	[R_TAG] = {"--tag", NULL, "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_TAGS, F(tags), F(ntags), NULL, NULL, G_OUT,
 		   "a tag on every sample of every output (repeatable; over a plan's tags:); testid=ID names the "
 		   "run (default: a new run id)"},
@@ -405,8 +439,6 @@ static const opts_k6 run_k6[] = {
 	{"--throw", "-w", "k6's throw on failed requests", NULL},
 	{"--blacklist-ip", NULL, "k6's blocked address ranges", NULL},
 	{"--block-hostnames", NULL, "k6's blocked host names", NULL},
-	{"--execution-segment", NULL, "k6's part of a distributed test", NULL},
-	{"--execution-segment-sequence", NULL, "k6's part of a distributed test", NULL},
 	{"--no-color", NULL, "k6's switch for colours", "strain prints no colours"},
 	{"--traces-output", NULL, "k6's tracing output", NULL},
 	{"--type", "-t", "k6's script type (js or archive)", "strain runs YAML plans: strain run PLAN.yaml"},
@@ -544,6 +576,102 @@ static int apply_common(run_flags *f, run_config *cfg)
 	return 0;
 }
 
+static const char *run_tag_value(const run_config *cfg, const char *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nrun_tags; i++)
+		if (strcmp(cfg->run_tags[i].key, key) == 0)
+			return cfg->run_tags[i].value;
+	return NULL;
+}
+
+/* The segment flags over the plan's execution:, the instance tag, and
+ * the check that every module's share of this segment can run. 0, or -1
+ * after printing why. */
+static int apply_segment(const run_flags *f, run_config *cfg)
+{
+	char err[400], seg[64], seq[256], host[256];
+	uint32_t i;
+
+	if (f->segment && opts_given(&f->seen, R_SEGMENTS)) {
+		fprintf(stderr, "strain run: --execution-segment and --segments: give one way to name the segment\n");
+		return -1;
+	}
+	if (opts_given(&f->seen, R_SEGMENT_INDEX) && !opts_given(&f->seen, R_SEGMENTS)) {
+		fprintf(stderr, "strain run: --segment-index goes with --segments N\n");
+		return -1;
+	}
+	if (f->sequence && !f->segment) {
+		fprintf(stderr, "strain run: --execution-segment-sequence needs --execution-segment (which of its "
+				"segments this process runs)\n");
+		return -1;
+	}
+	if (f->segment) {
+		seg_tuple_free(&cfg->segment);
+		if (seg_tuple_build(&cfg->segment, f->segment, f->sequence, err, sizeof(err)) < 0) {
+			fprintf(stderr, "strain run: --execution-segment %s: %s\n", f->segment, err);
+			return -1;
+		}
+	} else if (opts_given(&f->seen, R_SEGMENTS)) {
+		seg_tuple_free(&cfg->segment);
+		if (seg_tuple_equal(&cfg->segment, (uint32_t)f->segment_index, (uint32_t)f->segments, err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "strain run: --segment-index %llu: %s\n", (unsigned long long)f->segment_index, err);
+			return -1;
+		}
+	}
+	/* A share that has iterations to run but no VU to run them would lose
+	 * them: the union would no longer be the unsplit run. */
+	for (i = 0; i < cfg->nscenarios; i++) {
+		const run_scenario *sc = &cfg->scenarios[i];
+		int lost = 0;
+
+		if (seg_scale(&cfg->segment, sc->vus))
+			continue;
+		if (sc->exec == EXEC_SHARED_ITERATIONS)
+			lost = seg_scale(&cfg->segment, sc->iterations) > 0;
+		else if (exec_is_arrival(sc->exec))
+			lost = exec_rate_peak(sc->stages, sc->nstages, sc->start_rate) > 0;
+		if (lost) {
+			seg_format(&cfg->segment, seg, sizeof(seg), seq, sizeof(seq));
+			fprintf(stderr, "strain run: %s: segment %s of %s gets none of its %u VUs%s but iterations to run: give "
+					"it at least as many VUs as there are segments\n",
+				sc->name, seg, seq, sc->vus, exec_is_arrival(sc->exec) ? " (maxVUs)" : "");
+			return -1;
+		}
+	}
+	seg_format(&cfg->segment, seg, sizeof(seg), seq, sizeof(seq));
+	free(cfg->instance);
+	cfg->instance = NULL;
+	if (f->instance) {
+		cfg->instance = xstrdup(f->instance);
+	} else if (run_tag_value(cfg, "instance")) {
+		/* --tag instance=NAME or a plan's tags: name it too. */
+		cfg->instance = xstrdup(run_tag_value(cfg, "instance"));
+	} else {
+		memset(host, 0, sizeof(host));
+		if (gethostname(host, 255 - sizeof(seg)) < 0 || !host[0])
+			snprintf(host, sizeof(host), "localhost");
+		snprintf(err, sizeof(err), "%s/%s", host, seg);
+		cfg->instance = xstrdup(err);
+	}
+	{
+		const char *why = run_tag_problem("instance", cfg->instance);
+
+		if (why) {
+			fprintf(stderr, "strain run: --instance %s: %s\n", cfg->instance, why);
+			return -1;
+		}
+	}
+	if (run_config_tag_set(cfg, "instance", cfg->instance) < 0) {
+		fprintf(stderr, "strain run: the instance tag: at most %d tags in all (testid, the plan's tags: and --tag)\n",
+			MET_MAX_RUN_TAGS);
+		return -1;
+	}
+	return 0;
+}
+
 /* --tag over the plan's tags:, and --no-thresholds; after the program is
  * built. 0, or -1 after printing why. */
 static int apply_after(const run_flags *f, run_config *cfg)
@@ -573,7 +701,7 @@ static int apply_after(const run_flags *f, run_config *cfg)
 			met_threshold_free(&cfg->thresholds[i]);
 		cfg->nthresholds = 0;
 	}
-	return 0;
+	return apply_segment(f, cfg);
 }
 
 /* The one place a run's outcome becomes the command's. */
@@ -615,6 +743,7 @@ static suite_opts report_opts(const run_flags *f, const char *const *outs, uint3
 	o.web = f->web;
 	o.web_linger_ns = f->web_linger_ns;
 	o.collector_token = f->collector_token;
+	o.start_at_wall_ns = f->start_at_wall_ns;
 	return o;
 }
 

@@ -116,3 +116,75 @@ char *fmt_duration(uint64_t ns, char *out, size_t outsz)
 		snprintf(out, outsz, "%.4gs", s);
 	return out;
 }
+
+static int fixed_digits(const char *s, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil), so no time zone is consulted. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int parse_rfc3339_ns(const char *s, uint64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	uint64_t frac = 0, scale = NS_PER_SEC;
+	int64_t t;
+	const char *p;
+
+	if (strlen(s) < 20 || fixed_digits(s, 4, &y) < 0 || s[4] != '-' || fixed_digits(s + 5, 2, &mo) < 0 ||
+	    s[7] != '-' || fixed_digits(s + 8, 2, &d) < 0 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    fixed_digits(s + 11, 2, &h) < 0 || s[13] != ':' || fixed_digits(s + 14, 2, &mi) < 0 || s[16] != ':' ||
+	    fixed_digits(s + 17, 2, &sec) < 0)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		if (fixed_digits(p + 1, 2, &oh) < 0 || p[3] != ':' || fixed_digits(p + 4, 2, &om) < 0 || oh > 23 ||
+		    om > 59)
+			return -1;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	if (t < 0)
+		return -1;
+	*out = (uint64_t)t * NS_PER_SEC + frac;
+	return 0;
+}

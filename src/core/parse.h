@@ -10,6 +10,9 @@
  * "20ns"; a bare number means seconds. Result in nanoseconds.
  * Returns 0, or -1 if s is not a duration or overflows. */
 int parse_duration_ns(const char *s, uint64_t *out);
+/* An RFC 3339 time (2026-12-01T14:00:00Z, 2026-12-01T15:00:00.5+01:00; a
+ * space or 't' for 'T', 'z' for 'Z') as Unix nanoseconds. 0, or -1. */
+int parse_rfc3339_ns(const char *s, uint64_t *out);
 /* Parses a decimal unsigned integer within [min, max]. Returns 0 or -1. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Same for a counted (not NUL-terminated) string. */

@@ -42,6 +42,8 @@ struct engine {
 	uint32_t vus_max;
 	uint32_t vus_max_now;        /* last vus_max gauge (collector thread) */
 	int stop;                    /* 0, or how the run was asked to stop */
+	uint64_t start_at_wall;      /* --start-at: the next phase's schedule begins at this wall time (0: now) */
+	int start_drop;              /* and what fell due before the phase began is dropped */
 };
 
 /* Requests to the same endpoint share connections and TLS sessions. An
@@ -309,7 +311,7 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	int rc = 0;
 
 	for (k = 0; k < ph->nscenarios; k++)
-		total += cfg->scenarios[ph->scenarios[k]].vus;
+		total += (uint32_t)seg_scale(&cfg->segment, cfg->scenarios[ph->scenarios[k]].vus);
 	st->nworkers = cfg->threads ? cfg->threads : default_threads(total);
 	if (st->nworkers > total && total)
 		st->nworkers = total;
@@ -326,9 +328,16 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	for (k = 0; k < ph->nscenarios; k++) {
 		const run_scenario *sc = &cfg->scenarios[ph->scenarios[k]];
 		uint32_t id = next_id, nslots = st->nworkers;
+		/* This process's segment of the module: k6's striped shares. */
+		uint32_t vus = (uint32_t)seg_scale(&cfg->segment, sc->vus);
+		uint32_t prealloc = (uint32_t)seg_scale(&cfg->segment, sc->prealloc_vus);
+		uint64_t iters = sc->exec == EXEC_SHARED_ITERATIONS ? seg_scale(&cfg->segment, sc->iterations)
+								     : sc->iterations;
 
-		if (exec_is_arrival(sc->exec) && sc->vus < nslots)
-			nslots = sc->vus ? sc->vus : 1;
+		/* Shared iterations, too, go only to workers that have a VU of
+		 * the module: a share on a worker without one would be lost. */
+		if ((exec_is_arrival(sc->exec) || sc->exec == EXEC_SHARED_ITERATIONS) && vus < nslots)
+			nslots = vus ? vus : 1;
 		for (i = 0; i < st->nworkers; i++) {
 			worker_share *sh = &shares[(size_t)i * ph->nscenarios + k];
 
@@ -336,9 +345,9 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 			sh->slot = i;
 			sh->nslots = nslots;
 			if (i < nslots) {
-				sh->nvus = share_of(sc->vus, i, nslots);
-				sh->prealloc = share_of(sc->prealloc_vus, i, nslots);
-				sh->iters = sc->iterations / nslots + (i < sc->iterations % nslots);
+				sh->nvus = share_of(vus, i, nslots);
+				sh->prealloc = share_of(prealloc, i, nslots);
+				sh->iters = iters / nslots + (i < iters % nslots);
 			}
 			id += sh->nvus;
 		}
@@ -348,8 +357,21 @@ int engine_phase_run(engine *st, met_collector *coll, const run_phase *ph, run_p
 	st->ctx.phase = ph;
 	scn_gauges_intern(st, ph);
 	st->ctx.nworkers = st->nworkers;
+	/* --start-at: the schedule is anchored at that wall time, not at the
+	 * moment this thread got here (a process woken a few ms late, or
+	 * started after it, stays in step with the others): the phase's clock
+	 * starts in the past. */
 	st->ctx.t0 = clock_mono_ns();
-	st->ctx.wall0 = clock_wall_ns();
+	st->ctx.late_ns = 0;
+	if (st->start_at_wall) {
+		uint64_t now_wall = clock_wall_ns();
+		uint64_t late = now_wall > st->start_at_wall ? now_wall - st->start_at_wall : 0;
+
+		st->ctx.t0 -= late;
+		st->ctx.late_ns = st->start_drop ? late : 0;
+		st->start_at_wall = 0;
+	}
+	st->ctx.wall0 = clock_wall_ns() - (clock_mono_ns() - st->ctx.t0);
 	res->t_start = st->ctx.t0;
 	for (i = 0; i < st->nworkers; i++) {
 		size_t at = (size_t)i * ph->nscenarios;
@@ -437,6 +459,12 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 	e->s_vus = met_series_intern(reg, MET_VUS, 0);
 	e->s_vus_max = met_series_intern(reg, MET_VUS_MAX, 0);
 	return e;
+}
+
+void engine_start_at(engine *e, uint64_t wall_ns, int drop_due)
+{
+	e->start_at_wall = wall_ns;
+	e->start_drop = drop_due;
 }
 
 met_source engine_idle_source(engine *e)

@@ -34,6 +34,13 @@ typedef void (*engine_wait_fn)(void *ctx, uint64_t wait_ns);
 engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, char *err, size_t errsz);
 /* The collector's source between phases: no VUs, the last vus_max. */
 met_source engine_idle_source(engine *e);
+/* --start-at: the next phase's schedule runs as if it had begun at wall
+ * time wall_ns (closed models end on time, ramps are where they would be).
+ * With drop_due (the process came after that time), arrival-rate
+ * iterations already due when the phase begins are dropped and counted in
+ * dropped_iterations; without (it waited, and woke a little late), they
+ * start at once, their lag in iteration_start_delay. */
+void engine_start_at(engine *e, uint64_t wall_ns, int drop_due);
 /* Runs phase ph to its end: workers, VUs, the collector's source switched
  * to them and back; wait is called until every worker is done. Returns 0,
  * or -1 when its workers could not be created (a message is printed). */

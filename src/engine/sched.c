@@ -74,7 +74,8 @@ static void ramp_update(worker *w, worker_scn *s)
 {
 	const run_scenario *sc = s->sc;
 	uint64_t now = clock_mono_ns(), el = now > s->t_start ? now - s->t_start : 0, next;
-	uint32_t total = exec_vus_at(sc->stages, sc->nstages, sc->start_vus, el);
+	/* The process's segment of the whole ramp's VUs, then this worker's part. */
+	uint32_t total = (uint32_t)seg_scale(&w->ctx->cfg->segment, exec_vus_at(sc->stages, sc->nstages, sc->start_vus, el));
 	int more;
 
 	s->want = share_of(total, s->slot, s->nslots);
@@ -167,12 +168,16 @@ static int arrival_room(const worker_scn *s)
 }
 
 /* This worker's next intended start (k advances by nslots, so the
- * workers' schedules interleave into one evenly spaced one). Sets next_at
- * without arming anything; UINT64_MAX once the schedule is over. */
+ * workers' schedules interleave into one evenly spaced one). next_k counts
+ * the process's iterations; its segment's striped pattern says which
+ * iteration of the whole schedule that is, so the processes' schedules
+ * interleave the same way. Sets next_at without arming anything;
+ * UINT64_MAX once the schedule is over. */
 static void arrival_next(worker_scn *s)
 {
 	const run_scenario *sc = s->sc;
-	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, s->next_k);
+	uint64_t k = seg_index(&s->w->ctx->cfg->segment, s->next_k);
+	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, k);
 
 	s->next_at = off == UINT64_MAX || off >= sc->duration_ns ? UINT64_MAX : s->t_start + off;
 }
@@ -196,6 +201,7 @@ void sched_arrivals_drop_due(worker *w, worker_scn *s, uint64_t until)
 		el = sc->duration_ns;
 	/* Iterations 0..owed-1 of the whole schedule are due by `until`. */
 	owed = exec_arrivals_between(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, 0, el + 1);
+	owed = seg_scale(&w->ctx->cfg->segment, owed);
 	if (owed > s->next_k) {
 		n = (owed - s->next_k + s->nslots - 1) / s->nslots;
 		s->next_k += n * s->nslots;
@@ -306,6 +312,10 @@ void sched_begin(worker *w, worker_scn *s)
 	case EXEC_RAMPING_ARRIVAL_RATE:
 		s->next_k = s->slot;
 		arrival_next(s);
+		/* Started late (--start-at): what fell due before this process
+		 * began is dropped, as iterations no VU could start. */
+		if (w->ctx->late_ns && w->ctx->t0 + w->ctx->late_ns > s->t_start)
+			sched_arrivals_drop_due(w, s, w->ctx->t0 + w->ctx->late_ns - 1);
 		arrivals_run(w, s);
 		break;
 	default:

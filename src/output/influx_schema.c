@@ -19,9 +19,9 @@ static int tags_append(buf *b, const met_tagset *ts, const char *instance, const
 
 		if (!placed && strcmp(t->key, "instance") >= 0) {
 			placed = 1;
-			if (strcmp(t->key, "instance") == 0)
-				continue; /* the sample's own instance tag would clash */
-			if (lp_tag_append(b, "instance", instance) < 0)
+			/* The sample's own instance tag (the run's, --instance) wins
+			 * over the output's host name: one key, written once. */
+			if (strcmp(t->key, "instance") != 0 && lp_tag_append(b, "instance", instance) < 0)
 				return -1;
 		}
 		if (skip && strcmp(t->key, skip) == 0)

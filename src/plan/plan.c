@@ -110,7 +110,41 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 
 static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data",      "modules",
 				       "thresholds", "strategies", "outputs",  "tags", "dns",       "hosts",
-				       "local_ips",  "proxy",      NULL};
+				       "local_ips",  "proxy",      "execution", NULL};
+static const char *const execution_keys[] = {"segment", "sequence", NULL};
+
+/* execution: {segment: "1/4:1/2", sequence: "0,1/4,1/2,3/4,1"}: this
+ * process's execution segment, as k6's --execution-segment and
+ * --execution-segment-sequence (which win over it). */
+static void plan_execution(loader *L, const ynode *root)
+{
+	const ynode *v = ymap_get(&L->doc, root, "execution"), *sn, *qn;
+	const char *seg = NULL, *seq = NULL;
+	char err[256];
+
+	if (!v)
+		return;
+	if (!ynode_is_map(v)) {
+		err_at(L, v, "execution: expected a mapping (segment, sequence)");
+		return;
+	}
+	check_keys(L, v, execution_keys, "execution");
+	sn = ymap_get(&L->doc, v, "segment");
+	qn = ymap_get(&L->doc, v, "sequence");
+	if (sn)
+		seg = get_text(L, sn, "execution.segment");
+	if (qn)
+		seq = get_text(L, qn, "execution.sequence");
+	if ((sn && !seg) || (qn && !seq))
+		return;
+	if (seq && !seg) {
+		err_at(L, qn, "execution.sequence: needs execution.segment (which of the sequence's segments this is)");
+		return;
+	}
+	seg_tuple_free(&L->cfg->segment);
+	if (seg && seg_tuple_build(&L->cfg->segment, seg, seq, err, sizeof(err)) < 0)
+		err_at(L, strstr(err, "sequence") && qn ? qn : sn, "execution: %s", err);
+}
 
 /* tags: at the top level: the run's own tags, on every sample of every
  * module (k6's options.tags); --tag adds to them and wins. */
@@ -387,6 +421,7 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	plan_defaults(&L, root);
 	plan_tags(&L, root);
 	plan_net(&L, root);
+	plan_execution(&L, root);
 	load_data(&L, ymap_get(&L.doc, root, "data"));
 	if (plan_modules(&L, root) < 0)
 		goto out;

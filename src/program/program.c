@@ -18,6 +18,7 @@ void run_config_init(run_config *cfg)
 	cfg->graceful_stop_ns = 30 * NS_PER_SEC;
 	cfg->expected_lo = 200;
 	cfg->expected_hi = 399;
+	cfg->segment.full = 1;
 }
 
 void run_config_free(run_config *cfg)
@@ -25,6 +26,8 @@ void run_config_free(run_config *cfg)
 	uint32_t i, j;
 
 	free(cfg->target);
+	seg_tuple_free(&cfg->segment);
+	free(cfg->instance);
 	for (i = 0; i < cfg->nreqs; i++)
 		run_request_free(&cfg->reqs[i]);
 	free(cfg->reqs);

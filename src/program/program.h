@@ -12,6 +12,7 @@
 #include "io/net.h"
 #include "metrics/threshold.h"
 #include "program/flow.h"
+#include "program/segment.h"
 #include "program/tmpl.h"
 
 
@@ -149,6 +150,12 @@ typedef struct run_config {
 	http_proxy *proxy_http, *proxy_https;
 	char *no_proxy;
 	int proxy_from_env;
+	/* This process's execution segment (k6's): its share of every
+	 * module's VUs, iterations and arrival schedule (program/segment.h).
+	 * The whole run unless --execution-segment, --segment-index or the
+	 * plan's execution: says otherwise. Owned. */
+	seg_tuple segment;
+	char *instance;             /* the instance tag's value (owned), or NULL: none */
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */

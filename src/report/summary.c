@@ -475,6 +475,67 @@ static void run_tags_json(json_t *root, const run_config *cfg)
 	json_object_set_new(root, "tags", tags);
 }
 
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv_add(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* What strain merge checks the parts of one split run by: the same test
+ * (what ran, its modules' executors, its thresholds) hashes the same in
+ * every process, whatever its segment. A plan counts by its file name
+ * only, so machines that keep it in different directories agree. */
+static void plan_id(const run_result *info, char *out, size_t outsz)
+{
+	const run_config *cfg = info->cfg;
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *base = info->plan ? strrchr(info->plan, '/') : NULL;
+	uint32_t i;
+
+	if (!info->plan)
+		h = fnv_str(h, info->description); /* quick mode: the URL, method, rate ... */
+	h = fnv_str(h, base ? base + 1 : info->plan);
+	h = fnv_str(h, info->strategy);
+	for (i = 0; i < cfg->nscenarios; i++) {
+		const run_scenario *sc = &cfg->scenarios[i];
+		uint64_t v[4] = {(uint64_t)sc->exec, sc->vus, sc->iterations, sc->duration_ns};
+
+		h = fnv_str(h, sc->name);
+		h = fnv_add(h, v, sizeof(v));
+	}
+	for (i = 0; i < cfg->nthresholds; i++) {
+		h = fnv_str(h, cfg->thresholds[i].source);
+		h = fnv_str(h, cfg->thresholds[i].expr);
+	}
+	snprintf(out, outsz, "%016llx", (unsigned long long)h);
+}
+
+/* "execution": this process's part of a split run (docs/distributed.md). */
+static void execution_json(json_t *root, const run_result *info)
+{
+	json_t *o = json_object();
+	char seg[64], seq[4096], id[24];
+
+	seg_format(&info->cfg->segment, seg, sizeof(seg), seq, sizeof(seq));
+	plan_id(info, id, sizeof(id));
+	json_object_set_new(o, "segment", json_string(seg));
+	json_object_set_new(o, "sequence", json_string(seq));
+	json_object_set_new(o, "instance", json_string(info->cfg->instance ? info->cfg->instance : ""));
+	json_object_set_new(o, "plan_id", json_string(id));
+	json_object_set_new(root, "execution", o);
+}
+
 char *summary_json(const run_result *info)
 {
 	const met_registry *r = info->reg;
@@ -508,8 +569,10 @@ char *summary_json(const run_result *info)
 	json_object_set_new(cfg, "no_connection_reuse", json_boolean(info->no_reuse));
 	json_object_set_new(root, "version", json_string("strain-summary/2"));
 	json_object_set_new(root, "description", json_string(info->description ? info->description : ""));
-	if (info->cfg)
+	if (info->cfg) {
 		run_tags_json(root, info->cfg);
+		execution_json(root, info);
+	}
 	json_object_set_new(root, "start", json_string(fmt_rfc3339(info->start_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "end", json_string(fmt_rfc3339(info->end_wall_ns, t, sizeof(t))));
 	json_object_set_new(root, "duration_ms", ms_real((double)info->elapsed_ns));

@@ -206,11 +206,16 @@ static const field top_fields[] = {
 	{"phases", K_ARR, 0, 0, 0},          {"requests", K_ARR, 0, 0, 0},
 	{"timeseries", K_OBJ, 0, 0, 0},      {"histograms", K_OBJ, 0, 0, 0},
 	{"spikes", K_ARR, 0, 0, 0},          {"capacity", K_OBJ, 0, 0, 0},
+	{"execution", K_OBJ, 0, 0, 0},
+};
+static const field execution_fields[] = {
+	{"segment", K_STR, 1, 0, 0},  {"sequence", K_STR, 1, 0, 0}, {"instance", K_STR, 0, 0, 0},
+	{"plan_id", K_STR, 0, 0, 0},  {"partial", K_BOOL, 0, 0, 0}, {"instances", K_ARR, 0, 0, 0},
 };
 
 /* Sections that strain-summary/2 brought; a /1 file has none. */
 static const char *const v2_only[] = {"plan",	    "target",	  "strategy",  "phases",
-				      "requests", "timeseries", "histograms", "spikes", "capacity"};
+				      "requests", "timeseries", "histograms", "spikes", "capacity", "execution"};
 
 static const field config_fields[] = {
 	{"vus", K_NUM, 0, 0, BIG},        {"threads", K_NUM, 0, 0, BIG},
@@ -893,6 +898,9 @@ static int doc_parse(rd *r, sum_doc *d)
 		for (i = 0; i < NF(v2_only); i++)
 			if (json_object_get(root, v2_only[i]))
 				return bad(r, v2_only[i], "not part of strain-summary/1");
+	v = json_object_get(root, "execution");
+	if (v && check_fields(r, v, "execution", execution_fields, NF(execution_fields)) < 0)
+		return -1;
 	v = json_object_get(root, "config");
 	if (v && check_fields(r, v, "config", config_fields, NF(config_fields)) < 0)
 		return -1;

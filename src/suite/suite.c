@@ -235,7 +235,7 @@ static int outputs_open(run_state *st, met_registry *reg, int *keep_samples)
 	gethostname(host, sizeof(host) - 1);
 	oenv.reg = reg;
 	oenv.start_wall_ns = clock_wall_ns();
-	oenv.instance = host;
+	oenv.instance = st->cfg->instance ? st->cfg->instance : host;
 	oenv.abort = &st->aborted;
 	oenv.collector_token = o->collector_token;
 	for (i = 0; i < o->nouts; i++) {
@@ -308,8 +308,10 @@ static suite_outcome phases_run(run_state *st, met_collector *coll, uint64_t t0,
 		web_phase(st->web, i, clock_mono_ns() - t0, 0);
 		if (engine_phase_run(st->eng, coll, ph, &res[i], phase_wait, st) < 0)
 			return SUITE_SETUP;
-		res[i].t_start -= t0;
-		res[i].t_end -= t0;
+		/* A phase anchored at --start-at may begin a hair before the run's
+		 * clock (both are derived from the wall clock). */
+		res[i].t_start = res[i].t_start > t0 ? res[i].t_start - t0 : 0;
+		res[i].t_end = res[i].t_end > t0 ? res[i].t_end - t0 : 0;
 		web_phase(st->web, i, res[i].t_start, res[i].t_end);
 	}
 	return SUITE_OK;
@@ -428,6 +430,35 @@ static void warn_nofile(const run_config *cfg)
 				nofile, cfg->scenarios[i].vus);
 }
 
+/* --start-at: waits (signals still taken) until the wall-clock start, so
+ * that processes started at slightly different moments begin together. A
+ * process that comes late says by how much and runs in step: its schedule
+ * is the one that began at the start time (engine_start_late). -1 when a
+ * signal ended the wait. */
+static int start_at_wait(run_state *st)
+{
+	uint64_t at = st->opts->start_at_wall_ns, now = clock_wall_ns();
+
+	if (!at)
+		return 0;
+	if (now >= at) {
+		fprintf(stderr, "strain: --start-at passed %.3fs ago: joining the schedule in step\n",
+			(double)(now - at) / 1e9);
+		engine_start_at(st->eng, at, 1);
+		return 0;
+	}
+	if (!st->opts->quiet)
+		fprintf(stderr, "strain: waiting %.3fs for --start-at\n", (double)(at - now) / 1e9);
+	while (!st->interrupted && now < at) {
+		uint64_t left = at - now;
+
+		take_signal(st, left < 50 * NS_PER_MS ? left : 50 * NS_PER_MS);
+		now = clock_wall_ns();
+	}
+	engine_start_at(st->eng, at, 0);
+	return st->interrupted ? -1 : 0;
+}
+
 suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 {
 	run_state st;
@@ -467,8 +498,17 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 
 	/* Workers inherit this mask; only this thread takes the signals. */
 	pthread_sigmask(SIG_BLOCK, &st.sigs, NULL);
+	if (start_at_wait(&st) < 0) {
+		rc = SUITE_INTERRUPTED;
+		goto out;
+	}
 	t0 = clock_mono_ns();
 	t_start_wall = clock_wall_ns();
+	if (o->start_at_wall_ns && t_start_wall > o->start_at_wall_ns) {
+		/* The run's clock, like its first phase's, starts at --start-at. */
+		t0 -= t_start_wall - o->start_at_wall_ns;
+		t_start_wall = o->start_at_wall_ns;
+	}
 	idle = engine_idle_source(st.eng);
 	coll = met_collector_create(reg, &idle, NS_PER_SEC, t0);
 	if (keep_samples)

@@ -28,6 +28,7 @@ typedef struct suite_opts {
 	const char *web;            /* --web: the live dashboard's address, or NULL */
 	uint64_t web_linger_ns;     /* --web-linger: how long it stays up after the run */
 	const char *collector_token; /* --collector-token (outs holds "collector=URL"), or NULL */
+	uint64_t start_at_wall_ns;  /* --start-at: Unix ns the schedule starts at, or 0: at once */
 } suite_opts;
 
 /* How a run ended; the command maps these to exit codes. */

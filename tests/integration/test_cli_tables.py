@@ -41,7 +41,7 @@ def value_for(placeholder, tmp_path):
     f = tmp_path / "f.txt"
     f.write_text("x")
     return {
-        "N": "2", "D": "1s", "R": "5", "D:T": "1s:2", "FILE": str(f), "URL": "http://127.0.0.1:1/",
+        "N": "2", "D": "1s", "A:B": "0:1/2", "I": "0", "TIME": "+1s", "R": "5", "D:T": "1s:2", "FILE": str(f), "URL": "http://127.0.0.1:1/",
         "M": "POST", "'Name: value'": "X-A: b", "TEXT": "x", "KEY=VALUE": "A=b", "KIND=ARG": "json=out.json",
         "S": "parallel", "NAME": "m", "A-B": "200-299", "ADDR:PORT": "127.0.0.1:0", "PCT": "5",
         "MODULE=N": "jobs=3", "MODULE=MS": "jobs=2", "MODULE=MIN..MAX": "profile=2..4", "MODULE[=SIZE]": "profile", "[ADDR]": "127.0.0.1:0",
@@ -50,7 +50,7 @@ def value_for(placeholder, tmp_path):
     }[placeholder]
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect", "merge"])
 def test_every_flag_in_the_usage_parses(cmd, tmp_path):
     for alias, name, ph in flags(cmd):
         if name == "--help":
@@ -64,7 +64,7 @@ def test_every_flag_in_the_usage_parses(cmd, tmp_path):
             assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, (form, p.returncode, p.stderr)
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect", "merge"])
 def test_help_forms(cmd):
     text = usage(cmd)
     for form in (["-h"], ["--help"]):
@@ -82,7 +82,7 @@ def table_rows(path):
 
 @pytest.mark.parametrize("cmd,doc", [("run", "README.md"), ("target", "docs/target.md"),
                                      ("compare", "docs/compare.md"), ("capacity", "docs/capacity.md"),
-                                     ("collect", "docs/distributed.md")])
+                                     ("collect", "docs/distributed.md"), ("merge", "docs/distributed.md")])
 def test_every_flag_is_in_the_docs_table(cmd, doc):
     rows = table_rows(doc)
     for alias, name, ph in flags(cmd):
@@ -138,7 +138,7 @@ def test_k6_advice_names_only_real_flags():
                "--logformat", "--log-format", "--log-output", "--system-tags", "--summary-time-unit", "--no-setup",
                "--no-teardown", "--setup-timeout", "--teardown-timeout",
                "--min-iteration-duration", "--throw", "-w", "--blacklist-ip", "--block-hostnames",
-               "--execution-segment", "--execution-segment-sequence", "--no-color",
+               "--no-color",
                "--traces-output", "--type", "-t", "--upload-only", "--config", "-c", "--verbose", "-v"]:
         p = run_strain("run", k6, timeout=20)
         assert p.returncode == 2 and f"strain has no {k6} (k6's" in p.stderr, (k6, p.stderr)
@@ -171,7 +171,7 @@ def test_repeatable_flags_repeat(tmp_path):
     assert p.returncode == 2 and f"unknown flag {END}" in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect"])
+@pytest.mark.parametrize("cmd", ["run", "target", "validate", "demo", "compare", "capacity", "collect", "merge"])
 def test_missing_values(cmd):
     for alias, name, ph in flags(cmd):
         if not ph:

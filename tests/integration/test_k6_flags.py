@@ -34,7 +34,7 @@ def test_run_id_and_tags_on_every_sample(target, tmp_path):
     assert p.returncode == 0, p.stderr
     tid = s["testid"]
     assert RUN_ID.fullmatch(tid), tid
-    assert s["tags"] == {"env": "ci", "team": "api", "testid": tid}
+    assert s["tags"] == {"env": "ci", "team": "api", "testid": tid, "instance": s["execution"]["instance"]}
     pts = points(j)
     assert {pt["metric"] for pt in pts} >= {"http_reqs", "http_req_duration", "vus", "vus_max", "iterations"}
     for pt in pts:
@@ -66,7 +66,8 @@ def test_testid_and_plan_tags_can_be_set(target, tmp_path):
     j = tmp_path / "o.json"
     p, s = summary(tmp_path, str(plan), "--out", f"json={j}")
     assert p.returncode == 0, p.stderr
-    assert s["testid"] == "from-plan" and s["tags"] == {"env": "staging", "testid": "from-plan"}
+    assert s["testid"] == "from-plan" and s["tags"] == {"env": "staging", "testid": "from-plan",
+                                                               "instance": s["execution"]["instance"]}
     for pt in points(j):
         assert pt["data"]["tags"]["testid"] == "from-plan" and pt["data"]["tags"]["env"] == "staging"
     reqs = [pt for pt in points(j) if pt["metric"] == "http_reqs"]

@@ -215,7 +215,8 @@ def test_partial_documents_render(real_run, tmp_path, target, cut):
     if cut == "v1":
         doc = json.loads(json.dumps(s))
         doc["version"] = "strain-summary/1"
-        for k in ("plan", "target", "strategy", "phases", "requests", "timeseries", "histograms", "spikes"):
+        for k in ("plan", "target", "strategy", "phases", "requests", "timeseries", "histograms", "spikes",
+                  "execution"):
             doc.pop(k, None)
         f = tmp_path / "doc.json"
         f.write_text(json.dumps(doc))
