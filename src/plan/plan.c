@@ -108,7 +108,7 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 }
 
 static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data", "modules",
-				       "thresholds", "strategies", "outputs",  "tags", NULL};
+				       "thresholds", "strategies", "outputs",  "tags", "secrets", NULL};
 
 /* tags: at the top level: the run's own tags, on every sample of every
  * module (k6's options.tags); --tag adds to them and wins. */
@@ -366,6 +366,10 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
 	plan_finish(cfg);
 out:
+	/* Last, so that it hides secrets in whatever the load produced, errors
+	 * included. */
+	if (L.doc.loaded)
+		plan_secrets(&L, ydoc_root(&L.doc));
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
 	free(L.scratch);

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/redact.h"
 #include "program/request.h"
 
 void run_config_init(run_config *cfg)
@@ -22,6 +23,7 @@ void run_config_free(run_config *cfg)
 	uint32_t i, j;
 
 	free(cfg->target);
+	redact_destroy(cfg->secrets);
 	for (i = 0; i < cfg->nreqs; i++)
 		run_request_free(&cfg->reqs[i]);
 	free(cfg->reqs);

@@ -107,6 +107,9 @@ typedef struct run_config {
 	uint32_t nrun_tags;
 	const char *testid;         /* the run id: the testid tag's value, in run_tags */
 	int http_debug;             /* --http-debug: 0 off, 1 heads, 2 heads and bodies */
+	/* What no output, log or message may show (core/redact.h): built at
+	 * load; NULL: only the rules every run has. Owned. */
+	struct redact *secrets;
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */

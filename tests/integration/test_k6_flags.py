@@ -246,8 +246,8 @@ def test_http_debug(recorder):
     err = p.stderr
     assert "Request:\nGET /dbg?q=1 HTTP/1.1\n" in err, err
     assert "X-Plain: visible" in err
-    assert "Authorization: [redacted]" in err and "Proxy-Authorization: [redacted]" in err
-    assert "Cookie: [redacted]" in err and "Set-Cookie: [redacted]" in err
+    assert "Authorization: ***SECRET_REDACTED***" in err and "Proxy-Authorization: ***SECRET_REDACTED***" in err
+    assert "Cookie: ***SECRET_REDACTED***" in err and "Set-Cookie: ***SECRET_REDACTED***" in err
     for secret in ("tok123", "secretcookie", "cHc=", "s3cr3t"):
         assert secret not in err, secret
     assert "Response:\nHTTP/1.1 200\n" in err and "Content-Length: 11" in err
