@@ -68,10 +68,24 @@ unit: $(UNIT_BINS)
 integration: $(BIN) deps
 	@/usr/bin/python3 tests/run.py --bin $(BIN)
 
-# ASan + UBSan build of everything, then the same tests against it.
+# ASan + UBSan build of everything, then the same tests against it. A
+# report fails the target even when the process that hit it was expected
+# to fail anyway, or was a server a test stopped: every sanitized process
+# writes its reports under $(ASAN_LOGS) (not to a stderr a test reads),
+# and any file there at the end fails the run and is printed.
+ASAN_LOGS := $(abspath build/asan/sanitizer-reports)
 asan:
+	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	@ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(ASAN_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -fsanitize=address,undefined" test
+		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -fsanitize=address,undefined" test; \
+	rc=$$?; \
+	if [ -n "$$(ls -A $(ASAN_LOGS))" ]; then \
+		for f in $(ASAN_LOGS)/*; do echo "== $$f"; head -n 80 "$$f"; done; \
+		echo "asan: $$(ls $(ASAN_LOGS) | wc -l) sanitizer report(s), in $(ASAN_LOGS)"; exit 1; \
+	fi; \
+	exit $$rc
 
 demo: $(BIN)
 	$(BIN) demo
@@ -86,7 +100,7 @@ bench-tls: $(BIN)
 
 # libFuzzer drivers for everything that parses untrusted bytes (clang):
 # HTTP heads and bodies, JSON paths, templates, plans, summaries,
-# thresholds, CSV data. Each driver is tests/fuzz/fuzz_NAME.c with its seed
+# thresholds, CSV data, redaction. Each driver is tests/fuzz/fuzz_NAME.c with its seed
 # corpus in tests/fuzz/corpus/fuzz_NAME (crashes found become regression
 # inputs there). The sources are compiled once into an archive the drivers
 # link against, so a driver pulls in what it reaches and nothing else.
@@ -103,7 +117,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_TIME ?= 1800
 FUZZ_TIMEOUT ?= 10
-FUZZ_DRIVERS := http jsonpath tmpl plan summary threshold csv
+FUZZ_DRIVERS := http jsonpath tmpl plan summary threshold csv redact
 # Longest input per driver.
 FUZZ_MAXLEN_http := 4096
 FUZZ_MAXLEN_jsonpath := 4096
@@ -112,6 +126,7 @@ FUZZ_MAXLEN_plan := 16384
 FUZZ_MAXLEN_summary := 65536
 FUZZ_MAXLEN_threshold := 1024
 FUZZ_MAXLEN_csv := 16384
+FUZZ_MAXLEN_redact := 4096
 FUZZ_DIR := $(BUILD)/fuzz
 # Undefined behaviour stops the run like a crash (as in `make asan`).
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=address,undefined -fno-sanitize-recover=undefined
