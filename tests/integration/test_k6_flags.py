@@ -273,7 +273,8 @@ def test_vus_per_module_and_the_run_wide_total(target, tmp_path):
                    "      - get: /health\n"
                    "      - think: 20ms\n" for m, n in (("a", 2), ("b", 3)))
     plan = tmp_path / "plan.yaml"
-    plan.write_text(f"target: {target.url}\nmodules:\n{mods}strategies:\n  hybrid: {{groups: [[a], [b]]}}\n")
+    plan.write_text(f"target: {target.url}\nmodules:\n{mods}strategies:\n  hybrid: {{groups: [[a], [b]], recovery: 0s}}\n"
+                    "  all: {recovery: 0s}\n")
     j = tmp_path / "o.json"
     p, s = summary(tmp_path, str(plan), "--strategy", "all", "--out", f"json={j}")
     assert p.returncode == 0, p.stderr
