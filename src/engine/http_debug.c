@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/redact.h"
@@ -24,7 +25,11 @@ static void header_line(const char *name, size_t nlen, const char *value, size_t
 		return;
 	}
 	buf_init(&b, vlen + 1, (size_t)1 << 20);
-	redact_text(secrets, value, vlen, &b);
+	/* A redirect's target carries its query: ?code=, ?token= */
+	if ((nlen == 8 && !strncasecmp(name, "location", 8)) || (nlen == 7 && !strncasecmp(name, "referer", 7)))
+		redact_url(secrets, value, vlen, &b);
+	else
+		redact_text(secrets, value, vlen, &b);
 	fprintf(stderr, "%.*s: %.*s\n", (int)nlen, name, (int)b.len, b.data ? b.data : "");
 	buf_free(&b);
 }

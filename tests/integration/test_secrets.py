@@ -34,8 +34,9 @@ ENV = {
 # Values only the server knows: handed out at run time.
 SERVER_SID = "srvsid-6512bd43d9"
 SERVER_COOKIE = "srvcookie-c20ad4d76f"
+SERVER_CODE = "srvcode-aab3238922"  # in a Location header's query
 LITERAL_KEY = "literalkey-c51ce410c1"  # written in the plan, in the URL
-SECRETS = list(ENV.values()) + [SERVER_SID, SERVER_COOKIE, LITERAL_KEY]
+SECRETS = list(ENV.values()) + [SERVER_SID, SERVER_COOKIE, SERVER_CODE, LITERAL_KEY]
 
 PLAN = """
 target: {target}
@@ -78,6 +79,7 @@ class Echo(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Set-Cookie", f"session={SERVER_COOKIE}; HttpOnly")
+        self.send_header("Location", f"/next?access_token={SERVER_CODE}&step=2")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -147,6 +149,7 @@ def test_no_output_holds_a_secret(echo, influx, tmp_path):
     err = p.stderr
     assert f"Authorization: {MARK}" in err and f"Cookie: {MARK}" in err and f"Set-Cookie: {MARK}" in err
     assert f"X-Session: {MARK}" in err  # carries the secret variable sid
+    assert f"Location: /next?access_token={MARK}&step=2" in err
     assert f"X-Trace: t-{MARK}" in err  # --secret's value inside another value
     assert f"api_key={MARK}&page=2&token={MARK}" in err  # the request line
     assert f'"password":"{MARK}"' in err and f'"db":"{MARK}"' in err  # the login body
