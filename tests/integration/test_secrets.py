@@ -207,3 +207,26 @@ def test_quick_mode_hides_header_values_and_url_credentials(make_target, tmp_pat
         assert s not in text
     assert f"access_token={MARK}&x=1" in p.stderr and f"X-Api-Key: {MARK}" in p.stderr
     assert f"/health?access_token={MARK}&x=1" in out.read_text()
+
+
+def test_a_threshold_on_a_redacted_url_still_matches(target, tmp_path):
+    # The filter is redacted as the tag is, so it finds the samples (count<1
+    # fails: 3 were counted), and the summary shows neither secret.
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"""
+target: {target.url}
+modules:
+  m:
+    executor: {{type: shared-iterations, vus: 1, iterations: 3}}
+    flow:
+      - get: /health?token=thtoken-5f4dcc3b5a&x=1
+thresholds:
+  "http_reqs{{url:{target.url}/health?token=thtoken-5f4dcc3b5a&x=1}}": ["count<1"]
+""")
+    out = tmp_path / "s.json"
+    p = subprocess.run([STRAIN, "run", str(plan), "--summary-export", str(out)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 99, p.stderr
+    [th] = json.loads(out.read_text())["thresholds"]
+    assert th["observed"] == 3 and th["metric"] == f"http_reqs{{url:{target.url}/health?token={MARK}&x=1}}"
+    assert "thtoken-5f4dcc3b5a" not in out.read_text() + p.stdout + p.stderr
