@@ -2,7 +2,9 @@
 with the fix in their description, never a crash or a stall: out of file
 descriptors (a low `ulimit -n`) is error 1214, "raise ulimit -n", warned
 about at the start too; the requests that did get a socket are counted
-exactly as the server saw them."""
+exactly as the server saw them. A full disk (/dev/full) fails the output
+and the export with one message each, and the run still ends with its
+summary and exit code 1."""
 import json
 import resource
 import subprocess
@@ -31,3 +33,15 @@ def test_out_of_file_descriptors_is_1214_with_the_fix(target, tmp_path):
     assert failed == e["count"] > 0 and reqs > failed  # some VUs had sockets, and worked
     served = sum(target.stats()["routes"]["GET /health"]["statuses"].values())
     assert served == reqs - failed
+
+
+def test_a_full_disk_is_said_once_per_file_and_the_run_ends(target, tmp_path):
+    # /dev/full: every write fails with ENOSPC, as on a full disk.
+    p = subprocess.run([STRAIN, "run", "--url", target.url + "/health", "--vus", "2", "--duration", "1s",
+                        "--out", "json=/dev/full", "--summary-export", "/dev/full"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 1, p.stderr  # strain's own failure: the summary could not be written
+    assert p.stderr.count("strain: output write /dev/full: No space left on device") == 1, p.stderr
+    assert p.stderr.count("strain: --summary-export /dev/full: No space left on device") == 1, p.stderr
+    assert "output json=/dev/full: 0 points written" in p.stdout and "DROPPED" in p.stdout, p.stdout
+    assert "http_reqs" in p.stdout  # the summary itself was printed
