@@ -25,7 +25,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_STAMP := $(BUILD)/.deps-build
 
-.PHONY: all test unit integration demo bench bench-tls asan fuzz clean format deps
+.PHONY: all test unit integration demo bench bench-tls asan fuzz fuzz-build fuzz-smoke fuzz-long clean format deps
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/deps.sh
@@ -68,10 +68,24 @@ unit: $(UNIT_BINS)
 integration: $(BIN) deps
 	@/usr/bin/python3 tests/run.py --bin $(BIN)
 
-# ASan + UBSan build of everything, then the same tests against it.
+# ASan + UBSan build of everything, then the same tests against it. A
+# report fails the target even when the process that hit it was expected
+# to fail anyway, or was a server a test stopped: every sanitized process
+# writes its reports under $(ASAN_LOGS) (not to a stderr a test reads),
+# and any file there at the end fails the run and is printed.
+ASAN_LOGS := $(abspath build/asan/sanitizer-reports)
 asan:
+	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	@ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(ASAN_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -lbrotlidec -lbrotlienc -lzstd -fsanitize=address,undefined" test
+		LDLIBS="-pthread -ljansson -lyaml -lpcre2-8 -lssl -lcrypto -lm -lz -lbrotlidec -lbrotlienc -lzstd -fsanitize=address,undefined" test; \
+	rc=$$?; \
+	if [ -n "$$(ls -A $(ASAN_LOGS))" ]; then \
+		for f in $(ASAN_LOGS)/*; do echo "== $$f"; head -n 80 "$$f"; done; \
+		echo "asan: $$(ls $(ASAN_LOGS) | wc -l) sanitizer report(s), in $(ASAN_LOGS)"; exit 1; \
+	fi; \
+	exit $$rc
 
 demo: $(BIN)
 	$(BIN) demo
@@ -85,36 +99,97 @@ bench-tls: $(BIN)
 	@sh bench/tls/run.sh
 
 # libFuzzer drivers for everything that parses untrusted bytes (clang):
-# HTTP heads and bodies, JSON paths, templates, plans, summaries, Set-Cookie and Location. Each runs
-# FUZZ_SECONDS on a working corpus under $(BUILD)/fuzz/corpus_NAME, seeded
-# from tests/fuzz/corpus/fuzz_NAME (what the fuzzer adds stays in build/).
+# HTTP heads and bodies, JSON paths, templates, plans, summaries,
+# thresholds, CSV data, redaction, Set-Cookie and Location. Each driver is tests/fuzz/fuzz_NAME.c with its seed
+# corpus in tests/fuzz/corpus/fuzz_NAME (crashes found become regression
+# inputs there). The sources are compiled once into an archive the drivers
+# link against, so a driver pulls in what it reaches and nothing else.
+#   make fuzz        each driver FUZZ_SECONDS on a working corpus under
+#                    $(BUILD)/fuzz/corpus_NAME, seeded from the checked-in one
+#                    (what the fuzzer adds stays in build/)
+#   make fuzz-smoke  each driver FUZZ_SMOKE_SECONDS from the checked-in corpus
+#                    alone (every input in it is run first): CI's check
+#   make fuzz-long   the campaign, FUZZ_TIME per driver, not CI (docs/hardening.md)
+# Any crash, leak, hang (FUZZ_TIMEOUT per input) or sanitizer report stops
+# the driver with a non-zero status and leaves the input in
+# $(BUILD)/fuzz/NAME-crash-* (or leak-, timeout-, oom-).
 FUZZ_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TIME ?= 1800
+FUZZ_TIMEOUT ?= 10
+FUZZ_DRIVERS := http jsonpath tmpl plan summary threshold csv redact cookie
+# Longest input per driver.
+FUZZ_MAXLEN_http := 4096
+FUZZ_MAXLEN_jsonpath := 4096
+FUZZ_MAXLEN_tmpl := 4096
+FUZZ_MAXLEN_plan := 16384
+FUZZ_MAXLEN_summary := 65536
+FUZZ_MAXLEN_threshold := 1024
+FUZZ_MAXLEN_csv := 16384
+FUZZ_MAXLEN_redact := 4096
+FUZZ_MAXLEN_cookie := 4096
+FUZZ_DIR := $(BUILD)/fuzz
 # Undefined behaviour stops the run like a crash (as in `make asan`).
-FUZZ_CC := clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-# The plan loader with everything it reaches; not the target, which it never
-# calls (and whose atomics clang 14 refuses), nor the command line.
-FUZZ_PLAN_SRCS := $(filter-out src/target/% src/cli/%,$(SRCS))
-# name, max input length
-fuzz_run = mkdir -p $(BUILD)/fuzz/corpus_$(1) && \
-	if [ -d tests/fuzz/corpus/fuzz_$(1) ]; then cp tests/fuzz/corpus/fuzz_$(1)/* $(BUILD)/fuzz/corpus_$(1)/; fi && \
-	$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(2) -artifact_prefix=$(BUILD)/fuzz/$(1)- \
-		$(BUILD)/fuzz/corpus_$(1)
-fuzz:
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# Everything a driver may reach; not the target, which no driver calls (and
+# whose atomics clang 14 refuses), nor the command line.
+FUZZ_SRCS := $(filter-out src/target/% src/cli/%,$(SRCS))
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/html_assets.o
+FUZZ_LIB := $(FUZZ_DIR)/libstrain-fuzz.a
+FUZZ_BINS := $(FUZZ_DRIVERS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_STAMP := $(BUILD)/.deps-fuzz
+
+$(FUZZ_STAMP): scripts/deps.sh
+	@mkdir -p $(BUILD)
 	@sh scripts/deps.sh fuzz
-	@mkdir -p $(BUILD)/fuzz
-	$(FUZZ_CC) tests/fuzz/fuzz_http.c src/http/http_parse.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_http
-	$(FUZZ_CC) tests/fuzz/fuzz_jsonpath.c src/program/jsonpath.c src/program/jsonpath_compile.c src/program/jsonpath_value.c src/program/json_scan.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_jsonpath
-	$(FUZZ_CC) tests/fuzz/fuzz_tmpl.c src/program/tmpl.c src/http/url.c src/http/request.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_tmpl
-	$(FUZZ_CC) tests/fuzz/fuzz_cookie.c src/http/cookie.c src/http/url.c src/core/buf.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_cookie
-	$(FUZZ_CC) -c -I. -DCHARTJS_PATH='"$(CHARTJS)"' src/report/html_assets.S -o $(BUILD)/fuzz/html_assets.o
-	$(FUZZ_CC) tests/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS) $(BUILD)/fuzz/html_assets.o -o $(BUILD)/fuzz/fuzz_plan $(LDLIBS)
-	$(FUZZ_CC) tests/fuzz/fuzz_summary.c src/report/summary_read.c src/metrics/hist_codec.c src/metrics/hist.c src/core/alloc.c -o $(BUILD)/fuzz/fuzz_summary -ljansson -lcrypto -lm
-	$(call fuzz_run,http,4096)
-	$(call fuzz_run,jsonpath,4096)
-	$(call fuzz_run,tmpl,4096)
-	$(call fuzz_run,plan,16384)
-	$(call fuzz_run,summary,65536)
-	$(call fuzz_run,cookie,4096)
+	@touch $@
+
+$(FUZZ_DIR)/obj/%.o: %.c | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/obj/html_assets.o: src/report/html_assets.S $(REPORT_ASSETS) | $(FUZZ_STAMP)
+	@mkdir -p $(dir $@)
+	clang -c -I. -DCHARTJS_PATH='"$(CHARTJS)"' $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | $(FUZZ_STAMP)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d $< $(FUZZ_LIB) -o $@ $(LDLIBS)
+
+# name, seconds, working corpus (created; the checked-in seeds copied in)
+fuzz_run = rm -f $(FUZZ_DIR)/$(1)-crash-* $(FUZZ_DIR)/$(1)-leak-* $(FUZZ_DIR)/$(1)-timeout-* && \
+	mkdir -p $(3) && \
+	if [ -d tests/fuzz/corpus/fuzz_$(1) ]; then cp tests/fuzz/corpus/fuzz_$(1)/* $(3)/; fi && \
+	$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(2) -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=$(FUZZ_TIMEOUT) \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$(1)- $(3)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@$(foreach d,$(FUZZ_DRIVERS),$(call fuzz_run,$(d),$(FUZZ_SECONDS),$(FUZZ_DIR)/corpus_$(d)) && ) true
+
+# A fresh working corpus each time, so CI judges the checked-in inputs and
+# what FUZZ_SMOKE_SECONDS finds from them, nothing left from earlier runs.
+fuzz-smoke: $(FUZZ_BINS)
+	@rm -rf $(FUZZ_DIR)/smoke
+	@$(foreach d,$(FUZZ_DRIVERS),echo "fuzz-smoke: $(d)" && \
+		$(call fuzz_run,$(d),$(FUZZ_SMOKE_SECONDS),$(FUZZ_DIR)/smoke/corpus_$(d)) 2>$(FUZZ_DIR)/smoke-$(d).log || \
+		{ tail -n 60 $(FUZZ_DIR)/smoke-$(d).log; echo "fuzz-smoke: $(d) FAILED"; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+[[:space:]]+DONE' $(FUZZ_DIR)/smoke-$(d).log; ) \
+	echo "fuzz-smoke: every driver ran clean"
+
+# The campaign: one driver after another (one core each), on the working
+# corpus `make fuzz` uses, with the figures per driver in
+# $(FUZZ_DIR)/long-NAME.log.
+fuzz-long: $(FUZZ_BINS)
+	@$(foreach d,$(FUZZ_DRIVERS),echo "fuzz-long: $(d), $(FUZZ_TIME) s" && \
+		$(call fuzz_run,$(d),$(FUZZ_TIME),$(FUZZ_DIR)/corpus_$(d)) 2>$(FUZZ_DIR)/long-$(d).log || \
+		{ tail -n 60 $(FUZZ_DIR)/long-$(d).log; echo "fuzz-long: $(d) FAILED"; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+[[:space:]]+DONE' $(FUZZ_DIR)/long-$(d).log; ) \
+	echo "fuzz-long: every driver ran clean"
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) src/main.c $(UNIT_SRCS)
@@ -122,4 +197,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(OBJS:.o=.d) $(MAIN:.o=.d)
+-include $(OBJS:.o=.d) $(MAIN:.o=.d) $(wildcard $(FUZZ_DIR)/obj/src/*/*.d $(FUZZ_DIR)/fuzz_*.d)

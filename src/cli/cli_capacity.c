@@ -185,7 +185,7 @@ int cli_capacity_main(int argc, char **argv)
 	}
 	/* Every module is loaded: the search runs them one by one (or the
 	 * others beside one), whatever the plan's strategies say. */
-	po = (plan_opts){"parallel", 0, NULL, 0, f->envs, f->nenv};
+	po = (plan_opts){"parallel", 0, NULL, 0, f->envs, f->nenv, NULL, 0};
 	if (plan_load(f->plan, &po, &cfg, &errs) < 0) {
 		plan_errors_print(&errs, stderr);
 		plan_errors_free(&errs);

@@ -121,7 +121,7 @@ int cli_collect_main(int argc, char **argv)
 		goto out;
 	}
 	if (f.plan) {
-		plan_opts po = {NULL, 0, NULL, 0, f.envs, f.nenv};
+		plan_opts po = {NULL, 0, NULL, 0, f.envs, f.nenv, NULL, 0};
 		plan_errors errs;
 
 		if (plan_load(f.plan, &po, &cfg, &errs) < 0) {

@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "core/redact.h"
 #include "io/net.h"
 #include "io/resolve.h"
 #include "http/proxy.h"
@@ -32,6 +33,7 @@
 #define MAX_BODY (64u * 1024 * 1024)
 #define MAX_STAGES 64
 #define MAX_TAGS MET_MAX_RUN_TAGS
+#define MAX_SECRETS 64
 /* Iterations per second a quick-mode rate may ask for (docs/executors.md);
  * the flags' messages spell it out. */
 #define MAX_RATE EXEC_MAX_RATE_PER_SEC
@@ -116,10 +118,10 @@ typedef struct run_flags {
 	const char *cacert, *cert, *key, *web, *collector_token;
 	char collector_spec[1024];  /* "collector=URL", one of outs */
 	const char *headers[MAX_HEADERS], *outs[MAX_OUTS], *envs[MAX_ENV], *modules[MAX_MODULES];
-	const char *tags[MAX_TAGS], *user_agent, *http_debug, *dns, *local_ips, *proxy;
+	const char *tags[MAX_TAGS], *user_agent, *http_debug, *dns, *local_ips, *proxy, *secrets[MAX_SECRETS];
 	const char *segment, *sequence, *instance;
 	uint64_t segment_index, segments, start_at_wall_ns;
-	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags;
+	uint32_t nheaders, nouts, nenv, nmodules, nstages, ntags, nsecrets;
 	trend_stats trend_stats;
 	int no_thresholds, no_summary;
 	uint64_t vus, iterations, max_vus, threads, duration_ns, timeout_ns, connect_timeout_ns, graceful_stop_ns;
@@ -253,7 +255,7 @@ enum {
 	R_INSECURE, R_CACERT, R_NO_RESUMPTION, R_CERT, R_KEY,
 	R_USER_AGENT, R_HTTP_DEBUG, R_DNS, R_LOCAL_IPS, R_PROXY,
 	R_SEGMENT, R_SEQUENCE, R_SEGMENT_INDEX, R_SEGMENTS, R_START_AT, R_INSTANCE,
-	R_TAG, R_NO_THRESHOLDS,
+	R_TAG, R_SECRET, R_NO_THRESHOLDS,
 	R_SUMMARY_EXPORT, R_REPORT, R_SUMMARY_TREND_STATS, R_NO_SUMMARY, R_OUT, R_COLLECTOR, R_COLLECTOR_TOKEN, R_WEB, R_WEB_LINGER, R_QUIET, R_HELP,
 	R_COUNT
 };
@@ -370,6 +372,10 @@ static const opt run_opts[R_COUNT] = {
 	[R_TAG] = {"--tag", NULL, "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_TAGS, F(tags), F(ntags), NULL, NULL, G_OUT,
 		   "a tag on every sample of every output (repeatable; over a plan's tags:); testid=ID names the "
 		   "run (default: a new run id)"},
+	[R_SECRET] = {"--secret", NULL, "NAME", OPT_STRING, OPT_REPEAT, 0, MAX_SECRETS, F(secrets), F(nsecrets), NULL, NULL,
+		      G_OUT,
+		      "the environment variable NAME (or -e NAME=) holds a secret: its value never appears in any "
+		      "output, tag, summary, report, log or message (repeatable; docs/secrets.md)"},
 	[R_NO_THRESHOLDS] = {"--no-thresholds", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_thresholds), 0, NULL, NULL,
 			     G_OUT, "do not evaluate thresholds: they neither fail nor abort the run"},
 	[R_SUMMARY_EXPORT] = {"--summary-export", NULL, "FILE", OPT_STRING, 0, 0, 0, F(summary_export), 0, NULL, NULL,
@@ -704,6 +710,76 @@ static int apply_after(const run_flags *f, run_config *cfg)
 	return apply_segment(f, cfg);
 }
 
+/* --secret NAME's value: the last -e NAME=, else the environment (as a
+ * plan's {{env.NAME}} reads it), or NULL. */
+static const char *secret_value(const run_flags *f, const char *name)
+{
+	size_t n = strlen(name);
+	uint32_t i;
+
+	for (i = f->nenv; i-- > 0;)
+		if (!strncmp(f->envs[i], name, n) && f->envs[i][n] == '=')
+			return f->envs[i] + n + 1;
+	return getenv(name);
+}
+
+static int secrets_check(const run_flags *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nsecrets; i++)
+		if (!secret_value(f, f->secrets[i])) {
+			fprintf(stderr, "strain run: --secret %s: %s is not set (in the environment, or with -e %s=VALUE)\n",
+				f->secrets[i], f->secrets[i], f->secrets[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/* Quick mode's secrets: --secret's values, and the values of credential
+ * headers given with -H (the shell expanded $TOKEN into them). */
+static redact *quick_secrets(const run_flags *f)
+{
+	redact *r = redact_create();
+	uint32_t i;
+
+	for (i = 0; i < f->nsecrets; i++)
+		redact_add_value(r, secret_value(f, f->secrets[i]));
+	for (i = 0; i < f->nheaders; i++) {
+		const char *h = f->headers[i], *colon = strchr(h, ':'), *v, *sp;
+
+		if (!colon || !redact_header_secret(NULL, h, (size_t)(colon - h)))
+			continue;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		redact_add_value(r, v);
+		sp = strchr(v, ' ');
+		if (sp)
+			redact_add_value(r, sp + 1);
+	}
+	return r;
+}
+
+/* The run's tags (the plan's and --tag's) as the summary and report show
+ * them: with the secrets hidden, as the registry interns them. */
+static void hide_run_tags(run_config *cfg)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg->nrun_tags; i++) {
+		char *s = redact_strdup(cfg->secrets, cfg->run_tags[i].value, 0);
+
+		if (!strcmp(s, cfg->run_tags[i].value)) {
+			free(s);
+			continue;
+		}
+		if (cfg->testid == cfg->run_tags[i].value)
+			cfg->testid = s;
+		free((char *)cfg->run_tags[i].value);
+		cfg->run_tags[i].value = s;
+	}
+}
+
 /* The one place a run's outcome becomes the command's. */
 static int run_outcome(suite_outcome o)
 {
@@ -753,7 +829,7 @@ static int net_flags(const run_flags *f, run_config *cfg, int quick);
  * outputs array to free after the run. */
 static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 {
-	plan_opts po = {f->strategy, 0, f->modules, f->nmodules, f->envs, f->nenv};
+	plan_opts po = {f->strategy, 0, f->modules, f->nmodules, f->envs, f->nenv, f->secrets, f->nsecrets};
 	plan_errors errs;
 	suite_opts so;
 	const char **both;
@@ -773,6 +849,7 @@ static int run_plan(const run_flags *f, run_config *cfg, const char ***merged)
 	}
 	if (net_flags(f, cfg, 0) < 0 || apply_after(f, cfg) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
+	hide_run_tags(cfg);
 	/* The plan's outputs, then the command line's. */
 	both = xcalloc(cfg->nplan_outs + f->nouts + 1, sizeof(char *));
 	if (cfg->nplan_outs)
@@ -1069,10 +1146,12 @@ static int run_quick(const run_flags *f, run_config *cfg, char **file_body)
 		return cli_exit_code(CLI_BAD_VALUE);
 	}
 	plan_quick(cfg, &q);
-	cfg->target = xstrdup(f->url);
+	cfg->secrets = quick_secrets(f);
+	cfg->target = redact_strdup(cfg->secrets, f->url, 1);
 	if (apply_after(f, cfg) < 0)
 		return cli_exit_code(CLI_BAD_VALUE);
-	quick_description(cfg, &q, f->url, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
+	hide_run_tags(cfg);
+	quick_description(cfg, &q, cfg->target, opts_given(&f->seen, R_DURATION) > 0, line, sizeof(line));
 	so = report_opts(f, f->outs, f->nouts, line);
 	return run_outcome(suite_run(cfg, &so));
 }
@@ -1107,6 +1186,10 @@ int cli_run_main(int argc, char **argv)
 	}
 	if (f->key && !f->cert && !f->plan) {
 		fprintf(stderr, "strain run: --key goes with --cert (the client certificate)\n");
+		rc = cli_exit_code(CLI_BAD_VALUE);
+		goto out;
+	}
+	if (secrets_check(f) < 0) {
 		rc = cli_exit_code(CLI_BAD_VALUE);
 		goto out;
 	}

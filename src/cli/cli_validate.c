@@ -74,7 +74,7 @@ int cli_validate_main(int argc, char **argv)
 		o = CLI_USAGE;
 		goto out;
 	}
-	po = (plan_opts){f.strategy, 1, NULL, 0, f.envs, f.nenv};
+	po = (plan_opts){f.strategy, 1, NULL, 0, f.envs, f.nenv, NULL, 0};
 	for (i = 0; i < f.nplans; i++) {
 		run_config cfg;
 		plan_errors errs;

@@ -11,6 +11,11 @@ int err_from_dial_errno(int e)
 		return ERR_DIAL_TIMEOUT;
 	case ECONNRESET:
 		return ERR_TCP_RESET;
+	case EMFILE:
+	case ENFILE:
+		return ERR_DIAL_NOFILE;
+	case EADDRNOTAVAIL:
+		return ERR_DIAL_NOPORT;
 	case 0:
 		return ERR_DIAL;
 	default:
@@ -75,6 +80,10 @@ const char *err_describe(int code)
 		return "dial: connection refused";
 	case ERR_DIAL_ERRNO:
 		return "dial: unexpected errno";
+	case ERR_DIAL_NOFILE:
+		return "dial: out of file descriptors (raise ulimit -n)";
+	case ERR_DIAL_NOPORT:
+		return "dial: out of local ports (reuse connections: drop --no-connection-reuse, or fewer VUs)";
 	case ERR_TCP_RESET:
 		return "read: connection reset by peer";
 	case ERR_PROXY_CONNECT:

@@ -21,6 +21,9 @@ enum {
 	ERR_DIAL_TIMEOUT = 1211,
 	ERR_DIAL_REFUSED = 1212,
 	ERR_DIAL_ERRNO = 1213,
+	/* strain: the generator ran out of something, with the fix in the description */
+	ERR_DIAL_NOFILE = 1214,    /* EMFILE/ENFILE: out of file descriptors */
+	ERR_DIAL_NOPORT = 1215,    /* EADDRNOTAVAIL: out of local (ephemeral) ports */
 	ERR_TCP_RESET = 1220,
 	ERR_TLS = 1300,            /* TLS handshake or record failure */
 	ERR_TLS_UNKNOWN_AUTHORITY = 1310, /* certificate signed by an unknown CA */

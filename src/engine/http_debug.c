@@ -4,31 +4,66 @@
 #include <string.h>
 #include <strings.h>
 
-static int secret(const char *name, size_t n)
-{
-	static const char *const names[] = {"authorization", "proxy-authorization", "cookie", "set-cookie"};
-	size_t i;
+#include "core/buf.h"
+#include "core/redact.h"
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
-			return 1;
-	return 0;
+/* Set before the workers start, read-only after. */
+static const redact *secrets;
+
+void http_debug_set_redact(const redact *r)
+{
+	secrets = r;
 }
 
 /* One header line, its value redacted when it is a secret. */
 static void header_line(const char *name, size_t nlen, const char *value, size_t vlen)
 {
-	if (secret(name, nlen))
-		fprintf(stderr, "%.*s: [redacted]\n", (int)nlen, name);
+	buf b;
+
+	if (redact_header_secret(secrets, name, nlen)) {
+		fprintf(stderr, "%.*s: " REDACT_MARK "\n", (int)nlen, name);
+		return;
+	}
+	buf_init(&b, vlen + 1, (size_t)1 << 20);
+	/* A redirect's target carries its query: ?code=, ?token= */
+	if ((nlen == 8 && !strncasecmp(name, "location", 8)) || (nlen == 7 && !strncasecmp(name, "referer", 7)))
+		redact_url(secrets, value, vlen, &b);
 	else
-		fprintf(stderr, "%.*s: %.*s\n", (int)nlen, name, (int)vlen, value);
+		redact_text(secrets, value, vlen, &b);
+	fprintf(stderr, "%.*s: %.*s\n", (int)nlen, name, (int)b.len, b.data ? b.data : "");
+	buf_free(&b);
 }
 
-/* Body bytes, as text: control bytes but tab and line breaks as '.'. */
-static void body_text(const char *p, size_t n)
+/* The request line, its target through redact_url. */
+static void request_line(const char *p, size_t n)
 {
-	size_t i;
+	const char *sp = memchr(p, ' ', n), *sp2 = sp ? memrchr(sp + 1, ' ', (size_t)(p + n - sp - 1)) : NULL;
+	buf b;
 
+	buf_init(&b, n + 1, (size_t)1 << 20);
+	if (sp2) {
+		buf_append(&b, p, (size_t)(sp + 1 - p));
+		redact_url(secrets, sp + 1, (size_t)(sp2 - sp - 1), &b);
+		buf_append(&b, sp2, (size_t)(p + n - sp2));
+	} else {
+		redact_url(secrets, p, n, &b);
+	}
+	fprintf(stderr, "%.*s\n", (int)b.len, b.data ? b.data : "");
+	buf_free(&b);
+}
+
+/* Body bytes, as text: control bytes but tab and line breaks as '.';
+ * credential fields and secret values hidden. */
+static void body_text(const char *raw, size_t rawn)
+{
+	size_t i, n;
+	const char *p;
+	buf b;
+
+	buf_init(&b, rawn + 1, (size_t)8 << 20);
+	redact_body(secrets, raw, rawn, &b);
+	p = b.data ? b.data : "";
+	n = b.len;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
@@ -36,6 +71,7 @@ static void body_text(const char *p, size_t n)
 	}
 	if (n && p[n - 1] != '\n')
 		fputc('\n', stderr);
+	buf_free(&b);
 }
 
 void http_debug_request(uint32_t vu, uint64_t iter, const char *wire, size_t len, int full)
@@ -62,8 +98,15 @@ void http_debug_request(uint32_t vu, uint64_t iter, const char *wire, size_t len
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
 			header_line(p, (size_t)(colon - p), v, (size_t)(ve - v));
+		} else if (first) {
+			request_line(p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p));
 		} else {
-			fprintf(stderr, "%.*s\n", (int)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p), p);
+			buf b;
+
+			buf_init(&b, 0, (size_t)1 << 20);
+			redact_text(secrets, p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p), &b);
+			fprintf(stderr, "%.*s\n", (int)b.len, b.data ? b.data : "");
+			buf_free(&b);
 		}
 		first = 0;
 		p = eol < end ? eol + 1 : end;

@@ -1,8 +1,11 @@
 /* --http-debug: every request's and response's head on stderr, and with
  * --http-debug=full their bodies, as k6 prints them. Off the hot path: the
  * VU asks cfg->http_debug once per request, and nothing here runs unless
- * it is set. The values of Authorization, Proxy-Authorization, Cookie and
- * Set-Cookie are printed as "[redacted]". Each call writes one block under
+ * it is set. Secrets are printed as REDACT_MARK (core/redact.h): the
+ * values of Authorization, Proxy-Authorization, Cookie, Set-Cookie and
+ * credential-named headers, credential query parameters in the request
+ * line, credential fields of JSON and form bodies, and every secret value
+ * of the run wherever it appears. Each call writes one block under
  * stderr's lock, so blocks of different threads do not mix. */
 #ifndef STRAIN_ENGINE_HTTP_DEBUG_H
 #define STRAIN_ENGINE_HTTP_DEBUG_H
@@ -11,6 +14,12 @@
 #include <stdint.h>
 
 #include "http/http_parse.h"
+
+typedef struct redact redact;
+
+/* The run's secrets (borrowed; NULL: the name rules alone). Set once,
+ * before any worker starts. */
+void http_debug_set_redact(const redact *r);
 
 /* A request as written: wire[0..len), its head up to the blank line, and
  * what follows when full. */

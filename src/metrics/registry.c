@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/redact.h"
 
 static const met_def builtins[MET_BUILTIN_COUNT] = {
 	[MET_HTTP_REQS] = {"http_reqs", MET_COUNTER, MET_DEFAULT},
@@ -48,6 +49,7 @@ struct met_registry {
 	_Atomic uint64_t overflowed;
 	met_tag run_tags[MET_MAX_RUN_TAGS]; /* owned copies */
 	uint32_t nrun_tags;
+	const redact *secrets; /* borrowed; NULL: the name rules alone */
 };
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
@@ -163,19 +165,50 @@ static int has_key(const met_tag *tags, size_t n, const char *key)
 	return 0;
 }
 
+void met_registry_set_redact(met_registry *r, const redact *secrets)
+{
+	r->secrets = secrets;
+}
+
+/* value as it may be kept: a value holding a URL (url, name, which
+ * defaults to it, a check's name, which starts with it) loses credentials
+ * in its query and user info, every value its secrets. Returns value
+ * itself, or a copy for the caller to free. */
+static const char *hide(const met_registry *r, const char *value)
+{
+	int url = strpbrk(value, "?@") != NULL;
+	char *copy;
+
+	if (!url && !redact_nvalues(r->secrets))
+		return value;
+	copy = redact_strdup(r->secrets, value, url);
+	if (!strcmp(copy, value)) {
+		free(copy);
+		return value;
+	}
+	return copy;
+}
+
 uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n)
 {
 	met_tag sorted[MET_MAX_TAGS + MET_MAX_RUN_TAGS];
-	char key[8192];
-	size_t i, m = 0, own, klen = 0, strbytes = 0;
+	char key[8192], *hidden[MET_MAX_TAGS];
+	size_t i, m = 0, own, klen = 0, strbytes = 0, nhidden = 0;
 	uint64_t h;
 	uint32_t slot, id;
 	met_tagset *ts;
 	char *s;
 
+	/* Redacted here, once per tag set: samples carry the id only, so no
+	 * request pays for it and no output sees the secret. */
 	for (i = 0; i < n && m < MET_MAX_TAGS; i++)
-		if (tags[i].value && tags[i].value[0])
-			sorted[m++] = tags[i];
+		if (tags[i].value && tags[i].value[0]) {
+			sorted[m] = tags[i];
+			sorted[m].value = hide(r, tags[i].value);
+			if (sorted[m].value != tags[i].value)
+				hidden[nhidden++] = (char *)sorted[m].value;
+			m++;
+		}
 	/* The run's tags never change once set (before any interning), so
 	 * they are read without the lock. */
 	own = m;
@@ -238,6 +271,8 @@ uint32_t met_tagset_intern(met_registry *r, const met_tag *tags, size_t n)
 	r->ntagsets++;
 out:
 	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < nhidden; i++)
+		free(hidden[i]);
 	return id;
 }
 
@@ -249,7 +284,7 @@ void met_registry_set_run_tags(met_registry *r, const met_tag *tags, size_t n)
 		if (!tags[i].value || !tags[i].value[0] || has_key(r->run_tags, r->nrun_tags, tags[i].key))
 			continue;
 		r->run_tags[r->nrun_tags].key = xstrdup(tags[i].key);
-		r->run_tags[r->nrun_tags].value = xstrdup(tags[i].value);
+		r->run_tags[r->nrun_tags].value = redact_strdup(r->secrets, tags[i].value, 0);
 		r->nrun_tags++;
 	}
 	/* Tag set 0 (the untagged series: run-wide gauges, the overflow) is

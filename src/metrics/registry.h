@@ -68,6 +68,7 @@ typedef struct met_tagset {
 } met_tagset;
 
 typedef struct met_registry met_registry;
+typedef struct redact redact;
 
 /* Creates a registry holding the built-in metrics. Destroy with
  * met_registry_destroy (accepts NULL). */
@@ -88,6 +89,13 @@ int met_metric_find(const met_registry *r, const char *name);
  * tags are part of the interned sets, recording never handles them: every
  * output writes them with the sample's own tags. */
 void met_registry_set_run_tags(met_registry *r, const met_tag *tags, size_t n);
+
+/* Secrets no tag value may hold (core/redact.h; borrowed, alive as long as
+ * the registry): every value interned afterwards has them replaced, and
+ * values holding a URL (url, name, check) lose credentials in its query
+ * and user info (which they do without a set too). Call before anything is interned,
+ * and before met_registry_set_run_tags. */
+void met_registry_set_redact(met_registry *r, const redact *secrets);
 
 /* Interns a tag set (order-insensitive; empty values are dropped, as k6
  * does), with the run's tags added. Returns its id; 0 is the set of the

@@ -118,6 +118,18 @@ const char *scalar_text(loader *L, const ynode *n);
  * module knows; an error points at the expression. */
 int compile_tmpl(loader *L, const ynode *n, const char *src, tmpl *t, tmpl_esc esc);
 
+/* {{env.NAME}}'s value: the last -e NAME=, else the environment, else the
+ * plan's env: default. Returns 0 and *value, or -1. (ctx: the loader.) */
+int env_lookup(void *ctx, const char *name, const char **value);
+
+/* ---- secrets.c: what outputs must never show ---- */
+
+/* Fills L->cfg->secrets (core/redact.h) from the plan as written and
+ * --secret, then hides them in what the load produced: its error
+ * messages, the target, threshold filters. Runs after everything else,
+ * whether the load failed or not. */
+void plan_secrets(loader *L, const ynode *root);
+
 /* ---- data.c: CSV data files ---- */
 
 /* tmpl_names' data lookup: alias.column, marking the alias as read by the

@@ -110,7 +110,7 @@ static void compile_module(loader *L, ynode *k, ynode *m)
 
 static const char *const top_keys[] = {"target",     "scale",      "defaults", "env",  "data",      "modules",
 				       "thresholds", "strategies", "outputs",  "tags", "dns",       "hosts",
-				       "local_ips",  "proxy",      "execution", NULL};
+				       "local_ips",  "proxy",      "execution", "secrets", NULL};
 static const char *const execution_keys[] = {"segment", "sequence", NULL};
 
 /* execution: {segment: "1/4:1/2", sequence: "0,1/4,1/2,3/4,1"}: this
@@ -439,6 +439,10 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	plan_finish(cfg);
 	plan_route(&L);
 out:
+	/* Last, so that it hides secrets in whatever the load produced, errors
+	 * included. */
+	if (L.doc.loaded)
+		plan_secrets(&L, ydoc_root(&L.doc));
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
 	free(L.scratch);

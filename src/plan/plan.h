@@ -27,6 +27,8 @@ typedef struct plan_opts {
 	uint32_t nmodules;
 	const char *const *env;      /* -e NAME=VALUE, overriding the environment */
 	uint32_t nenv;
+	const char *const *secrets;  /* --secret NAME: variables whose values are secret */
+	uint32_t nsecrets;
 } plan_opts;
 
 /* Loads, checks and compiles path into cfg (initialised by the caller with

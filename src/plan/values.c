@@ -151,7 +151,7 @@ int get_status_set(loader *L, const ynode *n, const char *what, status_set *out)
 	return 0;
 }
 
-static int env_lookup(void *ctx, const char *name, const char **value)
+int env_lookup(void *ctx, const char *name, const char **value)
 {
 	loader *L = ctx;
 	const char *v;

@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/redact.h"
 #include "program/request.h"
 
 void run_config_init(run_config *cfg)
@@ -28,6 +29,7 @@ void run_config_free(run_config *cfg)
 	free(cfg->target);
 	seg_tuple_free(&cfg->segment);
 	free(cfg->instance);
+	redact_destroy(cfg->secrets);
 	for (i = 0; i < cfg->nreqs; i++)
 		run_request_free(&cfg->reqs[i]);
 	free(cfg->reqs);

@@ -156,6 +156,9 @@ typedef struct run_config {
 	 * plan's execution: says otherwise. Owned. */
 	seg_tuple segment;
 	char *instance;             /* the instance tag's value (owned), or NULL: none */
+	/* What no output, log or message may show (core/redact.h): built at
+	 * load; NULL: only the rules every run has. Owned. */
+	struct redact *secrets;
 } run_config;
 
 /* Fills defaults (k6's where k6 has them). */

@@ -234,6 +234,7 @@ static int step_run(search *s, uint32_t idx, double rate, cap_step *st)
 		if (i != idx)
 			sc_list[nsc++] = i;
 	ph = (run_phase){o->under_load ? STRATEGY_PARALLEL : STRATEGY_SEQUENTIAL, sc_list, nsc, 0};
+	met_registry_set_redact(reg, s->cfg->secrets);
 	eng = engine_create(s->cfg, reg, 0, err, sizeof(err));
 	if (!eng) {
 		fprintf(stderr, "strain capacity: %s\n", err);

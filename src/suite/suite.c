@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "engine/http_debug.h"
 #include "engine/run.h"
 #include "io/net.h"
 #include "metrics/collector.h"
@@ -475,6 +476,9 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	int keep_samples = 0;
 
 	memset(&st, 0, sizeof(st));
+	/* Secrets first: the run's tags are interned with them hidden. */
+	met_registry_set_redact(reg, cfg->secrets);
+	http_debug_set_redact(cfg->secrets);
 	met_registry_set_run_tags(reg, cfg->run_tags, cfg->nrun_tags);
 	st.cfg = cfg;
 	st.opts = o;

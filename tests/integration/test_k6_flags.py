@@ -247,8 +247,8 @@ def test_http_debug(recorder):
     err = p.stderr
     assert "Request:\nGET /dbg?q=1 HTTP/1.1\n" in err, err
     assert "X-Plain: visible" in err
-    assert "Authorization: [redacted]" in err and "Proxy-Authorization: [redacted]" in err
-    assert "Cookie: [redacted]" in err and "Set-Cookie: [redacted]" in err
+    assert "Authorization: ***SECRET_REDACTED***" in err and "Proxy-Authorization: ***SECRET_REDACTED***" in err
+    assert "Cookie: ***SECRET_REDACTED***" in err and "Set-Cookie: ***SECRET_REDACTED***" in err
     for secret in ("tok123", "secretcookie", "cHc=", "s3cr3t"):
         assert secret not in err, secret
     assert "Response:\nHTTP/1.1 200\n" in err and "Content-Length: 11" in err
@@ -274,7 +274,8 @@ def test_vus_per_module_and_the_run_wide_total(target, tmp_path):
                    "      - get: /health\n"
                    "      - think: 20ms\n" for m, n in (("a", 2), ("b", 3)))
     plan = tmp_path / "plan.yaml"
-    plan.write_text(f"target: {target.url}\nmodules:\n{mods}strategies:\n  hybrid: {{groups: [[a], [b]]}}\n")
+    plan.write_text(f"target: {target.url}\nmodules:\n{mods}strategies:\n  hybrid: {{groups: [[a], [b]], recovery: 0s}}\n"
+                    "  all: {recovery: 0s}\n")
     j = tmp_path / "o.json"
     p, s = summary(tmp_path, str(plan), "--strategy", "all", "--out", f"json={j}")
     assert p.returncode == 0, p.stderr

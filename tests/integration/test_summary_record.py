@@ -48,6 +48,7 @@ def run_plan(tmp_path, target):
         strategies:
           sequential: {pause: 1s}
           hybrid: {groups: [[fast], [slow]], recovery: 1s}
+          all: {recovery: 1s}
         thresholds:
           "http_req_duration{module:slow}": ["p(95)<15"]
           "http_req_duration{module:fast}": ["p(95)<1000"]

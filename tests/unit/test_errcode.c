@@ -18,6 +18,9 @@ static void test_errno_mapping(void **state)
 	assert_int_equal(err_from_dial_errno(ECONNREFUSED), 1212);
 	assert_int_equal(err_from_dial_errno(ETIMEDOUT), 1211);
 	assert_int_equal(err_from_dial_errno(ENETUNREACH), 1213);
+	assert_int_equal(err_from_dial_errno(EMFILE), 1214);
+	assert_int_equal(err_from_dial_errno(ENFILE), 1214);
+	assert_int_equal(err_from_dial_errno(EADDRNOTAVAIL), 1215);
 	assert_int_equal(err_from_io_errno(ECONNRESET), 1220);
 	assert_int_equal(err_from_io_errno(EPIPE), 1201);
 	assert_int_equal(err_from_io_errno(EIO), 1202);
@@ -30,7 +33,8 @@ static void test_errno_mapping(void **state)
 	/* Every code we emit has its own description. */
 	{
 		static const int codes[] = {1000, 1020, 1050, 1100, 1101, 1200, 1201, 1202, 1210, 1211,
-					    1212, 1213, 1220, 1230, 1300, 1310, 1311, 1312, 1313, 1720, 1721, 1722};
+					    1212, 1213, 1214, 1215, 1220, 1230, 1300, 1310, 1311, 1312, 1313, 1720,
+					    1721, 1722};
 		size_t i, j;
 
 		for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
