@@ -373,7 +373,7 @@ static size_t body_pass(const redact *r, const char *s, size_t n, buf *out)
 		i = ke + 1;
 		for (k = i; k < n && isspace((unsigned char)s[k]); k++)
 			;
-		if (k >= n || s[k] != ':' || !redact_name_secret(r, s + ks, ke - ks))
+		if (k >= n || s[k] != ':' || !redact_header_secret(r, s + ks, ke - ks))
 			continue;
 		for (vs = k + 1; vs < n && isspace((unsigned char)s[vs]); vs++)
 			;

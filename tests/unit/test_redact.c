@@ -116,6 +116,9 @@ static void test_bodies(void **state)
 	expect(NULL, 2, "user=a&password=pw&x=1", "user=a&password=" M "&x=1");
 	expect(NULL, 2, "just some text = here", "just some text = here");
 	expect(NULL, 2, "{\"password\":\"unterminated", "{\"password\":\"unterminated");
+	/* An echoed request (httpbin's "headers"): credential headers by name. */
+	expect(NULL, 2, "{\"headers\": {\"Cookie\": \"session=s1\", \"Authorization\": \"Bearer t\", \"Accept\": \"*/*\"}}",
+	       "{\"headers\": {\"Cookie\": \"" M "\", \"Authorization\": \"" M "\", \"Accept\": \"*/*\"}}");
 	redact_add_name(r, "sid");
 	redact_add_value(r, "envsecret");
 	expect(r, 2, "{\"sid\": \"x1\", \"note\": \"has envsecret\"}", "{\"sid\": \"" M "\", \"note\": \"has " M "\"}");
