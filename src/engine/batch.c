@@ -12,11 +12,11 @@
 #include "program/request.h"
 
 /* As vu.c's: a variable's limit, and an expanded request's. */
-#define VAR_MAX (1024 * 1024)
+#define VAR_MAX  (1024 * 1024)
 #define WIRE_MAX (64 * 1024 * 1024)
 /* A captured value no extraction wrote: extraction always starts a value
  * with buf_reset, so a length nothing else can have marks "not found". */
-#define UNSET SIZE_MAX
+#define UNSET       SIZE_MAX
 #define NO_ENDPOINT UINT32_MAX
 
 enum { REQ_PENDING, REQ_FLIGHT, REQ_DONE };
@@ -37,13 +37,13 @@ typedef struct batch_conn {
  * extraction finds, applied to the VU's when the block ends. */
 struct vu_batch {
 	vu *v;
-	const flow_parallel *blk;  /* the block in flight */
-	vu *reqs;                  /* one per request of the largest block */
-	uint8_t *state;            /* REQ_* of each */
+	const flow_parallel *blk; /* the block in flight */
+	vu *reqs;                 /* one per request of the largest block */
+	uint8_t *state;           /* REQ_* of each */
 	uint32_t nreqs;
 	batch_conn *conns;
 	uint32_t nconns;
-	uint32_t *host_busy;       /* requests in flight per block-local host */
+	uint32_t *host_busy; /* requests in flight per block-local host */
 	uint32_t nhosts;
 	uint32_t first_pending, inflight, ndone;
 };
@@ -194,7 +194,7 @@ static int req_send(struct vu_batch *b, uint32_t i, batch_conn *c)
 		t.vars = v->vars;
 		t.data_rows = v->rows;
 		rc = run_request_expand(rq, &t, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &r->wbuf, &close_after,
-					 NULL);
+					NULL);
 		if (rc < 0) {
 			x->t_conn_start = x->t_connected = x->t_start;
 			req_end(b, i, NULL, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
