@@ -41,6 +41,7 @@ class Counting:
         self.max_inflight = 0
         self.total = 0
         self.ports = {}
+        self.paths = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,7 +62,15 @@ class Counting:
                 time.sleep(ms / 1000)
                 with outer.lock:
                     outer.inflight -= 1
+                    outer.paths[u.path] = outer.paths.get(u.path, 0) + 1
                 body = b'{"ok":true}'
+                if u.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "/landed")
+                    self.send_header("Set-Cookie", "sid=1; Path=/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -265,3 +274,24 @@ def test_malformed_blocks_are_load_errors(tmp_path, name, flow, line, col, msg):
     assert p.returncode == 104, (p.returncode, p.stderr)
     assert f"bad.yaml:{line}:{col}:" in p.stderr, p.stderr
     assert msg in p.stderr, p.stderr
+
+
+def test_a_block_follows_no_redirect(counting, tmp_path):
+    # Documented limit: in a block a 3xx is the response, judged by its
+    # checks; the request after the block still follows its redirect.
+    plan = write_plan(tmp_path, counting.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 3}
+            flow:
+              - parallel:
+                  - get: /redirect
+                    check: {status: 302}
+                  - get: /delay?ms=1
+              - get: /redirect
+                check: {status: 200}
+        """)
+    p, s = run_plan(tmp_path, plan)
+    assert p.returncode == 0, p.stderr
+    assert s["metrics"]["checks"]["passes"] == 6 and s["metrics"]["checks"]["fails"] == 0
+    assert counting.paths == {"/redirect": 6, "/delay": 3, "/landed": 3}
