@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/errcode.h"
+#include "engine/batch.h"
 #include "engine/http_debug.h"
 #include "engine/record.h"
 #include "engine/worker_impl.h"
@@ -121,6 +122,7 @@ void vu_free(vu *v)
 
 	http_conn_destroy(v->conn);
 	v->conn = NULL;
+	vu_batch_free(v);
 	buf_free(&v->wbuf);
 	buf_pool_put(&v->w->bodies, &v->resp_body);
 	for (i = 0; v->vars && i < v->scn->sc->nvars; i++)
@@ -139,6 +141,8 @@ void vu_abort(vu *v)
 	v->pending_start = 0;
 	if (v->state == VU_REQUEST && v->x.t_sent)
 		record_http_abandoned(v->w, v);
+	if (v->state == VU_BATCH)
+		vu_batch_abort(v);
 	http_conn_close(v->conn);
 	buf_pool_put(&v->w->bodies, &v->resp_body);
 	v->state = VU_IDLE;
@@ -237,6 +241,11 @@ static void run_program(vu *v)
 		case OP_JUMP:
 			v->pc = op->arg;
 			break;
+		case OP_PARALLEL:
+			v->pc++;
+			v->async = 1;
+			vu_batch_start(v, &cfg->parallels[op->arg]);
+			return;
 		case OP_END:
 			if (v->in_setup) {
 				/* Setup is not an iteration; the flow's first one starts now. */
@@ -638,9 +647,10 @@ static void fail_body_checks(vu *v)
 			v->check_fail |= UINT64_C(1) << i;
 }
 
-static void on_done(void *p, int err)
+/* A redirect to follow: the hop is recorded as its own sample and the
+ * next one goes out on v->conn. Returns 1 then (the exchange goes on). */
+static int response_hop(vu *v, int err)
 {
-	vu *v = p;
 	vu_ext *e = v->ext;
 
 	if (e && e->pending) {
@@ -651,9 +661,15 @@ static void on_done(void *p, int err)
 			record_http(v->w, v, v->x.status, 0, 1);
 			e->hops++;
 			hop_start(v);
-			return;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+int vu_response_end(vu *v, int err)
+{
+	vu_ext *e = v->ext;
 
 	if (v->w->ctx->cfg->http_debug == 2 && !err)
 		http_debug_body(v->id, v->iter, v->resp_body.data ? v->resp_body.data : "", v->resp_body.len,
@@ -666,7 +682,16 @@ static void on_done(void *p, int err)
 	 * the request carries why (unless a limit of the judging came first). */
 	if (e && !err)
 		err = e->err;
-	request_done(v, err, 0);
+	return err;
+}
+
+static void on_done(void *p, int err)
+{
+	vu *v = p;
+
+	if (response_hop(v, err))
+		return;
+	request_done(v, vu_response_end(v, err), 0);
 }
 
 /* Stores text into a VU variable, cut at the variable's limit. */
@@ -788,10 +813,14 @@ static void on_head(void *p, const http_head *h)
 
 	if (v->w->ctx->cfg->http_debug)
 		http_debug_response(v->id, v->iter, h);
-	store_cookies(v, h);
-	redirect_check(v, h);
-	if (v->ext && v->ext->pending)
-		return;
+	/* A parallel block's request (engine/batch.c) stores no cookie and
+	 * follows no redirect: its answer is the response. */
+	if (!v->batch_sub) {
+		store_cookies(v, h);
+		redirect_check(v, h);
+		if (v->ext && v->ext->pending)
+			return;
+	}
 	if (!rq->nextracts && !rq->nchecks)
 		return;
 
@@ -978,6 +1007,16 @@ static void keep_body(void *p, const char *d, size_t n)
 		v->resp_truncated = 1;
 	}
 	buf_append(&v->resp_body, d, n);
+}
+
+void vu_response_head(vu *v, const http_head *h)
+{
+	on_head(v, h);
+}
+
+void vu_response_body(vu *v, const char *d, size_t n)
+{
+	keep_body(v, d, n);
 }
 
 static void on_timer(ev_loop *loop, ev_timer *t)

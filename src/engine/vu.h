@@ -22,7 +22,8 @@ struct vu_ext;
 typedef enum {
 	VU_IDLE,    /* between iterations, or done */
 	VU_REQUEST, /* a request is on its connection */
-	VU_WAITING  /* on its timer: think time, a spread start, or continuing after a failure */
+	VU_WAITING, /* on its timer: think time, a spread start, or continuing after a failure */
+	VU_BATCH    /* a parallel block's requests are out (engine/batch.h) */
 } vu_state;
 
 #define VU_MAX_GROUP_DEPTH 8
@@ -34,6 +35,7 @@ typedef struct vu {
 	struct worker *w;
 	struct worker_scn *scn;
 	http_conn *conn;
+	struct vu_batch *batch; /* its parallel blocks' connections: NULL until its first block */
 	const flow_program *prog;
 	const struct run_request *req;
 	buf *vars;            /* by slot, scn->sc->nvars of them */
@@ -65,6 +67,7 @@ typedef struct vu {
 	uint8_t ramp_out;     /* ramping-vus: finish this iteration, then stop */
 	uint8_t co_pending;   /* queue mode: the next request is measured from `intended` */
 	uint8_t as_get;       /* the exchange is a redirect hop that became a GET (the method tag) */
+	uint8_t batch_sub;    /* a request of a parallel block, answering to a VU (engine/batch.c) */
 } vu;
 
 /* Sets up an idle VU of scenario scn with no connection yet. */
@@ -81,5 +84,14 @@ void vu_free(vu *v);
  * it; *hash identifies it for the series cache. NULL otherwise (the
  * request's own tags apply). */
 const char *vu_hop_url(const vu *v, uint64_t *hash);
+
+/* What a response to v's current request (v->req, v->x) does to v, for
+ * the connections of a parallel block (engine/batch.c), which answer to a
+ * VU of their own: the head's extraction and checks, a run of the body
+ * kept for them, and the body's once complete. vu_response_end returns
+ * err, or the engine limit that kept a check from its answer. */
+void vu_response_head(vu *v, const http_head *h);
+void vu_response_body(vu *v, const char *d, size_t n);
+int vu_response_end(vu *v, int err);
 
 #endif

@@ -45,6 +45,8 @@ typedef struct loader {
 	uint64_t def_think_lo, def_think_hi;
 	int def_compression;       /* http_coding, 0 none */
 	uint64_t def_max_reqs, def_max_age;
+	uint64_t def_batch, def_batch_per_host; /* parallel blocks: k6's batch, batchPerHost */
+	int in_parallel;           /* compiling a parallel block's requests */
 	uint32_t caps[8]; /* array capacities */
 	char **scratch;   /* expanded scalars, freed with the loader */
 	uint32_t nscratch;
@@ -55,7 +57,7 @@ typedef struct loader {
 	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
 } loader;
 
-enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS };
+enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS, CAP_PARALLELS };
 
 /* Makes room for element n of an array of cap elements of size bytes,
  * doubling it (from 16) and zeroing what it adds. Returns the array. */

@@ -182,7 +182,8 @@ static void plan_tags(loader *L, const ynode *root)
 }
 static const char *const default_keys[] = {"headers", "timeout", "think", "expect", "tls", "compression",
 					   "max_requests_per_connection", "max_connection_age",
-					   "discard_response_bodies", "max_redirects", "no_cookies_reset", NULL};
+					   "discard_response_bodies", "max_redirects", "no_cookies_reset", "batch",
+					   "batch_per_host", NULL};
 
 /* Reads and parses the file into L->doc. Returns 0, or -1 with the error
  * added (with a position when libyaml gave one). */
@@ -258,7 +259,7 @@ static void plan_defaults(loader *L, const ynode *root)
 	if (!ynode_is_map(v)) {
 		err_at(L, v, "defaults: expected a mapping (headers, timeout, think, expect, tls, compression, "
 			   "max_requests_per_connection, max_connection_age, discard_response_bodies, "
-			   "max_redirects, no_cookies_reset)");
+			   "max_redirects, no_cookies_reset, batch, batch_per_host)");
 		return;
 	}
 	check_keys(L, v, default_keys, "defaults");
@@ -298,6 +299,13 @@ static void plan_defaults(loader *L, const ynode *root)
 	d = ymap_get(&L->doc, v, "no_cookies_reset");
 	if (d)
 		get_bool(L, d, "no_cookies_reset", &L->cfg->no_cookies_reset);
+	/* Parallel blocks: k6's batch and batchPerHost (0: no per-host limit). */
+	d = ymap_get(&L->doc, v, "batch");
+	if (d)
+		get_u64(L, d, "batch", 1, 1024, &L->def_batch);
+	d = ymap_get(&L->doc, v, "batch_per_host");
+	if (d)
+		get_u64(L, d, "batch_per_host", 0, 1024, &L->def_batch_per_host);
 }
 
 /* modules: each one a scenario. Returns -1 when there are none to
@@ -402,6 +410,8 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	L.cfg = cfg;
 	L.opts = opts;
 	L.suggest_budget = 50u * 1000 * 1000;
+	L.def_batch = 20;        /* k6's defaults */
+	L.def_batch_per_host = 6;
 	strmap_init(&L.modules);
 	strmap_init(&L.groups);
 	strmap_init(&L.env_index);

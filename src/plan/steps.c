@@ -50,6 +50,114 @@ static uint32_t group_index(loader *L, const char *path)
 
 int compile_steps(loader *L, const ynode *steps, flow_program *p, const char *where, int depth);
 
+/* The most requests one parallel block may hold: a VU keeps the state of
+ * each until the block ends. */
+#define PARALLEL_MAX 1024
+
+static int is_request_step(loader *L, const ynode *st)
+{
+	size_t i;
+
+	for (i = 0; request_methods[i]; i++)
+		if (ymap_get(&L->doc, st, request_methods[i]))
+			return 1;
+	return 0;
+}
+
+/* parallel: [request, ...] — k6's http.batch. Only requests: what a step
+ * between them would mean (a think time, a group's duration, a choice)
+ * has no answer when they all go out at once. */
+static int compile_parallel(loader *L, const ynode *st, const ynode *list, flow_program *p)
+{
+	run_config *cfg = L->cfg;
+	flow_parallel *b;
+	flow_op op = {0};
+	uint32_t n = (uint32_t)yseq_len(list), k, j, *per;
+	uint64_t sum = 0;
+	int bad = 0;
+	size_t i;
+
+	if (ymap_len(st) != 1) {
+		err_at(L, st, "a parallel step has only 'parallel': a list of requests");
+		return -1;
+	}
+	if (L->in_parallel) {
+		err_at(L, st, "parallel blocks cannot be nested");
+		return -1;
+	}
+	if (!ynode_is_seq(list) || !n) {
+		err_at(L, list, "parallel: expected a non-empty list of requests, found %s",
+		       ynode_is_seq(list) ? "an empty list" : ynode_kind(list));
+		return -1;
+	}
+	if (n > PARALLEL_MAX) {
+		err_at(L, yseq_item(&L->doc, list, PARALLEL_MAX), "parallel: at most %d requests in a block",
+		       PARALLEL_MAX);
+		return -1;
+	}
+	cfg->parallels = grow(cfg->parallels, cfg->nparallels, &L->caps[CAP_PARALLELS], sizeof(flow_parallel));
+	op.kind = OP_PARALLEL;
+	op.arg = cfg->nparallels++;
+	b = &cfg->parallels[op.arg];
+	b->reqs = xcalloc(n, sizeof(uint32_t));
+	b->host = xcalloc(n, sizeof(uint32_t));
+	b->batch = (uint32_t)L->def_batch;
+	b->per_host = (uint32_t)L->def_batch_per_host;
+	L->in_parallel = 1;
+	for (i = 0; i < n; i++) {
+		const ynode *it = yseq_item(&L->doc, list, i);
+		int r;
+
+		if (!ynode_is_map(it) || !is_request_step(L, it)) {
+			if (ynode_is_map(it) && (ymap_get(&L->doc, it, "parallel")))
+				err_at(L, it, "parallel blocks cannot be nested");
+			else
+				err_at(L, it, "a parallel block holds only requests (get, post, put, patch, delete, head, "
+					      "options: URL); found %s",
+				       ynode_is_map(it) && ymap_len(it) ? ynode_str(ymap_key(&L->doc, it, 0)) : ynode_kind(it));
+			bad = 1;
+			continue;
+		}
+		r = compile_request(L, it);
+		if (r < 0) {
+			bad = 1;
+			continue;
+		}
+		b = &cfg->parallels[op.arg];
+		b->reqs[b->n++] = (uint32_t)r;
+	}
+	L->in_parallel = 0;
+	b = &cfg->parallels[op.arg];
+	if (bad)
+		return -1;
+	/* Hosts as a connection tells them apart (engine/run.c). */
+	per = xcalloc(b->n, sizeof(uint32_t));
+	for (i = 0; i < b->n; i++) {
+		const run_request *ri = &cfg->reqs[b->reqs[i]];
+
+		for (k = 0; k < i; k++) {
+			const run_request *rk = &cfg->reqs[b->reqs[k]];
+
+			if (ri->tls == rk->tls && !strcmp(ri->url.host, rk->url.host) && !strcmp(ri->url.port, rk->url.port))
+				break;
+		}
+		b->host[i] = k < i ? b->host[k] : b->nhosts++;
+		per[b->host[i]]++;
+	}
+	for (j = 0; j < b->nhosts; j++)
+		sum += b->per_host && per[j] > b->per_host ? b->per_host : per[j];
+	free(per);
+	b->nconns = (uint32_t)(sum < b->batch ? sum : b->batch);
+	if (b->n > L->sc->batch_reqs)
+		L->sc->batch_reqs = b->n;
+	if (b->nconns > L->sc->batch_conns)
+		L->sc->batch_conns = b->nconns;
+	if (b->nhosts > L->sc->batch_hosts)
+		L->sc->batch_hosts = b->nhosts;
+	flow_program_add(p, op);
+	return 0;
+}
+
 static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 {
 	ynode *v;
@@ -57,9 +165,12 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 	size_t i;
 
 	if (!ynode_is_map(st)) {
-		err_at(L, st, "a step is a mapping: a request (get: /path ...), think, group or choose; found %s", ynode_kind(st));
+		err_at(L, st, "a step is a mapping: a request (get: /path ...), think, group, choose or parallel; found %s", ynode_kind(st));
 		return -1;
 	}
+	v = ymap_get(&L->doc, st, "parallel");
+	if (v)
+		return compile_parallel(L, st, v, p);
 	v = ymap_get(&L->doc, st, "think");
 	if (v) {
 		if (check_keys(L, st, think_keys, "a think step") < 0 || get_think(L, v, &op.a, &op.b) < 0)
@@ -165,13 +276,13 @@ static int compile_step(loader *L, const ynode *st, flow_program *p, int depth)
 	if (!request_methods[i]) {
 		const char *k = ymap_len(st) ? ynode_str(ymap_key(&L->doc, st, 0)) : NULL;
 		static const char *const kinds[] = {"get", "post", "put", "patch", "delete", "head", "options",
-						    "think", "group", "choose", NULL};
+						    "think", "group", "choose", "parallel", NULL};
 		const char *near = k ? nearest(k, kinds) : NULL;
 
 		if (near)
 			err_at(L, st, "unknown step '%s'; did you mean '%s'?", k, near);
 		else
-			err_at(L, st, "a step needs a request (get, post, put, patch, delete, head, options: URL), think, group or choose");
+			err_at(L, st, "a step needs a request (get, post, put, patch, delete, head, options: URL), think, group, choose or parallel");
 		return -1;
 	}
 	{
@@ -228,6 +339,9 @@ void collect_vars(loader *L, const ynode *steps)
 		v = ymap_get(&L->doc, st, "steps");
 		if (v)
 			collect_vars(L, v);
+		v = ymap_get(&L->doc, st, "parallel");
+		if (v && ynode_is_seq(v))
+			collect_vars(L, v);
 		v = ymap_get(&L->doc, st, "choose");
 		if (v && ynode_is_seq(v))
 			for (j = 0; j < yseq_len(v); j++) {
@@ -244,7 +358,7 @@ int program_has_request(const flow_program *p)
 	uint32_t i;
 
 	for (i = 0; i < p->nops; i++)
-		if (p->ops[i].kind == OP_REQUEST)
+		if (p->ops[i].kind == OP_REQUEST || p->ops[i].kind == OP_PARALLEL)
 			return 1;
 	return 0;
 }

@@ -17,7 +17,16 @@
 #include "program/jsonpath.h"
 #include "program/tmpl.h"
 
-typedef enum { OP_REQUEST, OP_THINK, OP_GROUP_BEGIN, OP_GROUP_END, OP_CHOOSE, OP_JUMP, OP_END } flow_op_kind;
+typedef enum {
+	OP_REQUEST,
+	OP_THINK,
+	OP_GROUP_BEGIN,
+	OP_GROUP_END,
+	OP_CHOOSE,
+	OP_JUMP,
+	OP_END,
+	OP_PARALLEL /* a parallel block: arg indexes run_config.parallels */
+} flow_op_kind;
 
 typedef struct flow_op {
 	flow_op_kind kind;
@@ -31,6 +40,21 @@ typedef struct flow_choice {
 	uint32_t *cum;       /* cumulative weights */
 	uint32_t *target;    /* program counter of each branch */
 } flow_choice;
+
+/* A parallel block (k6's http.batch): its requests go out together, at
+ * most `batch` in flight at once and `per_host` per host (0: no per-host
+ * limit), and the block ends when all have answered. Hosts are numbered
+ * per block (scheme, host and port, as a connection serves one); nconns
+ * is the most connections the block can have busy at once, so a VU sized
+ * for its scenario's largest block never allocates while it runs. */
+typedef struct flow_parallel {
+	uint32_t n;          /* requests, in the block's order */
+	uint32_t *reqs;      /* run_config.reqs index of each */
+	uint32_t *host;      /* block-local host of each */
+	uint32_t nhosts;
+	uint32_t batch, per_host;
+	uint32_t nconns;     /* min(batch, sum over hosts of min(its requests, per_host)) */
+} flow_parallel;
 
 typedef struct flow_program {
 	flow_op *ops;
@@ -134,6 +158,9 @@ typedef struct run_scenario {
 	char **var_names;
 	uint32_t data_mask;    /* data aliases its templates read */
 	uint64_t start_spread_ns; /* VUs start at random within this, not all at once */
+	/* Its largest parallel blocks (0 without any): what a VU lends itself,
+	 * once, at its first block (engine/batch.h). */
+	uint32_t batch_reqs, batch_conns, batch_hosts;
 } run_scenario;
 
 /* How modules are run together: one at a time, in groups, all at once.

@@ -95,6 +95,11 @@ void run_config_free(run_config *cfg)
 		free(cfg->choices[i].target);
 	}
 	free(cfg->choices);
+	for (i = 0; i < cfg->nparallels; i++) {
+		free(cfg->parallels[i].reqs);
+		free(cfg->parallels[i].host);
+	}
+	free(cfg->parallels);
 	free(cfg->checks);
 	for (i = 0; i < cfg->nplan_outs; i++)
 		free(cfg->plan_outs[i]);

@@ -93,6 +93,8 @@ typedef struct run_config {
 	uint32_t ngroups;
 	flow_choice *choices;
 	uint32_t nchoices;
+	flow_parallel *parallels;   /* parallel blocks (OP_PARALLEL) */
+	uint32_t nparallels;
 	flow_check **checks;        /* by check id */
 	uint32_t nchecks;
 	met_threshold *thresholds;  /* specifications; results are the suite's */
