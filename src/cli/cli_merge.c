@@ -68,11 +68,13 @@ static const opts_cmd merge_cmd = {
     "Merges the --summary-export files of one test run as execution segments\n"
     "(strain run --segments N --segment-index I, or --execution-segment) into the\n"
     "summary of the whole run: counts added, histograms added (exact percentiles),\n"
-    "time series on one wall clock, thresholds judged again. See docs/distributed.md.\n",
+    "time series on one wall clock, thresholds, spikes and the module x strategy\n"
+    "comparison with its verdict judged again (the verdict is printed on stdout,\n"
+    "or on stderr when the merged summary goes to stdout). See docs/distributed.md.\n",
     "Exit status: 0 merged, 2 usage, 4 a summary that cannot be read or that does\n"
-    "not belong (another test or sequence, overlapping or missing segments, a\n"
-    "strain-summary/1 file), 99 a threshold fails on the merged data, 107 an\n"
-    "output could not be written.\n",
+    "not belong (another test or sequence, different phases, overlapping or\n"
+    "missing segments, a strain-summary/1 file, a strain capacity result), 99 a\n"
+    "threshold fails on the merged data, 107 an output could not be written.\n",
     NULL,
     file_arg,
 };
@@ -150,6 +152,12 @@ int cli_merge_main(int argc, char **argv)
 		fprintf(stderr, "strain merge: --report: %s\n", err);
 		goto done;
 	}
+	/* The words strain run prints for the unsplit run: on stdout unless
+	 * the merged document is there already. */
+	if (out || f->report)
+		merge_verdict_print(stdout, merged);
+	else if (!f->quiet)
+		merge_verdict_print(stderr, merged);
 	json_array_foreach(json_object_get(merged, "thresholds"), k, th) failed +=
 	    !json_is_true(json_object_get(th, "ok"));
 	if (!f->quiet)

@@ -21,6 +21,7 @@
 #include "metrics/trend_stats.h"
 #include "program/segment.h"
 #include "report/spikes.h"
+#include "report/verdict.h"
 
 /* One part: its segment and where it sits on the wall clock. */
 typedef struct part {
@@ -87,6 +88,39 @@ static int seg_split(const char *s, seg_rat *from, seg_rat *to)
 	return 0;
 }
 
+/* The phases of two parts, one by one: the same strategy and modules.
+ * Returns 1 (with the message) when they differ. */
+static int phases_differ(const json_t *a, const json_t *b, char *err, size_t errsz, const char *na, const char *nb)
+{
+	const json_t *pa = json_object_get(a, "phases"), *pb = json_object_get(b, "phases");
+	size_t i, k, n = json_array_size(pa) > json_array_size(pb) ? json_array_size(pa) : json_array_size(pb);
+
+	for (i = 0; i < n; i++) {
+		const json_t *x = json_array_get(pa, i), *y = json_array_get(pb, i);
+		const json_t *mx = json_object_get(x, "modules"), *my = json_object_get(y, "modules");
+		int differ = !x || !y || !same(str_at(x, "strategy", NULL), str_at(y, "strategy", NULL)) ||
+			     json_array_size(mx) != json_array_size(my);
+
+		for (k = 0; !differ && k < json_array_size(mx); k++)
+			differ = !same(json_string_value(json_array_get(mx, k)), json_string_value(json_array_get(my, k)));
+		if (!differ)
+			continue;
+		if (!x || !y)
+			snprintf(err, errsz,
+				 "%s and %s ran different phases (%zu and %zu phases: was one interrupted?): "
+				 "the comparison needs the same phases in every part",
+				 na, nb, json_array_size(pa), json_array_size(pb));
+		else
+			snprintf(err, errsz,
+				 "%s and %s ran different phases (phase %zu: %s of %zu modules vs %s of %zu): the "
+				 "comparison needs the same strategies and modules in every part",
+				 na, nb, i + 1, str_at(x, "strategy", NULL), json_array_size(mx),
+				 str_at(y, "strategy", NULL), json_array_size(my));
+		return 1;
+	}
+	return 0;
+}
+
 /* The parts belong together: one test (plan_id, strategy, version), one
  * sequence, disjoint segments that cover 0..1 (all of it unless partial
  * results are allowed). */
@@ -102,6 +136,13 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 		const char *seg = str_at(r, "execution", "segment"), *st = str_at(r, "start", NULL);
 		part *p = &m->parts[i];
 
+		if (json_object_get(r, "capacity")) {
+			snprintf(err, errsz,
+				 "%s: a strain capacity result: each search steps its own rate on its own process, "
+				 "so the parts' searches do not add up to one; merge the summaries of strain run",
+				 m->names[i]);
+			return MERGE_CAPACITY;
+		}
 		if (m->docs[i]->version != 2 || !json_object_get(r, "execution")) {
 			snprintf(err, errsz,
 				 "%s: %s has no execution segment to merge by (written by strain run of this "
@@ -129,6 +170,8 @@ static merge_status check_parts(merger *m, const merge_opts *o, char *err, size_
 				 m->names[0], m->names[i], seq0, str_at(r, "execution", "sequence"));
 			return MERGE_DIFFERENT;
 		}
+		if (phases_differ(r0, r, err, errsz, m->names[0], m->names[i]))
+			return MERGE_DIFFERENT;
 		if (!seg || seg_split(seg, &p->from, &p->to) < 0) {
 			snprintf(err, errsz, "%s: execution.segment: not a segment", m->names[i]);
 			return MERGE_NOT_SPLIT;
@@ -794,6 +837,337 @@ static json_t *thresholds_merge(const merger *m, json_t *metrics, int *any_faile
 	return out;
 }
 
+/* ---- the module x strategy comparison ---- */
+
+/* One phase of one part on the wall clock. */
+typedef struct span {
+	uint64_t from, to;
+} span;
+
+static int span_cmp(const void *pa, const void *pb)
+{
+	const span *a = pa, *b = pb;
+
+	return a->from < b->from ? -1 : a->from > b->from;
+}
+
+/* Phase p's window on the merged run: the union of the parts' windows
+ * (they overlap when the parts started together, but need not). Sets
+ * [*from, *to) to its hull and returns its length in seconds. */
+static double phase_window(const merger *m, size_t p, uint64_t *from, uint64_t *to)
+{
+	span *w = xcalloc(m->n + 1, sizeof(*w));
+	uint64_t lo = 0, hi = 0, len = 0;
+	uint32_t i;
+
+	for (i = 0; i < m->n; i++) {
+		const json_t *ph = json_array_get(json_object_get(m->docs[m->parts[i].doc]->root, "phases"), p);
+		uint64_t st = m->parts[i].start_ns;
+
+		w[i].from = st + (uint64_t)(num(ph, "start_ms") * (double)NS_PER_MS);
+		w[i].to = st + (uint64_t)(num(ph, "end_ms") * (double)NS_PER_MS);
+	}
+	qsort(w, m->n, sizeof(*w), span_cmp);
+	*from = w[0].from;
+	*to = w[0].to;
+	for (i = 0; i < m->n; i++) {
+		if (!i || w[i].from > hi) {
+			len += hi - lo;
+			lo = w[i].from;
+			hi = w[i].to;
+		} else if (w[i].to > hi) {
+			hi = w[i].to;
+		}
+		if (w[i].to > *to)
+			*to = w[i].to;
+	}
+	len += hi - lo;
+	free(w);
+	return (double)len / 1e9;
+}
+
+static int strat_column(const char *name)
+{
+	int s;
+
+	for (s = 0; s < VERDICT_NSTRAT; s++)
+		if (same(verdict_strategy_names[s], name))
+			return s;
+	return -1;
+}
+
+/* The modules in the order the phases first name them (a run's own order:
+ * its sequential phases go one module at a time). */
+static void table_modules(verdict_table *t, const json_t *phases)
+{
+	const char **names = NULL;
+	uint32_t n = 0, k;
+	size_t i, j;
+	json_t *ph, *mod;
+
+	json_array_foreach(phases, i, ph)
+	{
+		if (strat_column(str_at(ph, "strategy", NULL)) < 0)
+			continue;
+		json_array_foreach(json_object_get(ph, "modules"), j, mod)
+		{
+			const char *name = json_string_value(mod);
+
+			for (k = 0; k < n && !same(names[k], name); k++)
+				;
+			if (k < n || !name)
+				continue;
+			names = xrealloc(names, (n + 1) * sizeof(*names));
+			names[n++] = name;
+		}
+	}
+	verdict_table_init(t, n);
+	for (k = 0; k < n; k++)
+		t->mods[k] = names[k];
+	free(names);
+}
+
+static int table_module(const verdict_table *t, const char *name)
+{
+	uint32_t k;
+
+	for (k = 0; k < t->nmods; k++)
+		if (same(t->mods[k], name))
+			return (int)k;
+	return -1;
+}
+
+/* A failure key of the summary ("1212", "status:500") as a failure code. */
+static int failure_of_key(const char *key)
+{
+	return !strncmp(key, "status:", 7) ? -(int)strtol(key + 7, NULL, 10) : (int)strtol(key, NULL, 10);
+}
+
+/* A cell's failures by code: the most frequent is the one the words name. */
+static void cell_top_error(verdict_cell *c)
+{
+	uint64_t best = 0;
+	uint32_t e;
+
+	c->top_error = 0;
+	for (e = 0; e < c->nerrs; e++)
+		if (c->errs[e].n > best) {
+			best = c->errs[e].n;
+			c->top_error = c->errs[e].code;
+		}
+}
+
+/* One part's cell added to the merged one: counts and failures by code
+ * added, the duration histogram merged (the part's group histogram when
+ * the cell has none), the phase means weighted by their requests. */
+static void cell_add(verdict_cell *acc, const json_t *c, const sum_doc *doc, const char *mod, const char *strat)
+{
+	const json_t *h = json_object_get(c, "hist"), *ph = json_object_get(c, "phases_avg_ms");
+	double reqs = num(c, "requests");
+	const char *key;
+	json_t *v;
+	int i;
+
+	if (!acc->hist)
+		acc->hist = met_hist_create();
+	if (h) {
+		met_hist *t = met_hist_create();
+		char why[160];
+
+		if (met_hist_decode(t, json_string_value(h), json_string_length(h), why, sizeof(why)) == 0)
+			met_hist_merge(acc->hist, t);
+		met_hist_destroy(t);
+	} else if (summary_doc_hist(doc, "http_req_duration", mod, strat, NULL)) {
+		met_hist_merge(acc->hist, summary_doc_hist(doc, "http_req_duration", mod, strat, NULL));
+	}
+	acc->failures += (uint64_t)num(c, "failures");
+	acc->failure_samples += (uint64_t)num(c, "failure_samples");
+	for (i = 0; i < VERDICT_PH_N; i++)
+		acc->phase[i] += num(ph, verdict_phase_names[i]) * reqs; /* a sum until cells_finish */
+	json_object_foreach((json_t *)json_object_get(c, "errors"), key, v)
+		verdict_cell_add_error(acc, failure_of_key(key), (uint64_t)json_integer_value(v));
+}
+
+/* A threshold on module M (and no strategy) judged on the merged samples
+ * of M under one strategy, as a run judges it for its comparison; one
+ * that cannot be judged from summaries fails when any part's cell failed
+ * it. Returns the expression of the last that fails, or NULL. */
+static const char *cell_threshold(const merger *m, const met_registry *reg, json_t *metrics, const char *mod,
+				  const char *strat)
+{
+	const json_t *ths = json_object_get(m->docs[0]->root, "thresholds"), *th;
+	const char *failed = NULL;
+	size_t i;
+
+	json_array_foreach(ths, i, th)
+	{
+		const char *src = str_at(th, "metric", NULL), *expr = str_at(th, "expression", NULL);
+		char metric[128], tmod[256], tstrat[64], tname[512], scoped[1024];
+		int sc = th_scope(src, metric, sizeof(metric), tmod, tstrat, tname, sizeof(tstrat));
+		int fails = 0, no_data = 0;
+		double observed = NAN;
+		uint32_t d;
+
+		if (!strchr(src, '{') || !strstr(src, "module:"))
+			continue;
+		if (sc == 1 && (strcmp(tmod, mod) || tstrat[0]))
+			continue;
+		snprintf(scoped, sizeof(scoped), "%s{module:%s,strategy:%s}", metric, mod, strat);
+		if (sc == 1 && th_judge(m, reg, metrics, scoped, expr, &fails, &observed, &no_data)) {
+			if (fails)
+				failed = expr;
+			continue;
+		}
+		/* Not judged here: a part's cell says whether it failed there. */
+		for (d = 0; d < m->n; d++) {
+			const json_t *c = json_object_get(
+			    json_object_get(json_object_get(json_object_get(m->docs[d]->root, "comparison"), "strategies"),
+					    strat),
+			    mod);
+
+			if (same(str_at(c, "failed_threshold", NULL), expr))
+				fails = 1;
+		}
+		if (fails)
+			failed = expr;
+	}
+	return failed;
+}
+
+/* The phases on the merged run's clock: each from the earliest part's
+ * start of it to the latest part's end. */
+static json_t *phases_merge(const merger *m)
+{
+	json_t *out = json_array(), *ph;
+	size_t p;
+
+	json_array_foreach(json_object_get(m->docs[0]->root, "phases"), p, ph)
+	{
+		uint64_t from, to;
+		json_t *o = json_deep_copy(ph);
+
+		phase_window(m, p, &from, &to);
+		json_object_set_new(o, "start_ms", json_real((double)(from - m->start_ns) / 1e6));
+		json_object_set_new(o, "end_ms", json_real((double)(to - m->start_ns) / 1e6));
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+/* The comparison rebuilt: every part's cells added, the figures taken from
+ * the merged histograms and counts, rates over each phase's merged window
+ * (the union of the parts' windows of it on the wall clock). */
+static json_t *comparison_merge(const merger *m, json_t *metrics)
+{
+	const json_t *phases = json_object_get(m->docs[0]->root, "phases"), *ph;
+	met_registry *reg = met_registry_create();
+	verdict_table t;
+	json_t *out;
+	uint32_t d, k;
+	size_t p, j;
+
+	table_modules(&t, phases);
+	json_array_foreach(phases, p, ph)
+	{
+		int s = strat_column(str_at(ph, "strategy", NULL));
+		uint64_t from, to;
+		double secs = phase_window(m, p, &from, &to);
+		json_t *mod;
+
+		if (s < 0)
+			continue;
+		json_array_foreach(json_object_get(ph, "modules"), j, mod)
+		{
+			int mi = table_module(&t, json_string_value(mod));
+			verdict_cell *c;
+
+			if (mi < 0)
+				continue;
+			c = verdict_cell_at(&t, (uint32_t)mi, s);
+			c->ran = 1;
+			c->secs += secs;
+			t.strat_ran[s] = 1;
+		}
+	}
+	for (k = 0; k < t.nmods; k++)
+		for (int s = 0; s < VERDICT_NSTRAT; s++) {
+			verdict_cell *c = verdict_cell_at(&t, k, s);
+			int i;
+
+			if (!c->ran)
+				continue;
+			for (d = 0; d < m->n; d++) {
+				const json_t *cj = json_object_get(
+				    json_object_get(json_object_get(json_object_get(m->docs[d]->root, "comparison"),
+								    "strategies"),
+						    verdict_strategy_names[s]),
+				    t.mods[k]);
+
+				if (cj)
+					cell_add(c, cj, m->docs[d], t.mods[k], verdict_strategy_names[s]);
+			}
+			c->reqs = (double)c->hist->count;
+			c->rps = c->secs > 0 ? c->reqs / c->secs : 0;
+			c->p50 = met_hist_percentile(c->hist, 50) / 1e6;
+			c->p95 = met_hist_percentile(c->hist, 95) / 1e6;
+			c->p99 = met_hist_percentile(c->hist, 99) / 1e6;
+			c->max = (double)c->hist->max / 1e6;
+			c->avg = met_hist_mean(c->hist) / 1e6;
+			c->err_rate = c->failure_samples ? (double)c->failures / (double)c->failure_samples : 0;
+			for (i = 0; i < VERDICT_PH_N; i++)
+				c->phase[i] = c->reqs > 0 ? c->phase[i] / c->reqs : 0;
+			cell_top_error(c);
+			c->failed_threshold = cell_threshold(m, reg, metrics, t.mods[k], verdict_strategy_names[s]);
+		}
+	out = verdict_table_json(&t);
+	verdict_table_free(&t);
+	met_registry_destroy(reg);
+	return out;
+}
+
+/* The merged summary's comparison read back into a table: every figure is
+ * there, so the words come out as the merge wrote them. */
+void merge_verdict_print(FILE *f, const json_t *merged)
+{
+	const json_t *strats = json_object_get(json_object_get(merged, "comparison"), "strategies");
+	verdict_table t;
+	uint32_t k;
+
+	if (!strats)
+		return;
+	table_modules(&t, json_object_get(merged, "phases"));
+	for (k = 0; k < t.nmods; k++)
+		for (int s = 0; s < VERDICT_NSTRAT; s++) {
+			const json_t *c = json_object_get(json_object_get(strats, verdict_strategy_names[s]), t.mods[k]);
+			verdict_cell *v = verdict_cell_at(&t, k, s);
+			const char *key;
+			json_t *x;
+			int i;
+
+			if (!c)
+				continue;
+			v->ran = 1;
+			t.strat_ran[s] = 1;
+			v->secs = num(c, "seconds");
+			v->reqs = num(c, "requests");
+			v->rps = num(c, "rps");
+			v->p50 = num(c, "p50");
+			v->p95 = num(c, "p95");
+			v->p99 = num(c, "p99");
+			v->max = num(c, "max");
+			v->avg = num(c, "avg");
+			v->err_rate = num(c, "error_rate");
+			for (i = 0; i < VERDICT_PH_N; i++)
+				v->phase[i] = num(json_object_get(c, "phases_avg_ms"), verdict_phase_names[i]);
+			json_object_foreach((json_t *)json_object_get(c, "errors"), key, x)
+				verdict_cell_add_error(v, failure_of_key(key), (uint64_t)json_integer_value(x));
+			cell_top_error(v);
+			v->failed_threshold = str_at(c, "failed_threshold", NULL);
+		}
+	verdict_table_print(f, &t);
+	verdict_table_free(&t);
+}
+
 /* ---- the document ---- */
 
 static json_t *execution_merged(const merger *m)
@@ -863,10 +1237,10 @@ json_t *merge_summaries(sum_doc *const *docs, const char *const *names, uint32_t
 	}
 	if (json_object_get(root, "thresholds"))
 		json_object_set_new(root, "thresholds", thresholds_merge(&m, metrics, &th_failed));
-	/* The module x strategy comparison needs each phase's own window on
-	 * each process; it is not rebuilt from summaries (docs/distributed.md). */
-	json_object_del(root, "comparison");
-	json_object_del(root, "capacity");
+	if (json_object_get(root, "comparison"))
+		json_object_set_new(root, "comparison", comparison_merge(&m, metrics));
+	if (json_object_get(root, "phases"))
+		json_object_set_new(root, "phases", phases_merge(&m));
 	outs = json_array();
 	for (i = 0; i < n; i++) {
 		json_array_foreach(json_object_get(docs[i]->root, "outputs"), j, v) json_array_append(outs, v);

@@ -2,12 +2,14 @@
  * (one per process, docs/distributed.md) merged into the one summary the
  * unsplit run would have written: counts and sums added, histograms added
  * bucket by bucket (so percentiles are exact), time series aligned by wall
- * time, and thresholds and spikes judged again on the merged data. */
+ * time, and thresholds, spikes and the module x strategy comparison with
+ * its verdict judged again on the merged data. */
 #ifndef STRAIN_REPORT_MERGE_H
 #define STRAIN_REPORT_MERGE_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "report/summary_read.h"
@@ -23,6 +25,7 @@ typedef enum {
 	MERGE_DIFFERENT, /* not the same test: plan, sequence, version */
 	MERGE_OVERLAP,   /* two summaries share part of a segment */
 	MERGE_MISSING,   /* the segments leave part of 0..1 uncovered */
+	MERGE_CAPACITY,  /* a strain capacity summary: each search is its own process's */
 } merge_status;
 
 /* Merges docs[0..n-1] (names: their file names, for messages). Returns the
@@ -30,5 +33,9 @@ typedef enum {
  * with *status and a message in err. The documents are only read. */
 json_t *merge_summaries(sum_doc *const *docs, const char *const *names, uint32_t n, const merge_opts *o,
 			merge_status *status, char *err, size_t errsz);
+
+/* Prints the comparison and verdict of a merged summary (what strain run
+ * prints for the unsplit run), nothing when it has none. */
+void merge_verdict_print(FILE *f, const json_t *merged);
 
 #endif

@@ -239,6 +239,7 @@ static const field cell_fields[] = {
 	{"p50", K_NUM, 1, 0, BIG},     {"p95", K_NUM, 1, 0, BIG},       {"p99", K_NUM, 1, 0, BIG},
 	{"max", K_NUM, 0, 0, BIG},     {"avg", K_NUM, 0, 0, BIG},       {"error_rate", K_NUM, 1, 0, 1},
 	{"phases_avg_ms", K_OBJ, 0, 0, 0}, {"failed_threshold", K_STR, 0, 0, 0},
+	{"failures", K_U64, 0, 0, 0},  {"failure_samples", K_U64, 0, 0, 0}, {"errors", K_OBJ, 0, 0, 0},
 };
 static const field verdict_fields[] = {
 	{"module", K_STR, 1, 0, 0},   {"strategy", K_STR, 1, 0, 0}, {"p95_ratio", K_NUM, 0, 0, BIG},
@@ -332,6 +333,37 @@ static int check_metrics(rd *r, const json_t *ms)
 	return 0;
 }
 
+/* A comparison cell's exact parts (what strain merge adds up): the
+ * failures by code, and the duration histogram, which may be empty. */
+static int check_cell_extra(rd *r, const json_t *cell, const char *path)
+{
+	char p[PATH_MAX_LEN], z[PATH_MAX_LEN], why[160];
+	const json_t *errs = json_object_get(cell, "errors"), *h = json_object_get(cell, "hist");
+	const char *code;
+	json_t *x;
+
+	join(p, path, "errors");
+	json_object_foreach((json_t *)errs, code, x) {
+		join(z, p, code);
+		if (!json_is_integer(x) || json_integer_value(x) < 0)
+			return bad(r, z, "not a count");
+	}
+	if (!h)
+		return 0;
+	join(p, path, "hist");
+	if (!json_is_string(h))
+		return bad(r, p, "not a string");
+	{
+		met_hist *t = met_hist_create();
+		int rc = met_hist_decode(t, json_string_value(h), json_string_length(h), why, sizeof(why));
+
+		met_hist_destroy(t);
+		if (rc < 0)
+			return bad(r, p, "%s", why);
+	}
+	return 0;
+}
+
 static int check_comparison(rd *r, const json_t *c)
 {
 	static const field fs[] = {{"strategies", K_OBJ, 1, 0, 0}, {"verdict", K_ARR, 0, 0, 0}};
@@ -351,9 +383,11 @@ static int check_comparison(rd *r, const json_t *c)
 			json_t *ph = json_object_get(v, "phases_avg_ms"), *x;
 			const char *pk;
 
+			join(q, p, k);
+			if (check_cell_extra(r, v, q) < 0)
+				return -1;
 			if (!ph)
 				continue;
-			join(q, p, k);
 			join(q, q, "phases_avg_ms");
 			json_object_foreach(ph, pk, x) {
 				char z[PATH_MAX_LEN];

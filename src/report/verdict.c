@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/errcode.h"
 #include "core/format.h"
+#include "metrics/hist_codec.h"
 #include "metrics/query.h"
 #include "program/program.h"
 #include "report/failure.h"
@@ -18,37 +19,62 @@ static const char *top_error_text(int code)
 	return code < 0 ? "outside the expected statuses" : code ? err_describe(code) : "";
 }
 
-enum { PH_BLOCKED, PH_CONNECTING, PH_SENDING, PH_WAITING, PH_RECEIVING, PH_N };
+#define PH_N VERDICT_PH_N
+#define PH_CONNECTING VERDICT_PH_CONNECTING
+#define PH_BLOCKED VERDICT_PH_BLOCKED
+#define PH_WAITING VERDICT_PH_WAITING
+#define PH_RECEIVING VERDICT_PH_RECEIVING
+#define NSTRAT VERDICT_NSTRAT
 
 static const uint32_t phase_metric[PH_N] = {MET_HTTP_REQ_BLOCKED, MET_HTTP_REQ_CONNECTING, MET_HTTP_REQ_SENDING,
 					    MET_HTTP_REQ_WAITING, MET_HTTP_REQ_RECEIVING};
-static const char *const phase_name[PH_N] = {"blocked", "connecting", "sending", "waiting", "receiving"};
+const char *const verdict_phase_names[PH_N] = {"blocked", "connecting", "sending", "waiting", "receiving"};
+#define phase_name verdict_phase_names
 
-typedef struct cell {
-	int ran;
-	double secs;          /* time the module ran under the strategy */
-	double reqs, rps;
-	double p50, p95, p99, max, avg; /* ms */
-	double err_rate;
-	double phase[PH_N];   /* mean ms */
-	int top_error;        /* most frequent failure: error code, -status, 0 if none */
-	const char *failed_threshold; /* a failed threshold naming this module */
-} cell;
-
-#define NSTRAT 3
 /* By strat_index: run_strategy_name(STRATEGY_SEQUENTIAL + i). */
-static const char *const strat_names[NSTRAT] = {"sequential", "hybrid", "parallel"};
+const char *const verdict_strategy_names[NSTRAT] = {"sequential", "hybrid", "parallel"};
+#define strat_names verdict_strategy_names
 
-typedef struct table {
-	uint32_t nmods;
-	const char **mods;
-	cell *cells;          /* [mod * NSTRAT + strat] */
-	int strat_ran[NSTRAT];
-} table;
+typedef verdict_cell cell;
+typedef verdict_table table;
 
-static cell *at(table *t, uint32_t m, int s)
+static cell *at(const table *t, uint32_t m, int s)
 {
 	return &t->cells[m * NSTRAT + (uint32_t)s];
+}
+
+void verdict_table_init(verdict_table *t, uint32_t nmods)
+{
+	memset(t, 0, sizeof(*t));
+	t->nmods = nmods;
+	t->mods = xcalloc(nmods + 1, sizeof(char *));
+	t->cells = xcalloc((size_t)nmods * NSTRAT + 1, sizeof(cell));
+}
+
+void verdict_table_free(verdict_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; t->cells && i < t->nmods * NSTRAT; i++) {
+		met_hist_destroy(t->cells[i].hist);
+		free(t->cells[i].errs);
+	}
+	free(t->mods);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+void verdict_cell_add_error(verdict_cell *c, int code, uint64_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nerrs; i++)
+		if (c->errs[i].code == code) {
+			c->errs[i].n += n;
+			return;
+		}
+	c->errs = xrealloc(c->errs, (c->nerrs + 1) * sizeof(*c->errs));
+	c->errs[c->nerrs++] = (verdict_err){code, n};
 }
 
 /* The table's column of a phase's strategy, or -1 (quick mode). */
@@ -71,9 +97,7 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			strategies = 1;
 	if (!strategies)
 		return 0;
-	t->nmods = cfg->nscenarios;
-	t->mods = xcalloc(t->nmods + 1, sizeof(char *));
-	t->cells = xcalloc((size_t)t->nmods * NSTRAT + 1, sizeof(cell));
+	verdict_table_init(t, cfg->nscenarios);
 	for (m = 0; m < t->nmods; m++)
 		t->mods[m] = cfg->scenarios[m].name;
 	for (p = 0; p < cfg->nphases; p++) {
@@ -109,9 +133,15 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			c->avg = met_hist_mean(a.hist) / 1e6;
 			c->reqs = (double)a.hist->count;
 			c->rps = c->secs > 0 ? c->reqs / c->secs : 0;
+			/* Kept for the summary, so that strain merge can add the
+			 * parts' cells exactly. */
+			c->hist = met_hist_create();
+			met_hist_merge(c->hist, a.hist);
 			met_agg_free(&a);
 			memset(&a, 0, sizeof(a));
 			met_query(total, r, MET_HTTP_REQ_FAILED, f, 3, &a);
+			c->failures = a.nonzero;
+			c->failure_samples = a.n;
 			c->err_rate = a.n ? (double)a.nonzero / (double)a.n : 0;
 			for (i = 0; i < PH_N; i++) {
 				met_agg_init(&a);
@@ -136,8 +166,12 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 				grp = met_tagset_value(ts, "group");
 				if (grp && !strcmp(grp, "::setup"))
 					continue;
-				if (mod && st && !strcmp(mod, t->mods[m]) && !strcmp(st, strat_names[s]) &&
-				    (uint64_t)total->cells[id].u.sum > best) {
+				if (!mod || !st || strcmp(mod, t->mods[m]) || strcmp(st, strat_names[s]))
+					continue;
+				verdict_cell_add_error(c, code, (uint64_t)total->cells[id].u.sum);
+				/* The largest series, not the largest code: the words a
+				 * run has always printed. */
+				if ((uint64_t)total->cells[id].u.sum > best) {
 					best = (uint64_t)total->cells[id].u.sum;
 					c->top_error = code;
 				}
@@ -164,12 +198,6 @@ static int build(table *t, const met_registry *r, const met_shard *total, const 
 			}
 		}
 	return 1;
-}
-
-static void table_free(table *t)
-{
-	free(t->mods);
-	free(t->cells);
 }
 
 /* One module's finding against its sequential baseline. Returns 0 when
@@ -236,45 +264,40 @@ static int finding(const table *t, uint32_t m, int s, char *out, size_t outsz, c
 	return 1;
 }
 
-void verdict_print(FILE *f, const run_result *info)
+void verdict_table_print(FILE *f, const verdict_table *tab)
 {
-	const met_registry *r = info->reg;
-	const met_shard *total = info->total;
-	table t;
+	const table *t = tab;
 	uint32_t m;
 	int s, worst_m = -1, worst_s = -1;
 	double worst = 0;
 
-	if (!build(&t, r, total, info))
-		return;
 	fprintf(f, "\n     comparison (module x strategy):\n");
 	fprintf(f, "       %-16s %-11s %9s %10s %10s %10s %10s %7s\n", "module", "strategy", "req/s", "p50", "p95", "p99",
 		"max", "errors");
-	for (m = 0; m < t.nmods; m++)
+	for (m = 0; m < t->nmods; m++)
 		for (s = 0; s < NSTRAT; s++) {
-			cell *c = at(&t, m, s);
+			cell *c = at(t, m, s);
 			char a[32], b[32], d[32], e[32];
 
 			if (!c->ran)
 				continue;
-			fprintf(f, "       %-16s %-11s %9.1f %10s %10s %10s %10s %6.2f%%%s\n", t.mods[m], strat_names[s],
+			fprintf(f, "       %-16s %-11s %9.1f %10s %10s %10s %10s %6.2f%%%s\n", t->mods[m], strat_names[s],
 				c->rps, fmt_ns(c->p50 * 1e6, a, sizeof(a)), fmt_ns(c->p95 * 1e6, b, sizeof(b)),
 				fmt_ns(c->p99 * 1e6, d, sizeof(d)), fmt_ns(c->max * 1e6, e, sizeof(e)), 100 * c->err_rate,
 				c->failed_threshold ? "  threshold failed" : "");
 		}
-	if (!t.strat_ran[0] || (!t.strat_ran[1] && !t.strat_ran[2])) {
+	if (!t->strat_ran[0] || (!t->strat_ran[1] && !t->strat_ran[2])) {
 		fprintf(f, "\n     (run --strategy all, or sequential and another, for a verdict against the sequential baseline)\n");
-		table_free(&t);
 		return;
 	}
 	fprintf(f, "\n     verdict:\n");
-	for (m = 0; m < t.nmods; m++)
+	for (m = 0; m < t->nmods; m++)
 		for (s = 1; s < NSTRAT; s++) {
 			char line[1024];
 			const char *dom;
 			double ratio = 0;
 
-			int kind = finding(&t, m, s, line, sizeof(line), &dom, &ratio);
+			int kind = finding(t, m, s, line, sizeof(line), &dom, &ratio);
 
 			if (!kind)
 				continue;
@@ -286,35 +309,40 @@ void verdict_print(FILE *f, const run_result *info)
 			}
 		}
 	if (worst_m >= 0)
-		fprintf(f, "\n     => %s breaks first: its p95 grows x%.1f in %s.\n", t.mods[worst_m], worst,
+		fprintf(f, "\n     => %s breaks first: its p95 grows x%.1f in %s.\n", t->mods[worst_m], worst,
 			strat_names[worst_s]);
 	else
 		fprintf(f, "\n     => every module held against its sequential baseline.\n");
-	table_free(&t);
 }
 
-json_t *verdict_json(const run_result *info)
+void verdict_print(FILE *f, const run_result *info)
 {
-	const met_registry *r = info->reg;
-	const met_shard *total = info->total;
 	table t;
+
+	if (!build(&t, info->reg, info->total, info))
+		return;
+	verdict_table_print(f, &t);
+	verdict_table_free(&t);
+}
+
+json_t *verdict_table_json(const verdict_table *tab)
+{
+	const table *t = tab;
 	json_t *root, *strats, *verdict;
 	uint32_t m;
 	int s;
 
-	if (!build(&t, r, total, info))
-		return NULL;
 	root = json_object();
 	strats = json_object();
 	verdict = json_array();
 	for (s = 0; s < NSTRAT; s++) {
 		json_t *mods;
 
-		if (!t.strat_ran[s])
+		if (!t->strat_ran[s])
 			continue;
 		mods = json_object();
-		for (m = 0; m < t.nmods; m++) {
-			cell *c = at(&t, m, s);
+		for (m = 0; m < t->nmods; m++) {
+			cell *c = at(t, m, s);
 			json_t *o, *ph;
 			int i;
 
@@ -336,23 +364,45 @@ json_t *verdict_json(const run_result *info)
 			json_object_set_new(o, "phases_avg_ms", ph);
 			if (c->failed_threshold)
 				json_object_set_new(o, "failed_threshold", json_string(c->failed_threshold));
-			json_object_set_new(mods, t.mods[m], o);
+			/* What strain merge adds up: the exact counts and the
+			 * histogram behind the figures above. */
+			json_object_set_new(o, "failures", json_integer((json_int_t)c->failures));
+			json_object_set_new(o, "failure_samples", json_integer((json_int_t)c->failure_samples));
+			{
+				json_t *errs = json_object();
+				uint32_t e;
+
+				for (e = 0; e < c->nerrs; e++) {
+					char key[32];
+
+					failure_key(c->errs[e].code, key, sizeof(key));
+					json_object_set_new(errs, key, json_integer((json_int_t)c->errs[e].n));
+				}
+				json_object_set_new(o, "errors", errs);
+			}
+			if (c->hist) {
+				char *text = met_hist_encode(c->hist);
+
+				json_object_set_new(o, "hist", json_string(text));
+				free(text);
+			}
+			json_object_set_new(mods, t->mods[m], o);
 		}
 		json_object_set_new(strats, strat_names[s], mods);
 	}
-	for (m = 0; m < t.nmods; m++)
+	for (m = 0; m < t->nmods; m++)
 		for (s = 1; s < NSTRAT; s++) {
 			char line[1024];
 			const char *dom;
 			double ratio = 0;
 			json_t *v;
 
-			int kind = finding(&t, m, s, line, sizeof(line), &dom, &ratio);
+			int kind = finding(t, m, s, line, sizeof(line), &dom, &ratio);
 
 			if (!kind)
 				continue;
 			v = json_object();
-			json_object_set_new(v, "module", json_string(t.mods[m]));
+			json_object_set_new(v, "module", json_string(t->mods[m]));
 			json_object_set_new(v, "strategy", json_string(strat_names[s]));
 			json_object_set_new(v, "p95_ratio", json_real(ratio));
 			json_object_set_new(v, "dominant_phase", json_string(dom));
@@ -362,6 +412,17 @@ json_t *verdict_json(const run_result *info)
 		}
 	json_object_set_new(root, "strategies", strats);
 	json_object_set_new(root, "verdict", verdict);
-	table_free(&t);
+	return root;
+}
+
+json_t *verdict_json(const run_result *info)
+{
+	table t;
+	json_t *root;
+
+	if (!build(&t, info->reg, info->total, info))
+		return NULL;
+	root = verdict_table_json(&t);
+	verdict_table_free(&t);
 	return root;
 }
