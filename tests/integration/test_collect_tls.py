@@ -8,7 +8,9 @@ killed at the end of each test."""
 import json
 import shutil
 import socket
+import ssl
 import subprocess
+import urllib.request
 
 import pytest
 
@@ -40,6 +42,8 @@ def start_tls_collect(procs, tmp_path, cert, expect, *args):
                     "--tls-cert", str(cert[0]), "--tls-key", str(cert[1]), "--token", TOKEN,
                     "--summary-export", str(out))
     line = p.stderr.readline()
+    if "--web" in args and "live dashboard at https://" in line:
+        line = p.stderr.readline()
     if "waiting for" not in line:
         p.kill()
         raise AssertionError(line + p.stderr.read())
@@ -58,7 +62,12 @@ def collector_output(s):
 
 def test_two_instances_push_over_https_and_the_counts_merge(target, procs, tmp_path, cert):
     plan = write_plan(tmp_path, target, RATE_PLAN % (30, "2s"))
-    coll, port, merged = start_tls_collect(procs, tmp_path, cert, 2, str(plan))
+    web = free_port()
+    coll, port, merged = start_tls_collect(procs, tmp_path, cert, 2, str(plan), "--web", f"127.0.0.1:{web}")
+    # The dashboard is served over HTTPS on the same certificate.
+    ctx = ssl.create_default_context(cafile=str(cert[0]))
+    with urllib.request.urlopen(f"https://localhost:{web}/summary.json", timeout=10, context=ctx) as r:
+        assert r.status == 200 and "live" in json.loads(r.read())
     target.reset_stats()
     runs = [procs.start("run", str(plan), "--quiet", "--collector", f"https://localhost:{port}",
                         "--collector-token", TOKEN, "--cacert", str(cert[0]),
