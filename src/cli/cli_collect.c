@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "core/clock.h"
 #include "io/net.h"
+#include "io/tls_server.h"
 #include "plan/plan.h"
 #include "report/web.h"
 #include "suite/collect.h"
@@ -18,7 +21,8 @@
 #define MAX_ENV 128
 
 typedef struct collect_flags {
-	const char *plan, *listen, *web, *summary_export, *report, *token, *envs[MAX_ENV];
+	const char *plan, *listen, *web, *summary_export, *report, *token, *tls_cert, *tls_key,
+		*envs[MAX_ENV];
 	uint32_t nenv;
 	uint64_t expect, timeout_lost_ns;
 	int quiet;
@@ -55,7 +59,7 @@ static int web_arg(void *base, const char *v, char *err, size_t errsz)
 	return net_parse_listen(f->web, &a, err, errsz);
 }
 
-enum { C_LISTEN, C_EXPECT, C_TOKEN, C_TIMEOUT_LOST, C_ENV, C_WEB, C_SUMMARY_EXPORT, C_REPORT, C_QUIET, C_HELP,
+enum { C_LISTEN, C_EXPECT, C_TOKEN, C_TLS_CERT, C_TLS_KEY, C_TIMEOUT_LOST, C_ENV, C_WEB, C_SUMMARY_EXPORT, C_REPORT, C_QUIET, C_HELP,
        C_COUNT };
 
 #define F(field) offsetof(collect_flags, field)
@@ -69,6 +73,10 @@ static const opt collect_opts_table[C_COUNT] = {
 		      "how many instances make the whole run (required)"},
 	[C_TOKEN] = {"--token", NULL, "T", OPT_STRING, 0, 0, 0, F(token), 0, NULL, NULL, 0,
 		     "refuse (401) every push without 'Authorization: Bearer T' (default: $STRAIN_COLLECTOR_TOKEN)"},
+	[C_TLS_CERT] = {"--tls-cert", NULL, "FILE", OPT_FILE, 0, 0, 0, F(tls_cert), 0, NULL, NULL, 0,
+			"serve HTTPS (--listen, and --web) with this certificate chain, PEM (needs --tls-key)"},
+	[C_TLS_KEY] = {"--tls-key", NULL, "FILE", OPT_FILE, 0, 0, 0, F(tls_key), 0, NULL, NULL, 0,
+		       "the private key of --tls-cert, PEM, unencrypted"},
 	[C_TIMEOUT_LOST] = {"--timeout-lost", NULL, "D", OPT_DURATION, OPT_POSITIVE, 0, 0, F(timeout_lost_ns), 0, NULL,
 			    NULL, 0, "an instance that has not pushed for D is lost: the result is partial (default 10s)"},
 	[C_ENV] = {"--env", "-e", "KEY=VALUE", OPT_KEYVAL, OPT_REPEAT, 0, MAX_ENV, F(envs), F(nenv), NULL, NULL, 0,
@@ -105,6 +113,7 @@ int cli_collect_main(int argc, char **argv)
 {
 	collect_flags f;
 	collect_opts co;
+	SSL_CTX *tls = NULL;
 	run_config cfg;
 	cli_outcome o;
 	suite_outcome rc;
@@ -119,6 +128,22 @@ int cli_collect_main(int argc, char **argv)
 		fprintf(stderr, "strain collect: %s is required\n", !f.listen ? "--listen" : "--expect");
 		o = CLI_USAGE;
 		goto out;
+	}
+	if (!f.tls_cert != !f.tls_key) {
+		fprintf(stderr, "strain collect: %s needs %s\n", f.tls_cert ? "--tls-cert" : "--tls-key",
+			f.tls_cert ? "--tls-key" : "--tls-cert");
+		o = CLI_USAGE;
+		goto out;
+	}
+	if (f.tls_cert) {
+		char err[768];
+
+		tls = tls_server_from_files(f.tls_cert, "--tls-cert", f.tls_key, "--tls-key", err, sizeof(err));
+		if (!tls) {
+			fprintf(stderr, "strain collect: %s\n", err);
+			o = CLI_BAD_VALUE;
+			goto out;
+		}
 	}
 	if (f.plan) {
 		plan_opts po = {NULL, 0, NULL, 0, f.envs, f.nenv, NULL, 0};
@@ -144,6 +169,7 @@ int cli_collect_main(int argc, char **argv)
 		co.token = NULL;
 	co.timeout_lost_ns = f.timeout_lost_ns ? f.timeout_lost_ns : COLLECT_DEFAULT_LOST;
 	co.quiet = f.quiet;
+	co.tls = tls;
 	rc = collect_run(&co, &partial);
 	switch (rc) {
 	case SUITE_OK:
@@ -166,6 +192,7 @@ int cli_collect_main(int argc, char **argv)
 		break;
 	}
 out:
+	SSL_CTX_free(tls);
 	run_config_free(&cfg);
 	return cli_exit_code(o);
 }

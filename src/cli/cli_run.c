@@ -200,8 +200,10 @@ static int collector_arg(void *base, const char *v, char *err, size_t errsz)
 {
 	run_flags *f = base;
 
-	if (strncmp(v, "http://", 7) != 0 || !v[7]) {
-		snprintf(err, errsz, "'%s': expected an http:// URL (strain collect's --listen address)", v);
+	int plain = strncmp(v, "http://", 7) == 0, tls = strncmp(v, "https://", 8) == 0;
+
+	if ((!plain && !tls) || !v[plain ? 7 : 8]) {
+		snprintf(err, errsz, "'%s': expected an http:// or https:// URL (strain collect's --listen address)", v);
 		return -1;
 	}
 	if (f->nouts == MAX_OUTS) {
@@ -330,9 +332,9 @@ static const opt run_opts[R_COUNT] = {
 	[R_THREADS] = {"--threads", NULL, "N", OPT_U64, 0, 1, 1024, F(threads), 0, NULL, NULL, G_CONN,
 		       "worker threads (default: one per core)"},
 	[R_INSECURE] = {"--insecure-skip-tls-verify", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(insecure), 0, NULL, NULL,
-			G_TLS, "do not check server certificates"},
+			G_TLS, "do not check the target's certificates (a --collector's are always checked)"},
 	[R_CACERT] = {"--cacert", NULL, "FILE", OPT_FILE, 0, 0, 0, F(cacert), 0, NULL, NULL, G_TLS,
-		      "also trust the CA certificates in FILE (PEM)"},
+		      "also trust the CA certificates in FILE (PEM): the target's, --collector's and https outputs'"},
 	[R_NO_RESUMPTION] = {"--no-tls-resumption", NULL, NULL, OPT_SWITCH, 0, 0, 0, F(no_tls_resumption), 0, NULL,
 			     NULL, G_TLS, "a full handshake on every new connection"},
 	[R_CERT] = {"--cert", NULL, "FILE", OPT_FILE, 0, 0, 0, F(cert), 0, NULL, NULL, G_TLS,
@@ -391,8 +393,9 @@ static const opt run_opts[R_COUNT] = {
 	[R_OUT] = {"--out", "-o", "KIND=ARG", OPT_STRING, OPT_REPEAT, 0, MAX_OUTS, F(outs), F(nouts), NULL, NULL, G_OUT,
 		   "stream metrics: influxdb=URL, influxdb2=URL, json=FILE, csv=FILE (repeatable; docs/outputs.md)"},
 	[R_COLLECTOR] = {"--collector", NULL, "URL", OPT_CUSTOM, 0, 0, 0, 0, 0, collector_arg, NULL, G_OUT,
-			 "push every interval's metrics to a strain collect server at URL (http://HOST:PORT), which "
-			 "merges the instances and may stop the run (docs/distributed.md)"},
+			 "push every interval's metrics to a strain collect server at URL (http://HOST:PORT, or "
+			 "https:// checked against the system CAs and --cacert), which merges the instances and may "
+			 "stop the run (docs/distributed.md)"},
 	[R_COLLECTOR_TOKEN] = {"--collector-token", NULL, "T", OPT_STRING, 0, 0, 0, F(collector_token), 0, NULL, NULL,
 			       G_OUT, "the bearer token for --collector (default: $STRAIN_COLLECTOR_TOKEN)"},
 	[R_WEB] = {"--web", NULL, "[ADDR]", OPT_CUSTOM, OPT_OPTIONAL_ADDR, 0, 0, 0, 0, web_arg, "HOST:PORT or :PORT",

@@ -278,6 +278,13 @@ int tls_conn_handshake(SSL *ssl)
 	return rc == 0 ? -ERR_TLS : rc;
 }
 
+const char *tls_conn_verify_error(const SSL *ssl)
+{
+	long v = SSL_get_verify_result(ssl);
+
+	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
+}
+
 ssize_t tls_conn_read(SSL *ssl, void *p, size_t n)
 {
 	size_t got = 0;

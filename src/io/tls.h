@@ -49,6 +49,9 @@ void tls_session_free(struct ssl_session_st *sess);
 /* Advances the handshake. Returns 0 when done, TLS_WANT_READ/WRITE, or a
  * negative error code (-ERR_TLS*, or a TCP one for a socket error). */
 int tls_conn_handshake(struct ssl_st *ssl);
+/* Why the peer's certificate was refused ("self-signed certificate"), or
+ * NULL when it was not (or was not checked). The text is static. */
+const char *tls_conn_verify_error(const struct ssl_st *ssl);
 /* Like read(2)/send(2): bytes moved, 0 at the end of the stream (read),
  * TLS_WANT_READ/WRITE, or a negative error code. */
 ssize_t tls_conn_read(struct ssl_st *ssl, void *p, size_t n);

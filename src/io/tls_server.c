@@ -125,12 +125,10 @@ out:
 	return rc;
 }
 
-SSL_CTX *tls_server_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
-			size_t gen_pathsz, char *err, size_t errsz)
+static SSL_CTX *ctx_new(char *err, size_t errsz)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
-	gen_path[0] = '\0';
 	if (!ctx) {
 		set_err(err, errsz, "TLS");
 		return NULL;
@@ -140,29 +138,61 @@ SSL_CTX *tls_server_create(const char *cert, const char *key, const char *client
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"strain", 6);
-	if (cert) {
-		char what[600];
-		int encrypted = 0, ok;
+	return ctx;
+}
 
-		snprintf(what, sizeof(what), "--cert %s", cert);
-		if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-			set_err(err, errsz, what);
+/* Loads the certificate chain and its key; messages name the flags the
+ * files came from. */
+static int load_files(SSL_CTX *ctx, const char *cert, const char *cert_flag, const char *key, const char *key_flag,
+		      char *err, size_t errsz)
+{
+	char what[600];
+	int encrypted = 0, ok;
+
+	snprintf(what, sizeof(what), "%s %s", cert_flag, cert);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		set_err(err, errsz, what);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "%s %s", key_flag, key);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, &encrypted);
+	ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+	if (ok)
+		return 0;
+	if (encrypted) {
+		snprintf(err, errsz, "%s: the key is encrypted; give a decrypted copy", what);
+		ERR_clear_error();
+	} else {
+		set_err(err, errsz, what);
+	}
+	return -1;
+}
+
+SSL_CTX *tls_server_from_files(const char *cert, const char *cert_flag, const char *key, const char *key_flag,
+			       char *err, size_t errsz)
+{
+	SSL_CTX *ctx = ctx_new(err, errsz);
+
+	if (ctx && load_files(ctx, cert, cert_flag, key, key_flag, err, errsz) < 0) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+SSL_CTX *tls_server_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
+			size_t gen_pathsz, char *err, size_t errsz)
+{
+	SSL_CTX *ctx = ctx_new(err, errsz);
+
+	gen_path[0] = '\0';
+	if (!ctx)
+		return NULL;
+	if (cert) {
+		if (load_files(ctx, cert, "--cert", key, "--key", err, errsz) < 0)
 			goto fail;
-		}
-		snprintf(what, sizeof(what), "--key %s", key);
-		SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-		SSL_CTX_set_default_passwd_cb_userdata(ctx, &encrypted);
-		ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1;
-		SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
-		if (!ok) {
-			if (encrypted) {
-				snprintf(err, errsz, "%s: the key is encrypted; give a decrypted copy", what);
-				ERR_clear_error();
-			} else {
-				set_err(err, errsz, what);
-			}
-			goto fail;
-		}
 	} else if (generate(ctx, gen_path, gen_pathsz, err, errsz) < 0) {
 		goto fail;
 	}

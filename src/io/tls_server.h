@@ -17,6 +17,12 @@ struct ssl_ctx_st;
 struct ssl_ctx_st *tls_server_create(const char *cert, const char *key, const char *client_ca, char *gen_path,
 				  size_t gen_pathsz,
 				  char *err, size_t errsz);
+/* The same context from CERT and KEY (PEM files) only, for other servers
+ * (strain collect --tls-cert/--tls-key): errors name CERT_FLAG or
+ * KEY_FLAG with the file. Returns NULL with a message in err. Free with
+ * SSL_CTX_free. */
+struct ssl_ctx_st *tls_server_from_files(const char *cert, const char *cert_flag, const char *key,
+					 const char *key_flag, char *err, size_t errsz);
 /* Removes a generated certificate's files and directory ("" is fine). */
 void tls_server_remove(const char *gen_path);
 

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "http/url.h"
+#include "io/tls.h"
 #include "metrics/wire.h"
 #include "output/http_post.h"
 #include "output/outq.h"
@@ -29,6 +30,7 @@
 
 typedef struct pusher {
 	http_post *http;
+	tls_client *tls;       /* https:// collectors */
 	char *head;            /* request line and fields */
 	outq *q;
 	_Atomic int *abort;    /* the suite's; may be NULL */
@@ -118,6 +120,7 @@ static void pusher_free(pusher *p)
 	if (!p)
 		return;
 	http_post_destroy(p->http);
+	tls_client_destroy(p->tls);
 	if (p->head)
 		memset(p->head, 0, strlen(p->head)); /* holds the token */
 	free(p->head);
@@ -134,15 +137,28 @@ static int push_open(output *o, const char *arg, const output_env *env, char *er
 	size_t plen;
 
 	pthread_mutex_init(&p->lock, NULL);
-	if (strncmp(arg, "http://", 7) != 0) {
-		snprintf(err, errsz, "expected an http:// URL%s",
-			 strncmp(arg, "https://", 8) ? "" : " (https is not supported: see docs/distributed.md)");
+	if (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0) {
+		snprintf(err, errsz, "expected an http:// or https:// URL");
 		pusher_free(p);
 		return -1;
 	}
 	if (http_url_parse(arg, &u, err, errsz) < 0) {
 		pusher_free(p);
 		return -1;
+	}
+	if (strcmp(u.scheme, "https") == 0) {
+		/* The collector's certificate is always checked, against the
+		 * system store and --cacert: --insecure-skip-tls-verify is the
+		 * target's, and a collector that takes a token must be the
+		 * real one. */
+		tls_client_opts to = {0, env->cacert, 0, NULL, NULL};
+
+		p->tls = tls_client_create(&to, err, errsz);
+		if (!p->tls) {
+			http_url_free(&u);
+			pusher_free(p);
+			return -1;
+		}
 	}
 	if (!token || !*token)
 		token = getenv("STRAIN_COLLECTOR_TOKEN");
@@ -160,6 +176,8 @@ static int push_open(output *o, const char *arg, const output_env *env, char *er
 	memset(b.data, 0, b.len);
 	buf_free(&b);
 	p->http = http_post_create(u.host, u.port);
+	if (p->tls)
+		http_post_set_tls(p->http, p->tls);
 	http_url_free(&u);
 	http_post_set_cutoff(p->http, &o->cutoff);
 	p->abort = env->abort;

@@ -12,8 +12,10 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/errcode.h"
 #include "http/http_parse.h"
 #include "io/net.h"
+#include "io/tls.h"
 
 /* A response head bigger than this is not from InfluxDB. */
 #define HEAD_MAX (64 * 1024)
@@ -24,6 +26,8 @@
 struct http_post {
 	char *host, *port;
 	int fd;
+	tls_client *tls;                /* https: borrowed, or NULL */
+	struct ssl_st *ssl;             /* the connection's TLS, with tls */
 	const _Atomic uint64_t *cutoff; /* or NULL */
 	buf in;      /* response bytes */
 	buf head;    /* request head with Content-Length */
@@ -43,6 +47,8 @@ http_post *http_post_create(const char *host, const char *port)
 
 static void drop_conn(http_post *c)
 {
+	tls_conn_free(c->ssl, 0, NULL);
+	c->ssl = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -59,6 +65,11 @@ void http_post_destroy(http_post *c)
 	free(c->host);
 	free(c->port);
 	free(c);
+}
+
+void http_post_set_tls(http_post *c, tls_client *tls)
+{
+	c->tls = tls;
 }
 
 void http_post_set_cutoff(http_post *c, const _Atomic uint64_t *cutoff)
@@ -91,6 +102,46 @@ static int wait_fd(const http_post *c, int fd, short events, uint64_t deadline)
 	}
 }
 
+/* The TLS handshake on the connected c->fd, until deadline. On failure
+ * the connection is dropped and msg says why, naming the certificate's
+ * problem when that was it. */
+static int handshake(http_post *c, uint64_t deadline, char *msg, size_t msgsz)
+{
+	int rc;
+
+	c->ssl = tls_conn_new(c->tls, c->fd, c->host, NULL);
+	if (!c->ssl) {
+		snprintf(msg, msgsz, "TLS with %s:%s: out of memory", c->host, c->port);
+		drop_conn(c);
+		return -1;
+	}
+	for (;;) {
+		rc = tls_conn_handshake(c->ssl);
+		if (rc == 0)
+			return 0;
+		if (rc != TLS_WANT_READ && rc != TLS_WANT_WRITE)
+			break;
+		rc = wait_fd(c, c->fd, rc == TLS_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (rc != 1) {
+			snprintf(msg, msgsz, "TLS handshake with %s:%s: %s", c->host, c->port,
+				 rc == 0 ? "timed out" : strerror(errno));
+			drop_conn(c);
+			return -1;
+		}
+	}
+	{
+		const char *why = tls_conn_verify_error(c->ssl);
+
+		if (why)
+			snprintf(msg, msgsz, "TLS handshake with %s:%s: certificate verify failed: %s (trust its CA with "
+					     "--cacert)", c->host, c->port, why);
+		else
+			snprintf(msg, msgsz, "TLS handshake with %s:%s failed: %s", c->host, c->port, err_describe(-rc));
+	}
+	drop_conn(c);
+	return -1;
+}
+
 static int connect_to(http_post *c, uint64_t deadline, char *msg, size_t msgsz)
 {
 	net_addr addrs[4];
@@ -117,7 +168,7 @@ static int connect_to(http_post *c, uint64_t deadline, char *msg, size_t msgsz)
 		}
 		if (rc == 0) {
 			c->fd = fd;
-			return 0;
+			return c->tls ? handshake(c, deadline, msg, msgsz) : 0;
 		}
 		snprintf(msg, msgsz, "connect %s:%s: %s", c->host, c->port, strerror(errno));
 		close(fd);
@@ -125,9 +176,41 @@ static int connect_to(http_post *c, uint64_t deadline, char *msg, size_t msgsz)
 	return -1;
 }
 
+/* send_all over TLS: the head, then the body, each in records of its own
+ * (SSL_write takes one buffer). */
+static int send_all_tls(http_post *c, const char *body, size_t len, uint64_t deadline, char *msg, size_t msgsz)
+{
+	size_t off = 0, total = c->head.len + len;
+
+	while (off < total) {
+		const char *p = off < c->head.len ? c->head.data + off : body + (off - c->head.len);
+		size_t n = off < c->head.len ? c->head.len - off : total - off;
+		ssize_t put = tls_conn_write(c->ssl, p, n);
+		int rc;
+
+		if (put > 0) {
+			off += (size_t)put;
+			continue;
+		}
+		if (put != TLS_WANT_READ && put != TLS_WANT_WRITE) {
+			snprintf(msg, msgsz, "send: %s", put < 0 ? err_describe((int)-put) : "connection closed");
+			return -2; /* a kept-alive connection the server closed looks like this */
+		}
+		rc = wait_fd(c, c->fd, put == TLS_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (rc != 1) {
+			snprintf(msg, msgsz, "send: %s", rc == 0 ? "timed out" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int send_all(http_post *c, const char *body, size_t len, uint64_t deadline, char *msg, size_t msgsz)
 {
 	size_t off = 0, total = c->head.len + len;
+
+	if (c->ssl)
+		return send_all_tls(c, body, len, deadline, msg, msgsz);
 
 	while (off < total) {
 		struct iovec iov[2];
@@ -192,6 +275,22 @@ static ssize_t read_some(http_post *c, uint64_t deadline, char *msg, size_t msgs
 		if (buf_reserve(&c->in, 4096) < 0) {
 			snprintf(msg, msgsz, "response head too large");
 			return -1;
+		}
+		if (c->ssl) {
+			n = tls_conn_read(c->ssl, c->in.data + c->in.len, buf_room(&c->in));
+			if (n >= 0)
+				return n;
+			if (n != TLS_WANT_READ && n != TLS_WANT_WRITE) {
+				snprintf(msg, msgsz, "read: %s", err_describe((int)-n));
+				return c->in.len == 0 ? -2 : -1;
+			}
+			rc = wait_fd(c, c->fd, n == TLS_WANT_READ ? POLLIN : POLLOUT, deadline);
+			if (rc != 1) {
+				snprintf(msg, msgsz, "read: %s",
+					 rc == 0 ? "timed out waiting for the response" : strerror(errno));
+				return -1;
+			}
+			continue;
 		}
 		n = read(c->fd, c->in.data + c->in.len, buf_room(&c->in));
 		if (n >= 0)

@@ -1,8 +1,8 @@
 /* A small blocking HTTP/1.1 client for outputs that post batches (the
  * InfluxDB writers). It runs on an output's own thread, never on a worker
  * or the collector, so blocking is fine; every call is bounded by a
- * deadline. One connection, kept alive between requests. Plain http://
- * only. */
+ * deadline. One connection, kept alive between requests; http://, or
+ * https:// with http_post_set_tls. */
 #ifndef STRAIN_OUTPUT_HTTP_POST_H
 #define STRAIN_OUTPUT_HTTP_POST_H
 
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 typedef struct http_post http_post;
+typedef struct tls_client tls_client;
 
 typedef struct http_post_result {
 	int status;      /* HTTP status, or 0 when the request failed in transport */
@@ -22,6 +23,12 @@ typedef struct http_post_result {
  * (accepts NULL). */
 http_post *http_post_create(const char *host, const char *port);
 void http_post_destroy(http_post *c);
+
+/* Speaks TLS on every new connection, with TLS's client context
+ * (io/tls.h: the system CA store plus a --cacert, the name checked against
+ * the host's). Borrowed: it must outlive c. A handshake that fails is a
+ * transport error whose message names the certificate's problem. */
+void http_post_set_tls(http_post *c, tls_client *tls);
 
 /* Ties c to an output's cutoff (output.h): every wait of a request ends
  * by it too, noticed within 50 ms, so a request in flight when the run

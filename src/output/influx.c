@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "http/url.h"
+#include "io/tls.h"
 #include "output/http_post.h"
 #include "output/influx_schema.h"
 #include "output/outq.h"
@@ -46,6 +47,7 @@ typedef struct influx {
 	char *create_body;
 	outq *q;
 	writer *w;
+	tls_client *tls;     /* https://: shared by the writers' connections */
 	_Atomic int db_ready;
 	pthread_mutex_t lock; /* guards st and warned */
 	output_stats st;
@@ -198,11 +200,12 @@ int influx_config_parse(influx_config *c, int v2, const char *arg, char *err, si
 	c->retries = DEFAULT_RETRIES;
 	c->timeout_ns = DEFAULT_TIMEOUT;
 	c->flush_ns = DEFAULT_FLUSH;
-	if (strncmp(arg, "http://", 7) != 0) {
-		snprintf(err, errsz, "expected an http:// URL%s", strncmp(arg, "https://", 8) ? "" : " (https is not supported yet)");
+	c->tls = strncmp(arg, "https://", 8) == 0;
+	if (!c->tls && strncmp(arg, "http://", 7) != 0) {
+		snprintf(err, errsz, "expected an http:// or https:// URL");
 		goto out;
 	}
-	auth = arg + 7;
+	auth = arg + (c->tls ? 8 : 7);
 	auth_end = auth + strcspn(auth, "/?#");
 	at = memchr(auth, '@', (size_t)(auth_end - auth));
 	if (at) {
@@ -226,7 +229,7 @@ int influx_config_parse(influx_config *c, int v2, const char *arg, char *err, si
 		snprintf(err, errsz, "a URL fragment ('#') is not allowed");
 		goto out;
 	}
-	buf_appends(&clean, "http://");
+	buf_appends(&clean, c->tls ? "https://" : "http://"); /* the default port follows */
 	buf_append(&clean, auth, (size_t)(auth_end - auth));
 	buf_append(&clean, "/", 2);
 	if (http_url_parse(clean.data, &u, err, errsz) < 0)
@@ -564,6 +567,7 @@ static void influx_free(influx *ix)
 		buf_free(&ix->w[i].body);
 	}
 	free(ix->w);
+	tls_client_destroy(ix->tls);
 	if (ix->write_head)
 		memset(ix->write_head, 0, strlen(ix->write_head));
 	if (ix->create_head)
@@ -587,6 +591,17 @@ static int influx_open(output *o, int v2, const char *arg, const output_env *env
 		influx_free(ix);
 		return -1;
 	}
+	if (ix->cfg.tls) {
+		/* The system store and --cacert, always checked: a server that
+		 * takes credentials must be the real one. */
+		tls_client_opts to = {0, env->cacert, 0, NULL, NULL};
+
+		ix->tls = tls_client_create(&to, err, errsz);
+		if (!ix->tls) {
+			influx_free(ix);
+			return -1;
+		}
+	}
 	ix->reg = env->reg;
 	ix->instance = xstrdup(env->instance ? env->instance : "");
 	build_requests(ix);
@@ -594,6 +609,8 @@ static int influx_open(output *o, int v2, const char *arg, const output_env *env
 	for (i = 0; i < ix->cfg.concurrency; i++) {
 		ix->w[i].http = http_post_create(ix->cfg.host, ix->cfg.port);
 		http_post_set_cutoff(ix->w[i].http, &o->cutoff);
+		if (ix->tls)
+			http_post_set_tls(ix->w[i].http, ix->tls);
 		influx_k6_init(&ix->w[i].enc, ix->reg, ix->instance);
 		buf_init(&ix->w[i].body, 0, ix->cfg.max_body);
 	}

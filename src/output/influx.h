@@ -19,6 +19,7 @@ extern const output_ops influx_v2_ops;
 typedef struct influx_config {
 	int v2;
 	int k6_schema;          /* schema=k6; default aggregated */
+	int tls;                /* https:// */
 	char host[256], port[8];
 	char *authority;        /* Host header */
 	char *db;               /* v1 */

@@ -29,6 +29,7 @@ typedef struct output_env {
 	 * does. NULL when nothing listens. */
 	_Atomic int *abort;
 	const char *collector_token; /* --collector-token, or NULL */
+	const char *cacert;          /* --cacert (or the plan's tls.cacert): also trusted by https outputs, or NULL */
 } output_env;
 
 /* What an output did, for the summary and the exit status. */

@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -69,6 +72,8 @@ typedef struct client {
 	buf body;                  /* C_BODY: the request body so far */
 	size_t body_want;          /* its Content-Length */
 	char auth[512];            /* C_BODY: the Authorization header's value */
+	SSL *ssl;                  /* web_set_tls: the connection's TLS, or NULL */
+	int handshaking;           /* ssl's handshake is not done yet */
 } client;
 
 struct web_server {
@@ -79,6 +84,7 @@ struct web_server {
 	ev_io lio, wio;
 	ev_timer keepalive;
 	int closing;               /* stopping: only delivering what is owed */
+	SSL_CTX *tls;              /* web_set_tls: HTTPS (borrowed), or NULL */
 	pthread_t thread;
 	int started;
 	web_run run;
@@ -135,6 +141,11 @@ static void client_close(client *c)
 
 	ev_io_set(w->loop, &c->io, 0);
 	ev_timer_stop(w->loop, &c->timer);
+	if (c->ssl) {
+		ERR_clear_error();
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	close(c->io.fd);
 	c->io.fd = -1;
 	buf_free(&c->out);
@@ -146,6 +157,53 @@ static void client_close(client *c)
 		if (w->clients[i].state != C_FREE)
 			return;
 	ev_loop_stop(w->loop); /* the last one owed anything has it */
+}
+
+/* TLS results in recv(2)/send(2) terms, so the code below handles both
+ * alike: EAGAIN while OpenSSL waits for the socket, 0 at the client's end
+ * of the stream, -1 with ECONNRESET when the session broke. */
+static ssize_t tls_fail(client *c, int reading)
+{
+	int e = SSL_get_error(c->ssl, 0), saved = errno;
+
+	ERR_clear_error();
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (reading)
+			return 0;
+		errno = EPIPE;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		if (!saved && reading)
+			return 0;
+		errno = saved ? saved : EPIPE;
+		return -1;
+	default:
+		errno = ECONNRESET;
+		return -1;
+	}
+}
+
+static ssize_t conn_recv(client *c, void *p, size_t n)
+{
+	size_t got = 0;
+
+	if (!c->ssl)
+		return recv(c->io.fd, p, n, 0);
+	return SSL_read_ex(c->ssl, p, n, &got) == 1 ? (ssize_t)got : tls_fail(c, 1);
+}
+
+static ssize_t conn_send(client *c, const void *p, size_t n)
+{
+	size_t put = 0;
+
+	if (!c->ssl)
+		return send(c->io.fd, p, n, MSG_NOSIGNAL);
+	return SSL_write_ex(c->ssl, p, n, &put) == 1 ? (ssize_t)put : tls_fail(c, 0);
 }
 
 static int client_pending(const client *c)
@@ -173,7 +231,7 @@ static int client_flush(client *c)
 			p = c->tail + c->tail_sent;
 			n = c->tail_len - c->tail_sent;
 		}
-		got = send(c->io.fd, p, n, MSG_NOSIGNAL);
+		got = conn_send(c, p, n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -195,7 +253,10 @@ static int client_flush(client *c)
 	if (!client_pending(c) && c->state == C_REPLY) {
 		/* Our answer is out: shut our side and read until the client
 		 * closes, so that unread request bytes do not turn our close into
-		 * a reset that loses the answer. */
+		 * a reset that loses the answer. Over TLS, close_notify first
+		 * (one non-blocking try: a courtesy, the answer is delimited). */
+		if (c->ssl)
+			SSL_shutdown(c->ssl);
 		shutdown(c->io.fd, SHUT_WR);
 		c->state = C_DRAIN;
 		ev_timer_start(w->loop, &c->timer, ev_now(w->loop) + WEB_HEAD_TIMEOUT);
@@ -550,12 +611,63 @@ static int head_complete(const client *c)
 	return memmem(c->head, c->nhead, "\r\n\r\n", 4) || memmem(c->head, c->nhead, "\n\n", 2);
 }
 
+/* One step of the TLS handshake, never blocking: the head timeout bounds a
+ * client that stalls in it. Returns 0 when done, 1 while waiting for the
+ * socket, -1 when the client is gone or was answered. */
+static int handshake_step(client *c)
+{
+	web_server *w = c->w;
+	int rc = SSL_do_handshake(c->ssl), e;
+	unsigned long why;
+
+	if (rc == 1) {
+		c->handshaking = 0;
+		return 0;
+	}
+	e = SSL_get_error(c->ssl, rc);
+	why = ERR_peek_error();
+	ERR_clear_error();
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (ev_io_set(w->loop, &c->io, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE) < 0) {
+			client_close(c);
+			return -1;
+		}
+		return 1;
+	}
+	if (e == SSL_ERROR_SSL && ERR_GET_LIB(why) == ERR_LIB_SSL && ERR_GET_REASON(why) == SSL_R_HTTP_REQUEST) {
+		/* Plain HTTP to the HTTPS port: say so in plain HTTP (as nginx
+		 * does), so the pusher's warning tells what to change. */
+		static const char msg[] = "this server speaks HTTPS: use an https:// URL\n";
+
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->handshaking = 0;
+		reply(c, 400, "Bad Request", "text/plain; charset=utf-8", NULL, msg, sizeof(msg) - 1, 0, 0);
+		return -1;
+	}
+	client_close(c);
+	return -1;
+}
+
 static void client_io(ev_loop *loop, ev_io *io, unsigned events)
 {
 	client *c = container_of(io, client, io);
 
 	if (c->state == C_FREE)
 		return; /* a stale event of a slot closed earlier in this pass */
+	if (c->handshaking) {
+		if (events & EV_ERROR) {
+			client_close(c);
+			return;
+		}
+		if (handshake_step(c) != 0)
+			return;
+		if (ev_io_set(loop, &c->io, EV_READ) < 0) {
+			client_close(c);
+			return;
+		}
+		events = EV_READ; /* the request may be right behind the handshake */
+	}
 	if (events & EV_READ) {
 		char scratch[4096];
 
@@ -572,7 +684,7 @@ static void client_io(ev_loop *loop, ev_io *io, unsigned events)
 					return;
 				}
 			}
-			got = recv(c->io.fd, dst, room, 0);
+			got = conn_recv(c, dst, room);
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -643,7 +755,10 @@ static void accept_io(ev_loop *loop, ev_io *io, unsigned events)
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
 						   "Connection: close\r\n\r\n";
 
-			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			/* Over TLS the plain answer would only confuse the
+			 * client: the close alone says it. */
+			if (!w->tls)
+				(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			continue;
 		}
@@ -653,6 +768,15 @@ static void accept_io(ev_loop *loop, ev_io *io, unsigned events)
 		ev_io_init(&c->io, fd, client_io);
 		ev_timer_init(&c->timer, client_timeout);
 		buf_init(&c->out, 0, WEB_OUT_MAX + 512);
+		if (w->tls) {
+			c->ssl = SSL_new(w->tls);
+			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+				client_close(c);
+				continue;
+			}
+			SSL_set_accept_state(c->ssl);
+			c->handshaking = 1;
+		}
 		if (ev_io_set(loop, &c->io, EV_READ) < 0) {
 			client_close(c);
 			continue;
@@ -876,6 +1000,17 @@ int web_set_post(web_server *w, const char *path, size_t body_max, uint32_t max_
 	w->post_max = body_max;
 	w->post_fn = fn;
 	w->post_ctx = ctx;
+	return 0;
+}
+
+int web_set_tls(web_server *w, SSL_CTX *ctx)
+{
+	char shown[80];
+
+	if (w->started || !ctx)
+		return -1;
+	w->tls = ctx;
+	snprintf(w->url, sizeof(w->url), "https://%s/", net_addr_str(&w->addr, shown, sizeof(shown)));
 	return 0;
 }
 

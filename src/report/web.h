@@ -23,6 +23,7 @@
 #define WEB_DEFAULT_ADDR "127.0.0.1:5665"
 
 typedef struct web_server web_server;
+struct ssl_ctx_st;
 
 /* What the live document says about the run. Every pointer is the
  * caller's and must outlive the server. */
@@ -54,6 +55,12 @@ typedef int (*web_post_fn)(void *ctx, const char *auth, const char *body, size_t
  * served at once. Every other path keeps its GET-only answers. Returns 0,
  * or -1 (already started, path too long, no memory for the loop). */
 int web_set_post(web_server *w, const char *path, size_t body_max, uint32_t max_clients, web_post_fn fn, void *ctx);
+/* Before web_start: serve HTTPS with CTX (tls_server.h; borrowed, must
+ * outlive the server). Handshakes run on the server's loop, never
+ * blocking it; one that stalls is closed by the head timeout. Plain HTTP
+ * to the port is answered 400 in plain HTTP. web_url says https:// from
+ * then on. Returns 0, or -1 (already started). */
+int web_set_tls(web_server *w, struct ssl_ctx_st *ctx);
 /* Starts serving RUN on the server's thread (signals blocked there); with
  * RUN NULL no dashboard is served (only web_set_post's path). Returns 0,
  * or -1 with a message in err. */

@@ -430,6 +430,13 @@ suite_outcome collect_run(const collect_opts *o, int *partial)
 			goto out;
 		}
 	}
+	/* The dashboard shares the certificate: a collector worth HTTPS is on
+	 * a network, and so is its dashboard when --web names one. */
+	if (o->tls && (web_set_tls(srv, o->tls) < 0 || (dash && web_set_tls(dash, o->tls) < 0))) {
+		fprintf(stderr, "strain collect: --tls-cert: cannot serve HTTPS\n");
+		rc = SUITE_SETUP;
+		goto out;
+	}
 	if (web_set_post(srv, COLLECT_PUSH_PATH, PUSH_BODY_MAX, PUSH_CLIENTS, on_push, &c) < 0 ||
 	    web_start(srv, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "strain collect: --listen %s: cannot serve\n", o->listen);

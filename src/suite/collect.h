@@ -19,6 +19,8 @@
 #define COLLECT_DEFAULT_LOST (10 * NS_PER_SEC)
 #define COLLECT_PUSH_PATH "/v1/push"
 
+struct ssl_ctx_st;
+
 /* The command line's; read during collect_run only. */
 typedef struct collect_opts {
 	const char *plan;            /* the plan file (thresholds), or NULL */
@@ -31,6 +33,7 @@ typedef struct collect_opts {
 	const char *token;           /* the bearer token every push must carry, or NULL */
 	uint64_t timeout_lost_ns;    /* an instance silent this long is lost */
 	int quiet;                   /* no summary on stdout */
+	struct ssl_ctx_st *tls;      /* --tls-cert/--tls-key: serve HTTPS (the caller's), or NULL */
 } collect_opts;
 
 /* Serves until the run is over (or a signal). SUITE_OK, SUITE_THRESHOLDS

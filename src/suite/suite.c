@@ -239,6 +239,7 @@ static int outputs_open(run_state *st, met_registry *reg, int *keep_samples)
 	oenv.instance = st->cfg->instance ? st->cfg->instance : host;
 	oenv.abort = &st->aborted;
 	oenv.collector_token = o->collector_token;
+	oenv.cacert = st->cfg->tls_cacert;
 	for (i = 0; i < o->nouts; i++) {
 		st->outs[i] = output_create(o->outs[i], &oenv, err, sizeof(err));
 		if (!st->outs[i]) {

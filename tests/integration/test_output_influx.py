@@ -265,3 +265,51 @@ def test_bad_specs_are_config_errors(tmp_path):
         assert p.returncode == 104, (spec, p.returncode, p.stderr)
         assert msg in p.stderr, (spec, p.stderr)
         assert "hunter2" not in p.stderr
+
+
+@pytest.fixture
+def tls_recorder(tmp_path):
+    """The recorder behind HTTPS, with a self-signed certificate for
+    localhost made by the openssl command: (server, certificate path)."""
+    import shutil
+    import ssl
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "influx.pem", tmp_path / "influx.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True, timeout=30)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.lock = threading.Lock()
+    srv.requests = []
+    srv.fail_first = 0
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    srv.url = f"https://localhost:{srv.server_address[1]}"
+    yield srv, cert
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_https_is_checked_against_cacert(target, tls_recorder, tmp_path):
+    srv, cert = tls_recorder
+    p, s = run(tmp_path, "--url", target.url + "/health", "--vus", "2", "--iterations", "100", "--out",
+               f"influxdb={srv.url}/db?schema=k6", "--cacert", str(cert))
+    assert p.returncode == 0, p.stderr
+    o = s["outputs"][0]
+    assert o["points_dropped"] == 0 and o["points_written"] > 0 and o["write_errors"] == 0, o
+    assert srv.requests[0][0] == "/query" and srv.requests[0][1]["Host"] == srv.url[len("https://"):]
+    n = sum(float(field(m, "value")) for _, _, body in srv.requests[1:] for m in check_lines(body)
+            if m.group("m") == "http_reqs")
+    assert n == 100
+    # Without the CA the certificate is refused, and nothing is written.
+    before = len(srv.requests)
+    p, s = run(tmp_path, "--url", target.url + "/health", "--vus", "1", "--iterations", "10", "--out",
+               f"influxdb={srv.url}/db")
+    o = s["outputs"][0]
+    assert o["points_written"] == 0 and o["write_errors"] > 0, o
+    assert "certificate verify failed" in p.stderr, p.stderr
+    assert len(srv.requests) == before

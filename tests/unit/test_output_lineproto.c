@@ -300,10 +300,16 @@ static void test_config_parse(void **state)
 	assert_string_equal(c.token, "secret-token");
 	influx_config_free(&c);
 
+	/* https: TLS, and the scheme's default port. */
+	assert_int_equal(influx_config_parse(&c, 0, "https://h/db", err, sizeof(err)), 0);
+	assert_int_equal(c.tls, 1);
+	assert_string_equal(c.port, "443");
+	influx_config_free(&c);
+
 	/* Errors, none of which may echo a password. */
 	{
 		static const char *const bad1[] = {
-			"https://h/db", "http://h:8086", "http://h/db?schema=x", "http://h/db?bogus=1",
+			"http://h:8086", "http://h/db?schema=x", "http://h/db?bogus=1",
 			"http://h/db?buffer=0", "http://h/db?concurrency=99", "http://u:hunter2@h:99999/db",
 			"http://h/a/b", "ftp://h/db", "http://h/db?timeout=soon", "http://h/%zz",
 		};
