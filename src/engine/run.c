@@ -444,7 +444,8 @@ engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, 
 	/* A redirect may lead to https:// from a plain plan: the context is
 	 * made whenever redirects are followed (engine/vu.c). */
 	if (i < p->nreqs || p->max_redirects || redirects_asked(p)) {
-		tls_client_opts to = {p->tls_insecure, p->tls_cacert, p->no_tls_resumption, p->tls_cert, p->tls_key};
+		tls_client_opts to = {p->tls_insecure, p->tls_cacert, p->no_tls_resumption, p->tls_cert, p->tls_key,
+				      i == p->nreqs};
 
 		e->ctx.tls = tls_client_create(&to, err, errsz);
 		if (!e->ctx.tls) {

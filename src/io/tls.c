@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -77,7 +78,10 @@ tls_client *tls_client_create(const tls_client_opts *opts, char *err, size_t err
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	} else {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-		if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
+		const char *dir = getenv(X509_get_default_cert_dir_env());
+
+		if (opts->lazy_ca ? SSL_CTX_load_verify_dir(c->ctx, dir ? dir : X509_get_default_cert_dir()) != 1
+				  : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
 			openssl_err(err, errsz, "TLS: system CA store");
 			goto fail;
 		}

@@ -19,6 +19,9 @@ typedef struct tls_client_opts {
 	int no_resumption;   /* --no-tls-resumption: every handshake is a full one */
 	const char *cert;    /* --cert: client certificate (chain), PEM, or NULL */
 	const char *key;     /* --key: its private key; NULL: in the cert file */
+	int lazy_ca;         /* no request is https (only a redirect may lead there): the system
+			      * CAs are looked up by hash when a certificate is checked, not
+			      * all loaded at start (the bundle costs about 4 MiB) */
 } tls_client_opts;
 
 /* Results of tls_conn_* besides byte counts: would block, waiting for the

@@ -151,7 +151,7 @@ static int push_open(output *o, const char *arg, const output_env *env, char *er
 		 * system store and --cacert: --insecure-skip-tls-verify is the
 		 * target's, and a collector that takes a token must be the
 		 * real one. */
-		tls_client_opts to = {0, env->cacert, 0, NULL, NULL};
+		tls_client_opts to = {0, env->cacert, 0, NULL, NULL, 0};
 
 		p->tls = tls_client_create(&to, err, errsz);
 		if (!p->tls) {

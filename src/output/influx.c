@@ -594,7 +594,7 @@ static int influx_open(output *o, int v2, const char *arg, const output_env *env
 	if (ix->cfg.tls) {
 		/* The system store and --cacert, always checked: a server that
 		 * takes credentials must be the real one. */
-		tls_client_opts to = {0, env->cacert, 0, NULL, NULL};
+		tls_client_opts to = {0, env->cacert, 0, NULL, NULL, 0};
 
 		ix->tls = tls_client_create(&to, err, errsz);
 		if (!ix->tls) {

@@ -544,3 +544,52 @@ def test_every_tag_kept_on_https_samples(tls_target, tmp_path):
                 assert k in tags, (k, tags)
             n += 1
     assert n == 3
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_redirect_to_https_from_a_plain_plan_checks_the_system_store(tls_target, tmp_path, trusted):
+    """A plain-http plan whose answer redirects to https: the client
+    context exists for the redirect and looks the system CAs up by hash
+    (SSL_CERT_DIR here), not from a bundle loaded at start. Trusted: the
+    hop is answered; not: the hop fails with 1310 (unknown authority)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    to = f"https://127.0.0.1:{tls_target.port}/health"  # an IP literal: no lookup for the hop
+
+    class Redirect(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    if trusted:
+        shutil.copy(tls_target.cert, certs / "target.pem")
+        subprocess.run(["openssl", "rehash", str(certs)], check=True, capture_output=True)
+    tls_target.reset_stats()
+    try:
+        out = tmp_path / "s.json"
+        p = subprocess.run([STRAIN, "run", "--url", f"http://127.0.0.1:{srv.server_address[1]}/go", "--vus", "1",
+                            "--iterations", "3", "--quiet", "--summary-export", str(out)],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, SSL_CERT_DIR=str(certs)))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert p.returncode == 0, p.stderr
+    s = json.loads(out.read_text())
+    assert count(s, "http_reqs") == 6  # each iteration: the 302 and its hop
+    if trusted:
+        assert s["errors"] == {}
+        assert health_200(tls_target) == 3
+    else:
+        assert s["errors"]["1310"]["count"] == 3
