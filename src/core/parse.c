@@ -130,9 +130,8 @@ static int fixed_digits(const char *s, int n, int *out)
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil), so no time zone is consulted. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Howard Hinnant's days_from_civil. */
+int64_t parse_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -182,7 +181,7 @@ int parse_rfc3339_ns(const char *s, uint64_t *out)
 	}
 	if (*p)
 		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+	t = parse_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
 	if (t < 0)
 		return -1;
 	*out = (uint64_t)t * NS_PER_SEC + frac;

@@ -10,6 +10,9 @@
  * "20ns"; a bare number means seconds. Result in nanoseconds.
  * Returns 0, or -1 if s is not a duration or overflows. */
 int parse_duration_ns(const char *s, uint64_t *out);
+/* Days from 1970-01-01 to y-m-d (m 1-12) in the proleptic Gregorian
+ * calendar, with no time zone consulted: RFC 3339 times, cookie dates. */
+int64_t parse_days_from_civil(int64_t y, int m, int d);
 /* An RFC 3339 time (2026-12-01T14:00:00Z, 2026-12-01T15:00:00.5+01:00; a
  * space or 't' for 'T', 'z' for 'Z') as Unix nanoseconds. 0, or -1. */
 int parse_rfc3339_ns(const char *s, uint64_t *out);

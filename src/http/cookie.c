@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/parse.h"
 
 /* RFC 6265bis ignores a Domain or Path attribute value past this. */
 #define ATTR_MAX 1024
@@ -214,19 +215,6 @@ static size_t digits(const char *s, size_t n, size_t max, int *v)
 	return i;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int cookie_date_parse(const char *s, size_t n, int64_t *t)
 {
 	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
@@ -290,7 +278,7 @@ int cookie_date_parse(const char *s, size_t n, int64_t *t)
 	if (!have_time || !have_day || !have_month || !have_year || day < 1 || day > 31 || year < 1601 || hh > 23 ||
 	    mi > 59 || ss > 59)
 		return -1;
-	*t = days_from_civil(year, month, day) * 86400 + hh * 3600 + mi * 60 + ss;
+	*t = parse_days_from_civil(year, month, day) * 86400 + hh * 3600 + mi * 60 + ss;
 	return 0;
 }
 

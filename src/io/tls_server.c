@@ -1,5 +1,6 @@
 #include "io/tls_server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,4 +234,32 @@ void tls_server_remove(const char *gen_path)
 	unlink(gen_path);
 	unlink(key);
 	rmdir(dir);
+}
+
+ssize_t tls_server_io_fail(SSL *ssl, int reading, int *broken)
+{
+	int e = SSL_get_error(ssl, 0), saved = errno;
+
+	ERR_clear_error();
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (reading)
+			return 0;
+		errno = EPIPE;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		if (!saved && reading)
+			return 0;
+		errno = saved ? saved : EPIPE;
+		return -1;
+	default:
+		if (broken)
+			*broken = 1;
+		errno = ECONNRESET;
+		return -1;
+	}
 }

@@ -4,8 +4,10 @@
 #define STRAIN_IO_TLS_SERVER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct ssl_ctx_st;
+struct ssl_st;
 
 /* Creates the server context (TLS 1.2 or later, ALPN http/1.1). With cert
  * and key NULL, generates an EC P-256 key and a certificate for localhost,
@@ -23,6 +25,12 @@ struct ssl_ctx_st *tls_server_create(const char *cert, const char *key, const ch
  * SSL_CTX_free. */
 struct ssl_ctx_st *tls_server_from_files(const char *cert, const char *cert_flag, const char *key,
 					 const char *key_flag, char *err, size_t errsz);
+/* An SSL_read_ex/SSL_write_ex on a server connection that failed, in
+ * read(2)/write(2) terms, so a server's code handles plain and TLS alike:
+ * -1 with EAGAIN while OpenSSL waits for the socket, 0 at the client's end
+ * of the stream (reading), -1 with EPIPE or the socket's errno, or -1 with
+ * ECONNRESET and *broken set when the session broke (broken may be NULL). */
+ssize_t tls_server_io_fail(struct ssl_st *ssl, int reading, int *broken);
 /* Removes a generated certificate's files and directory ("" is fine). */
 void tls_server_remove(const char *gen_path);
 

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "io/ev.h"
 #include "io/net.h"
+#include "io/tls_server.h"
 #include "report/web_doc.h"
 
 /* A dashboard has a handful of viewers; past this many, a new connection
@@ -159,42 +160,13 @@ static void client_close(client *c)
 	ev_loop_stop(w->loop); /* the last one owed anything has it */
 }
 
-/* TLS results in recv(2)/send(2) terms, so the code below handles both
- * alike: EAGAIN while OpenSSL waits for the socket, 0 at the client's end
- * of the stream, -1 with ECONNRESET when the session broke. */
-static ssize_t tls_fail(client *c, int reading)
-{
-	int e = SSL_get_error(c->ssl, 0), saved = errno;
-
-	ERR_clear_error();
-	switch (e) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		if (reading)
-			return 0;
-		errno = EPIPE;
-		return -1;
-	case SSL_ERROR_SYSCALL:
-		if (!saved && reading)
-			return 0;
-		errno = saved ? saved : EPIPE;
-		return -1;
-	default:
-		errno = ECONNRESET;
-		return -1;
-	}
-}
-
 static ssize_t conn_recv(client *c, void *p, size_t n)
 {
 	size_t got = 0;
 
 	if (!c->ssl)
 		return recv(c->io.fd, p, n, 0);
-	return SSL_read_ex(c->ssl, p, n, &got) == 1 ? (ssize_t)got : tls_fail(c, 1);
+	return SSL_read_ex(c->ssl, p, n, &got) == 1 ? (ssize_t)got : tls_server_io_fail(c->ssl, 1, NULL);
 }
 
 static ssize_t conn_send(client *c, const void *p, size_t n)
@@ -203,7 +175,7 @@ static ssize_t conn_send(client *c, const void *p, size_t n)
 
 	if (!c->ssl)
 		return send(c->io.fd, p, n, MSG_NOSIGNAL);
-	return SSL_write_ex(c->ssl, p, n, &put) == 1 ? (ssize_t)put : tls_fail(c, 0);
+	return SSL_write_ex(c->ssl, p, n, &put) == 1 ? (ssize_t)put : tls_server_io_fail(c->ssl, 0, NULL);
 }
 
 static int client_pending(const client *c)

@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "core/alloc.h"
+#include "io/tls_server.h"
 #include "target/faults.h"
 #include "target/respond.h"
 #include "target/routes.h"
@@ -156,34 +157,16 @@ static int out_pending(const tgt_conn *c)
 	return c->out_off < c->out.len;
 }
 
-/* TLS results in read(2)/write(2) terms, so the code below handles both
- * alike: EAGAIN while OpenSSL waits for the socket, 0 at the client's end
- * of the stream, -1 with ECONNRESET when the session broke. */
+/* A failed TLS read or write in read(2)/write(2) terms; a broken session
+ * is not shut down gracefully (conn_close). */
 static ssize_t tls_fail(tgt_conn *c, int reading)
 {
-	int e = SSL_get_error(c->ssl, 0), saved = errno;
+	int broken = 0;
+	ssize_t r = tls_server_io_fail(c->ssl, reading, &broken);
 
-	ERR_clear_error();
-	switch (e) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		if (reading)
-			return 0;
-		errno = EPIPE;
-		return -1;
-	case SSL_ERROR_SYSCALL:
-		if (!saved && reading)
-			return 0;
-		errno = saved ? saved : EPIPE;
-		return -1;
-	default:
+	if (broken)
 		c->broken = 1;
-		errno = ECONNRESET;
-		return -1;
-	}
+	return r;
 }
 
 static ssize_t conn_recv(tgt_conn *c, void *p, size_t n)
