@@ -202,7 +202,7 @@ def test_plan_arrival_rate_executors_with_start_time(target, tmp_path):
             flow: [{get: /health}]
           late:
             executor: {type: constant-arrival-rate, rate: 25, timeUnit: 500ms, duration: 2s,
-                       preAllocatedVUs: 2, startTime: 1s}
+                       preAllocatedVUs: 2, maxVUs: 10, startTime: 1s}
             flow: [{get: /jobs/1}]
         """))
     target.reset_stats()
