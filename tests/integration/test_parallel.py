@@ -5,6 +5,7 @@ what is in flight, as a server counting concurrent requests sees it; each
 request's checks judge its own response; extractions land in the block's
 order; malformed blocks are load errors naming file:line:col."""
 import json
+from collections import Counter
 import textwrap
 import threading
 import time
@@ -303,7 +304,8 @@ class Shop:
     """An HTTP/1.1 server on 127.0.0.1 that keeps, per path in arrival
     order, the method, the Cookie header (None without one) and the query
     of each request. /login sets sid=N (N counts logins from 1); /redir
-    answers 302 and /see-other 303 to /landed; anything else is 200."""
+    answers 302 and /see-other 303 to /landed, /loop 302 to itself, /away
+    302 to a host never resolved; anything else is 200."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -330,9 +332,10 @@ class Shop:
                     if u.path == "/login":
                         outer.logins += 1
                         sid = outer.logins
-                if u.path in ("/redir", "/see-other"):
-                    self.send_response(302 if u.path == "/redir" else 303)
-                    self.send_header("Location", "/landed")
+                if u.path in ("/redir", "/see-other", "/away", "/loop"):
+                    self.send_response(303 if u.path == "/see-other" else 302)
+                    self.send_header("Location", {"/away": "http://no-such-host.invalid/x",
+                                                  "/loop": "/loop"}.get(u.path, "/landed"))
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -423,3 +426,39 @@ def test_block_requests_use_the_vus_jar_and_follow_redirects(shop, tmp_path):
     c = s["metrics"]["checks"]
     assert c["passes"] == 3 * 6 and c["fails"] == 0, c
     assert s["metrics"]["iterations"]["count"] == 3
+
+
+def test_redirects_a_block_cannot_follow_end_its_request(shop, tmp_path):
+    # As outside a block: a hop to a name not resolved at start fails with
+    # 1742 before anything is sent, and past max_redirects the last 3xx is
+    # the response, with 1740. The block still ends, its other request
+    # answered; each hop that went is its own sample.
+    plan = write_plan(tmp_path, shop.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 2}
+            flow:
+              - parallel:
+                  - get: /away
+                    name: away
+                  - get: /loop
+                    name: loop
+                    max_redirects: 2
+                  - get: /plain
+                    name: plain
+        """)
+    samples = tmp_path / "samples.json"
+    p, s = run_plan(tmp_path, plan, "--out", f"json={samples}")
+    assert s["metrics"]["iterations"]["count"] == 2
+    got = {}
+    for line in samples.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("type") == "Point" and d["metric"] == "http_reqs":
+            t = d["data"]["tags"]
+            got.setdefault(t["name"], []).append((t["status"], t.get("error_code")))
+    assert Counter(got["away"]) == {("302", None): 2, ("0", "1742"): 2}, got
+    assert Counter(got["loop"]) == {("302", None): 4, ("302", "1740"): 2}, got
+    assert got["plain"] == [("200", None)] * 2, got
+    assert {path: len(v) for path, v in shop.seen.items()} == {"/away": 2, "/loop": 6, "/plain": 2}
+    assert s["metrics"]["http_reqs"]["count"] == 12
+    assert s["metrics"]["http_req_failed"]["passes"] == 4
