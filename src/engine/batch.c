@@ -32,9 +32,10 @@ typedef struct batch_conn {
 
 /* Each request of a block answers to a VU of its own, a copy of the VU's
  * identity (id, iteration, scenario) with its own exchange, body, checks,
- * request bytes and variables: so vu.c's response code and record.c's
- * recording serve it unchanged. Its variables only capture what its
- * extraction finds, applied to the VU's when the block ends. */
+ * request bytes, redirect state and variables: so vu.c's response code
+ * and record.c's recording serve it unchanged. Its variables only capture
+ * what its extraction finds, applied to the VU's when the block ends; its
+ * templates read the VU's, and its cookies are the VU's jar (owner). */
 struct vu_batch {
 	vu *v;
 	const flow_parallel *blk; /* the block in flight */
@@ -78,6 +79,7 @@ static struct vu_batch *batch_create(vu *v)
 		r->scn = v->scn;
 		r->id = v->id;
 		r->batch_sub = 1;
+		r->owner = v;
 		buf_init(&r->wbuf, 0, WIRE_MAX);
 		if (sc->nvars)
 			r->vars = xcalloc(sc->nvars, sizeof(buf));
@@ -108,6 +110,7 @@ void vu_batch_free(vu *v)
 		vu *r = &b->reqs[i];
 
 		buf_pool_put(&v->w->bodies, &r->resp_body);
+		vu_sub_free(r);
 		buf_free(&r->wbuf);
 		for (j = 0; r->vars && j < v->scn->sc->nvars; j++)
 			buf_free(&r->vars[j]);
@@ -178,33 +181,18 @@ static int req_send(struct vu_batch *b, uint32_t i, batch_conn *c)
 	http_exchange_begin(x);
 	r->check_fail = 0;
 	r->resp_truncated = 0;
+	vu_request_reset(r);
 	if (tg->resolve_error) {
 		x->t_conn_start = x->t_connected = x->t_start;
 		req_end(b, i, NULL, tg->resolve_error);
 		return 0;
 	}
-	if (rq->dynamic) {
-		tmpl_ctx t;
-
-		/* Templates read the VU's own variables, rows and random stream. */
-		t.vu = v->id;
-		t.iter = v->iter ? v->iter - 1 : 0;
-		t.module = v->scn->sc->name;
-		t.rng = &v->rng;
-		t.vars = v->vars;
-		t.data_rows = v->rows;
-		rc = run_request_expand(rq, &t, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &r->wbuf, &close_after,
-					NULL);
-		if (rc < 0) {
-			x->t_conn_start = x->t_connected = x->t_start;
-			req_end(b, i, NULL, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
-			return 0;
-		}
-		x->wire = r->wbuf.data;
-		x->wire_len = r->wbuf.len;
-	} else {
-		x->wire = rq->wire.data;
-		x->wire_len = rq->wire.len;
+	/* Templates read the VU's own variables, rows and random stream. */
+	rc = vu_request_wire(r, &close_after);
+	if (rc < 0) {
+		x->t_conn_start = x->t_connected = x->t_start;
+		req_end(b, i, NULL, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
+		return 0;
 	}
 	x->addr = NULL; /* the run's endpoint: its connections take the resolver's answer */
 	x->host = rq->url.host;
@@ -377,8 +365,19 @@ static void on_done(void *p, int err)
 	batch_conn *c = p;
 	struct vu_batch *b = c->b;
 	vu *r = c->cur;
+	int rc;
 
-	err = vu_response_end(r, err);
+	/* A redirect to follow: its next hop goes out on this connection, to
+	 * the hop's endpoint, which the connection now keeps alive. */
+	rc = vu_response_hop(r, err);
+	if (rc > 0) {
+		c->endpoint = r->x.endpoint;
+		return;
+	}
+	if (rc < 0)
+		err = -rc;
+	else
+		err = vu_response_end(r, err);
 	req_end(b, (uint32_t)(r - b->reqs), c, err);
 	if (b->ndone == b->blk->n)
 		block_end(b);

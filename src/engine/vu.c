@@ -39,9 +39,11 @@ static const http_conn_cbs conn_cbs = {on_head, keep_body, on_attempt, on_done};
 
 /* What a VU keeps for cookies and redirects, made the first time one is
  * needed (most VUs of most runs never see either) and kept for its life:
- * once warm, neither allocates. */
+ * once warm, neither allocates. A parallel block's request (batch_sub)
+ * has one of its own for its redirects, and its cookie buffer, but no jar:
+ * it uses its VU's (jar_vu), as k6's batch requests use the VU's jar. */
 typedef struct vu_ext {
-	cookie_jar *jar;
+	cookie_jar *jar;      /* a VU's only */
 	buf cookie;           /* the Cookie value being sent */
 	http_loc loc;         /* where the hop in flight goes */
 	http_loc next_loc;    /* where the redirect just read points */
@@ -75,6 +77,19 @@ const char *vu_hop_url(const vu *v, uint64_t *hash)
 		return NULL;
 	*hash = v->ext->url_hash;
 	return v->ext->url.data;
+}
+
+/* Whose jar v's exchanges use: its own, or its block's VU's. */
+static vu *jar_vu(vu *v)
+{
+	return v->batch_sub ? v->owner : v;
+}
+
+static cookie_jar *jar_of(vu *v)
+{
+	vu *o = jar_vu(v);
+
+	return o->ext ? o->ext->jar : NULL;
 }
 
 static void ext_free(vu_ext *e)
@@ -131,6 +146,12 @@ void vu_free(vu *v)
 	v->vars = NULL;
 	free(v->rows);
 	v->rows = NULL;
+	ext_free(v->ext);
+	v->ext = NULL;
+}
+
+void vu_sub_free(vu *v)
+{
 	ext_free(v->ext);
 	v->ext = NULL;
 }
@@ -304,13 +325,16 @@ static void request_refuse(vu *v, int err)
 static int build_request(vu *v, int *close_after, const run_request_over *over)
 {
 	worker *w = v->w;
+	vu *o = jar_vu(v);
 	tmpl_ctx c;
 
+	/* A block's request reads its VU's variables and random stream (its
+	 * own variables only capture what it extracts). */
 	c.vu = v->id;
 	c.iter = v->iter ? v->iter - 1 : 0;
 	c.module = v->scn->sc->name;
-	c.rng = &v->rng;
-	c.vars = v->vars;
+	c.rng = &o->rng;
+	c.vars = o->vars;
 	c.data_rows = v->rows;
 	return run_request_expand(v->req, &c, &w->xbuf, w->fields, &w->bbuf, w->enc, &w->zbuf, &v->wbuf, close_after,
 				  over);
@@ -352,18 +376,21 @@ static void exchange_url(const vu *v, cookie_url *u)
  * none), or -1 past the header's limit. */
 static long cookies_for(vu *v, const cookie_url *u)
 {
-	vu_ext *e = v->ext;
+	cookie_jar *jar = jar_of(v);
+	vu_ext *e;
 	int n;
 
-	if (!e || !e->jar || !cookie_jar_count(e->jar))
+	if (!jar || !cookie_jar_count(jar))
 		return 0;
+	e = ext_get(v);
 	buf_reset(&e->cookie);
-	n = cookie_jar_header(e->jar, u, clock_mono_ns(), &e->cookie);
+	n = cookie_jar_header(jar, u, clock_mono_ns(), &e->cookie);
 	return n < 0 ? -1 : (long)e->cookie.len;
 }
 
-/* Sends the exchange v->x is set up for; a failure at once ends the request. */
-static void exchange_send(vu *v)
+/* Sends the exchange v->x is set up for. Returns 0, or -code when it
+ * failed at once: the caller ends the request (a VU's, or a block's). */
+static int exchange_send(vu *v)
 {
 	const run_config *cfg = v->w->ctx->cfg;
 	http_exchange *x = &v->x;
@@ -375,45 +402,42 @@ static void exchange_send(vu *v)
 		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
 	}
 	rc = http_conn_send(v->conn, x);
-	if (rc < 0)
-		request_done(v, -rc, 1);
+	return rc < 0 ? rc : 0;
 }
 
-static void request_start(vu *v)
+/* A request starts with no hop: the record tags it as itself. */
+void vu_request_reset(vu *v)
 {
-	const run_config *cfg = v->w->ctx->cfg;
-	const run_request *rq = v->req;
-	const run_target *tg = run_ctx_target(v->w->ctx, rq);
-	http_exchange *x = &v->x;
-	int rc = 0, close_after = rq->close_after;
-	cookie_url u;
-	long clen;
-
-	http_exchange_begin(x);
-	v->check_fail = 0;
-	v->resp_truncated = 0;
 	v->as_get = 0;
-	v->state = VU_REQUEST;
 	if (v->ext) {
 		v->ext->hops = 0;
 		v->ext->err = 0;
 		v->ext->active = v->ext->pending = v->ext->get = v->ext->url_tag = 0;
 	}
-	if (tg->resolve_error) {
-		request_refuse(v, tg->resolve_error);
-		return;
-	}
+}
+
+/* v->x's bytes for v->req: expanded when templated, and written again
+ * with the jar's cookies for its URL when any match (a static request
+ * too; without cookies it keeps its bytes). Returns 0, TMPL_ETOOBIG or
+ * TMPL_EVALUE. */
+int vu_request_wire(vu *v, int *close_after)
+{
+	const run_request *rq = v->req;
+	http_exchange *x = &v->x;
+	cookie_jar *jar = jar_of(v);
+	int rc = 0;
+	cookie_url u;
+	long clen;
+
 	if (rq->dynamic) {
-		rc = build_request(v, &close_after, NULL);
+		rc = build_request(v, close_after, NULL);
 		x->wire = v->wbuf.data;
 		x->wire_len = v->wbuf.len;
 	} else {
 		x->wire = rq->wire.data;
 		x->wire_len = rq->wire.len;
 	}
-	if (rc == 0 && v->ext && v->ext->jar && cookie_jar_count(v->ext->jar)) {
-		/* The jar's cookies for this URL: the request is written again
-		 * with them (a static one too; without cookies it keeps its bytes). */
+	if (rc == 0 && jar && cookie_jar_count(jar)) {
 		u.host = rq->url.host;
 		u.secure = rq->tls;
 		wire_target(x->wire, x->wire_len, &u.path, &u.path_len);
@@ -425,11 +449,32 @@ static void request_start(vu *v)
 
 			over.cookie = v->ext->cookie.data;
 			over.cookie_len = (size_t)clen;
-			rc = build_request(v, &close_after, &over);
+			rc = build_request(v, close_after, &over);
 			x->wire = v->wbuf.data;
 			x->wire_len = v->wbuf.len;
 		}
 	}
+	return rc;
+}
+
+static void request_start(vu *v)
+{
+	const run_config *cfg = v->w->ctx->cfg;
+	const run_request *rq = v->req;
+	const run_target *tg = run_ctx_target(v->w->ctx, rq);
+	http_exchange *x = &v->x;
+	int rc, close_after = rq->close_after;
+
+	http_exchange_begin(x);
+	v->check_fail = 0;
+	v->resp_truncated = 0;
+	v->state = VU_REQUEST;
+	vu_request_reset(v);
+	if (tg->resolve_error) {
+		request_refuse(v, tg->resolve_error);
+		return;
+	}
+	rc = vu_request_wire(v, &close_after);
 	if (rc < 0) {
 		/* Nothing was sent: a value that would have been framing (a line
 		 * break from a CSV field or an extracted value in a header) fails
@@ -447,7 +492,9 @@ static void request_start(vu *v)
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
-	exchange_send(v);
+	rc = exchange_send(v);
+	if (rc < 0)
+		request_done(v, -rc, 1);
 }
 
 /* Sets a's port from a decimal string. */
@@ -546,8 +593,9 @@ static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep, 
 }
 
 /* The response just read was a redirect to follow (it is recorded): the
- * next hop goes out, to ext->next_loc and ext->next. */
-static void hop_start(vu *v)
+ * next hop is set up in v->x, to ext->next_loc and ext->next. Returns 0,
+ * or the error that keeps it from going (nothing was sent). */
+static int hop_prepare(vu *v)
 {
 	const run_config *cfg = v->w->ctx->cfg;
 	const run_request *rq = v->req;
@@ -586,10 +634,8 @@ static void hop_start(vu *v)
 	v->check_fail = 0;
 	v->resp_truncated = 0;
 	rc = hop_endpoint(v, &e->loc, &e->addr, &ep, &fixed);
-	if (rc) {
-		request_refuse(v, rc);
-		return;
-	}
+	if (rc)
+		return rc;
 	u.host = e->loc.host;
 	u.secure = e->loc.tls;
 	u.path = e->target.data;
@@ -604,10 +650,8 @@ static void hop_start(vu *v)
 	over.cookie = clen > 0 ? e->cookie.data : NULL;
 	over.cookie_len = clen > 0 ? (size_t)clen : 0;
 	rc = clen < 0 ? TMPL_ETOOBIG : build_request(v, &close_after, &over);
-	if (rc < 0) {
-		request_refuse(v, rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE);
-		return;
-	}
+	if (rc < 0)
+		return rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE;
 	x->wire = v->wbuf.data;
 	x->wire_len = v->wbuf.len;
 	x->addr = fixed ? NULL : &e->addr;
@@ -620,7 +664,7 @@ static void hop_start(vu *v)
 	x->head_method = (uint8_t)rq->head_method;
 	x->want_body = (uint8_t)rq->needs_body;
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
-	exchange_send(v);
+	return 0;
 }
 
 /* A written attempt failed on a stale kept-alive connection and goes out
@@ -647,24 +691,56 @@ static void fail_body_checks(vu *v)
 			v->check_fail |= UINT64_C(1) << i;
 }
 
-/* A redirect to follow: the hop is recorded as its own sample and the
- * next one goes out on v->conn. Returns 1 then (the exchange goes on). */
-static int response_hop(vu *v, int err)
+/* When the response that ended is a redirect to follow, records it as
+ * its own sample (as in k6; checks judge the final response only) and
+ * returns 1: the next hop is the caller's to set up and send. */
+static int hop_take(vu *v, int err)
 {
 	vu_ext *e = v->ext;
 
-	if (e && e->pending) {
-		e->pending = 0;
-		if (!err) {
-			/* A hop is its own sample, as in k6; checks judge the final
-			 * response only. */
-			record_http(v->w, v, v->x.status, 0, 1);
-			e->hops++;
-			hop_start(v);
-			return 1;
-		}
+	if (!e || !e->pending)
+		return 0;
+	e->pending = 0;
+	if (err)
+		return 0;
+	record_http(v->w, v, v->x.status, 0, 1);
+	e->hops++;
+	return 1;
+}
+
+/* A redirect to follow: the next hop goes out on v->conn. Returns 1 then
+ * (the request goes on, or ended at once). */
+static int response_hop(vu *v, int err)
+{
+	int rc;
+
+	if (!hop_take(v, err))
+		return 0;
+	rc = hop_prepare(v);
+	if (rc) {
+		request_refuse(v, rc);
+		return 1;
 	}
-	return 0;
+	rc = exchange_send(v);
+	if (rc < 0)
+		request_done(v, -rc, 1);
+	return 1;
+}
+
+int vu_response_hop(vu *v, int err)
+{
+	int rc;
+
+	if (!hop_take(v, err))
+		return 0;
+	rc = hop_prepare(v);
+	if (rc) {
+		/* Nothing was sent, as a request refused before its connection. */
+		v->x.t_conn_start = v->x.t_connected = v->x.t_start;
+		return -rc;
+	}
+	rc = exchange_send(v);
+	return rc < 0 ? rc : 1;
 }
 
 int vu_response_end(vu *v, int err)
@@ -725,7 +801,7 @@ static void store_cookies(vu *v, const http_head *h)
 
 		if (f->name_len != 10 || strncasecmp(f->name, "set-cookie", 10) != 0)
 			continue;
-		e = ext_get(v);
+		e = ext_get(jar_vu(v));
 		if (!e->jar)
 			e->jar = cookie_jar_create();
 		if (!now) {
@@ -794,12 +870,13 @@ static void redirect_check(vu *v, const http_head *h)
 /* The jar's cookie name for the final response's URL. */
 static int jar_cookie(vu *v, const char *name, const char **val, size_t *len)
 {
+	cookie_jar *jar = jar_of(v);
 	cookie_url u;
 
-	if (!v->ext || !v->ext->jar)
+	if (!jar)
 		return 0;
 	exchange_url(v, &u);
-	return cookie_jar_find(v->ext->jar, name, &u, clock_mono_ns(), val, len);
+	return cookie_jar_find(jar, name, &u, clock_mono_ns(), val, len);
 }
 
 /* Extraction and checks that need only the head: status, headers and
@@ -813,14 +890,12 @@ static void on_head(void *p, const http_head *h)
 
 	if (v->w->ctx->cfg->http_debug)
 		http_debug_response(v->id, v->iter, h);
-	/* A parallel block's request (engine/batch.c) stores no cookie and
-	 * follows no redirect: its answer is the response. */
-	if (!v->batch_sub) {
-		store_cookies(v, h);
-		redirect_check(v, h);
-		if (v->ext && v->ext->pending)
-			return;
-	}
+	/* A parallel block's request (engine/batch.c) too: its VU's jar, its
+	 * own redirects. */
+	store_cookies(v, h);
+	redirect_check(v, h);
+	if (v->ext && v->ext->pending)
+		return;
 	if (!rq->nextracts && !rq->nchecks)
 		return;
 

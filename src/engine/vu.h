@@ -35,7 +35,10 @@ typedef struct vu {
 	struct worker *w;
 	struct worker_scn *scn;
 	http_conn *conn;
-	struct vu_batch *batch; /* its parallel blocks' connections: NULL until its first block */
+	union {
+		struct vu_batch *batch; /* a VU: its parallel blocks' connections; NULL until its first block */
+		struct vu *owner;       /* a block's request (batch_sub): the VU it answers to, whose jar it uses */
+	};
 	const flow_program *prog;
 	const struct run_request *req;
 	buf *vars;            /* by slot, scn->sc->nvars of them */
@@ -44,7 +47,8 @@ typedef struct vu {
 	http_exchange x;      /* the current request: its bytes, endpoint, phases */
 	buf wbuf;             /* expanded request (templated requests) */
 	buf resp_body;        /* kept when extraction or checks read the body; lent by the worker */
-	struct vu_ext *ext;   /* cookie jar and redirect state, made the first time either is needed */
+	struct vu_ext *ext;   /* cookie jar and redirect state, made the first time either is needed;
+			       * a block's request has redirect state of its own and its VU's jar */
 	uint64_t check_fail;  /* bit per check of the current request, set = failed */
 	uint64_t iter;        /* iterations started by this VU */
 	uint64_t iter_start;
@@ -93,5 +97,21 @@ const char *vu_hop_url(const vu *v, uint64_t *hash);
 void vu_response_head(vu *v, const http_head *h);
 void vu_response_body(vu *v, const char *d, size_t n);
 int vu_response_end(vu *v, int err);
+/* For a block's request v about to go out (its exchange begun): its
+ * redirect state starts over, so it is recorded as itself. */
+void vu_request_reset(vu *v);
+/* Its bytes, set in v->x: the request expanded with its VU's variables
+ * when templated, and written with the VU's jar cookies for its URL.
+ * Returns 0, TMPL_ETOOBIG or TMPL_EVALUE. */
+int vu_request_wire(vu *v, int *close_after);
+/* For a block's request whose response just ended (err as on_done's):
+ * when that response is a redirect to follow, it is recorded as its own
+ * sample and the next hop goes out on v->conn. Returns 1 then, 0 when the
+ * response is the request's final one (vu_response_end judges it), or
+ * -code when the hop could not go: the request ends with that error. */
+int vu_response_hop(vu *v, int err);
+/* Frees what vu.c made for a block's request v (its redirect state);
+ * the rest is batch.c's. */
+void vu_sub_free(vu *v);
 
 #endif

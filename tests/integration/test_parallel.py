@@ -5,6 +5,7 @@ what is in flight, as a server counting concurrent requests sees it; each
 request's checks judge its own response; extractions land in the block's
 order; malformed blocks are load errors naming file:line:col."""
 import json
+from collections import Counter
 import textwrap
 import threading
 import time
@@ -276,9 +277,10 @@ def test_malformed_blocks_are_load_errors(tmp_path, name, flow, line, col, msg):
     assert msg in p.stderr, p.stderr
 
 
-def test_a_block_follows_no_redirect(counting, tmp_path):
-    # Documented limit: in a block a 3xx is the response, judged by its
-    # checks; the request after the block still follows its redirect.
+def test_a_block_follows_redirects(counting, tmp_path):
+    # As in k6's http.batch: a 3xx in a block is followed like any
+    # request's, its checks judge the final 200, and the hop is its own
+    # sample (http_reqs equals what the server answered).
     plan = write_plan(tmp_path, counting.url, """
         modules:
           m:
@@ -286,7 +288,7 @@ def test_a_block_follows_no_redirect(counting, tmp_path):
             flow:
               - parallel:
                   - get: /redirect
-                    check: {status: 302}
+                    check: {status: 200}
                   - get: /delay?ms=1
               - get: /redirect
                 check: {status: 200}
@@ -294,4 +296,169 @@ def test_a_block_follows_no_redirect(counting, tmp_path):
     p, s = run_plan(tmp_path, plan)
     assert p.returncode == 0, p.stderr
     assert s["metrics"]["checks"]["passes"] == 6 and s["metrics"]["checks"]["fails"] == 0
-    assert counting.paths == {"/redirect": 6, "/delay": 3, "/landed": 3}
+    assert counting.paths == {"/redirect": 6, "/delay": 3, "/landed": 6}
+    assert s["metrics"]["http_reqs"]["count"] == 15 == counting.total
+
+
+class Shop:
+    """An HTTP/1.1 server on 127.0.0.1 that keeps, per path in arrival
+    order, the method, the Cookie header (None without one) and the query
+    of each request. /login sets sid=N (N counts logins from 1); /redir
+    answers 302 and /see-other 303 to /landed, /loop 302 to itself, /away
+    302 to a host never resolved; anything else is 200."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seen = {}
+        self.total = 0
+        self.logins = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def answer(self, method):
+                u = urlparse(self.path)
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                with outer.lock:
+                    outer.total += 1
+                    outer.seen.setdefault(u.path, []).append(
+                        (method, self.headers.get("Cookie"), parse_qs(u.query)))
+                    if u.path == "/login":
+                        outer.logins += 1
+                        sid = outer.logins
+                if u.path in ("/redir", "/see-other", "/away", "/loop"):
+                    self.send_response(303 if u.path == "/see-other" else 302)
+                    self.send_header("Location", {"/away": "http://no-such-host.invalid/x",
+                                                  "/loop": "/loop"}.get(u.path, "/landed"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = b"landed" if u.path == "/landed" else b"ok"
+                self.send_response(200)
+                if u.path == "/login":
+                    self.send_header("Set-Cookie", "sid=%d; Path=/" % sid)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self.answer("GET")
+
+            def do_POST(self):
+                self.answer("POST")
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.srv.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+    def cookies(self, path):
+        with self.lock:
+            return [c for _, c, _ in self.seen.get(path, [])]
+
+
+@pytest.fixture
+def shop():
+    s = Shop()
+    yield s
+    s.stop()
+
+
+def test_block_requests_use_the_vus_jar_and_follow_redirects(shop, tmp_path):
+    # Block 1: a 302 followed (checks on the final 200), a login that sets
+    # sid (extracted there from the VU's jar), a plain request. Block 2 and
+    # the request after send the sid of this iteration's login; block 1's
+    # requests, out before the login answers, send none — the jar is
+    # emptied each iteration, so iteration 2's do not send iteration 1's.
+    # In block 2, max_redirects: 0 keeps a 302 as the response, and a POST
+    # answered 303 goes on as GET, as outside a block.
+    plan = write_plan(tmp_path, shop.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 3}
+            flow:
+              - parallel:
+                  - get: /redir
+                    check: {status: 200, body_contains: landed}
+                  - get: /login
+                    extract: {sid: {cookie: sid}}
+                  - get: /plain
+              - parallel:
+                  - get: /inblock2
+                  - get: /redir
+                    name: kept
+                    max_redirects: 0
+                    check: {status: 302}
+                  - post: /see-other
+                    body: x
+                    check: {status: 200, body_contains: landed}
+              - get: /after?sid={{sid}}
+                check: {status: 200}
+        """)
+    p, s = run_plan(tmp_path, plan)
+    assert p.returncode == 0, p.stderr
+    sids = ["sid=1", "sid=2", "sid=3"]
+    assert shop.cookies("/plain") == [None, None, None]
+    assert shop.cookies("/login") == [None, None, None]
+    assert shop.cookies("/inblock2") == sids
+    assert shop.cookies("/see-other") == sids
+    assert shop.cookies("/after") == sids
+    assert [q["sid"] for _, _, q in shop.seen["/after"]] == [["1"], ["2"], ["3"]]
+    # Block 1's /redir then block 2's, each iteration.
+    assert shop.cookies("/redir") == [None, "sid=1", None, "sid=2", None, "sid=3"]
+    assert {path: len(v) for path, v in shop.seen.items()} == {
+        "/redir": 6, "/landed": 6, "/login": 3, "/plain": 3, "/inblock2": 3, "/see-other": 3, "/after": 3}
+    assert [m for m, _, _ in shop.seen["/landed"]] == ["GET"] * 6
+    assert [m for m, _, _ in shop.seen["/see-other"]] == ["POST"] * 3
+    # Each hop its own sample: what strain counts is what the server saw.
+    assert s["metrics"]["http_reqs"]["count"] == 27 == shop.total
+    c = s["metrics"]["checks"]
+    assert c["passes"] == 3 * 6 and c["fails"] == 0, c
+    assert s["metrics"]["iterations"]["count"] == 3
+
+
+def test_redirects_a_block_cannot_follow_end_its_request(shop, tmp_path):
+    # As outside a block: a hop to a name not resolved at start fails with
+    # 1742 before anything is sent, and past max_redirects the last 3xx is
+    # the response, with 1740. The block still ends, its other request
+    # answered; each hop that went is its own sample.
+    plan = write_plan(tmp_path, shop.url, """
+        modules:
+          m:
+            executor: {type: shared-iterations, vus: 1, iterations: 2}
+            flow:
+              - parallel:
+                  - get: /away
+                    name: away
+                  - get: /loop
+                    name: loop
+                    max_redirects: 2
+                  - get: /plain
+                    name: plain
+        """)
+    samples = tmp_path / "samples.json"
+    p, s = run_plan(tmp_path, plan, "--out", f"json={samples}")
+    assert s["metrics"]["iterations"]["count"] == 2
+    got = {}
+    for line in samples.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("type") == "Point" and d["metric"] == "http_reqs":
+            t = d["data"]["tags"]
+            got.setdefault(t["name"], []).append((t["status"], t.get("error_code")))
+    assert Counter(got["away"]) == {("302", None): 2, ("0", "1742"): 2}, got
+    assert Counter(got["loop"]) == {("302", None): 4, ("302", "1740"): 2}, got
+    assert got["plain"] == [("200", None)] * 2, got
+    assert {path: len(v) for path, v in shop.seen.items()} == {"/away": 2, "/loop": 6, "/plain": 2}
+    assert s["metrics"]["http_reqs"]["count"] == 12
+    assert s["metrics"]["http_req_failed"]["passes"] == 4
