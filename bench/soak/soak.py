@@ -3,7 +3,7 @@
 time with the InfluxDB (aggregated schema) and JSON outputs on, sampling
 strain's RSS and open file descriptors every second. Passes when, after
 the warm-up, RSS stays within +-5 % of its mean and the descriptor count
-does not move; prints the curve's start, warm and end figures and the
+does not grow (the last third never above the first third's highest); prints the curve's start, warm and end figures and the
 growth projected to 12 hours, and appends them to bench/soak/RESULTS.md.
 
 Usage: bench/soak/soak.py [--seconds 600] [--rate 5000] [--warmup 60]
@@ -94,10 +94,16 @@ def main():
     lo, hi = min(rss), max(rss)
     fds = {c[2] for c in warm}
     slope = slope_per_hour([c[0] for c in warm], rss)
-    ok = hi <= mean * 1.05 and lo >= mean * 0.95 and len(fds) == 1
+    # Descriptors: an arrival-rate run's idle VUs lose their kept-alive
+    # connections to the target's idle timeout and open them again when
+    # needed, so the count moves below the VUs' bound; what must not happen
+    # is growth: the last third never goes above the first third's highest.
+    third = max(1, len(warm) // 3)
+    fds_bounded = max(c[2] for c in warm[-third:]) <= max(c[2] for c in warm[:third])
+    ok = hi <= mean * 1.05 and lo >= mean * 0.95 and fds_bounded
     line = (f"| {datetime.date.today()} | {a.seconds} s at {a.rate}/s | {int(s['metrics']['http_reqs']['count'])} | "
             f"{curve[0][1] / 1024:.1f} | {warm[0][1] / 1024:.1f} | {curve[-1][1] / 1024:.1f} | "
-            f"{lo / 1024:.1f}..{hi / 1024:.1f} (mean {mean / 1024:.1f}) | {sorted(fds)} | "
+            f"{lo / 1024:.1f}..{hi / 1024:.1f} (mean {mean / 1024:.1f}) | {min(fds)}..{max(fds)} | "
             f"{slope * 12 / 1024:+.1f} | {'flat' if ok else 'NOT FLAT'} |")
     print("date | run | requests | RSS start MiB | warm | end | after warm-up | fds | 12 h projection MiB | verdict")
     print(line)
