@@ -5,7 +5,11 @@
 # strain merge. The totals should agree within noise: segments cost nothing
 # but the processes themselves. Loopback only; every run is bounded.
 # Usage: sh bench/segments/run.sh [SECONDS] [VUS] [N]   (a markdown table)
-# PART_ARGS adds flags to the segments' runs (e.g. PART_ARGS="--threads 1").
+# PART_ARGS adds flags to the segments' runs (e.g. PART_ARGS="--threads 1"),
+# ONE_ARGS to the single process's (e.g. ONE_ARGS="--threads 4", as many
+# worker threads as the segments have in all). URL is the path each VU
+# requests (default /health, which makes the run CPU-bound; a
+# /fault/delay?ms=N path makes it bound by the server's latency instead).
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
@@ -26,10 +30,10 @@ modules:
   m:
     executor: {type: constant-vus, vus: $vus, duration: ${secs}s}
     flow:
-      - get: /health
+      - get: "${URL:-/health}"
 YAML
 rate() { /usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); m=s["metrics"]["http_reqs"]; print(m["count"], round(m["rate"]))' "$1"; }
-"$strain" run "$work/plan.yaml" --quiet --summary-export "$work/one.json" >/dev/null
+"$strain" run "$work/plan.yaml" --quiet ${ONE_ARGS:-} --summary-export "$work/one.json" >/dev/null
 set -- $(rate "$work/one.json")
 one_n=$1 one_r=$2
 i=0
