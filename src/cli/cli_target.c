@@ -13,7 +13,7 @@
 typedef struct target_flags {
 	target_config cfg;
 	const char *listen;
-	uint64_t threads, slots, jitter;
+	uint64_t threads, slots, jitter, backlog;
 	uint8_t pool_set[DB_MODULES]; /* --db-pool given for the module */
 	opts_seen seen;
 } target_flags;
@@ -138,7 +138,7 @@ static int cache_arg(void *base, const char *v, char *err, size_t errsz)
 
 enum {
 	T_LISTEN, T_THREADS, T_DB_SLOTS, T_DB_POOL, T_AUTOSCALE, T_DB_TIME, T_DB_JITTER, T_CACHE, T_TLS, T_CERT, T_KEY,
-	T_CLIENT_CA, T_IDLE_TIMEOUT, T_QUIET, T_HELP, T_COUNT
+	T_CLIENT_CA, T_IDLE_TIMEOUT, T_BACKLOG, T_QUIET, T_HELP, T_COUNT
 };
 
 #define F(field) offsetof(target_flags, field)
@@ -178,6 +178,9 @@ static const opt target_opts[T_COUNT] = {
 	[T_IDLE_TIMEOUT] = {"--idle-timeout", NULL, "D", OPT_DURATION, 0, 0, 0, F(cfg.idle_timeout_ns), 0, NULL, NULL,
 			    0, "close a kept-alive connection after D without a request, e.g. 250ms, 5s, 1m "
 			    "(default 60s; 0 = never)"},
+	[T_BACKLOG] = {"--backlog", NULL, "N", OPT_U64, 0, 1, 65535, F(backlog), 0, NULL, NULL, 0,
+		       "listen backlog of each worker's socket, capped by net.core.somaxconn (default 4096); "
+		       "a small one with /fault/stall fills up"},
 	[T_QUIET] = {"--quiet", "-q", NULL, OPT_SWITCH, 0, 0, 0, F(cfg.quiet), 0, NULL, NULL, 0,
 		     "print only the \"listening on\" line"},
 	[T_HELP] = {"--help", "-h", NULL, OPT_HELP, 0, 0, 0, 0, 0, NULL, NULL, 0, "this help"},
@@ -246,11 +249,13 @@ int cli_target_main(int argc, char **argv)
 	f.threads = (uint64_t)f.cfg.threads;
 	f.slots = f.cfg.db.slots;
 	f.jitter = f.cfg.db.jitter_pct;
+	f.backlog = (uint64_t)f.cfg.backlog;
 	o = opts_parse(&target_cmd, argc, argv, &f, &f.seen);
 	if (o == CLI_DONE) {
 		f.cfg.threads = (int)f.threads;
 		f.cfg.db.slots = (uint32_t)f.slots;
 		f.cfg.db.jitter_pct = (uint32_t)f.jitter;
+		f.cfg.backlog = (int)f.backlog;
 		o = target_check(&f);
 	}
 	if (o != CLI_DONE)

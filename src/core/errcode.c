@@ -37,6 +37,11 @@ int err_from_io_errno(int e)
 	}
 }
 
+int err_names_fix(int code)
+{
+	return code == ERR_DIAL_TIMEOUT || code == ERR_DIAL_NOFILE || code == ERR_DIAL_NOPORT;
+}
+
 const char *err_describe(int code)
 {
 	if (code >= 1400 && code <= 1599)
@@ -75,7 +80,11 @@ const char *err_describe(int code)
 	case ERR_DIAL:
 		return "dial: failed";
 	case ERR_DIAL_TIMEOUT:
-		return "dial: i/o timeout";
+		/* On Linux a listener whose accept queue is full drops the SYN
+		 * (tcp_abort_on_overflow 0, the default): the client sees only
+		 * silence, as from a host or firewall that drops packets. */
+		return "dial: i/o timeout (no answer to the SYN: the server's listen backlog is full or it does "
+		       "not accept: raise its backlog (somaxconn) or its accept rate; or a firewall drops it)";
 	case ERR_DIAL_REFUSED:
 		return "dial: connection refused";
 	case ERR_DIAL_ERRNO:

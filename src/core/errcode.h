@@ -55,6 +55,10 @@ static inline int err_from_status(int status)
 {
 	return status >= 400 && status <= 599 ? 1000 + status : 0;
 }
+/* 1 when the code's description names a fix the user applies (a resource
+ * ran out: descriptors, local ports, the server's listen backlog), so the
+ * live line says it as soon as it happens, once; else 0. */
+int err_names_fix(int code);
 /* A short, stable description of a code ("dial: connection refused"). */
 const char *err_describe(int code);
 

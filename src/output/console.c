@@ -6,10 +6,12 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/errcode.h"
 #include "core/format.h"
 #include "metrics/query.h"
 
 #define PLAIN_EVERY_NS (10 * NS_PER_SEC)
+#define MAX_SAID 8 /* distinct codes err_names_fix can name, with room */
 
 struct console_live {
 	FILE *f;
@@ -19,6 +21,8 @@ struct console_live {
 	_Atomic(const char *) note;
 	uint64_t (*dropped)(void *ctx);
 	void *dropped_ctx;
+	int said[MAX_SAID]; /* codes already said on a line of their own */
+	uint32_t nsaid;
 };
 
 void console_live_set_drops(console_live *c, uint64_t (*dropped)(void *ctx), void *ctx)
@@ -61,6 +65,45 @@ static double metric_sum(const met_snapshot *s, uint32_t m)
 	return a.type == MET_GAUGE ? a.value : a.sum;
 }
 
+static int said(const console_live *c, int code)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nsaid; i++)
+		if (c->said[i] == code)
+			return 1;
+	return 0;
+}
+
+/* A resource running out (err_names_fix) is said on a line of its own the
+ * first second it fails a request, with the fix in its description: the
+ * live line's error percentage alone would not say what to change, and
+ * the summary comes only at the end. Once per code for the run. */
+static void say_fixes(console_live *c, const met_snapshot *snap)
+{
+	const met_shard *s = snap->interval;
+	char el[32];
+	uint32_t i;
+
+	for (i = 0; i < s->ntouched && c->nsaid < MAX_SAID; i++) {
+		uint32_t id = s->touched[i];
+		const char *ec;
+		int code;
+
+		if (met_series_metric(snap->reg, id) != MET_HTTP_REQS)
+			continue;
+		ec = met_tagset_value(met_tagset_get(snap->reg, met_series_tagset(snap->reg, id)), "error_code");
+		if (!ec)
+			continue;
+		code = (int)strtol(ec, NULL, 10);
+		if (!err_names_fix(code) || said(c, code))
+			continue;
+		c->said[c->nsaid++] = code;
+		fmt_ns((double)(snap->elapsed_ns / NS_PER_SEC) * 1e9, el, sizeof(el));
+		fprintf(c->f, "%sstrain: at %s: error %d %s\n", c->tty ? "\r\033[K" : "", el, code, err_describe(code));
+	}
+}
+
 void console_live_snapshot(void *self, const met_snapshot *snap)
 {
 	console_live *c = self;
@@ -72,6 +115,7 @@ void console_live_snapshot(void *self, const met_snapshot *snap)
 	uint64_t drops = c->dropped ? c->dropped(c->dropped_ctx) : 0;
 	char dropped[64] = "";
 
+	say_fixes(c, snap);
 	if (snap->final) {
 		if (c->tty)
 			fprintf(c->f, "\r\033[K");

@@ -21,6 +21,7 @@
 
 #define NAME_WIDTH 32
 #define MAX_ERROR_CODES 64
+#define ERR_LABEL_PAD 56 /* columns the errors-by-code labels are padded to, at most */
 
 static int name_cmp(const void *a, const void *b, void *r)
 {
@@ -354,8 +355,12 @@ void summary_print(FILE *f, const run_result *info)
 			if (len > width)
 				width = len;
 		}
+		/* A description that names its fix (1211, 1215) is long: it
+		 * overflows its row rather than pushing every count far right. */
+		if (width > ERR_LABEL_PAD)
+			width = ERR_LABEL_PAD;
 		for (i = 0; i < ne; i++) {
-			char label[96];
+			char label[256];
 
 			if (errs[i].code < 0)
 				snprintf(label, sizeof(label), "status %d %s", -errs[i].code, error_text(errs[i].code));

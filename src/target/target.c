@@ -32,6 +32,7 @@ void target_config_defaults(target_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->threads = 0;
+	cfg->backlog = 4096;
 	cfg->db.slots = 16;
 	cfg->db.pool[DB_JOBS] = 40;
 	cfg->db.pool[DB_ECOMMERCE] = 40;
@@ -131,7 +132,7 @@ int target_start(const target_config *cfg, target **out, char *addr, size_t addr
 		/* One SO_REUSEPORT socket per worker: the kernel spreads new
 		 * connections, no accept lock. After a bind to port 0 the rest
 		 * bind to the port it chose. */
-		int fd = net_listen(&a, 4096, 1);
+		int fd = net_listen(&a, cfg->backlog > 0 ? cfg->backlog : 4096, 1);
 
 		if (fd < 0) {
 			char s[64];

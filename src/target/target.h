@@ -20,6 +20,7 @@ typedef struct target_config {
 	int tls;       /* --tls: HTTPS */
 	const char *cert, *key; /* --cert/--key PEM files; NULL: a generated self-signed certificate */
 	const char *client_ca;  /* --client-ca: require client certificates issued by these CAs */
+	int backlog;   /* --backlog: listen() backlog per worker socket (the kernel caps it at somaxconn) */
 	uint64_t idle_timeout_ns; /* --idle-timeout: close connections idle this long; 0 = never */
 } target_config;
 

@@ -20,8 +20,9 @@ def chromium(url, *args, timeout=90, loopback=False):
     profile = tempfile.mkdtemp(prefix="strain-chr-")
     flags = [f + ", EXCLUDE 127.0.0.1" if loopback and f.startswith("--host-resolver-rules") else f for f in FLAGS]
     try:
+        # TMPDIR: the org.chromium.Chromium.* files it makes go with the profile.
         p = subprocess.run([CHROMIUM, *flags, "--user-data-dir=" + profile, *args, url],
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env={**os.environ, "TMPDIR": profile})
         return p.stdout, p.stderr
     finally:
         shutil.rmtree(profile, ignore_errors=True)

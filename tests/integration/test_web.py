@@ -369,8 +369,10 @@ thresholds:
 """
 
 
-def browser():
-    import tempfile
+def browser(profile):
+    """Chromium under selenium with its profile in `profile` (a directory
+    the test owns, e.g. under tmp_path); its TMPDIR points there too, so
+    the org.chromium.Chromium.* files it makes go with it."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
@@ -380,10 +382,11 @@ def browser():
               "--disable-quic", "--window-size=1400,2400",
               # the network is off: no name resolves, only loopback is reachable
               "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="strain-web-chr-")):
+              "--user-data-dir=" + str(profile)):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    os.makedirs(profile, exist_ok=True)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": str(profile)}), options=opts)
 
 
 def charts(drv):
@@ -409,7 +412,7 @@ def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_pat
     resp, page = run.get("/")
     assert resp.status == 200 and b'data-live="1"' in page  # the report page, live
     os.makedirs(ARTIFACTS, exist_ok=True)
-    drv = browser()
+    drv = browser(tmp_path / "chromium")
     try:
         drv.get(f"http://{run.host}:{run.port}/")
         # While the run goes: a chart per module, with points, and the badge says live.
