@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Does `strain collect` keep up with many instances? 64 simulated instances
-each push one strain-collect/1 snapshot a second, as `strain run
+each push one strain-collect/2 snapshot a second, as `strain run
 --collector` does, for DURATION seconds.
 
 The snapshot pushed is a real one: a `strain run` against `strain target`

@@ -29,7 +29,8 @@ typedef void (*engine_wait_fn)(void *ctx, uint64_t wait_ns);
 /* Prepares program p (which must outlive the engine): the TLS client
  * context when a request is https://, and the names of its hosts resolved
  * once (an unresolvable one makes its requests fail, with a warning).
- * keep_samples: an output wants every raw sample. Returns NULL with a
+ * keep_samples: MET_KEEP_* bits, an output wants every raw sample (and the
+ * arrival records of arrival-rate iterations). Returns NULL with a
  * message in err (a TLS file that cannot be used). */
 engine *engine_create(const run_config *p, met_registry *reg, int keep_samples, char *err, size_t errsz);
 /* The collector's source between phases: no VUs, the last vus_max. */

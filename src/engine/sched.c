@@ -15,6 +15,11 @@
 #define STARTS_PER_PASS 512
 /* How often a schedule with no VU free counts its drops. */
 #define ARRIVALS_BLOCKED_POLL (10 * NS_PER_MS)
+/* Dropped iterations written one by one, with their arrival records, per
+ * drop of many: a rate far beyond the machine with the JSON output on
+ * must not turn each poll into millions of samples. The rest are one
+ * sample of their count. */
+#define DROPS_RECORDED 65536
 
 /* ---- ramping-vus ---- */
 
@@ -130,34 +135,58 @@ static vu *arrival_vu(worker *w, worker_scn *s)
 	return NULL;
 }
 
-void sched_arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended)
+uint64_t sched_arrival_ns(const worker_scn *s, uint64_t k)
 {
-	uint64_t now = clock_mono_ns();
+	const run_scenario *sc = s->sc;
+	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, k);
+
+	return off == UINT64_MAX || off >= sc->duration_ns ? UINT64_MAX : sc->start_time_ns + off;
+}
+
+void sched_arrival_run(worker *w, worker_scn *s, vu *v, uint64_t k)
+{
+	uint64_t now = clock_mono_ns(), ns = sched_arrival_ns(s, k);
+	uint64_t intended = ns == UINT64_MAX ? now : w->ctx->t0 + ns;
 
 	v->intended = intended;
+	v->arrival = k;
 	v->co_pending = s->sc->queue != 0;
-	if (w->active->keep_samples)
+	if (w->active->keep_samples) {
 		met_shard_stamp(w->active, record_time(w, now), v->id, v->iter);
+		met_shard_arrival(w->active, ns, k);
+	}
 	met_shard_trend(w->active, w->ctx->reg, s->s_start_delay, now > intended ? now - intended : 0);
 	worker_vu_start(w, v);
 }
 
-/* Iteration `intended` is due: it runs on a free VU, waits in the queue
- * (queue mode), or is dropped and counted, as k6 does. */
-static void arrival_due(worker *w, worker_scn *s, uint64_t intended)
+void sched_arrival_drop(worker *w, worker_scn *s, uint64_t k)
+{
+	if (w->active->keep_samples) {
+		uint64_t ns = sched_arrival_ns(s, k);
+
+		met_shard_stamp(w->active, record_time(w, clock_mono_ns()), 0, 0);
+		if (ns != UINT64_MAX)
+			met_shard_arrival(w->active, ns, k);
+	}
+	met_shard_add(w->active, w->ctx->reg, s->s_dropped, 1);
+}
+
+/* Arrival k is due: it runs on a free VU, waits in the queue (queue
+ * mode), or is dropped and counted, as k6 does. */
+static void arrival_due(worker *w, worker_scn *s, uint64_t k)
 {
 	vu *v = arrival_vu(w, s);
 
 	if (v) {
-		sched_arrival_run(w, s, v, intended);
+		sched_arrival_run(w, s, v, k);
 		return;
 	}
 	if (s->qlen < s->qcap) {
-		s->queue[(s->qhead + s->qlen) % s->qcap] = intended;
+		s->queue[(s->qhead + s->qlen) % s->qcap] = k;
 		s->qlen++;
 		return;
 	}
-	met_shard_add(w->active, w->ctx->reg, s->s_dropped, 1);
+	sched_arrival_drop(w, s, k);
 }
 
 /* Whether an iteration due now could start or wait: a free VU, one more
@@ -170,16 +199,35 @@ static int arrival_room(const worker_scn *s)
 /* This worker's next intended start (k advances by nslots, so the
  * workers' schedules interleave into one evenly spaced one). next_k counts
  * the process's iterations; its segment's striped pattern says which
- * iteration of the whole schedule that is, so the processes' schedules
- * interleave the same way. Sets next_at without arming anything;
- * UINT64_MAX once the schedule is over. */
+ * iteration of the whole schedule that is (next_idx), so the processes'
+ * schedules interleave the same way. Sets next_at without arming
+ * anything; UINT64_MAX once the schedule is over. */
 static void arrival_next(worker_scn *s)
 {
-	const run_scenario *sc = s->sc;
-	uint64_t k = seg_index(&s->w->ctx->cfg->segment, s->next_k);
-	uint64_t off = exec_arrival_time(sc->stages, sc->nstages, sc->start_rate, sc->time_unit_ns, k);
+	uint64_t ns;
 
-	s->next_at = off == UINT64_MAX || off >= sc->duration_ns ? UINT64_MAX : s->t_start + off;
+	s->next_idx = seg_index(&s->w->ctx->cfg->segment, s->next_k);
+	ns = sched_arrival_ns(s, s->next_idx);
+	s->next_at = ns == UINT64_MAX ? UINT64_MAX : s->w->ctx->t0 + ns;
+}
+
+/* n of this worker's arrivals, from the process's count j on, dropped.
+ * With the JSON output's arrival records each is its own sample (k6
+ * writes one per dropped iteration), up to DROPS_RECORDED per call; the
+ * rest, and every drop without the records, is one sample of n. */
+static void drops_count(worker *w, worker_scn *s, uint64_t j, uint64_t n)
+{
+	uint64_t i = 0;
+
+	if (!n)
+		return;
+	for (; w->active->keep_arrivals && i < n && i < DROPS_RECORDED; i++)
+		sched_arrival_drop(w, s, seg_index(&w->ctx->cfg->segment, j + i * s->nslots));
+	if (i == n)
+		return;
+	if (w->active->keep_samples)
+		met_shard_stamp(w->active, record_time(w, clock_mono_ns()), 0, 0);
+	met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)(n - i));
 }
 
 /* Drops, in one step, every iteration of this worker's share that is due
@@ -191,7 +239,7 @@ static void arrival_next(worker_scn *s)
 void sched_arrivals_drop_due(worker *w, worker_scn *s, uint64_t until)
 {
 	const run_scenario *sc = s->sc;
-	uint64_t el, owed, n = 0;
+	uint64_t el, owed, n;
 	int i;
 
 	if (s->next_at == UINT64_MAX || s->next_at > until)
@@ -204,18 +252,17 @@ void sched_arrivals_drop_due(worker *w, worker_scn *s, uint64_t until)
 	owed = seg_scale(&w->ctx->cfg->segment, owed);
 	if (owed > s->next_k) {
 		n = (owed - s->next_k + s->nslots - 1) / s->nslots;
+		drops_count(w, s, s->next_k, n);
 		s->next_k += n * s->nslots;
 	}
 	arrival_next(s);
 	/* The integral and the per-iteration times may disagree by a rounding
 	 * step at the boundary: take the stragglers one by one (a few at most). */
 	for (i = 0; i < 4 && s->next_at <= until; i++) {
-		n++;
+		drops_count(w, s, s->next_k, 1);
 		s->next_k += s->nslots;
 		arrival_next(s);
 	}
-	if (n)
-		met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)n);
 }
 
 /* Starts what is due, at most ARRIVALS_PER_PASS per call, then arms the
@@ -243,7 +290,7 @@ static void arrivals_run(worker *w, worker_scn *s)
 			ev_timer_start(w->loop, &s->sched, now + 1);
 			return;
 		}
-		arrival_due(w, s, s->next_at);
+		arrival_due(w, s, s->next_idx);
 		s->next_k += s->nslots;
 		arrival_next(s);
 	}

@@ -20,9 +20,15 @@ void sched_on_timer(ev_loop *loop, ev_timer *t);
 /* The callback of a scenario's rampdown timer: aborts the iterations of
  * ramped-out VUs whose gracefulRampDown is over. */
 void sched_on_rampdown(ev_loop *loop, ev_timer *t);
-/* Arrival rates: starts iteration `intended` (a monotonic time) on free VU
- * v, recording its iteration_start_delay. */
-void sched_arrival_run(worker *w, worker_scn *s, vu *v, uint64_t intended);
+/* Arrival rates: starts arrival `k` (its index in the whole schedule) on
+ * free VU v at once, recording its iteration_start_delay. */
+void sched_arrival_run(worker *w, worker_scn *s, vu *v, uint64_t k);
+/* Arrival rates: counts arrival `k` as dropped (with its arrival record
+ * when the JSON output is on). */
+void sched_arrival_drop(worker *w, worker_scn *s, uint64_t k);
+/* Arrival rates: arrival k's scheduled instant, ns from the phase's start
+ * (t0; startTime included), UINT64_MAX past the schedule's end. */
+uint64_t sched_arrival_ns(const worker_scn *s, uint64_t k);
 /* Arrival rates: counts as dropped, in one step, every iteration of this
  * worker's share due by `until` that has not started. */
 void sched_arrivals_drop_due(worker *w, worker_scn *s, uint64_t until);

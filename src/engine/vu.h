@@ -54,6 +54,7 @@ typedef struct vu {
 	uint64_t iter_start;
 	uint64_t ramp_deadline; /* ramp_out: abandoned after this */
 	uint64_t intended;    /* arrival rates: when this iteration should have started */
+	uint64_t arrival;     /* arrival rates: its index in the whole schedule */
 	uint64_t rng;
 	uint64_t group_start[VU_MAX_GROUP_DEPTH];
 	uint32_t group_idx[VU_MAX_GROUP_DEPTH];

@@ -89,7 +89,8 @@ worker *worker_create(run_ctx *ctx, uint32_t index, const worker_share *shares)
 	sem_init(&w->swap_ack, 0, 0);
 	met_shard_init(&w->shards[0]);
 	met_shard_init(&w->shards[1]);
-	w->shards[0].keep_samples = w->shards[1].keep_samples = ctx->keep_samples;
+	w->shards[0].keep_samples = w->shards[1].keep_samples = (ctx->keep_samples & MET_KEEP_SAMPLES) != 0;
+	w->shards[0].keep_arrivals = w->shards[1].keep_arrivals = (ctx->keep_samples & MET_KEEP_ARRIVALS) != 0;
 	w->active = &w->shards[0];
 	w->retired = &w->shards[1];
 	w->rng = UINT64_C(0x9E3779B97F4A7C15) * (index + 1) ^ clock_mono_ns();
@@ -275,7 +276,13 @@ static void scn_halt(worker *w, worker_scn *s)
 		sched_arrivals_drop_due(w, s, now < s->t_end ? now : s->t_end);
 	s->stopping = 1;
 	ev_timer_stop(w->loop, &s->sched);
-	if (s->qlen) {
+	if (s->qlen && w->active->keep_arrivals) {
+		/* Each with its arrival record, for the JSON output. */
+		for (; s->qlen; s->qlen--, s->qhead = (s->qhead + 1) % s->qcap)
+			sched_arrival_drop(w, s, s->queue[s->qhead]);
+	} else if (s->qlen) {
+		if (w->active->keep_samples)
+			met_shard_stamp(w->active, record_time(w, now), 0, 0);
 		met_shard_add(w->active, w->ctx->reg, s->s_dropped, (double)s->qlen);
 		s->qlen = 0;
 	}
@@ -433,9 +440,17 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 	s->busy--;
 	v->co_pending = 0;
 	if (completed > 0) {
+		int arrival = exec_is_arrival(s->sc->exec);
+		uint64_t sched_ns = v->intended - w->ctx->t0;
+
 		if (w->active->keep_samples)
 			met_shard_stamp(w->active, record_time(w, clock_mono_ns()), v->id, v->iter ? v->iter - 1 : 0);
+		/* An arrival record describes the one sample after it. */
+		if (arrival)
+			met_shard_arrival(w->active, sched_ns, v->arrival);
 		met_shard_add(w->active, w->ctx->reg, s->s_iterations, 1);
+		if (arrival)
+			met_shard_arrival(w->active, sched_ns, v->arrival);
 		met_shard_trend(w->active, w->ctx->reg, s->s_iteration_duration, clock_mono_ns() - v->iter_start);
 	}
 	if (exec_is_arrival(s->sc->exec)) {
@@ -443,11 +458,11 @@ void worker_iteration_done(worker *w, vu *v, int completed)
 		 * to the free list, or takes the oldest queued start. */
 		worker_vu_retire(w, v);
 		if (!s->stopping && s->qlen) {
-			uint64_t intended = s->queue[s->qhead];
+			uint64_t k = s->queue[s->qhead];
 
 			s->qhead = (s->qhead + 1) % s->qcap;
 			s->qlen--;
-			sched_arrival_run(w, s, v, intended);
+			sched_arrival_run(w, s, v, k);
 			sched_arrivals_unblock(w, s);
 			return;
 		}

@@ -33,7 +33,7 @@ typedef struct run_ctx {
 	uint64_t t0;                 /* monotonic start of the phase */
 	uint64_t wall0;              /* wall clock at t0, to stamp raw samples */
 	uint64_t late_ns;            /* the phase began this long after t0 and drops what was due (--start-at) */
-	int keep_samples;            /* an output wants every raw sample */
+	int keep_samples;            /* MET_KEEP_*: an output wants every raw sample (and arrival records) */
 	uint32_t nworkers;           /* of this phase */
 	_Atomic uint32_t finished;   /* workers whose VUs are all done */
 } run_ctx;

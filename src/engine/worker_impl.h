@@ -55,12 +55,13 @@ typedef struct worker_scn {
 	uint32_t running;            /* looping, not ramping out */
 	ev_timer rampdown;           /* earliest gracefulRampDown deadline */
 	/* arrival rates */
-	uint64_t next_k;             /* this worker's next iteration index */
+	uint64_t next_k;             /* this worker's next iteration index (the process's count) */
+	uint64_t next_idx;           /* that iteration's index in the whole, unsplit schedule */
 	uint64_t next_at;            /* and its intended start (monotonic) */
 	int blocked;                 /* no VU free and no queue room: drops are counted in bulk */
 	struct vu **idle;            /* free VUs (a stack), nvus slots */
 	uint32_t nidle;
-	uint64_t *queue;             /* queue mode: intended starts waiting for a VU (ring) */
+	uint64_t *queue;             /* queue mode: arrivals (schedule indices) waiting for a VU (ring) */
 	uint32_t qcap, qhead, qlen;
 	/* Its part of the vus / vus_max gauges, for the collector (relaxed
 	 * atomics, like the worker's totals): active now, the most active

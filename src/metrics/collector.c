@@ -14,6 +14,7 @@ struct met_collector {
 	met_registry *reg;
 	met_source src;
 	uint64_t interval_ns;
+	uint64_t start_wall_ns;
 	uint64_t t0;
 	uint64_t last_tick;
 	met_shard interval;
@@ -60,6 +61,11 @@ void met_collector_destroy(met_collector *c)
 	free(c);
 }
 
+void met_collector_set_start_wall(met_collector *c, uint64_t wall_ns)
+{
+	c->start_wall_ns = wall_ns;
+}
+
 void met_collector_keep_samples(met_collector *c)
 {
 	c->interval.keep_samples = 1;
@@ -84,6 +90,7 @@ static void emit(met_collector *c, uint64_t now, int final)
 	snap.wall_ns = clock_wall_ns();
 	snap.elapsed_ns = now - c->t0;
 	snap.interval_ns = now - c->last_tick;
+	snap.start_wall_ns = c->start_wall_ns;
 	snap.interval = &c->interval;
 	snap.total = &c->total;
 	snap.final = final;

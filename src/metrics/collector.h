@@ -14,6 +14,7 @@ typedef struct met_snapshot {
 	uint64_t wall_ns;      /* wall clock at the end of the interval */
 	uint64_t elapsed_ns;   /* since the run started */
 	uint64_t interval_ns;  /* length of this interval */
+	uint64_t start_wall_ns; /* the run's start on the wall clock (the summary's "start"), 0 unknown */
 	const met_shard *interval;
 	const met_shard *total;
 	int final;             /* the last snapshot of the run */
@@ -41,6 +42,8 @@ met_collector *met_collector_create(met_registry *reg, const met_source *src, ui
 void met_collector_destroy(met_collector *c);
 /* Keep the raw sample log in interval snapshots (for per-sample outputs). */
 void met_collector_keep_samples(met_collector *c);
+/* The wall clock at t0, for snapshots' start_wall_ns (before start). */
+void met_collector_set_start_wall(met_collector *c, uint64_t wall_ns);
 /* Outputs are called in the order added. At most 16. */
 void met_collector_add_output(met_collector *c, const met_output *o);
 int met_collector_start(met_collector *c);

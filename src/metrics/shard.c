@@ -28,6 +28,15 @@ void met_shard_log_slow(met_shard *s)
 	s->samples = xrealloc(s->samples, s->samples_cap * sizeof(*s->samples));
 }
 
+size_t met_samples_arrivals(const met_sample *samples, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += met_sample_is_arrival(&samples[i]) ? 1u : 0u;
+	return k;
+}
+
 void met_shard_clear(met_shard *s)
 {
 	uint32_t i;

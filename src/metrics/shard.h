@@ -5,6 +5,7 @@
 #ifndef STRAIN_METRICS_SHARD_H
 #define STRAIN_METRICS_SHARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "metrics/hist.h"
@@ -30,6 +31,31 @@ typedef struct met_sample {
 	double value;      /* ns for time trends, as recorded */
 } met_sample;
 
+/* What an output asks the engine to keep (output.wants_samples, the
+ * engine's keep flags): the raw samples, and with them the arrival records
+ * of arrival-rate iterations (the JSON output's scheduled_ns/arrival). */
+#define MET_KEEP_SAMPLES 1
+#define MET_KEEP_ARRIVALS 2
+
+/* An arrival record in the raw sample log, not a sample: it describes the
+ * sample logged right after it (an arrival-rate iteration's
+ * iteration_start_delay, iterations, iteration_duration or
+ * dropped_iterations). wall_ns holds the iteration's scheduled instant, in
+ * ns from the start of its phase's clock (the --start-at instant when one
+ * was given), iter its index in the whole (unsplit) arrival schedule.
+ * Logged only when keep_arrivals is set, so a run without the JSON output
+ * carries none; per-sample outputs that do not write them skip them
+ * (met_sample_is_arrival). */
+#define MET_SAMPLE_ARRIVAL UINT32_MAX
+
+static inline int met_sample_is_arrival(const met_sample *s)
+{
+	return s->series == MET_SAMPLE_ARRIVAL;
+}
+
+/* How many of samples[0..n-1] are arrival records (for counting points). */
+size_t met_samples_arrivals(const met_sample *samples, size_t n);
+
 typedef struct met_shard {
 	met_cell *cells;     /* by series id */
 	uint32_t cap;
@@ -39,6 +65,7 @@ typedef struct met_shard {
 	/* Raw sample log (keep_samples): grows to the busiest interval's size,
 	 * then is reused, so steady-state recording does not allocate. */
 	int keep_samples;
+	int keep_arrivals;   /* log arrival records too (implies keep_samples) */
 	met_sample *samples;
 	size_t nsamples, samples_cap;
 	met_sample ctx;      /* wall_ns / vu / iter stamped on the next samples */
@@ -87,6 +114,25 @@ static inline void met_shard_log(met_shard *s, uint32_t series, double v)
 	*m = s->ctx;
 	m->series = series;
 	m->value = v;
+}
+
+/* Logs an arrival record for the next sample (see MET_SAMPLE_ARRIVAL):
+ * the scheduled instant sched_ns and the arrival index. Nothing unless
+ * keep_arrivals. */
+static inline void met_shard_arrival(met_shard *s, uint64_t sched_ns, uint64_t index)
+{
+	met_sample *m;
+
+	if (!s->keep_arrivals)
+		return;
+	if (s->nsamples == s->samples_cap)
+		met_shard_log_slow(s);
+	m = &s->samples[s->nsamples++];
+	m->wall_ns = sched_ns;
+	m->iter = index;
+	m->vu = 0;
+	m->series = MET_SAMPLE_ARRIVAL;
+	m->value = 0;
 }
 
 static inline void met_shard_add(met_shard *s, const met_registry *r, uint32_t series, double v)

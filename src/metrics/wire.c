@@ -31,6 +31,8 @@ char *met_wire_encode(const met_wire_meta *m, const met_registry *reg, const met
 	json_object_set_new(root, "wall_ns", u64(m->wall_ns));
 	json_object_set_new(root, "elapsed_ns", u64(m->elapsed_ns));
 	json_object_set_new(root, "interval_ns", u64(m->interval_ns));
+	json_object_set_new(root, "start_wall_ns", u64(m->start_wall_ns));
+	json_object_set_new(root, "interval_start_ns", u64(m->interval_start_ns));
 	json_object_set_new(root, "final", json_boolean(m->final));
 	for (i = 0; i < iv->ntouched; i++) {
 		uint32_t id = iv->touched[i];
@@ -219,6 +221,15 @@ int met_wire_decode(const char *text, size_t len, met_registry *reg, met_shard *
 		goto out;
 	}
 	version = json_string_value(json_object_get(root, "version"));
+	if (version && strcmp(version, "strain-collect/1") == 0) {
+		/* /1 pushes carry no interval start: their time series cannot be
+		 * put on the wall clock, so they are refused, not merged wrong. */
+		snprintf(err, errsz,
+			 "version 'strain-collect/1' (an older strain): this collector reads " MET_WIRE_VERSION
+			 ", which carries each interval's wall-clock start; run the same strain version on the "
+			 "instances and the collector");
+		goto out;
+	}
 	if (!version || strcmp(version, MET_WIRE_VERSION) != 0) {
 		snprintf(err, errsz, "version %s%s%s, expected " MET_WIRE_VERSION, version ? "'" : "",
 			 version ? version : "missing", version ? "'" : "");
@@ -229,8 +240,15 @@ int met_wire_decode(const char *text, size_t len, met_registry *reg, met_shard *
 	series = json_object_get(root, "series");
 	if (!m->id[0] || get_u64(root, "seq", &m->seq) < 0 || get_u64(root, "wall_ns", &m->wall_ns) < 0 ||
 	    get_u64(root, "elapsed_ns", &m->elapsed_ns) < 0 || get_u64(root, "interval_ns", &m->interval_ns) < 0 ||
+	    get_u64(root, "start_wall_ns", &m->start_wall_ns) < 0 ||
+	    get_u64(root, "interval_start_ns", &m->interval_start_ns) < 0 ||
 	    !json_is_boolean(json_object_get(root, "final")) || !json_is_array(series)) {
-		snprintf(err, errsz, "expected id, seq, wall_ns, elapsed_ns, interval_ns, final and series");
+		snprintf(err, errsz, "expected id, seq, wall_ns, elapsed_ns, interval_ns, start_wall_ns, "
+				     "interval_start_ns, final and series");
+		goto out;
+	}
+	if (m->interval_ns > m->elapsed_ns || m->interval_start_ns != m->start_wall_ns + (m->elapsed_ns - m->interval_ns)) {
+		snprintf(err, errsz, "interval_start_ns must be start_wall_ns + elapsed_ns - interval_ns");
 		goto out;
 	}
 	m->final = json_is_true(json_object_get(root, "final"));

@@ -1,5 +1,5 @@
 /* The push format between `strain run --collector URL` and `strain collect`
- * (strain-collect/1, docs/distributed.md): one interval snapshot of one
+ * (strain-collect/2, docs/distributed.md): one interval snapshot of one
  * instance as a JSON object — every touched series with its metric (name,
  * type, contains), its full tag set, and its cell (counter sum, rate
  * passes, gauge value/min/max, trend histogram in strain-hist/1). Lossless:
@@ -14,7 +14,7 @@
 #include "metrics/registry.h"
 #include "metrics/shard.h"
 
-#define MET_WIRE_VERSION "strain-collect/1"
+#define MET_WIRE_VERSION "strain-collect/2"
 
 /* What a push says about itself besides its series. */
 typedef struct met_wire_meta {
@@ -24,6 +24,8 @@ typedef struct met_wire_meta {
 	uint64_t wall_ns;      /* wall clock at the end of the interval */
 	uint64_t elapsed_ns;   /* since the instance's run started */
 	uint64_t interval_ns;
+	uint64_t start_wall_ns;     /* the instance's run start on its wall clock (its summary's "start") */
+	uint64_t interval_start_ns; /* this interval's start on the same clock: start_wall_ns + elapsed_ns - interval_ns */
 	int final;             /* the instance's last push: it is done */
 } met_wire_meta;
 

@@ -203,6 +203,10 @@ static void push_snapshot(output *o, const met_snapshot *snap)
 	p->meta.wall_ns = snap->wall_ns;
 	p->meta.elapsed_ns = snap->elapsed_ns;
 	p->meta.interval_ns = snap->interval_ns;
+	/* The interval on the wall clock of the instance's own summary, so
+	 * the collector slots it where strain merge would. */
+	p->meta.start_wall_ns = snap->start_wall_ns ? snap->start_wall_ns : snap->wall_ns - snap->elapsed_ns;
+	p->meta.interval_start_ns = p->meta.start_wall_ns + (snap->elapsed_ns - snap->interval_ns);
 	p->meta.final = snap->final;
 	text = met_wire_encode(&p->meta, snap->reg, snap->interval);
 	p->meta.seq++;

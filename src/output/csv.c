@@ -118,6 +118,8 @@ static int enc_sample(void *self, buf *b, const met_sample *s)
 	const char *name, *cols;
 	char num[LP_NUM_MAX], sec[LP_NUM_MAX];
 
+	if (met_sample_is_arrival(s)) /* the JSON output's, when both are on */
+		return 0;
 	name = series_texts_get(&e->texts, s->series, make_text, e);
 	cols = name + strlen(name) + 1;
 	n = value_format(num, met_metric(e->reg, met_series_metric(e->reg, s->series)), s->value);

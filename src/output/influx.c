@@ -526,7 +526,8 @@ static void consume(void *ctx, unsigned t, outq_job *j)
 			i++;
 			continue;
 		}
-		write_batch(ix, w, w->body.data, w->body.len, i - first);
+		write_batch(ix, w, w->body.data, w->body.len,
+			    i - first - met_samples_arrivals(j->samples + first, i - first));
 	}
 	/* Pre-encoded lines: split at line ends so no body exceeds max_body. */
 	if (j->text.len) {

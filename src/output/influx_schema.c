@@ -163,6 +163,8 @@ int influx_k6_append(influx_k6_enc *e, buf *b, const met_sample *s)
 	char num[LP_NUM_MAX];
 	size_t n;
 
+	if (met_sample_is_arrival(s)) /* the JSON output's, when both are on */
+		return 0;
 	head = series_texts_get(&e->texts, s->series, make_text, e);
 	url = head + strlen(head) + 1;
 	def = met_metric(e->reg, met_series_metric(e->reg, s->series));

@@ -17,6 +17,9 @@ typedef struct json_enc {
 	uint8_t defined[MET_MAX_METRICS];
 	time_t sec;      /* the second date[] holds */
 	char date[24];   /* "2026-01-02T03:04:05." */
+	/* The arrival record just read, for the sample after it. */
+	int have_arrival;
+	uint64_t sched_ns, arrival;
 } json_enc;
 
 static const char *type_name(met_type t)
@@ -132,12 +135,20 @@ static int enc_sample(void *self, buf *b, const met_sample *s)
 {
 	json_enc *e = self;
 	size_t start = b->len;
-	uint32_t metric = met_series_metric(e->reg, s->series);
-	const met_def *def = met_metric(e->reg, metric);
+	uint32_t metric;
+	const met_def *def;
 	const char *head, *tags;
 	char num[LP_NUM_MAX];
 	size_t n;
 
+	if (met_sample_is_arrival(s)) {
+		e->have_arrival = 1;
+		e->sched_ns = s->wall_ns;
+		e->arrival = s->iter;
+		return 0;
+	}
+	metric = met_series_metric(e->reg, s->series);
+	def = met_metric(e->reg, metric);
 	head = series_texts_get(&e->texts, s->series, make_text, e);
 	tags = head + strlen(head) + 1;
 	if (!e->defined[metric] && metric_line(e, b, metric) < 0)
@@ -149,14 +160,22 @@ static int enc_sample(void *self, buf *b, const met_sample *s)
 	if (buf_appends(b, head) < 0 || time_append(e, b, s->wall_ns) < 0 || buf_appends(b, ",\"value\":") < 0 ||
 	    buf_append(b, num, n) < 0 || buf_appends(b, tags) < 0)
 		goto full;
+	if (e->have_arrival && buf_printf(b, ",\"scheduled_ns\":%llu,\"arrival\":%llu", (unsigned long long)e->sched_ns,
+					  (unsigned long long)e->arrival) < 0)
+		goto full;
 	if (s->vu && buf_printf(b, ",\"metadata\":{\"iter\":\"%llu\",\"vu\":\"%u\"}", (unsigned long long)s->iter,
 				s->vu) < 0)
 		goto full;
 	if (buf_append(b, "}}\n", 3) < 0)
 		goto full;
 	e->defined[metric] = 1;
+	e->have_arrival = 0;
 	return 0;
 full:
+	/* An empty chunk that cannot hold it: the caller skips this sample,
+	 * and its arrival record with it. */
+	if (!start)
+		e->have_arrival = 0;
 	b->len = start;
 	return -1;
 }
@@ -175,7 +194,11 @@ static int json_open(output *o, const char *arg, const output_env *env, char *er
 	sample_file_enc enc = {NULL, enc_sample, enc_destroy, e};
 
 	e->reg = env->reg;
-	return sample_file_open(o, arg, &enc, err, errsz);
+	if (sample_file_open(o, arg, &enc, err, errsz) < 0)
+		return -1;
+	/* Arrival-rate iterations' scheduled instants and indices (docs/outputs.md). */
+	o->wants_samples |= MET_KEEP_ARRIVALS;
+	return 0;
 }
 
 const output_ops json_output_ops = {"json", json_open, sample_file_snapshot, sample_file_close, sample_file_stats};

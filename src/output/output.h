@@ -59,7 +59,7 @@ typedef struct output_ops {
 
 struct output {
 	const output_ops *ops;
-	int wants_samples; /* set by open: needs met_snapshot.interval->samples */
+	int wants_samples; /* set by open, MET_KEEP_* bits: needs met_snapshot.interval->samples (and arrival records) */
 	void *impl;        /* the kind's own state */
 	/* When the final flush must be over (monotonic ns; 0 until set): a
 	 * kind's close sets it to its own limit, output_cut lowers it to now.

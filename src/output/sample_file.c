@@ -87,13 +87,13 @@ static void consume(void *ctx, unsigned t, outq_job *j)
 	size_t i = 0;
 
 	while (i < j->nsamples) {
-		size_t first = i;
+		size_t first = i, points;
 		uint64_t d = outq_deadline(sf->q);
 
 		/* Past the flush limit (or cut by a signal): the rest is dropped,
 		 * a chunk at a time is all the limit waits for. */
 		if (d && clock_mono_ns() >= d) {
-			count(sf, 0, j->nsamples - i);
+			count(sf, 0, j->nsamples - i - met_samples_arrivals(j->samples + i, j->nsamples - i));
 			return;
 		}
 		buf_reset(&sf->chunk);
@@ -104,10 +104,12 @@ static void consume(void *ctx, unsigned t, outq_job *j)
 			i++;
 			continue;
 		}
+		/* Arrival records are part of the sample after them, not points. */
+		points = i - first - met_samples_arrivals(j->samples + first, i - first);
 		if (write_out(sf, sf->chunk.data, sf->chunk.len) == 0)
-			count(sf, i - first, 0);
+			count(sf, points, 0);
 		else
-			count(sf, 0, i - first);
+			count(sf, 0, points);
 	}
 }
 
@@ -201,8 +203,12 @@ void sample_file_snapshot(output *o, const met_snapshot *snap)
 		return;
 	room = outq_room(sf->q);
 	if (n > room) {
-		lost = n - room;
 		n = (size_t)room;
+		/* An arrival record goes with the sample after it, or not at all. */
+		if (n && met_sample_is_arrival(&snap->interval->samples[n - 1]))
+			n--;
+		lost = snap->interval->nsamples - n -
+		       met_samples_arrivals(snap->interval->samples + n, snap->interval->nsamples - n);
 	}
 	if (n) {
 		j = outq_job_create(snap->interval->samples, n, 0);

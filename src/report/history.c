@@ -269,8 +269,8 @@ void history_json(json_t *root, const run_result *info)
 	json_object_set_new(root, "strategy", json_string(info->strategy ? info->strategy : "none"));
 	json_object_set_new(root, "phases", phases_json(info));
 	json_object_set_new(root, "requests", requests_json(info));
-	if (info->timeline) {
-		json_t *ts = timeline_json(info->timeline, 1);
+	if (info->timeseries || info->timeline) {
+		json_t *ts = info->timeseries ? json_deep_copy(info->timeseries) : timeline_json(info->timeline, 1);
 
 		json_object_set_new(root, "spikes", spikes_find(ts));
 		json_object_set_new(root, "timeseries", ts);

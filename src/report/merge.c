@@ -23,6 +23,10 @@
 #include "report/spikes.h"
 #include "report/verdict.h"
 
+/* The merged time series' slots at most: parts far apart on the wall
+ * clock (a reader bounds each part's own slots) end in the last. */
+#define MERGE_MAX_SLOTS (64u * 1024)
+
 /* One part: its segment and where it sits on the wall clock. */
 typedef struct part {
 	seg_rat from, to;
@@ -554,27 +558,51 @@ static json_t *series_json(const mseries *s, uint32_t nslots, double width_ms)
  * covers [start + k W, start + (k+1) W), W the widest interval among the
  * parts (intervals double as runs grow, so the narrower ones nest in it);
  * a part's slot goes where its middle falls. */
-static json_t *timeseries_merge(const merger *m)
+/* The merged slot of slot k of series s of a part that started st_ns
+ * (origin: the earliest part's start). */
+static uint32_t slot_where(uint64_t st_ns, uint64_t origin_ns, const sum_doc *doc, const sum_series *s, uint32_t k,
+			   double width)
+{
+	double mid_ms = (double)(st_ns - origin_ns) / 1e6 + s->t_ms[k] + doc->interval_ms / 2;
+	double at = mid_ms <= 0 ? 0 : floor(mid_ms / width);
+
+	return at >= (double)UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)at;
+}
+
+json_t *merge_timeseries(sum_doc *const *docs, const uint64_t *starts_ns, uint32_t n)
 {
 	double width = 0;
 	uint32_t d, i, k, nslots = 0, allocated, nser = 0;
+	uint64_t origin = UINT64_MAX;
 	mseries *ser = NULL;
 	json_t *out, *arr;
 
-	for (d = 0; d < m->n; d++)
-		if (m->docs[d]->interval_ms > width)
-			width = m->docs[d]->interval_ms;
+	for (d = 0; d < n; d++) {
+		if (docs[d]->interval_ms > width)
+			width = docs[d]->interval_ms;
+		if (starts_ns[d] < origin)
+			origin = starts_ns[d];
+	}
 	if (width <= 0)
 		return NULL;
-	nslots = (uint32_t)((double)(m->end_ns - m->start_ns) / 1e6 / width) + 2;
-	allocated = nslots;
-	for (d = 0; d < m->n; d++) {
-		const sum_doc *doc = m->docs[d];
-		uint64_t st = 0;
+	/* As many slots as the parts' data reach (a reader bounds each part's). */
+	for (d = 0; d < n; d++)
+		for (i = 0; i < docs[d]->nseries; i++)
+			for (k = 0; k < docs[d]->series[i].n; k++) {
+				uint32_t at = slot_where(starts_ns[d], origin, docs[d], &docs[d]->series[i], k, width);
 
-		for (i = 0; i < m->n; i++)
-			if (m->parts[i].doc == d)
-				st = m->parts[i].start_ns;
+				if (at + 1 > nslots)
+					nslots = at + 1;
+			}
+	if (!nslots)
+		nslots = 1;
+	if (nslots > MERGE_MAX_SLOTS)
+		nslots = MERGE_MAX_SLOTS;
+	allocated = nslots;
+	for (d = 0; d < n; d++) {
+		const sum_doc *doc = docs[d];
+		uint64_t st = starts_ns[d];
+
 		for (i = 0; i < doc->nseries; i++) {
 			const sum_series *s = &doc->series[i];
 			mseries *t = NULL;
@@ -599,8 +627,7 @@ static json_t *timeseries_merge(const merger *m)
 				t->errors = json_object();
 			}
 			for (k = 0; k < s->n; k++) {
-				double mid_ms = (double)(st - m->start_ns) / 1e6 + s->t_ms[k] + doc->interval_ms / 2;
-				uint32_t at = mid_ms <= 0 ? 0 : (uint32_t)(mid_ms / width);
+				uint32_t at = slot_where(st, origin, doc, s, k, width);
 
 				if (at >= nslots)
 					at = nslots - 1;
@@ -677,6 +704,19 @@ static json_t *timeseries_merge(const merger *m)
 	free(ser);
 	json_object_set_new(out, "series", arr);
 	return out;
+}
+
+static json_t *timeseries_merge(const merger *m)
+{
+	uint64_t *starts = xcalloc(m->n + 1, sizeof(*starts));
+	uint32_t i;
+	json_t *ts;
+
+	for (i = 0; i < m->n; i++)
+		starts[m->parts[i].doc] = m->parts[i].start_ns;
+	ts = merge_timeseries(m->docs, starts, m->n);
+	free(starts);
+	return ts;
 }
 
 /* ---- thresholds ---- */

@@ -34,6 +34,15 @@ typedef enum {
 json_t *merge_summaries(sum_doc *const *docs, const char *const *names, uint32_t n, const merge_opts *o,
 			merge_status *status, char *err, size_t errsz);
 
+/* The time series of docs[0..n-1] (only their interval_ms and series are
+ * read) on one wall clock, the summary's "timeseries" object: slot k
+ * covers [origin + k W, origin + (k+1) W), origin the earliest of
+ * starts_ns (each document's run start, as its summary's "start" says it:
+ * whole milliseconds), W the widest interval; a part's slot goes where its
+ * middle falls. strain merge and strain collect both build theirs here.
+ * NULL when no document has a time series. Caller decrefs. */
+json_t *merge_timeseries(sum_doc *const *docs, const uint64_t *starts_ns, uint32_t n);
+
 /* Prints the comparison and verdict of a merged summary (what strain run
  * prints for the unsplit run), nothing when it has none. */
 void merge_verdict_print(FILE *f, const json_t *merged);

@@ -55,6 +55,8 @@ typedef struct run_result {
 	const char *plan;         /* the plan file, NULL in quick mode */
 	const char *strategy;     /* the strategy asked for ("all"), NULL: none */
 	struct timeline *timeline; /* the run over time; NULL if none was kept */
+	struct json_t *timeseries; /* when set, the run over time as it is (strain collect's, merged on the
+				   * wall clock), instead of timeline's; borrowed */
 	uint64_t start_wall_ns;
 	uint64_t end_wall_ns;
 	uint64_t elapsed_ns;      /* monotonic length of the run */

@@ -385,8 +385,9 @@ void summary_print(FILE *f, const run_result *info)
 		}
 	}
 	verdict_print(f, info);
-	if (info->timeline) {
-		json_t *ts = timeline_json(info->timeline, 0), *sp = spikes_find(ts);
+	if (info->timeseries || info->timeline) {
+		json_t *ts = info->timeseries ? json_incref(info->timeseries) : timeline_json(info->timeline, 0);
+		json_t *sp = spikes_find(ts);
 
 		spikes_print(f, sp);
 		json_decref(sp);

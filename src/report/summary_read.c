@@ -1248,3 +1248,16 @@ char *summary_doc_json(const sum_doc *d)
 	json_decref(root);
 	return text;
 }
+
+sum_doc *summary_timeseries_parse(const json_t *ts, char *err, size_t errsz)
+{
+	rd r = {err, errsz, 0};
+	sum_doc *d = xcalloc(1, sizeof(*d));
+
+	d->version = 2;
+	if (timeseries_parse(&r, ts, d) < 0) {
+		summary_doc_free(d);
+		return NULL;
+	}
+	return d;
+}

@@ -61,6 +61,10 @@ sum_doc *summary_parse(const char *text, size_t len, char *err, size_t errsz);
 /* Reads a file; err starts with the path. */
 sum_doc *summary_read(const char *path, char *err, size_t errsz);
 void summary_doc_free(sum_doc *d);
+/* A document of only a time series (a summary's "timeseries" object, as
+ * timeline_json writes it), checked as summary_parse checks one: for
+ * merge_timeseries. NULL with the reason in err. */
+sum_doc *summary_timeseries_parse(const json_t *ts, char *err, size_t errsz);
 
 /* A histogram of the document, or NULL. module/strategy/name NULL select
  * the total; module and strategy a group; name a request name. */

@@ -149,23 +149,58 @@ static void close_open(tl_group *g)
 	g->has_open = 0;
 }
 
-/* The group's slot number idx, opened if it is not the last one. */
-static tl_slot *slot_at(tl_group *g, uint64_t idx)
+static void slots_grow(tl_group *g)
 {
-	tl_slot *s;
-
-	if (g->nslots && g->slots[g->nslots - 1].idx == idx)
-		return &g->slots[g->nslots - 1];
-	close_open(g);
 	if (g->nslots == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 16;
 		g->slots = xrealloc(g->slots, g->cap * sizeof(*g->slots));
 	}
+}
+
+/* The group's slot number idx, opened if it is past the last one. A slot
+ * before the last (a late snapshot: strain collect's instance that pushed
+ * slowly) is found, or put in its place, closed. */
+static tl_slot *slot_at(tl_group *g, uint64_t idx)
+{
+	tl_slot *s;
+	uint32_t pos;
+
+	if (g->nslots && g->slots[g->nslots - 1].idx == idx)
+		return &g->slots[g->nslots - 1];
+	if (g->nslots && g->slots[g->nslots - 1].idx > idx) {
+		pos = g->nslots - 1;
+		while (pos > 0 && g->slots[pos - 1].idx >= idx)
+			pos--;
+		if (g->slots[pos].idx == idx)
+			return &g->slots[pos];
+		slots_grow(g);
+		memmove(&g->slots[pos + 1], &g->slots[pos], (g->nslots - pos) * sizeof(*g->slots));
+		g->nslots++;
+		s = &g->slots[pos];
+		memset(s, 0, sizeof(*s));
+		s->idx = idx;
+		return s;
+	}
+	close_open(g);
+	slots_grow(g);
 	s = &g->slots[g->nslots++];
 	memset(s, 0, sizeof(*s));
 	s->idx = idx;
 	g->has_open = 1;
 	return s;
+}
+
+/* Adds h to a closed slot's latency (decoded, merged, encoded again). */
+static void closed_hist_add(timeline *t, tl_slot *s, const met_hist *h)
+{
+	char err[128];
+
+	met_hist_reset(t->scratch2);
+	if (s->hist && met_hist_decode(t->scratch2, s->hist, strlen(s->hist), err, sizeof(err)) < 0)
+		met_hist_reset(t->scratch2);
+	met_hist_merge(t->scratch2, h);
+	free(s->hist);
+	s->hist = met_hist_encode(t->scratch2);
 }
 
 static void add_err(tl_slot *s, uint16_t code, uint64_t n)
@@ -323,8 +358,12 @@ static void take(void *self, const met_snapshot *snap)
 				s->vus = c->u.gauge.max;
 			break;
 		default:
-			if (c->hist && g->has_open)
+			if (!c->hist)
+				break;
+			if (g->has_open && s == &g->slots[g->nslots - 1])
 				met_hist_merge(g->open, c->hist);
+			else
+				closed_hist_add(t, s, c->hist);
 			break;
 		}
 	}

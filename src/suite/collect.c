@@ -14,6 +14,7 @@
 #include "metrics/threshold.h"
 #include "metrics/wire.h"
 #include "report/html.h"
+#include "report/merge.h"
 #include "report/result.h"
 #include "report/summary.h"
 #include "report/timeline.h"
@@ -33,6 +34,12 @@ typedef struct inst {
 	int done, lost;
 	int fresh;           /* pushed since the last tick */
 	met_shard gauges;    /* its last push's gauges (vus, vus_max) */
+	/* Its own time series, slotted by its own clock as its summary's is
+	 * (each push is one of its collector's snapshots), and where that
+	 * clock starts on the wall: the summary's are these merged the way
+	 * strain merge merges the instances' summaries. */
+	timeline *tl;
+	uint64_t start_wall_ns;
 } inst;
 
 typedef struct collect {
@@ -145,6 +152,8 @@ static int on_push(void *ctx, const char *auth, const char *body, size_t len, ch
 			goto out;
 		}
 		in = &c->insts[c->ninst++];
+		in->tl = timeline_create();
+		in->start_wall_ns = m.start_wall_ns;
 		snprintf(in->id, sizeof(in->id), "%s", m.id);
 		snprintf(in->instance, sizeof(in->instance), "%s", m.instance);
 		if (!c->t0) {
@@ -171,6 +180,15 @@ static int on_push(void *ctx, const char *auth, const char *body, size_t len, ch
 	in->last_seen = clock_mono_ns();
 	if (m.elapsed_ns > in->elapsed_ns)
 		in->elapsed_ns = m.elapsed_ns;
+	{
+		/* Into the instance's own time series, in the slot of its interval
+		 * on its clock — however late the push came. */
+		met_snapshot snap = {c->reg, m.wall_ns, m.elapsed_ns, m.interval_ns, m.start_wall_ns,
+				     &c->scratch, NULL, m.final};
+		met_output to = timeline_output(in->tl);
+
+		to.snapshot(to.self, &snap);
+	}
 	/* Counters, rates and trends add into the interval; an instance's
 	 * gauges are its current state, summed over the instances at each
 	 * tick (three instances of 10 VUs are 30 VUs). */
@@ -279,6 +297,7 @@ static void emit(collect *c, const met_output *outs, uint32_t nouts, uint64_t no
 	snap.wall_ns = clock_wall_ns();
 	snap.elapsed_ns = run_elapsed(c, now);
 	snap.interval_ns = now - last;
+	snap.start_wall_ns = c->start_wall_ns;
 	snap.interval = &c->pending;
 	snap.total = &c->total;
 	snap.final = final;
@@ -313,6 +332,38 @@ static int check_end(collect *c, uint64_t now)
 }
 
 /* ---- the end ---- */
+
+/* The instances' time series on one wall clock, as strain merge puts their
+ * summaries' (merge_timeseries): the same slots, counts and histograms.
+ * Each starts where its summary's "start" says, in whole milliseconds.
+ * NULL when none came. */
+static json_t *timeseries_merged(collect *c)
+{
+	sum_doc **docs = xcalloc(c->ninst + 1, sizeof(*docs));
+	uint64_t *starts = xcalloc(c->ninst + 1, sizeof(*starts));
+	json_t *out = NULL;
+	uint32_t i, n = 0;
+	char err[256];
+
+	for (i = 0; i < c->ninst; i++) {
+		json_t *ts = timeline_json(c->insts[i].tl, 1);
+
+		docs[n] = summary_timeseries_parse(ts, err, sizeof(err));
+		json_decref(ts);
+		if (!docs[n]) {
+			fprintf(stderr, "strain collect: instance %s: its time series: %s\n", c->insts[i].id, err);
+			continue;
+		}
+		starts[n++] = c->insts[i].start_wall_ns / NS_PER_MS * NS_PER_MS;
+	}
+	if (n)
+		out = merge_timeseries(docs, starts, n);
+	for (i = 0; i < n; i++)
+		summary_doc_free(docs[i]);
+	free(docs);
+	free(starts);
+	return out;
+}
 
 static suite_outcome report(collect *c, timeline *tl, web_server *dash, uint64_t elapsed, int interrupted,
 			    int *partial)
@@ -367,6 +418,7 @@ static suite_outcome report(collect *c, timeline *tl, web_server *dash, uint64_t
 	info.th_results = res;
 	info.collect = &cr;
 	info.timeline = tl;
+	info.timeseries = timeseries_merged(c);
 	if (!o->quiet)
 		summary_print(stdout, &info);
 	fflush(stdout);
@@ -382,6 +434,7 @@ static suite_outcome report(collect *c, timeline *tl, web_server *dash, uint64_t
 		rc = SUITE_ERROR;
 	}
 	web_final(dash, text);
+	json_decref(info.timeseries);
 	free(ci);
 	free(res);
 	free(text);
@@ -505,8 +558,10 @@ out:
 	web_destroy(srv);
 	web_destroy(dash);
 	timeline_destroy(tl);
-	for (i = 0; i < o->expect; i++)
+	for (i = 0; i < o->expect; i++) {
 		met_shard_free(&c.insts[i].gauges);
+		timeline_destroy(c.insts[i].tl);
+	}
 	free(c.insts);
 	free(watch);
 	met_shard_free(&c.scratch);

@@ -516,6 +516,7 @@ suite_outcome suite_run(const run_config *cfg, const suite_opts *o)
 	}
 	idle = engine_idle_source(st.eng);
 	coll = met_collector_create(reg, &idle, NS_PER_SEC, t0);
+	met_collector_set_start_wall(coll, t_start_wall);
 	if (keep_samples)
 		met_collector_keep_samples(coll);
 	collector_outputs(&st, coll);

@@ -208,3 +208,66 @@ def test_a_wrong_token_is_refused(target, procs, tmp_path):
     coll.send_signal(signal.SIGTERM)
     rc, _, err = finish(coll, timeout=20)
     assert rc == 105, err
+
+
+def by_series(doc):
+    return {(s["module"], s["strategy"]): s for s in doc["timeseries"]["series"]}
+
+
+def test_collect_time_series_equals_merge(procs, target, tmp_path):
+    """The collector's time series is what `strain merge` makes of the
+    instances' own summaries: the same slots, counts and histograms. The
+    instances start 0.7 s apart, so their intervals straddle the
+    collector's ticks: slotted by arrival they would not match."""
+    plan = write_plan(tmp_path, target, """
+        modules:
+          m:
+            executor: {type: ramping-arrival-rate, startRate: 10, timeUnit: 1s, preAllocatedVUs: 4, maxVUs: 8,
+                       stages: [{duration: 2s, target: 40}, {duration: 2s, target: 20}]}
+            flow:
+              - get: /health
+        """)
+    col, url, merged = start_collect(procs, tmp_path, 3, str(plan))
+    parts = []
+    runs = []
+    for i in range(3):
+        part = tmp_path / f"part{i}.json"
+        parts.append(str(part))
+        runs.append(procs.start("run", str(plan), "--collector", url, "--quiet", "--segments", "3",
+                                "--segment-index", str(i), "--summary-export", str(part),
+                                "--tag", "testid=ts-merge"))
+        time.sleep(0.7)   # the instances start apart: their slots are not the collector's ticks
+    for r in runs:
+        rc, _, err = finish(r)
+        assert rc == 0, err
+    rc, _, err = finish(col)
+    assert rc == 0, err
+    p = subprocess.run([STRAIN, "merge", *parts, "-o", str(tmp_path / "total.json"), "--quiet"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    total = json.loads((tmp_path / "total.json").read_text())
+    got = json.loads(merged.read_text())
+    assert got["timeseries"]["interval_ms"] == total["timeseries"]["interval_ms"]
+    a, b = by_series(got), by_series(total)
+    assert a.keys() == b.keys()
+    for k in a:
+        for col_name in ("t_ms", "requests", "failures", "iterations", "dropped_iterations", "vus", "hist",
+                         "p50", "p95", "p99", "max", "errors", "start_delay_max"):
+            assert a[k][col_name] == b[k][col_name], (k, col_name, a[k][col_name], b[k][col_name])
+    # And they hold every request, spread over more than one slot.
+    assert sum(a[("m", "parallel")]["requests"]) == total["metrics"]["http_reqs"]["count"]
+    assert len([n for n in a[("m", "parallel")]["requests"] if n]) >= 4
+
+
+def test_collect_refuses_strain_collect_1(procs, tmp_path):
+    col, url, _ = start_collect(procs, tmp_path, 1)
+    body = json.dumps({"version": "strain-collect/1", "id": "old/1", "instance": "old", "seq": 0,
+                       "wall_ns": 1, "elapsed_ns": 1, "interval_ns": 1, "final": True, "series": []}).encode()
+    req = urllib.request.Request(url + "/v1/push", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 400
+    msg = e.value.read().decode()
+    assert "strain-collect/1" in msg and "run the same strain version" in msg, msg
+    col.send_signal(signal.SIGTERM)
+    finish(col)

@@ -10,9 +10,10 @@ and equals the unsplit run's for every module whose count the executor
 fixes (iterations, arrival rates); the VU counts of the merged time series
 equal the unsplit run's; the merged p95/p99 are the percentiles of the
 union of the raw samples within the histogram's precision (1/128); the
-arrival-rate modules' iteration start instants (from the JSON output:
-sample time minus iteration_start_delay, relative to --start-at) are the
-unsplit schedule's. And the refusals: overlapping, missing, another plan,
+arrival-rate modules' scheduled instants and schedule indices (the JSON
+output's scheduled_ns and arrival, started and dropped iterations alike)
+are the unsplit schedule's exactly, and each process started them near
+those instants. And the refusals: overlapping, missing, another plan,
 a strain-summary/1 file."""
 import datetime
 import json
@@ -195,15 +196,23 @@ def points(path):
                 yield p
 
 
-def instants(paths, at_ns, module):
-    """Each iteration's intended start, ms after --start-at."""
-    out = []
+def arrivals(paths, module):
+    """Every arrival of the module's schedule that the JSON outputs saw, as
+    (scheduled_ns, arrival) sorted — each started iteration's
+    iteration_start_delay sample and each dropped iteration's sample — and
+    the started ones' (sample time, scheduled_ns)."""
+    out, starts = [], []
     for path in paths:
         for p in points(path):
             d = p["data"]
-            if p["metric"] == "iteration_start_delay" and d["tags"].get("module") == module:
-                out.append((parse_time(d["time"]) - at_ns) / 1e6 - d["value"])
-    return sorted(out)
+            if d["tags"].get("module") != module or p["metric"] not in ("iteration_start_delay",
+                                                                       "dropped_iterations"):
+                continue
+            assert isinstance(d.get("scheduled_ns"), int) and isinstance(d.get("arrival"), int), p
+            out.append((d["scheduled_ns"], d["arrival"]))
+            if p["metric"] == "iteration_start_delay":
+                starts.append((parse_time(d["time"]), d["scheduled_ns"]))
+    return sorted(out), starts
 
 
 def percentile(sorted_vals, p):
@@ -305,18 +314,28 @@ def test_segments_merge_to_the_unsplit_run(net, tmp_path):
         want, got = percentile(raw, q), total["metrics"]["http_req_duration"][label]
         assert abs(got - want) <= want / 128 + 1e-5, (label, got, want)
 
-    # Arrival instants: the union of the segments' is the unsplit schedule.
+    # Arrival instants: the union of the segments' is the unsplit schedule,
+    # exactly — the same scheduled instants (integer ns from --start-at)
+    # with the same schedule indices, started or dropped.
     at_seg_ns = int(t_seg.timestamp()) * 10**9 + t_seg.microsecond * 1000
     at_full_ns = int(t_full.timestamp()) * 10**9 + t_full.microsecond * 1000
     for m in ARRIVAL:
-        seg_i = instants([tmp_path / f"part{i}.jsonl" for i in range(N)], at_seg_ns, m)
-        full_i = instants([tmp_path / "full.jsonl"], at_full_ns, m)
-        assert len(seg_i) == len(full_i) == reqs_full[m]
-        # Each process's clock starts at --start-at within a few ms; the
-        # instants are at least 25 ms apart, so a match within 10 ms is the
-        # same instant.
-        worst = max(abs(a - b) for a, b in zip(seg_i, full_i))
-        assert worst < 10, (m, worst, seg_i[:6], full_i[:6])
+        seg_a, seg_starts = arrivals([tmp_path / f"part{i}.jsonl" for i in range(N)], m)
+        full_a, full_starts = arrivals([tmp_path / "full.jsonl"], m)
+        assert seg_a == full_a, (m, seg_a[:6], full_a[:6])
+        assert sorted(k for _, k in full_a) == list(range(len(full_a))), (m, full_a[:6])
+        assert len(full_a) == reqs_full[m]
+        # Later arrivals are never scheduled earlier (the ramp included).
+        assert all(a[0] <= b[0] for a, b in zip(full_a, full_a[1:])), m
+        # Each segment ran its own share: the indices its striping owns.
+        per_part = [len(arrivals([tmp_path / f"part{i}.jsonl"], m)[0]) for i in range(N)]
+        assert sum(per_part) == len(full_a) and all(per_part), (m, per_part)
+        # Scheduling, not schedule: every process started each iteration at
+        # or after its instant on the shared clock, and not long after.
+        for at_ns, starts in ((at_seg_ns, seg_starts), (at_full_ns, full_starts)):
+            for wall, sched in starts:
+                late_ms = (wall - (at_ns + sched)) / 1e6
+                assert -5 <= late_ms < 1000, (m, late_ms)
 
 
 def test_merge_refuses_parts_that_do_not_belong(target, tmp_path):
@@ -380,7 +399,8 @@ def test_start_at_late_joins_in_step(target, tmp_path):
     _, at = start_at(-1.0)
     out = tmp_path / "late.json"
     p = run_strain("run", "--url", target.url + "/health", "--rate", "20", "-d", "2s", "--max-vus", "4",
-                   "--start-at", at, "--quiet", "--summary-export", str(out), timeout=60)
+                   "--start-at", at, "--quiet", "--summary-export", str(out),
+                   "--out", f"json={tmp_path / 'late.jsonl'}", timeout=60)
     assert p.returncode == 0, p.stderr
     assert "--start-at passed" in p.stderr and "joining the schedule in step" in p.stderr
     s = json.loads(out.read_text())
@@ -388,6 +408,21 @@ def test_start_at_late_joins_in_step(target, tmp_path):
     assert reqs + dropped == 40, (reqs, dropped)
     # Started at least 1 s late: the first second's 20 arrivals were due before it began.
     assert dropped >= 20 and reqs > 0, (reqs, dropped)
+    # Each arrival, started or dropped, is in the JSON output once, with
+    # its index and its instant: the dropped ones one sample each.
+    started, drops = [], []
+    for p in points(tmp_path / "late.jsonl"):
+        d = p["data"]
+        if p["metric"] == "iteration_start_delay":
+            started.append((d["arrival"], d["scheduled_ns"]))
+        elif p["metric"] == "dropped_iterations":
+            assert d["value"] == 1, p
+            drops.append((d["arrival"], d["scheduled_ns"]))
+    assert len(started) == reqs and len(drops) == dropped
+    assert sorted(k for k, _ in started + drops) == list(range(40))
+    # Those due in the second before it began are among the dropped.
+    assert {k for k, ns in drops if ns < 10**9} == {k for k, ns in started + drops if ns < 10**9}
+    assert len([1 for _, ns in started + drops if ns < 10**9]) == 20
 
 
 def test_plan_execution_and_instance(target, tmp_path):

@@ -1,4 +1,4 @@
-/* strain-collect/1: a snapshot encoded by one registry decodes into
+/* strain-collect/2: a snapshot encoded by one registry decodes into
  * another (a collector's) with the same cells, and a decoder that refuses
  * what is not a push without merging any of it. */
 #include <setjmp.h>
@@ -33,7 +33,8 @@ static void test_round_trip(void **state)
 	met_registry *a = met_registry_create(), *b = met_registry_create();
 	met_shard s, d;
 	met_wire_meta m = {.id = "gen-0/42", .instance = "gen-0", .seq = 7, .wall_ns = 1, .elapsed_ns = 8000000000,
-			   .interval_ns = 1000000000, .final = 1}, got;
+			   .interval_ns = 1000000000, .start_wall_ns = 1764597600000000000,
+			   .interval_start_ns = 1764597607000000000, .final = 1}, got;
 	int custom = met_metric_add(a, "orders", MET_COUNTER, MET_DEFAULT);
 	char err[256], *text;
 	const met_cell *c;
@@ -58,6 +59,8 @@ static void test_round_trip(void **state)
 	assert_string_equal(got.instance, "gen-0");
 	assert_int_equal(got.seq, 7);
 	assert_int_equal(got.elapsed_ns, 8000000000);
+	assert_int_equal(got.start_wall_ns, 1764597600000000000);
+	assert_int_equal(got.interval_start_ns, 1764597607000000000);
 	assert_true(got.final);
 	assert_int_equal(d.ntouched, s.ntouched);
 	c = cell_of(b, &d, MET_HTTP_REQS, "x");
@@ -103,14 +106,19 @@ static void refused(const char *text, const char *want)
 	met_registry_destroy(r);
 }
 
-#define HEAD "{\"version\":\"strain-collect/1\",\"id\":\"a/1\",\"seq\":0,\"wall_ns\":1,\"elapsed_ns\":1,\"interval_ns\":1,\"final\":false,"
+#define HEAD "{\"version\":\"strain-collect/2\",\"id\":\"a/1\",\"seq\":0,\"wall_ns\":1,\"elapsed_ns\":1,\"interval_ns\":1,\"start_wall_ns\":5,\"interval_start_ns\":5,\"final\":false,"
 
 static void test_refuses(void **state)
 {
 	(void)state;
 	refused("not json", "not a JSON object");
-	refused("{\"version\":\"strain-collect/2\"}", "expected strain-collect/1");
-	refused("{\"version\":\"strain-collect/1\"}", "expected id");
+	refused("{\"version\":\"strain-collect/3\"}", "expected strain-collect/2");
+	/* The old version: refused with what to do, never merged on the wrong clock. */
+	refused("{\"version\":\"strain-collect/1\"}", "run the same strain version");
+	refused("{\"version\":\"strain-collect/2\"}", "expected id");
+	refused("{\"version\":\"strain-collect/2\",\"id\":\"a/1\",\"seq\":0,\"wall_ns\":1,\"elapsed_ns\":3,"
+		"\"interval_ns\":1,\"start_wall_ns\":5,\"interval_start_ns\":5,\"final\":false,\"series\":[]}",
+		"interval_start_ns must be");
 	refused(HEAD "\"series\":[{\"metric\":\"http_reqs\",\"type\":\"trend\",\"contains\":\"default\",\"tags\":{},\"n\":1}]}",
 		"is a counter here");
 	refused(HEAD "\"series\":[{\"metric\":\"http_reqs\",\"type\":\"counter\",\"contains\":\"default\",\"tags\":{},\"n\":1}]}",
