@@ -100,7 +100,12 @@ def test_merged_counts_equal_the_target_and_the_instances(target, procs, tmp_pat
     reqs = m["metrics"]["http_reqs"]["count"]
     assert reqs == sum(s["metrics"]["http_reqs"]["count"] for s in inst)
     assert reqs == target.stats()["total"]
-    assert reqs >= 3 * 40 * 3 * 0.9
+    # Every arrival of the three schedules started or was dropped (a loaded
+    # machine drops some): one request per started iteration.
+    started = m["metrics"]["iterations"]["count"]
+    dropped = m["metrics"].get("dropped_iterations", {}).get("count", 0)
+    assert started + dropped == 3 * 40 * 3 and reqs == started
+    assert reqs >= 3 * 40 * 3 * 0.5
     # Histograms add: the merged count of every trend is the instances' sum.
     for metric in ("http_req_duration", "iteration_duration"):
         assert m["metrics"][metric]["count"] == sum(s["metrics"][metric]["count"] for s in inst)
@@ -115,10 +120,14 @@ def test_merged_counts_equal_the_target_and_the_instances(target, procs, tmp_pat
 def test_a_threshold_on_the_merged_data_stops_every_instance(target, procs, tmp_path):
     # Each instance alone makes at most 100/s x 10s = 1000 requests, so
     # count<1500 never fails on one; the three together pass 1500 after ~5s.
-    plan = write_plan(tmp_path, target, RATE_PLAN % (100, "10s") + """
+    # 3 × 100/s for 15 s: the merged count crosses 900 after about 3 s
+    # (later on a loaded machine that drops arrivals), long before any one
+    # instance would on its own (9 s at the full rate), with room for the
+    # abort to travel before the schedule ends.
+    plan = write_plan(tmp_path, target, RATE_PLAN % (100, "15s") + """
     thresholds:
       http_reqs:
-        - {threshold: "count<1500", abortOnFail: true}
+        - {threshold: "count<900", abortOnFail: true}
     """)
     web = free_port()
     report = tmp_path / "merged.html"
@@ -145,12 +154,12 @@ def test_a_threshold_on_the_merged_data_stops_every_instance(target, procs, tmp_
     assert rc == 99, err
     m = json.loads(merged.read_text())
     assert m["thresholds"][0]["ok"] is False
-    assert "count<1500" in m["collect"]["abort_reason"]
+    assert "count<900" in m["collect"]["abort_reason"]
     assert report.exists() and "strain-summary/2" in report.read_text()
     for i in range(3):
         s = json.loads((tmp_path / f"i{i}.json").read_text())
         # Stopped early, and on its own data its threshold held.
-        assert s["metrics"]["http_reqs"]["count"] < 950
+        assert s["metrics"]["http_reqs"]["count"] < 900
         assert s["thresholds"][0]["ok"] is True
 
 
