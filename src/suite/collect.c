@@ -156,10 +156,12 @@ static int on_push(void *ctx, const char *auth, const char *body, size_t len, ch
 		in->start_wall_ns = m.start_wall_ns;
 		snprintf(in->id, sizeof(in->id), "%s", m.id);
 		snprintf(in->instance, sizeof(in->instance), "%s", m.instance);
-		if (!c->t0) {
+		if (!c->t0)
 			c->t0 = clock_mono_ns();
-			c->start_wall_ns = m.wall_ns > m.elapsed_ns ? m.wall_ns - m.elapsed_ns : m.wall_ns;
-		}
+		/* The merged run starts with its earliest instance, as strain
+		 * merge's does, whichever pushed first. */
+		if (!c->start_wall_ns || m.start_wall_ns < c->start_wall_ns)
+			c->start_wall_ns = m.start_wall_ns;
 		c->last_change = clock_mono_ns();
 		fprintf(stderr, "strain collect: instance %s joined (%u of %u)\n", in->id, c->ninst, c->o->expect);
 	}

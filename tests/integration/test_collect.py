@@ -257,6 +257,8 @@ def test_collect_time_series_equals_merge(procs, target, tmp_path):
     total = json.loads((tmp_path / "total.json").read_text())
     got = json.loads(merged.read_text())
     assert got["timeseries"]["interval_ms"] == total["timeseries"]["interval_ms"]
+    # The run starts with its earliest instance, not with the first push.
+    assert got["start"] == total["start"], (got["start"], total["start"])
     a, b = by_series(got), by_series(total)
     assert a.keys() == b.keys()
     for k in a:
