@@ -22,10 +22,25 @@ void met_shard_free(met_shard *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void met_shard_log_slow(met_shard *s)
+int met_shard_log_slow(met_shard *s, size_t need)
 {
-	s->samples_cap = s->samples_cap ? s->samples_cap * 2 : 4096;
-	s->samples = xrealloc(s->samples, s->samples_cap * sizeof(*s->samples));
+	size_t max = s->samples_max ? s->samples_max : MET_SAMPLES_MAX, cap = s->samples_cap;
+
+	if (s->samples_full || need > max || s->nsamples > max - need) {
+		/* Full: later samples of this interval are refused too, so an
+		 * arrival record never loses the sample it describes. */
+		s->samples_full = 1;
+		return -1;
+	}
+	if (cap - s->nsamples >= need)
+		return 0;
+	while (cap - s->nsamples < need)
+		cap = cap ? cap * 2 : 4096;
+	if (cap > max)
+		cap = max;
+	s->samples = xrealloc(s->samples, cap * sizeof(*s->samples));
+	s->samples_cap = cap;
+	return 0;
 }
 
 size_t met_samples_arrivals(const met_sample *samples, size_t n)
@@ -51,6 +66,8 @@ void met_shard_clear(met_shard *s)
 	}
 	s->ntouched = 0;
 	s->nsamples = 0;
+	s->samples_lost = 0;
+	s->samples_full = 0;
 }
 
 met_cell *met_shard_touch_slow(met_shard *s, const met_registry *r, uint32_t series)
@@ -124,10 +141,26 @@ void met_shard_merge(met_shard *dst, const met_registry *r, const met_shard *src
 		}
 		dc->n += sc->n;
 	}
-	if (dst->keep_samples && src->nsamples) {
-		while (dst->samples_cap - dst->nsamples < src->nsamples)
-			met_shard_log_slow(dst);
-		memcpy(dst->samples + dst->nsamples, src->samples, src->nsamples * sizeof(*src->samples));
-		dst->nsamples += src->nsamples;
+	if (dst->keep_samples) {
+		size_t n = src->nsamples;
+
+		dst->samples_lost += src->samples_lost;
+		/* What does not fit under dst's maximum is lost, cut before an
+		 * arrival record whose sample would not come along. */
+		while (n && met_shard_log_slow(dst, n) < 0) {
+			dst->samples_full = 0;
+			n = (dst->samples_max ? dst->samples_max : MET_SAMPLES_MAX) - dst->nsamples;
+			if (n > src->nsamples)
+				n = src->nsamples;
+			if (n && met_sample_is_arrival(&src->samples[n - 1]))
+				n--;
+		}
+		if (n < src->nsamples) {
+			dst->samples_lost += src->nsamples - n - met_samples_arrivals(src->samples + n, src->nsamples - n);
+			dst->samples_full = 1;
+		}
+		if (n)
+			memcpy(dst->samples + dst->nsamples, src->samples, n * sizeof(*src->samples));
+		dst->nsamples += n;
 	}
 }

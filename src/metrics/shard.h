@@ -63,11 +63,16 @@ typedef struct met_shard {
 	uint32_t ntouched;
 	uint32_t touched_cap;
 	/* Raw sample log (keep_samples): grows to the busiest interval's size,
-	 * then is reused, so steady-state recording does not allocate. */
+	 * then is reused, so steady-state recording does not allocate. It
+	 * never holds more than samples_max (0: MET_SAMPLES_MAX): past it an
+	 * interval's further samples are counted in samples_lost, which the
+	 * sample outputs report as dropped points, and not kept. */
 	int keep_samples;
 	int keep_arrivals;   /* log arrival records too (implies keep_samples) */
 	met_sample *samples;
-	size_t nsamples, samples_cap;
+	size_t nsamples, samples_cap, samples_max;
+	uint64_t samples_lost; /* this interval's samples not kept (arrival records not counted) */
+	int samples_full;      /* the log refused to grow: nothing more this interval */
 	met_sample ctx;      /* wall_ns / vu / iter stamped on the next samples */
 } met_shard;
 
@@ -92,7 +97,13 @@ static inline met_cell *met_shard_cell(met_shard *s, const met_registry *r, uint
 	return met_shard_touch_slow(s, r, series);
 }
 
-void met_shard_log_slow(met_shard *s);
+/* At most this many raw samples per shard and interval (32 bytes each:
+ * 256 MiB), far past what a worker records in one interval. */
+#define MET_SAMPLES_MAX ((size_t)1 << 23)
+
+/* Slow path: room for need more samples in the log. 0, or -1 when that
+ * would pass its maximum (the log is then full until the next clear). */
+int met_shard_log_slow(met_shard *s, size_t need);
 
 /* Sets when, and for which VU and iteration, the next samples are taken. */
 static inline void met_shard_stamp(met_shard *s, uint64_t wall_ns, uint32_t vu_id, uint64_t iter)
@@ -108,8 +119,10 @@ static inline void met_shard_log(met_shard *s, uint32_t series, double v)
 
 	if (!s->keep_samples)
 		return;
-	if (s->nsamples == s->samples_cap)
-		met_shard_log_slow(s);
+	if ((s->nsamples == s->samples_cap || s->samples_full) && met_shard_log_slow(s, 1) < 0) {
+		s->samples_lost++;
+		return;
+	}
 	m = &s->samples[s->nsamples++];
 	*m = s->ctx;
 	m->series = series;
@@ -125,8 +138,9 @@ static inline void met_shard_arrival(met_shard *s, uint64_t sched_ns, uint64_t i
 
 	if (!s->keep_arrivals)
 		return;
-	if (s->nsamples == s->samples_cap)
-		met_shard_log_slow(s);
+	/* Room for the record and its sample, or neither is kept. */
+	if (s->samples_cap - s->nsamples < 2 && met_shard_log_slow(s, 2) < 0)
+		return;
 	m = &s->samples[s->nsamples++];
 	m->wall_ns = sched_ns;
 	m->iter = index;

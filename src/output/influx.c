@@ -648,10 +648,11 @@ static void influx_snapshot(output *o, const met_snapshot *snap)
 		size_t n = iv->nsamples;
 		uint64_t room = outq_room(ix->q);
 
-		if (!n)
+		lost = iv->samples_lost; /* past the shard log's maximum */
+		if (!n && !lost)
 			return;
 		if (n > room) {
-			lost = n - room;
+			lost += n - room;
 			n = (size_t)room;
 		}
 		j = n ? outq_job_create(iv->samples, n, 0) : NULL;

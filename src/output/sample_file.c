@@ -196,18 +196,21 @@ void sample_file_snapshot(output *o, const met_snapshot *snap)
 {
 	sample_file *sf = o->impl;
 	size_t n = snap->interval->nsamples;
-	uint64_t room, lost = 0;
+	uint64_t room, lost = snap->interval->samples_lost; /* past the shard log's maximum */
 	outq_job *j;
 
-	if (!n)
+	if (!n) {
+		if (lost)
+			count(sf, 0, lost);
 		return;
+	}
 	room = outq_room(sf->q);
 	if (n > room) {
 		n = (size_t)room;
 		/* An arrival record goes with the sample after it, or not at all. */
 		if (n && met_sample_is_arrival(&snap->interval->samples[n - 1]))
 			n--;
-		lost = snap->interval->nsamples - n -
+		lost += snap->interval->nsamples - n -
 		       met_samples_arrivals(snap->interval->samples + n, snap->interval->nsamples - n);
 	}
 	if (n) {

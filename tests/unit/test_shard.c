@@ -415,6 +415,66 @@ static void test_samples_carry_stamp(void **state)
 	met_registry_destroy(reg);
 }
 
+/* The raw log stops at its maximum: values still count, further samples of
+ * the interval are counted lost (arrival records are not points), an
+ * arrival record is kept only with room for its sample, a merge keeps what
+ * fits and counts the rest, and clear makes room again. */
+static void test_sample_log_is_bounded(void **state)
+{
+	met_registry *reg = met_registry_create();
+	uint32_t reqs = met_series_intern(reg, MET_HTTP_REQS, 0), i;
+	met_shard w, iv;
+
+	(void)state;
+	met_shard_init(&w);
+	met_shard_init(&iv);
+	w.keep_samples = w.keep_arrivals = 1;
+	w.samples_max = 100;
+	iv.keep_samples = 1;
+	iv.samples_max = 150;
+	for (i = 0; i < 99; i++)
+		met_shard_add(&w, reg, reqs, 1);
+	/* One slot left: an arrival record needs two, so neither it nor its
+	 * sample is kept, and nothing after it this interval. */
+	met_shard_arrival(&w, 5, 7);
+	met_shard_add(&w, reg, reqs, 1);
+	met_shard_add(&w, reg, reqs, 1);
+	assert_int_equal(w.nsamples, 99);
+	assert_int_equal(w.samples_lost, 2);
+	assert_int_equal(w.cells[reqs].n, 101);
+	assert_true(w.samples_cap <= 100);
+	/* Into the interval: all 99 fit (150). */
+	met_shard_merge(&iv, reg, &w);
+	assert_int_equal(iv.nsamples, 99);
+	assert_int_equal(iv.samples_lost, 2);
+	/* After clear the worker logs again: an arrival pair at the cut. */
+	met_shard_clear(&w);
+	assert_int_equal(w.samples_lost, 0);
+	for (i = 0; i < 25; i++) {
+		met_shard_arrival(&w, 10 + i, i);
+		met_shard_add(&w, reg, reqs, 1);
+	}
+	assert_int_equal(w.nsamples, 50);
+	/* 51 slots left in the interval: 25 pairs fit (50), the cut falls
+	 * between pairs, nothing more is lost... */
+	met_shard_merge(&iv, reg, &w);
+	assert_int_equal(iv.nsamples, 149);
+	assert_int_equal(iv.samples_lost, 2);
+	/* ...and a second merge finds one slot, which no pair fits: 25 lost
+	 * samples, their records not counted. */
+	met_shard_merge(&iv, reg, &w);
+	assert_int_equal(iv.nsamples, 149);
+	assert_int_equal(iv.samples_lost, 27);
+	assert_true(met_sample_is_arrival(&iv.samples[147]));
+	assert_false(met_sample_is_arrival(&iv.samples[148]));
+	assert_int_equal(iv.cells[reqs].n, 151);
+	met_shard_clear(&iv);
+	assert_int_equal(iv.samples_lost, 0);
+	met_shard_free(&w);
+	met_shard_free(&iv);
+	met_registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_merge_into_empty_and_from_empty),
 		cmocka_unit_test(test_clear_keeps_storage_forgets_values),
 		cmocka_unit_test(test_samples_carry_stamp),
+		cmocka_unit_test(test_sample_log_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
