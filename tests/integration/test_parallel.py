@@ -305,7 +305,7 @@ class Shop:
     order, the method, the Cookie header (None without one) and the query
     of each request. /login sets sid=N (N counts logins from 1); /redir
     answers 302 and /see-other 303 to /landed, /loop 302 to itself, /away
-    302 to a host never resolved; anything else is 200."""
+    302 to a host that does not resolve; anything else is 200."""
 
     def __init__(self):
         self.lock = threading.Lock()

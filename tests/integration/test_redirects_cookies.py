@@ -1,7 +1,7 @@
 """Redirects and cookies against a real, independent server: Debian's nginx,
 configured and started by this file on two free loopback ports (two server
 blocks), answering with `return 301/302/303/307/308 URL;` chains — relative,
-absolute-path, to the other port, to a name never resolved — and
+absolute-path, to the other port, to a name that does not resolve — and
 `add_header Set-Cookie` with Path, Domain, Max-Age and Expires.
 
 What strain claims is checked against nginx's own access log (one JSON
