@@ -124,7 +124,7 @@ const char *err_describe(int code)
 	case ERR_REDIRECT_LOCATION:
 		return "redirect: Location missing, invalid or not http(s)";
 	case ERR_REDIRECT_HOST:
-		return "redirect: host not resolved at start";
+		return "redirect: past 16 new endpoints per worker";
 	}
 	return "error";
 }

@@ -43,7 +43,7 @@ enum {
 	ERR_REGEX_LIMIT = 1722,    /* PCRE2 gave up (match, depth, heap or JIT stack limit): no answer, not "no match" */
 	ERR_REDIRECT_LIMIT = 1740, /* strain: still a redirect after max_redirects hops (the 3xx is the response) */
 	ERR_REDIRECT_LOCATION = 1741, /* strain: a redirect whose Location is missing, unparsable or not http(s) */
-	ERR_REDIRECT_HOST = 1742,  /* strain: a redirect to a host name not resolved at start (no blocking lookup) */
+	ERR_REDIRECT_HOST = 1742,  /* strain: a redirect past the per-worker cap of endpoints added at run time */
 };
 
 /* Classifies a failed non-blocking connect's errno. */

@@ -326,6 +326,7 @@ void vu_batch_abort(vu *v)
 
 		if (!c->cur)
 			continue;
+		vu_park_cancel(c->cur);
 		if (c->cur->x.t_sent)
 			record_http_abandoned(v->w, c->cur);
 		http_conn_close(c->conn);
@@ -358,6 +359,22 @@ static void on_attempt(void *p, int err)
 	batch_conn *c = p;
 
 	record_http(c->b->v->w, c->cur, 0, err, 1);
+}
+
+void vu_batch_hop_end(vu *r, int err)
+{
+	struct vu_batch *b = r->owner->batch;
+	batch_conn *c = NULL;
+	uint32_t i;
+
+	for (i = 0; i < b->nconns && !c; i++)
+		if (b->conns[i].cur == r)
+			c = &b->conns[i];
+	req_end(b, (uint32_t)(r - b->reqs), c, err);
+	if (b->ndone == b->blk->n)
+		block_end(b);
+	else
+		dispatch(b);
 }
 
 static void on_done(void *p, int err)

@@ -23,6 +23,9 @@ void vu_batch_start(vu *v, const flow_parallel *blk);
 /* Abandons the block in flight (a hard stop): a request written whole is
  * counted as abandoned, as a single request is (engine/record.h). */
 void vu_batch_abort(vu *v);
+/* A block's request r whose hop waited for a lookup ends with err (a DNS
+ * error, a timeout, a send that failed at once), as on_done ends one. */
+void vu_batch_hop_end(vu *r, int err);
 /* Closes the block connections and frees what v->batch holds (NULL: nothing). */
 void vu_batch_free(vu *v);
 

@@ -73,6 +73,23 @@ static const run_host_pin *pin_for(const run_config *cfg, const char *host, cons
 	return NULL;
 }
 
+int run_pin_addr(const run_config *cfg, const char *host, const char *port, net_addr *out)
+{
+	const run_host_pin *pin = pin_for(cfg, host, port);
+	long p;
+
+	if (!pin)
+		return 0;
+	/* The request's port, checked by the URL parser: 1 to 65535. */
+	p = pin->addr_port ? pin->addr_port : strtol(port, NULL, 10);
+	*out = pin->addr;
+	if (out->sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&out->sa)->sin6_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in *)&out->sa)->sin_port = htons((uint16_t)p);
+	return 1;
+}
+
 typedef struct dest_slot {
 	const char *host, *port;
 	resolve_host *h;
@@ -80,8 +97,8 @@ typedef struct dest_slot {
 
 static resolve_host *dest_get(engine *e, dest_slot *d, uint32_t *nd, const char *host, const char *port)
 {
-	const run_host_pin *pin = pin_for(e->cfg, host, port);
 	net_addr fixed;
+	int pinned;
 	uint32_t i;
 
 	for (i = 0; i < *nd; i++)
@@ -89,17 +106,8 @@ static resolve_host *dest_get(engine *e, dest_slot *d, uint32_t *nd, const char 
 			return d[i].h;
 	d[*nd].host = host;
 	d[*nd].port = port;
-	if (pin) {
-		/* The request's port, checked by the URL parser: 1 to 65535. */
-		long p = pin->addr_port ? pin->addr_port : strtol(port, NULL, 10);
-
-		fixed = pin->addr;
-		if (fixed.sa.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&fixed.sa)->sin6_port = htons((uint16_t)p);
-		else
-			((struct sockaddr_in *)&fixed.sa)->sin_port = htons((uint16_t)p);
-	}
-	d[*nd].h = resolver_add(e->res, host, port, pin ? &fixed : NULL);
+	pinned = run_pin_addr(e->cfg, host, port, &fixed);
+	d[*nd].h = resolver_add(e->res, host, port, pinned ? &fixed : NULL);
 	return d[(*nd)++].h;
 }
 
@@ -116,6 +124,7 @@ static int resolve_all(engine *e, char *err, size_t errsz)
 	uint32_t i, k, nd = 0;
 
 	e->res = resolver_create(&ro);
+	e->ctx.res = e->res;
 	e->targets = xcalloc(cfg->nreqs + 1, sizeof(*e->targets));
 	e->eps = xcalloc(cfg->nreqs + 1, sizeof(*e->eps));
 	by_ep = xcalloc(cfg->nreqs + 1, sizeof(*by_ep));

@@ -1,6 +1,7 @@
 #include "engine/vu.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "engine/record.h"
 #include "engine/worker_impl.h"
 #include "http/cookie.h"
+#include "http/proxy.h"
 #include "http/url.h"
 #include "program/request.h"
 
@@ -51,7 +53,12 @@ typedef struct vu_ext {
 	buf url;              /* the hop's URL, its url and name tags (unnamed requests) */
 	uint64_t url_hash;
 	uint8_t url_tag;      /* url holds the hop's tags */
-	net_addr addr;        /* the hop's address */
+	char origin[280];     /* "http://authority" of an http:// hop through a proxy */
+	struct vu *self;      /* whose this is (for the park timer) */
+	struct vu *park_next; /* the worker's parked hops: waiting for a run-time lookup */
+	struct vu **park_prev;
+	ev_timer park_timer;  /* a parked hop's request deadline */
+	uint8_t parked;
 	uint32_t hops;        /* redirects followed for the current request */
 	int err;              /* a redirect that could not be followed: the request's error */
 	uint8_t active;       /* the exchange in flight is a hop, not the request's own */
@@ -59,10 +66,14 @@ typedef struct vu_ext {
 	uint8_t get;          /* the hops go as GET without the body */
 } vu_ext;
 
+static void on_park_timer(ev_loop *loop, ev_timer *t);
+
 static vu_ext *ext_get(vu *v)
 {
 	if (!v->ext) {
 		v->ext = xcalloc(1, sizeof(*v->ext));
+		v->ext->self = v;
+		ev_timer_init(&v->ext->park_timer, on_park_timer);
 		buf_init(&v->ext->cookie, 0, COOKIE_HDR_MAX);
 		buf_init(&v->ext->target, 0, HOP_TARGET_MAX);
 		buf_init(&v->ext->next, 0, HOP_TARGET_MAX);
@@ -158,6 +169,7 @@ void vu_sub_free(vu *v)
 
 void vu_abort(vu *v)
 {
+	vu_park_cancel(v);
 	ev_timer_stop(v->w->loop, &v->timer);
 	v->pending_start = 0;
 	if (v->state == VU_REQUEST && v->x.t_sent)
@@ -497,36 +509,33 @@ static void request_start(vu *v)
 		request_done(v, -rc, 1);
 }
 
-/* Sets a's port from a decimal string. */
-static void addr_set_port(net_addr *a, const char *port)
+/* A failed lookup's code, as at start: k6's 1101 for a name with no
+ * address, 1100 otherwise. */
+static int dns_code(int eai)
 {
-	unsigned long p = strtoul(port, NULL, 10);
-
-	if (a->sa.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&a->sa)->sin6_port = htons((uint16_t)p);
-	else
-		((struct sockaddr_in *)&a->sa)->sin_port = htons((uint16_t)p);
+	return eai == EAI_NONAME || eai == EAI_NODATA ? ERR_DNS_NO_HOST : ERR_DNS;
 }
 
 /* Where a hop goes: an endpoint of the run's (same scheme, host and port
- * as one of its requests: *fixed is set, and its connections take the
- * resolver's current answer), or one added by this worker, with its
- * address in *addr, for a host the run resolved at start (another port or
- * scheme) or an IP literal. A name the run never resolved fails with
- * ERR_REDIRECT_HOST: looking it up here would block the worker's loop. So
- * does a new endpoint when the run goes through a proxy: going to it
- * directly would bypass the proxy. Returns 0 or an error code. */
-static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep, int *fixed)
+ * as one of its requests), or one this worker adds for another (at most
+ * WORKER_DYN_ENDPOINTS: ERR_REDIRECT_HOST past them), whose destination —
+ * the origin, or the proxy it goes through, by the run's proxy rules — is
+ * the run resolver's host for it: a `hosts:` pin, an IP literal, a name
+ * resolved at start, or one the resolver thread looks up now (never this
+ * loop). *proxy is the proxy the hop goes through, or NULL. Returns 0 or
+ * an error code. */
+static int hop_endpoint(vu *v, const http_loc *l, uint32_t *ep, const http_proxy **proxy)
 {
 	worker *w = v->w;
 	const run_ctx *ctx = w->ctx;
 	const run_config *cfg = ctx->cfg;
+	const char *dh, *dp;
+	dyn_endpoint *d;
+	net_addr fixed;
+	int pinned;
 	uint32_t i;
-	int found = 0;
-	struct in_addr a4;
-	struct in6_addr a6;
 
-	*fixed = 0;
+	*proxy = run_proxy_for(cfg, l->tls, l->host, l->port);
 	for (i = 0; i < cfg->nreqs; i++) {
 		const run_request *r = &cfg->reqs[i];
 
@@ -534,80 +543,77 @@ static int hop_endpoint(vu *v, const http_loc *l, net_addr *addr, uint32_t *ep, 
 			if (ctx->targets[i].resolve_error)
 				return ctx->targets[i].resolve_error;
 			*ep = ctx->targets[i].endpoint;
-			*fixed = 1;
 			return 0;
 		}
 	}
 	for (i = 0; i < w->ndyn_eps; i++) {
-		const dyn_endpoint *d = &w->dyn_eps[i];
-
+		d = &w->dyn_eps[i];
 		if (d->tls == l->tls && !strcasecmp(d->host, l->host) && !strcmp(d->port, l->port)) {
-			*addr = d->addr;
 			*ep = ctx->nendpoints + i;
 			return 0;
 		}
 	}
-	if (cfg->proxy_http || cfg->proxy_https)
+	if (w->ndyn_eps == WORKER_DYN_ENDPOINTS)
 		return ERR_REDIRECT_HOST;
-	memset(addr, 0, sizeof(*addr));
-	for (i = 0; i < cfg->nreqs && !found; i++)
-		if (!strcasecmp(cfg->reqs[i].url.host, l->host) && !ctx->targets[i].resolve_error) {
-			/* Once per new endpoint, not per request: the address the
-			 * resolver has for that host now. */
-			resolve_view view;
-			const net_addr *a;
-
-			resolve_view_init(&view, ctx->endpoints[ctx->targets[i].endpoint].dest, w->index);
-			a = resolve_view_pick(&view);
-			if (a) {
-				*addr = *a;
-				found = 1;
-			}
-		}
-	if (!found && inet_pton(AF_INET, l->host, &a4) == 1) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&addr->sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_addr = a4;
-		addr->len = sizeof(*s4);
-		found = 1;
-	} else if (!found && inet_pton(AF_INET6, l->host, &a6) == 1) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&addr->sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = a6;
-		addr->len = sizeof(*s6);
-		found = 1;
-	}
-	if (!found || w->ndyn_eps == WORKER_DYN_ENDPOINTS)
-		return ERR_REDIRECT_HOST;
-	addr_set_port(addr, l->port);
+	/* Once per new endpoint per worker, never per request. */
 	if (!w->dyn_eps)
 		w->dyn_eps = xcalloc(WORKER_DYN_ENDPOINTS, sizeof(*w->dyn_eps));
-	w->dyn_eps[w->ndyn_eps].addr = *addr;
-	w->dyn_eps[w->ndyn_eps].tls = l->tls;
-	snprintf(w->dyn_eps[w->ndyn_eps].host, sizeof(w->dyn_eps[0].host), "%s", l->host);
-	snprintf(w->dyn_eps[w->ndyn_eps].port, sizeof(w->dyn_eps[0].port), "%s", l->port);
+	d = &w->dyn_eps[w->ndyn_eps];
+	buf_init(&d->connect, 0, 64 * 1024);
+	d->tls = l->tls;
+	d->proxy = *proxy;
+	snprintf(d->host, sizeof(d->host), "%s", l->host);
+	snprintf(d->port, sizeof(d->port), "%s", l->port);
+	dh = *proxy ? (*proxy)->url.host : l->host;
+	dp = *proxy ? (*proxy)->url.port : l->port;
+	pinned = run_pin_addr(cfg, dh, dp, &fixed);
+	d->ep.dest = resolver_want(ctx->res, dh, dp, pinned ? &fixed : NULL, w->wake_io.fd);
+	w->listening = 1;
+	if (*proxy && l->tls) {
+		char auth[300];
+		int v6 = strchr(l->host, ':') != NULL;
+
+		snprintf(auth, sizeof(auth), "%s%s%s:%s", v6 ? "[" : "", l->host, v6 ? "]" : "", l->port);
+		if (http_proxy_connect_write(auth, (*proxy)->auth, &d->connect) == 0) {
+			d->ep.connect = d->connect.data;
+			d->ep.connect_len = d->connect.len;
+		}
+	}
+	http_client_endpoint_set(w->http, ctx->nendpoints + w->ndyn_eps, &d->ep);
 	*ep = ctx->nendpoints + w->ndyn_eps++;
 	return 0;
 }
 
+/* Whether endpoint ep can be dialled: 1 yes, 0 its run-time lookup is
+ * pending, else the negative EAI_* code of a lookup that failed. */
+static int hop_state(const vu *v, uint32_t ep)
+{
+	const worker *w = v->w;
+
+	if (ep < w->ctx->nendpoints)
+		return 1;
+	return resolve_host_state(w->dyn_eps[ep - w->ctx->nendpoints].ep.dest);
+}
+
 /* The response just read was a redirect to follow (it is recorded): the
  * next hop is set up in v->x, to ext->next_loc and ext->next. Returns 0,
- * or the error that keeps it from going (nothing was sent). */
-static int hop_prepare(vu *v)
+ * or the error that keeps it from going (nothing was sent); *wait is set
+ * when its endpoint's lookup is still pending (the hop parks). */
+static int hop_prepare(vu *v, int *wait)
 {
 	const run_config *cfg = v->w->ctx->cfg;
 	const run_request *rq = v->req;
 	vu_ext *e = v->ext;
 	http_exchange *x = &v->x;
 	run_request_over over = {0};
+	const http_proxy *proxy = NULL;
 	buf tmp;
 	uint32_t ep = 0;
-	int rc, fixed = 0, close_after = rq->close_after;
+	int rc, st, close_after = rq->close_after;
 	cookie_url u;
 	long clen;
 
+	*wait = 0;
 	e->loc = e->next_loc;
 	tmp = e->target;
 	e->target = e->next;
@@ -633,9 +639,13 @@ static int hop_prepare(vu *v)
 	http_exchange_begin(x);
 	v->check_fail = 0;
 	v->resp_truncated = 0;
-	rc = hop_endpoint(v, &e->loc, &e->addr, &ep, &fixed);
+	rc = hop_endpoint(v, &e->loc, &ep, &proxy);
 	if (rc)
 		return rc;
+	st = hop_state(v, ep);
+	if (st < 0)
+		return dns_code(st);
+	*wait = st == 0;
 	u.host = e->loc.host;
 	u.secure = e->loc.tls;
 	u.path = e->target.data;
@@ -649,12 +659,20 @@ static int hop_prepare(vu *v)
 	over.other_host = strcasecmp(e->loc.host, rq->url.host) != 0;
 	over.cookie = clen > 0 ? e->cookie.data : NULL;
 	over.cookie_len = clen > 0 ? (size_t)clen : 0;
+	/* Through a proxy, an http:// hop names its own origin in the request
+	 * line; a direct one names none, whatever the request's route. */
+	over.route = 1;
+	if (proxy && !e->loc.tls) {
+		snprintf(e->origin, sizeof(e->origin), "http://%s", e->loc.authority);
+		over.origin = e->origin;
+		over.proxy_auth = proxy->auth;
+	}
 	rc = clen < 0 ? TMPL_ETOOBIG : build_request(v, &close_after, &over);
 	if (rc < 0)
 		return rc == TMPL_EVALUE ? ERR_REQUEST_VALUE : ERR_REQUEST_TOO_LARGE;
 	x->wire = v->wbuf.data;
 	x->wire_len = v->wbuf.len;
-	x->addr = fixed ? NULL : &e->addr;
+	x->addr = NULL;
 	x->host = e->loc.host;
 	x->endpoint = ep;
 	x->close_after = (uint8_t)close_after;
@@ -691,6 +709,88 @@ static void fail_body_checks(vu *v)
 			v->check_fail |= UINT64_C(1) << i;
 }
 
+/* A hop whose endpoint's lookup is pending waits here, in the worker's
+ * list, without its connection: the resolver's thread wakes the worker
+ * (its eventfd) when the answer is in, and the hop's request deadline
+ * still runs (park_timer). */
+static void park(vu *v)
+{
+	worker *w = v->w;
+	vu_ext *e = v->ext;
+
+	e->parked = 1;
+	e->park_next = w->parked;
+	e->park_prev = &w->parked;
+	if (w->parked)
+		w->parked->ext->park_prev = &e->park_next;
+	w->parked = v;
+	if (v->x.timeout_ns)
+		ev_timer_start(w->loop, &e->park_timer, v->x.t_start + v->x.timeout_ns);
+}
+
+void vu_park_cancel(vu *v)
+{
+	vu_ext *e = v->ext;
+
+	if (!e || !e->parked)
+		return;
+	e->parked = 0;
+	*e->park_prev = e->park_next;
+	if (e->park_next)
+		e->park_next->ext->park_prev = e->park_prev;
+	e->park_next = NULL;
+	e->park_prev = NULL;
+	ev_timer_stop(v->w->loop, &e->park_timer);
+}
+
+/* A parked hop that cannot go: it ends its request with err, its wait
+ * counted as blocked (nothing was sent). */
+static void hop_fail(vu *v, int err)
+{
+	v->x.t_conn_start = v->x.t_connected = clock_mono_ns();
+	if (v->batch_sub)
+		vu_batch_hop_end(v, err);
+	else
+		request_done(v, err, 1);
+}
+
+static void on_park_timer(ev_loop *loop, ev_timer *t)
+{
+	vu_ext *e = container_of(t, vu_ext, park_timer);
+	vu *v = e->self;
+
+	(void)loop;
+	vu_park_cancel(v);
+	hop_fail(v, ERR_TIMEOUT);
+}
+
+void vu_parked_resume(worker *w)
+{
+	vu *v, *nx;
+
+	/* Ending or sending a hop never parks or unparks another at once. */
+	for (v = w->parked; v; v = nx) {
+		int st = hop_state(v, v->x.endpoint), rc;
+
+		nx = v->ext->park_next;
+		if (!st)
+			continue;
+		vu_park_cancel(v);
+		if (st < 0) {
+			hop_fail(v, dns_code(st));
+			continue;
+		}
+		v->x.t_resolved = clock_mono_ns();
+		rc = exchange_send(v);
+		if (rc < 0) {
+			if (v->batch_sub)
+				vu_batch_hop_end(v, -rc);
+			else
+				request_done(v, -rc, 1);
+		}
+	}
+}
+
 /* When the response that ended is a redirect to follow, records it as
  * its own sample (as in k6; checks judge the final response only) and
  * returns 1: the next hop is the caller's to set up and send. */
@@ -712,13 +812,17 @@ static int hop_take(vu *v, int err)
  * (the request goes on, or ended at once). */
 static int response_hop(vu *v, int err)
 {
-	int rc;
+	int rc, wait;
 
 	if (!hop_take(v, err))
 		return 0;
-	rc = hop_prepare(v);
+	rc = hop_prepare(v, &wait);
 	if (rc) {
 		request_refuse(v, rc);
+		return 1;
+	}
+	if (wait) {
+		park(v);
 		return 1;
 	}
 	rc = exchange_send(v);
@@ -729,15 +833,19 @@ static int response_hop(vu *v, int err)
 
 int vu_response_hop(vu *v, int err)
 {
-	int rc;
+	int rc, wait;
 
 	if (!hop_take(v, err))
 		return 0;
-	rc = hop_prepare(v);
+	rc = hop_prepare(v, &wait);
 	if (rc) {
 		/* Nothing was sent, as a request refused before its connection. */
 		v->x.t_conn_start = v->x.t_connected = v->x.t_start;
 		return -rc;
+	}
+	if (wait) {
+		park(v);
+		return 1;
 	}
 	rc = exchange_send(v);
 	return rc < 0 ? rc : 1;

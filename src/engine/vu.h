@@ -110,7 +110,13 @@ int vu_request_wire(vu *v, int *close_after);
  * sample and the next hop goes out on v->conn. Returns 1 then, 0 when the
  * response is the request's final one (vu_response_end judges it), or
  * -code when the hop could not go: the request ends with that error. */
-int vu_response_hop(vu *v, int err);
+int vu_response_hop(vu *v, int err);  /* 1 also while the hop waits for a lookup */
+/* The worker's hops parked on a run-time lookup whose answer (or failure)
+ * is in go on: sent on their connection, or ended with a DNS error. Called
+ * when the worker's eventfd fires and some hop is parked. */
+void vu_parked_resume(struct worker *w);
+/* v's hop, if parked, stops waiting (nothing recorded: an abort). */
+void vu_park_cancel(vu *v);
 /* Frees what vu.c made for a block's request v (its redirect state);
  * the rest is batch.c's. */
 void vu_sub_free(vu *v);

@@ -147,6 +147,8 @@ void worker_destroy(worker *w)
 	}
 	free(w->scns);
 	free(w->vus);
+	if (w->listening)
+		resolver_unlisten(w->ctx->res, w->wake_io.fd);
 	close(w->wake_io.fd);
 	ev_loop_destroy(w->loop);
 	met_shard_free(&w->shards[0]);
@@ -161,6 +163,8 @@ void worker_destroy(worker *w)
 	buf_free(&w->zbuf);
 	http_encoder_destroy(w->enc);
 	free(w->fields);
+	for (i = 0; w->dyn_eps && i < w->ndyn_eps; i++)
+		buf_free(&w->dyn_eps[i].connect);
 	free(w->dyn_eps);
 	free(w);
 }
@@ -337,6 +341,9 @@ static void on_wake(ev_loop *loop, ev_io *io, unsigned events)
 
 	if (read(io->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		perror("strain: eventfd read");
+	/* The resolver writes here too when a lookup a hop waits on ended. */
+	if (w->parked)
+		vu_parked_resume(w);
 	if (atomic_exchange(&w->swap_req, 0)) {
 		met_shard *s = w->active;
 

@@ -27,6 +27,7 @@ typedef struct run_ctx {
 	const run_target *targets;   /* by request index */
 	uint32_t nendpoints;         /* distinct scheme, host and port among the requests */
 	const http_endpoint *endpoints; /* by endpoint: where its connections go */
+	struct resolver *res;        /* the run's; workers ask it for a redirect's new hosts */
 	const run_phase *phase;
 	met_registry *reg;
 	struct tls_client *tls;      /* when a request is https:// */
@@ -43,6 +44,10 @@ static inline const run_target *run_ctx_target(const run_ctx *c, const run_reque
 {
 	return &c->targets[r - c->cfg->reqs];
 }
+
+/* k6's hosts: when cfg pins host:port, its address (port set) into *out
+ * and 1; else 0. */
+int run_pin_addr(const run_config *cfg, const char *host, const char *port, net_addr *out);
 
 /* What one worker takes of one scenario, decided by the run. */
 typedef struct worker_share {

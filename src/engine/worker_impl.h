@@ -76,11 +76,14 @@ typedef struct worker_scn {
 
 /* Endpoints met only through a redirect (engine/vu.c): numbered after the
  * run's, per worker, never reused, so a kept-alive connection or a TLS
- * session never serves another. */
+ * session never serves another. Past this many, a hop fails with
+ * ERR_REDIRECT_HOST. */
 #define WORKER_DYN_ENDPOINTS 16
 
 typedef struct dyn_endpoint {
-	net_addr addr;
+	http_endpoint ep;            /* dest: the run resolver's host (the origin's or its proxy's) */
+	buf connect;                 /* CONNECT bytes for an https:// origin through a proxy */
+	const http_proxy *proxy;     /* NULL: direct */
 	char host[256];
 	char port[8];
 	int tls;
@@ -122,6 +125,8 @@ struct worker {
 	uint64_t last_stamp;         /* wall ns of the last raw-sample stamp */
 	dyn_endpoint *dyn_eps;       /* WORKER_DYN_ENDPOINTS, made at the first redirect elsewhere */
 	uint32_t ndyn_eps;
+	int listening;               /* wake_io's fd is registered with the run's resolver */
+	struct vu *parked;           /* hops waiting for a run-time lookup (engine/vu.c), a list */
 };
 
 /* For VUs. */

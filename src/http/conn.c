@@ -25,8 +25,9 @@ struct http_client {
 	ev_loop *loop;
 	struct tls_client *tls;
 	uint32_t nendpoints;
-	uint32_t nfixed;             /* the endpoints of eps and views; those past it are added at run time */
-	const http_endpoint *eps;    /* by endpoint */
+	uint32_t nfixed;             /* endpoints known at start; those past it are added at run time */
+	uint32_t seed;
+	http_endpoint *eps;          /* by endpoint (copies; dest NULL: not added yet) */
 	resolve_view *views;         /* by endpoint: this thread's copy of its addresses */
 	int resumes;                 /* TLS sessions are kept for the next connection */
 	uint64_t connect_timeout_ns;
@@ -105,10 +106,13 @@ http_client *http_client_create(const http_client_opts *o)
 	cl->tls = o->tls;
 	cl->nendpoints = o->nendpoints;
 	cl->nfixed = o->endpoints ? (o->nfixed ? o->nfixed : o->nendpoints) : 0;
-	cl->eps = o->endpoints;
-	cl->views = xcalloc(cl->nfixed ? cl->nfixed : 1, sizeof(*cl->views));
-	for (uint32_t i = 0; i < cl->nfixed; i++)
+	cl->seed = o->seed;
+	cl->eps = xcalloc(cl->nendpoints > cl->nfixed ? cl->nendpoints : cl->nfixed + 1, sizeof(*cl->eps));
+	cl->views = xcalloc(cl->nendpoints > cl->nfixed ? cl->nendpoints : cl->nfixed + 1, sizeof(*cl->views));
+	for (uint32_t i = 0; i < cl->nfixed; i++) {
+		cl->eps[i] = o->endpoints[i];
 		resolve_view_init(&cl->views[i], o->endpoints[i].dest, o->seed);
+	}
 	cl->resumes = o->tls && tls_client_resumes(o->tls);
 	cl->connect_timeout_ns = o->connect_timeout_ns;
 	buf_pool_init(&cl->rbufs, RBUF_INITIAL, RBUF_MAX);
@@ -122,8 +126,17 @@ void http_client_destroy(http_client *cl)
 		return;
 	buf_pool_free(&cl->rbufs);
 	http_decoder_pool_free(&cl->decoders);
+	free(cl->eps);
 	free(cl->views);
 	free(cl);
+}
+
+void http_client_endpoint_set(http_client *cl, uint32_t ep, const http_endpoint *e)
+{
+	if (ep < cl->nfixed || ep >= cl->nendpoints)
+		return;
+	cl->eps[ep] = *e;
+	resolve_view_init(&cl->views[ep], e->dest, cl->seed);
 }
 
 size_t http_client_rbufs(const http_client *cl)
@@ -134,6 +147,7 @@ size_t http_client_rbufs(const http_client *cl)
 void http_exchange_begin(http_exchange *x)
 {
 	x->t_start = clock_mono_ns();
+	x->t_resolved = 0;
 	x->t_conn_start = x->t_connected = 0;
 	x->t_tls_done = x->t_send_start = x->t_sent = x->t_first = 0;
 	x->bytes_in = x->bytes_out = 0;
@@ -506,7 +520,7 @@ static int tunnel_answer(http_conn *c)
  * to TLS with the origin over the tunnel. Its time counts as connecting. */
 static void tunnel(http_conn *c)
 {
-	const http_endpoint *ep = &c->cl->eps[c->x->endpoint]; /* tcp_connected checked it is fixed */
+	const http_endpoint *ep = &c->cl->eps[c->x->endpoint]; /* tcp_connected checked its CONNECT */
 	buf_pool *pool = &c->cl->rbufs;
 
 	while (c->wr_off < ep->connect_len) {
@@ -565,7 +579,7 @@ static void tcp_connected(http_conn *c)
 	http_client *cl = c->cl;
 	http_exchange *x = c->x;
 
-	if (x->tls && x->endpoint < cl->nfixed && cl->eps[x->endpoint].connect) {
+	if (x->tls && x->endpoint < cl->nendpoints && cl->eps[x->endpoint].connect) {
 		c->state = CONN_TUNNELING;
 		c->wr_off = 0;
 		c->head_scan = 0;
@@ -627,7 +641,7 @@ static void conn_start(http_conn *c)
 		conn_shut(c);
 	if (c->io.fd >= 0) {
 		x->reused = 1;
-		x->t_conn_start = x->t_connected = x->t_tls_done = x->t_start;
+		x->t_conn_start = x->t_connected = x->t_tls_done = x->t_resolved ? x->t_resolved : x->t_start;
 		x->tls_ver = c->tls_ver;
 		x->tls_version = c->tls_version;
 		x->tls_cipher_id = c->tls_cipher_id;
@@ -640,7 +654,8 @@ static void conn_start(http_conn *c)
 	x->tls_version = c->tls_version = NULL;
 	x->tls_cipher_id = c->tls_cipher_id = 0;
 	x->tls_cipher = c->tls_cipher = NULL;
-	x->t_conn_start = x->t_start;
+	/* blocked: from the start to the connect, a run-time lookup included. */
+	x->t_conn_start = x->t_resolved ? x->t_resolved : x->t_start;
 	c->ep = x->endpoint;
 	c->t_open = x->t_start;
 	c->nreqs = 0;
@@ -650,7 +665,8 @@ static void conn_start(http_conn *c)
 	if (x->addr)
 		addr = x->addr;
 	else
-		addr = x->endpoint < cl->nfixed ? resolve_view_pick(&cl->views[x->endpoint]) : NULL;
+		addr = x->endpoint < cl->nendpoints && cl->views[x->endpoint].h ? resolve_view_pick(&cl->views[x->endpoint])
+										  : NULL;
 	if (!addr) {
 		x->t_connected = clock_mono_ns();
 		conn_finish(c, ERR_DNS);

@@ -42,7 +42,7 @@ typedef struct http_client_opts {
 	uint32_t nendpoints;         /* endpoints a connection may be asked for */
 	const http_endpoint *endpoints; /* by endpoint, nfixed of them; outlive the client */
 	uint32_t nfixed;             /* endpoints known at start (0: all nendpoints); those past it
-				      * are a redirect's, added at run time: their exchanges give addr */
+				      * are a redirect's, added at run time (http_client_endpoint_set) */
 	uint32_t seed;               /* spreads this client's address choices from the others' */
 	uint64_t connect_timeout_ns;
 } http_client_opts;
@@ -51,6 +51,11 @@ typedef struct http_client_opts {
  * http_client_destroy (accepts NULL) after every connection. */
 http_client *http_client_create(const http_client_opts *o);
 void http_client_destroy(http_client *cl);
+/* Gives endpoint ep (nfixed <= ep < nendpoints: one added at run time)
+ * its destination and CONNECT bytes (copied; e->dest and e->connect must
+ * outlive the client). Its connections then pick addresses from this
+ * client's view of e->dest, as the start's endpoints do. */
+void http_client_endpoint_set(http_client *cl, uint32_t ep, const http_endpoint *e);
 /* Read buffers the pool has made so far: the most responses read at once. */
 size_t http_client_rbufs(const http_client *cl);
 
@@ -74,6 +79,9 @@ typedef struct http_exchange {
 				      * max_reqs-th exchange (0: no limit) */
 	uint64_t max_age_ns;         /* max_connection_age: no exchange starts on a socket older
 				      * than this, and one ending past it closes it (0: no limit) */
+	uint64_t t_resolved;         /* set by the owner when the exchange waited for a run-time
+				      * lookup after t_start: when it ended (blocked runs to the
+				      * connect from t_start); 0 otherwise */
 	/* Filled by the connection. */
 	uint8_t reused;              /* it went out on a kept-alive connection */
 	int status;                  /* of the final response; 0 until its head came, or on failure */

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -26,6 +28,7 @@ struct resolve_host {
 	int start_err;             /* 0, or the negative EAI_* of the first round */
 	int warned;                /* the once-only "keeping the last answer" */
 	int select;                /* the resolver's, for views */
+	_Atomic int ready;         /* its first lookup is done (start_err says how) */
 	pthread_mutex_t mu;        /* guards set; gen changes inside it */
 	_Atomic uint64_t gen;      /* bumped each time set changes */
 	resolve_set set;
@@ -42,6 +45,11 @@ struct resolver {
 	pthread_cond_t cv;         /* CLOCK_MONOTONIC */
 	int stop;
 	int first_done;
+	int queued;                /* some name waits for its first lookup */
+	int busy;                  /* the thread is inside a lookup */
+	int orphan;                /* destroyed while busy: the thread frees it */
+	int *fds;                  /* eventfds to write when a first lookup ends */
+	uint32_t nfds, capfds;
 };
 
 int resolve_select_parse(const char *s)
@@ -159,7 +167,7 @@ static int numeric(const char *host, const char *port, net_addr *out)
 	return ok;
 }
 
-resolve_host *resolver_add(resolver *r, const char *host, const char *port, const net_addr *fixed)
+static resolve_host *host_new(resolver *r, const char *host, const char *port, const net_addr *fixed)
 {
 	resolve_host *h = xcalloc(1, sizeof(*h));
 
@@ -175,9 +183,18 @@ resolve_host *resolver_add(resolver *r, const char *host, const char *port, cons
 	} else {
 		h->is_name = 1;
 		r->names = 1;
+		r->queued = 1;
 	}
+	atomic_store(&h->ready, !h->is_name);
 	atomic_store(&h->gen, 1);
 	h->next = r->hosts;
+	return h;
+}
+
+resolve_host *resolver_add(resolver *r, const char *host, const char *port, const net_addr *fixed)
+{
+	resolve_host *h = host_new(r, host, port, fixed);
+
 	r->hosts = h;
 	return h;
 }
@@ -238,6 +255,7 @@ static void lookup(resolver *r, resolve_host *h, int first)
 	if (!k) {
 		if (first) {
 			h->start_err = n < 0 ? n : EAI_NODATA;
+			atomic_store_explicit(&h->ready, 1, memory_order_release);
 		} else if (!h->warned) {
 			h->warned = 1;
 			fprintf(stderr, "strain: warning: resolving %s again failed (%s); keeping its last answer\n",
@@ -245,49 +263,111 @@ static void lookup(resolver *r, resolve_host *h, int first)
 		}
 		return;
 	}
-	if (same_set(&h->set, kept, k))
-		return;
-	pthread_mutex_lock(&h->mu);
-	memcpy(h->set.a, kept, k * sizeof(kept[0]));
-	h->set.n = k;
-	atomic_fetch_add_explicit(&h->gen, 1, memory_order_release);
-	pthread_mutex_unlock(&h->mu);
+	if (!same_set(&h->set, kept, k)) {
+		pthread_mutex_lock(&h->mu);
+		memcpy(h->set.a, kept, k * sizeof(kept[0]));
+		h->set.n = k;
+		atomic_fetch_add_explicit(&h->gen, 1, memory_order_release);
+		pthread_mutex_unlock(&h->mu);
+	}
+	if (first)
+		atomic_store_explicit(&h->ready, 1, memory_order_release);
 	/* A name that had no answer at start stays failed (its requests were
 	 * refused from the start); later answers are for the others. */
 }
 
-static void round_all(resolver *r, int first)
+/* The list only grows at its head (under r->mu) and a host's next never
+ * changes, so a walk from the head read under the lock is safe while
+ * workers add hosts. */
+static resolve_host *hosts_head(resolver *r)
 {
 	resolve_host *h;
 
-	for (h = r->hosts; h; h = h->next)
-		if (h->is_name && (first || !h->start_err))
-			lookup(r, h, first);
+	pthread_mutex_lock(&r->mu);
+	h = r->hosts;
+	pthread_mutex_unlock(&r->mu);
+	return h;
 }
+
+/* First lookups: the start's names, then those a worker asked for. */
+static void first_all(resolver *r)
+{
+	resolve_host *h;
+
+	for (h = hosts_head(r); h; h = h->next)
+		if (h->is_name && !atomic_load_explicit(&h->ready, memory_order_acquire))
+			lookup(r, h, 1);
+}
+
+/* Every ttl: the names that had an answer at first. */
+static void round_all(resolver *r)
+{
+	resolve_host *h;
+
+	for (h = hosts_head(r); h; h = h->next)
+		if (h->is_name && atomic_load_explicit(&h->ready, memory_order_acquire) && !h->start_err)
+			lookup(r, h, 0);
+}
+
+/* Wakes the workers waiting on a first lookup (r->mu held: a worker
+ * closes its fd only after resolver_unlisten). */
+static void notify(resolver *r)
+{
+	uint64_t one = 1;
+	uint32_t i;
+
+	for (i = 0; i < r->nfds; i++)
+		if (write(r->fds[i], &one, sizeof(one)) < 0 && errno != EAGAIN)
+			perror("strain: resolver eventfd write");
+}
+
+static void resolver_free(resolver *r);
 
 static void *resolver_main(void *p)
 {
 	resolver *r = p;
 	uint64_t period = r->o.ttl_ns < RESOLVE_MIN_ROUND_NS ? RESOLVE_MIN_ROUND_NS : r->o.ttl_ns;
+	uint64_t due = 0; /* the next ttl round; 0 before any name had a first lookup */
+	int orphan;
 
 	use_server(r);
-	round_all(r, 1);
 	pthread_mutex_lock(&r->mu);
-	r->first_done = 1;
-	pthread_cond_broadcast(&r->cv);
-	while (!r->stop && r->o.ttl_ns != RESOLVE_TTL_INF) {
-		uint64_t due = clock_mono_ns() + period;
-		struct timespec ts = {(time_t)(due / NS_PER_SEC), (long)(due % NS_PER_SEC)};
+	while (!r->stop) {
+		if (r->queued) {
+			r->queued = 0;
+			r->busy = 1;
+			pthread_mutex_unlock(&r->mu);
+			first_all(r);
+			pthread_mutex_lock(&r->mu);
+			r->busy = 0;
+			notify(r);
+			if (!r->first_done) {
+				r->first_done = 1;
+				pthread_cond_broadcast(&r->cv);
+			}
+			if (!due)
+				due = clock_mono_ns() + period;
+			continue;
+		}
+		if (r->o.ttl_ns == RESOLVE_TTL_INF || !due) {
+			pthread_cond_wait(&r->cv, &r->mu);
+		} else if (clock_mono_ns() >= due) {
+			r->busy = 1;
+			pthread_mutex_unlock(&r->mu);
+			round_all(r);
+			pthread_mutex_lock(&r->mu);
+			r->busy = 0;
+			due = clock_mono_ns() + period;
+		} else {
+			struct timespec ts = {(time_t)(due / NS_PER_SEC), (long)(due % NS_PER_SEC)};
 
-		while (!r->stop && clock_mono_ns() < due)
 			pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-		if (r->stop)
-			break;
-		pthread_mutex_unlock(&r->mu);
-		round_all(r, 0);
-		pthread_mutex_lock(&r->mu);
+		}
 	}
+	orphan = r->orphan;
 	pthread_mutex_unlock(&r->mu);
+	if (orphan)
+		resolver_free(r);
 	return NULL;
 }
 
@@ -305,6 +385,69 @@ int resolver_start(resolver *r)
 	return 0;
 }
 
+static void listen_fd(resolver *r, int fd)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nfds; i++)
+		if (r->fds[i] == fd)
+			return;
+	if (r->nfds == r->capfds) {
+		r->capfds = r->capfds ? 2 * r->capfds : 8;
+		r->fds = xrealloc(r->fds, r->capfds * sizeof(*r->fds));
+	}
+	r->fds[r->nfds++] = fd;
+}
+
+resolve_host *resolver_want(resolver *r, const char *host, const char *port, const net_addr *fixed, int fd)
+{
+	resolve_host *h;
+
+	pthread_mutex_lock(&r->mu);
+	for (h = r->hosts; h; h = h->next)
+		if (!strcasecmp(h->name, host) && !strcmp(h->port, port))
+			break;
+	if (!h) {
+		h = host_new(r, host, port, fixed);
+		r->hosts = h;
+		if (h->is_name && !r->running) {
+			/* No name at start: the thread starts with the first one
+			 * asked for (once per run). */
+			if (pthread_create(&r->thread, NULL, resolver_main, r) == 0) {
+				r->running = 1;
+			} else {
+				h->start_err = EAI_SYSTEM;
+				atomic_store(&h->ready, 1);
+			}
+		}
+		pthread_cond_broadcast(&r->cv);
+	}
+	if (!atomic_load_explicit(&h->ready, memory_order_acquire))
+		listen_fd(r, fd);
+	pthread_mutex_unlock(&r->mu);
+	return h;
+}
+
+void resolver_unlisten(resolver *r, int fd)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->nfds; i++)
+		if (r->fds[i] == fd) {
+			r->fds[i] = r->fds[--r->nfds];
+			break;
+		}
+	pthread_mutex_unlock(&r->mu);
+}
+
+int resolve_host_state(const resolve_host *h)
+{
+	if (!atomic_load_explicit(&((resolve_host *)h)->ready, memory_order_acquire))
+		return 0;
+	return h->start_err ? h->start_err : 1;
+}
+
 int resolve_host_error(const resolve_host *h)
 {
 	return h->start_err;
@@ -315,19 +458,10 @@ const char *resolve_host_name(const resolve_host *h)
 	return h->name;
 }
 
-void resolver_destroy(resolver *r)
+static void resolver_free(resolver *r)
 {
 	resolve_host *h, *nx;
 
-	if (!r)
-		return;
-	if (r->running) {
-		pthread_mutex_lock(&r->mu);
-		r->stop = 1;
-		pthread_cond_broadcast(&r->cv);
-		pthread_mutex_unlock(&r->mu);
-		pthread_join(r->thread, NULL);
-	}
 	for (h = r->hosts; h; h = nx) {
 		nx = h->next;
 		pthread_mutex_destroy(&h->mu);
@@ -337,8 +471,37 @@ void resolver_destroy(resolver *r)
 	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
+	free(r->fds);
 	free(r->server);
 	free(r);
+}
+
+void resolver_destroy(resolver *r)
+{
+	pthread_t t;
+	int busy;
+
+	if (!r)
+		return;
+	if (r->running) {
+		t = r->thread;
+		pthread_mutex_lock(&r->mu);
+		r->stop = 1;
+		busy = r->busy;
+		r->orphan = busy;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		/* A lookup can take the system resolver's whole timeout (seconds
+		 * per try, a name that never answers): the run's end does not
+		 * wait for it. The thread frees the resolver when the lookup
+		 * returns; nothing else reads it after this. */
+		if (busy) {
+			pthread_detach(t);
+			return;
+		}
+		pthread_join(t, NULL);
+	}
+	resolver_free(r);
 }
 
 void resolve_view_init(resolve_view *v, const resolve_host *h, uint32_t seed)

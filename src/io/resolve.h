@@ -74,7 +74,25 @@ int resolver_start(resolver *r);
  * left no address). */
 int resolve_host_error(const resolve_host *h);
 const char *resolve_host_name(const resolve_host *h);
-/* Stops the thread (waiting for a lookup in progress) and frees the hosts. */
+
+/* During the run, from any thread (a worker following a redirect to a
+ * host no request names): the host for host:port, the run's own when it
+ * has one, else added — fixed (a `hosts:` pin) or numeric ones ready at
+ * once, a name queued for the resolver thread (started now if the run
+ * had no name at start), which looks it up once, then every ttl like the
+ * others. While its first lookup is pending, fd (an eventfd) is written
+ * when it ends — and at every later first lookup's end, until
+ * resolver_unlisten. Takes the resolver's mutex: call it once per new
+ * host per reader, never per request. The host belongs to the resolver. */
+resolve_host *resolver_want(resolver *r, const char *host, const char *port, const net_addr *fixed, int fd);
+/* 1 when h has addresses, 0 while its first lookup is pending, else the
+ * negative EAI_* code of that lookup (kept: a name that failed stays
+ * failed). One acquire load. */
+int resolve_host_state(const resolve_host *h);
+/* fd is no longer written (call before closing it). */
+void resolver_unlisten(resolver *r, int fd);
+/* Stops the thread and frees the hosts. A lookup in progress is not
+ * waited for: the thread, detached, frees them once it returns. */
 void resolver_destroy(resolver *r);
 
 /* One reader's view of one host: its copy of the set and its select state.

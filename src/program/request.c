@@ -265,6 +265,10 @@ int run_request_expand(const run_request *r, const tmpl_ctx *c, buf *scratch, ht
 			q.flags &= ~(unsigned)(HTTP_REQ_BODY | HTTP_REQ_CHUNKED);
 		q.cookie = over->cookie;
 		q.cookie_len = over->cookie_len;
+		if (over->route) {
+			q.origin = over->origin;
+			q.proxy_auth = over->proxy_auth;
+		}
 	}
 	rc = http_request_write(&q, out);
 	if (rc == HTTP_REQ_EVALUE)
@@ -382,15 +386,22 @@ static int loopback(const char *host)
 	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
+const http_proxy *run_proxy_for(const run_config *cfg, int tls, const char *host, const char *port)
+{
+	const http_proxy *p = tls ? cfg->proxy_https : cfg->proxy_http;
+
+	if (p && cfg->proxy_from_env && loopback(host))
+		p = NULL;
+	if (p && http_no_proxy_match(cfg->no_proxy, host, port))
+		p = NULL;
+	return p;
+}
+
 int run_request_route(run_request *r, const run_config *cfg, char *err, size_t errsz)
 {
-	const http_proxy *p = r->tls ? cfg->proxy_https : cfg->proxy_http;
+	const http_proxy *p = run_proxy_for(cfg, r->tls, r->url.host, r->url.port);
 	size_t n;
 
-	if (p && cfg->proxy_from_env && loopback(r->url.host))
-		p = NULL;
-	if (p && http_no_proxy_match(cfg->no_proxy, r->url.host, r->url.port))
-		p = NULL;
 	if (p == r->proxy)
 		return 0;
 	r->proxy = p;

@@ -40,6 +40,9 @@ typedef struct run_request_over {
 				    * Cookie headers stay behind (as Go's client, k6's, does) */
 	const char *cookie;        /* the cookie jar's Cookie value, or NULL */
 	size_t cookie_len;
+	int route;                 /* a hop: origin and proxy_auth below replace the request's */
+	const char *origin;        /* "http://authority" for an http:// hop through a proxy, or NULL */
+	const char *proxy_auth;    /* its Proxy-Authorization value, or NULL */
 } run_request_over;
 
 /* Expands a templated request and writes it to out. scratch holds the
@@ -69,6 +72,9 @@ int run_request_quick(run_request *r, const char *method, const char *url, const
  * http:// request through one, rebuilds its static bytes in absolute form.
  * Call once every request is finished. Returns 0, or -1 with a message. */
 int run_request_route(run_request *r, const run_config *cfg, char *err, size_t errsz);
+/* The proxy of cfg's that a request to scheme (tls), host and port goes
+ * through, by the same rules (a redirect's hop asks it), or NULL. */
+const http_proxy *run_proxy_for(const run_config *cfg, int tls, const char *host, const char *port);
 
 void run_request_free(run_request *r);
 

@@ -143,7 +143,7 @@ class Dnsmasq:
     """dnsmasq on 127.0.0.1:PORT (UDP and TCP), answering only from a hosts
     file (no upstream, no /etc/hosts)."""
 
-    def __init__(self, tmp_path, lines):
+    def __init__(self, tmp_path, lines, extra=()):
         self.hosts = tmp_path / "dns-hosts"
         self.log = tmp_path / "dnsmasq.log"
         self.write(lines)
@@ -151,7 +151,8 @@ class Dnsmasq:
         self.proc = subprocess.Popen(
             [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", f"--port={self.port}",
              "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-             f"--addn-hosts={self.hosts}", "--pid-file=", "--log-facility=-", "--user=root", "--group=root"],
+             f"--addn-hosts={self.hosts}", "--pid-file=", "--log-facility=-", "--user=root", "--group=root",
+             *extra],
             stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         try:
             wait_for(lambda: self.reads() >= 1, "dnsmasq to read its hosts file", proc=self.proc)

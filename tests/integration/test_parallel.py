@@ -305,7 +305,7 @@ class Shop:
     order, the method, the Cookie header (None without one) and the query
     of each request. /login sets sid=N (N counts logins from 1); /redir
     answers 302 and /see-other 303 to /landed, /loop 302 to itself, /away
-    302 to a host never resolved; anything else is 200."""
+    302 to a host that does not resolve; anything else is 200."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -429,8 +429,8 @@ def test_block_requests_use_the_vus_jar_and_follow_redirects(shop, tmp_path):
 
 
 def test_redirects_a_block_cannot_follow_end_its_request(shop, tmp_path):
-    # As outside a block: a hop to a name not resolved at start fails with
-    # 1742 before anything is sent, and past max_redirects the last 3xx is
+    # As outside a block: a hop to a name that does not resolve (looked up
+    # during the run) fails with 1101 before anything is sent, and past max_redirects the last 3xx is
     # the response, with 1740. The block still ends, its other request
     # answered; each hop that went is its own sample.
     plan = write_plan(tmp_path, shop.url, """
@@ -456,7 +456,7 @@ def test_redirects_a_block_cannot_follow_end_its_request(shop, tmp_path):
         if d.get("type") == "Point" and d["metric"] == "http_reqs":
             t = d["data"]["tags"]
             got.setdefault(t["name"], []).append((t["status"], t.get("error_code")))
-    assert Counter(got["away"]) == {("302", None): 2, ("0", "1742"): 2}, got
+    assert Counter(got["away"]) == {("302", None): 2, ("0", "1101"): 2}, got
     assert Counter(got["loop"]) == {("302", None): 4, ("302", "1740"): 2}, got
     assert got["plain"] == [("200", None)] * 2, got
     assert {path: len(v) for path, v in shop.seen.items()} == {"/away": 2, "/loop": 6, "/plain": 2}

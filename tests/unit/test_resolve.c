@@ -8,7 +8,10 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "io/resolve.h"
 
@@ -170,6 +173,38 @@ static void test_localhost_by_policy(void **state)
 	resolver_destroy(r);
 }
 
+/* A name asked for during the run: the resolver's thread starts with it
+ * (the run had no name at start), the caller's eventfd is written when its
+ * first lookup ends, and a second ask finds the same host. Numeric and
+ * pinned hosts are ready at once and start nothing. */
+static void test_want_during_the_run(void **state)
+{
+	resolve_opts o = {RESOLVE_TTL_INF, RESOLVE_SELECT_FIRST, RESOLVE_ONLY_IPV4, NULL};
+	resolver *r = resolver_create(&o);
+	int fd = eventfd(0, EFD_CLOEXEC);
+	net_addr pin = v4("127.0.0.9");
+	resolve_host *n, *p, *h;
+	struct pollfd pfd = {fd, POLLIN, 0};
+	uint64_t c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(resolver_start(r), 0);
+	n = resolver_want(r, "127.0.0.1", "80", NULL, fd);
+	p = resolver_want(r, "pinned.test", "81", &pin, fd);
+	assert_int_equal(resolve_host_state(n), 1);
+	assert_int_equal(resolve_host_state(p), 1);
+	h = resolver_want(r, "localhost", "8080", NULL, fd);
+	assert_ptr_equal(resolver_want(r, "LOCALHOST", "8080", NULL, fd), h);
+	/* Bounded wait for the wake-up, not a timing assertion. */
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	assert_int_equal(read(fd, &c, sizeof(c)), (ssize_t)sizeof(c));
+	assert_int_equal(resolve_host_state(h), 1);
+	resolver_unlisten(r, fd);
+	resolver_destroy(r);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_views_of_fixed_hosts),
 		cmocka_unit_test(test_localhost_by_policy),
+		cmocka_unit_test(test_want_during_the_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
