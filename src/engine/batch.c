@@ -206,7 +206,9 @@ static int req_send(struct vu_batch *b, uint32_t i, batch_conn *c)
 	x->timeout_ns = rq->timeout_ns ? rq->timeout_ns : cfg->timeout_ns;
 	if (cfg->http_debug) {
 		x->want_body |= cfg->http_debug == 2 && !cfg->discard_bodies;
-		http_debug_request(r->id, r->iter, x->wire, x->wire_len, cfg->http_debug == 2);
+		http_debug_vars dv = vu_debug_vars(r);
+
+		http_debug_request(r->id, r->iter, &dv, x->wire, x->wire_len, cfg->http_debug == 2);
 	}
 	b->state[i] = REQ_FLIGHT;
 	b->inflight++;

@@ -1,14 +1,19 @@
 #include "engine/http_debug.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/redact.h"
 
 /* Set before the workers start, read-only after. */
 static const redact *secrets;
+
+/* A block is built whole, then printed: at most this much of it. */
+#define BLOCK_MAX ((size_t)16 << 20)
 
 void http_debug_set_redact(const redact *r)
 {
@@ -16,71 +21,104 @@ void http_debug_set_redact(const redact *r)
 }
 
 /* One header line, its value redacted when it is a secret. */
-static void header_line(const char *name, size_t nlen, const char *value, size_t vlen)
+static void header_line(buf *o, const char *name, size_t nlen, const char *value, size_t vlen)
 {
-	buf b;
-
 	if (redact_header_secret(secrets, name, nlen)) {
-		fprintf(stderr, "%.*s: " REDACT_MARK "\n", (int)nlen, name);
+		buf_printf(o, "%.*s: " REDACT_MARK "\n", (int)nlen, name);
 		return;
 	}
-	buf_init(&b, vlen + 1, (size_t)1 << 20);
+	buf_append(o, name, nlen);
+	buf_appends(o, ": ");
 	/* A redirect's target carries its query: ?code=, ?token= */
 	if ((nlen == 8 && !strncasecmp(name, "location", 8)) || (nlen == 7 && !strncasecmp(name, "referer", 7)))
-		redact_url(secrets, value, vlen, &b);
+		redact_url(secrets, value, vlen, o);
 	else
-		redact_text(secrets, value, vlen, &b);
-	fprintf(stderr, "%.*s: %.*s\n", (int)nlen, name, (int)b.len, b.data ? b.data : "");
-	buf_free(&b);
+		redact_text(secrets, value, vlen, o);
+	buf_appends(o, "\n");
 }
 
 /* The request line, its target through redact_url. */
-static void request_line(const char *p, size_t n)
+static void request_line(buf *o, const char *p, size_t n)
 {
 	const char *sp = memchr(p, ' ', n), *sp2 = sp ? memrchr(sp + 1, ' ', (size_t)(p + n - sp - 1)) : NULL;
-	buf b;
 
-	buf_init(&b, n + 1, (size_t)1 << 20);
 	if (sp2) {
-		buf_append(&b, p, (size_t)(sp + 1 - p));
-		redact_url(secrets, sp + 1, (size_t)(sp2 - sp - 1), &b);
-		buf_append(&b, sp2, (size_t)(p + n - sp2));
+		buf_append(o, p, (size_t)(sp + 1 - p));
+		redact_url(secrets, sp + 1, (size_t)(sp2 - sp - 1), o);
+		buf_append(o, sp2, (size_t)(p + n - sp2));
 	} else {
-		redact_url(secrets, p, n, &b);
+		redact_url(secrets, p, n, o);
 	}
-	fprintf(stderr, "%.*s\n", (int)b.len, b.data ? b.data : "");
-	buf_free(&b);
+	buf_appends(o, "\n");
 }
 
 /* Body bytes, as text: control bytes but tab and line breaks as '.';
  * credential fields and secret values hidden. */
-static void body_text(const char *raw, size_t rawn)
+static void body_text(buf *o, const char *raw, size_t rawn)
 {
-	size_t i, n;
-	const char *p;
-	buf b;
+	size_t i, from = o->len;
 
-	buf_init(&b, rawn + 1, (size_t)8 << 20);
-	redact_body(secrets, raw, rawn, &b);
-	p = b.data ? b.data : "";
-	n = b.len;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	redact_body(secrets, raw, rawn, o);
+	for (i = from; i < o->len; i++) {
+		unsigned char c = (unsigned char)o->data[i];
 
-		fputc(c < 0x20 && c != '\n' && c != '\t' && c != '\r' ? '.' : c, stderr);
+		if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+			o->data[i] = '.';
 	}
-	if (n && p[n - 1] != '\n')
-		fputc('\n', stderr);
-	buf_free(&b);
+	if (o->len > from && o->data[o->len - 1] != '\n')
+		buf_appends(o, "\n");
 }
 
-void http_debug_request(uint32_t vu, uint64_t iter, const char *wire, size_t len, int full)
+/* Prints a block in one write under stderr's lock, with the values of the
+ * VU's secret variables hidden too: known only at run time, they may
+ * show anywhere a server echoes them. The set of them is made per block
+ * (with their percent-encoded and JSON-escaped forms), which costs
+ * nothing when the plan has no secret variable and is on this slow path
+ * only. */
+static void emit(const http_debug_vars *dv, buf *o)
+{
+	redact *extra = NULL;
+	uint32_t i, pass;
+	buf r;
+
+	for (pass = 0; dv && pass < 2; pass++) {
+		const buf *vars = pass ? dv->more : dv->vars;
+
+		for (i = 0; vars && dv->secret && i < dv->n; i++) {
+			char *v;
+
+			if (!dv->secret[i] || vars[i].len < REDACT_MIN_LEN)
+				continue;
+			if (!extra)
+				extra = redact_create();
+			v = xstrndup(vars[i].data, vars[i].len);
+			redact_add_value(extra, v);
+			free(v);
+		}
+	}
+	buf_init(&r, 0, BLOCK_MAX);
+	if (extra && o->len)
+		redact_text(extra, o->data, o->len, &r);
+	flockfile(stderr);
+	if (extra)
+		fwrite(r.data ? r.data : "", 1, r.len, stderr);
+	else
+		fwrite(o->data ? o->data : "", 1, o->len, stderr);
+	funlockfile(stderr);
+	buf_free(&r);
+	buf_free(o);
+	redact_destroy(extra);
+}
+
+void http_debug_request(uint32_t vu, uint64_t iter, const http_debug_vars *dv, const char *wire, size_t len,
+			int full)
 {
 	const char *p = wire, *end = wire + len, *eol;
 	int first = 1;
+	buf o;
 
-	flockfile(stderr);
-	fprintf(stderr, "--- http-debug: VU %u, iteration %llu: Request:\n", vu, (unsigned long long)iter);
+	buf_init(&o, 0, BLOCK_MAX);
+	buf_printf(&o, "--- http-debug: VU %u, iteration %llu: Request:\n", vu, (unsigned long long)iter);
 	while (p < end) {
 		const char *colon;
 
@@ -97,44 +135,45 @@ void http_debug_request(uint32_t vu, uint64_t iter, const char *wire, size_t len
 
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
-			header_line(p, (size_t)(colon - p), v, (size_t)(ve - v));
+			header_line(&o, p, (size_t)(colon - p), v, (size_t)(ve - v));
 		} else if (first) {
-			request_line(p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p));
+			request_line(&o, p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p));
 		} else {
-			buf b;
-
-			buf_init(&b, 0, (size_t)1 << 20);
-			redact_text(secrets, p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p), &b);
-			fprintf(stderr, "%.*s\n", (int)b.len, b.data ? b.data : "");
-			buf_free(&b);
+			redact_text(secrets, p, (size_t)((eol > p && eol[-1] == '\r' ? eol - 1 : eol) - p), &o);
+			buf_appends(&o, "\n");
 		}
 		first = 0;
 		p = eol < end ? eol + 1 : end;
 	}
-	fputc('\n', stderr);
+	buf_appends(&o, "\n");
 	if (full && p < end)
-		body_text(p, (size_t)(end - p));
-	funlockfile(stderr);
+		body_text(&o, p, (size_t)(end - p));
+	emit(dv, &o);
 }
 
-void http_debug_response(uint32_t vu, uint64_t iter, const http_head *h)
+void http_debug_response(uint32_t vu, uint64_t iter, const http_debug_vars *dv, const http_head *h)
 {
 	size_t i;
+	buf o;
 
-	flockfile(stderr);
-	fprintf(stderr, "--- http-debug: VU %u, iteration %llu: Response:\nHTTP/1.%d %d\n", vu, (unsigned long long)iter,
-		h->minor_version, h->status);
+	buf_init(&o, 0, BLOCK_MAX);
+	buf_printf(&o, "--- http-debug: VU %u, iteration %llu: Response:\nHTTP/1.%d %d\n", vu,
+		   (unsigned long long)iter, h->minor_version, h->status);
 	for (i = 0; i < h->num_headers; i++)
-		header_line(h->headers[i].name, h->headers[i].name_len, h->headers[i].value, h->headers[i].value_len);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+		header_line(&o, h->headers[i].name, h->headers[i].name_len, h->headers[i].value,
+			    h->headers[i].value_len);
+	buf_appends(&o, "\n");
+	emit(dv, &o);
 }
 
-void http_debug_body(uint32_t vu, uint64_t iter, const char *body, size_t len, int truncated)
+void http_debug_body(uint32_t vu, uint64_t iter, const http_debug_vars *dv, const char *body, size_t len,
+		     int truncated)
 {
-	flockfile(stderr);
-	fprintf(stderr, "--- http-debug: VU %u, iteration %llu: Response body (%zu bytes%s):\n", vu,
-		(unsigned long long)iter, len, truncated ? ", cut at the 4 MiB kept" : "");
-	body_text(body, len);
-	funlockfile(stderr);
+	buf o;
+
+	buf_init(&o, 0, BLOCK_MAX);
+	buf_printf(&o, "--- http-debug: VU %u, iteration %llu: Response body (%zu bytes%s):\n", vu,
+		   (unsigned long long)iter, len, truncated ? ", cut at the 4 MiB kept" : "");
+	body_text(&o, body, len);
+	emit(dv, &o);
 }

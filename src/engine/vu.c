@@ -411,7 +411,9 @@ static int exchange_send(vu *v)
 	v->async = 1;
 	if (cfg->http_debug) {
 		x->want_body |= cfg->http_debug == 2 && !cfg->discard_bodies;
-		http_debug_request(v->id, v->iter, x->wire, x->wire_len, cfg->http_debug == 2);
+		http_debug_vars dv = vu_debug_vars(v);
+
+		http_debug_request(v->id, v->iter, &dv, x->wire, x->wire_len, cfg->http_debug == 2);
 	}
 	rc = http_conn_send(v->conn, x);
 	return rc < 0 ? rc : 0;
@@ -854,14 +856,20 @@ int vu_response_hop(vu *v, int err)
 int vu_response_end(vu *v, int err)
 {
 	vu_ext *e = v->ext;
+	int debug_body = v->w->ctx->cfg->http_debug == 2 && !err;
 
-	if (v->w->ctx->cfg->http_debug == 2 && !err)
-		http_debug_body(v->id, v->iter, v->resp_body.data ? v->resp_body.data : "", v->resp_body.len,
-				v->resp_truncated);
 	if (!err && v->req->needs_body)
 		err = judge_body(v);
 	else if (err && v->x.status)
 		fail_body_checks(v);
+	/* After extraction: a secret variable taken from this body is hidden
+	 * in it too, wherever else it shows. */
+	if (debug_body) {
+		http_debug_vars dv = vu_debug_vars(v);
+
+		http_debug_body(v->id, v->iter, &dv, v->resp_body.data ? v->resp_body.data : "", v->resp_body.len,
+				v->resp_truncated);
+	}
 	/* A redirect strain could not follow is the response, judged as one;
 	 * the request carries why (unless a limit of the judging came first). */
 	if (e && !err)
@@ -996,8 +1004,11 @@ static void on_head(void *p, const http_head *h)
 	const run_request *rq = v->req;
 	uint32_t i;
 
-	if (v->w->ctx->cfg->http_debug)
-		http_debug_response(v->id, v->iter, h);
+	if (v->w->ctx->cfg->http_debug) {
+		http_debug_vars dv = vu_debug_vars(v);
+
+		http_debug_response(v->id, v->iter, &dv, h);
+	}
 	/* A parallel block's request (engine/batch.c) too: its VU's jar, its
 	 * own redirects. */
 	store_cookies(v, h);
@@ -1218,4 +1229,12 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 		iteration_end(v);
 	else
 		run_program(v);
+}
+
+http_debug_vars vu_debug_vars(const vu *v)
+{
+	const run_scenario *sc = v->scn->sc;
+	http_debug_vars dv = {v->vars, v->batch_sub ? v->owner->vars : NULL, sc->var_secret, sc->nvars};
+
+	return dv;
 }

@@ -120,5 +120,7 @@ void vu_park_cancel(vu *v);
 /* Frees what vu.c made for a block's request v (its redirect state);
  * the rest is batch.c's. */
 void vu_sub_free(vu *v);
+/* What --http-debug hides of v's variables (engine/http_debug.h). */
+struct http_debug_vars vu_debug_vars(const vu *v);
 
 #endif

@@ -266,6 +266,64 @@ static void secret_thresholds(redact *r, run_config *cfg)
 	}
 }
 
+/* Does extraction e fill its variable from a credential: a cookie, or a
+ * header that is one (Set-Cookie, Authorization, X-Auth-Token)? */
+static int extract_is_secret(const flow_extract *e)
+{
+	return e->kind == EXT_COOKIE ||
+	       (e->kind == EXT_HEADER && e->header && redact_header_secret(NULL, e->header, strlen(e->header)));
+}
+
+static void mark_extracts(run_scenario *sc, const run_request *rq)
+{
+	uint32_t i;
+
+	for (i = 0; i < rq->nextracts; i++)
+		if (extract_is_secret(&rq->extracts[i]) && rq->extracts[i].slot < sc->nvars)
+			sc->var_secret[rq->extracts[i].slot] = 1;
+}
+
+static void mark_program(const run_config *cfg, run_scenario *sc, const flow_program *p)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < p->nops; i++) {
+		const flow_op *op = &p->ops[i];
+
+		if (op->kind == OP_REQUEST && op->arg < cfg->nreqs)
+			mark_extracts(sc, &cfg->reqs[op->arg]);
+		else if (op->kind == OP_PARALLEL && op->arg < cfg->nparallels)
+			for (j = 0; j < cfg->parallels[op->arg].n; j++)
+				mark_extracts(sc, &cfg->reqs[cfg->parallels[op->arg].reqs[j]]);
+	}
+}
+
+/* Which variables of each module hold secrets, known only at run time
+ * (--http-debug hides their values wherever they show): those listed as
+ * secrets, those named like credentials (token, session_id), and those
+ * filled from a cookie or a credential header. */
+static void secret_vars(secret_walk *w, run_config *cfg)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < cfg->nscenarios; i++) {
+		run_scenario *sc = &cfg->scenarios[i];
+
+		if (!sc->nvars)
+			continue;
+		free(sc->var_secret);
+		sc->var_secret = xcalloc(sc->nvars, 1);
+		for (k = 0; k < sc->nvars; k++) {
+			const char *name = sc->var_names[k];
+
+			if (is_secret_name(w, name, strlen(name)) || redact_name_secret(NULL, name, strlen(name)))
+				sc->var_secret[k] = 1;
+		}
+		mark_program(cfg, sc, &sc->setup);
+		mark_program(cfg, sc, &sc->flow);
+	}
+}
+
 void plan_secrets(loader *L, const ynode *root)
 {
 	secret_walk w;
@@ -304,6 +362,7 @@ void plan_secrets(loader *L, const ynode *root)
 		L->cfg->target = s;
 	}
 	secret_thresholds(w.r, L->cfg);
+	secret_vars(&w, L->cfg);
 	for (i = 0; i < w.nown; i++)
 		free(w.own[i]);
 	free(w.own);

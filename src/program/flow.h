@@ -156,6 +156,7 @@ typedef struct run_scenario {
 	flow_program flow;     /* every iteration */
 	uint32_t nvars;
 	char **var_names;
+	uint8_t *var_secret;   /* by slot: 1 when the variable holds a secret (plan/secrets.c), or NULL */
 	uint32_t data_mask;    /* data aliases its templates read */
 	uint64_t start_spread_ns; /* VUs start at random within this, not all at once */
 	/* Its largest parallel blocks (0 without any): what a VU lends itself,

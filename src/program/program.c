@@ -47,6 +47,7 @@ void run_config_free(run_config *cfg)
 		for (j = 0; j < sc->nvars; j++)
 			free(sc->var_names[j]);
 		free(sc->var_names);
+		free(sc->var_secret);
 		free(sc->stages);
 	}
 	free(cfg->scenarios);

@@ -230,3 +230,90 @@ thresholds:
     [th] = json.loads(out.read_text())["thresholds"]
     assert th["observed"] == 3 and th["metric"] == f"http_reqs{{url:{target.url}/health?token={MARK}&x=1}}"
     assert "thtoken-5f4dcc3b5a" not in out.read_text() + p.stdout + p.stderr
+
+
+# Values a server hands out at run time, which the plan takes into
+# variables that are secret for four reasons, then echoes inside other text.
+RT = {"sid": "rtsid-9bf31c7ff0", "sess": "rtcookie-70efdf2ec9", "tok": "rttok-6f4922f455",
+      "access_token": "rtaccess-1f0e3dad99"}
+
+RT_PLAN = """
+target: {target}
+secrets: [sid]
+modules:
+  m:
+    executor: {{type: shared-iterations, vus: 1, iterations: 2}}
+    flow:
+      - post: /login
+        extract:
+          sid: $.session.sid
+          sess: {{cookie: session}}
+          tok: {{header: X-Auth-Token}}
+          access_token: {{regex: "grant=([a-z0-9-]+)"}}
+      - get: /echo?a={{{{sid}}}}&b={{{{sess}}}}&c={{{{tok}}}}&d={{{{access_token}}}}
+        headers: {{X-Note: "{{{{sid}}}} {{{{tok}}}}"}}
+        check: {{status: 200}}
+"""
+
+
+class RtEcho(BaseHTTPRequestHandler):
+    """A login that hands out the RT values (a JSON field, a cookie, a
+    header, text a regex reads), and an echo that returns what it was sent
+    inside plain text and a header no rule names."""
+    seen = []
+
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        path, _, query = self.path.partition("?")
+        extra = []
+        if path == "/login":
+            body = (json.dumps({"session": {"sid": RT["sid"]}}) + f" grant={RT['access_token']}").encode()
+            extra = [("Set-Cookie", f"session={RT['sess']}; Path=/"), ("X-Auth-Token", RT["tok"])]
+        else:
+            RtEcho.seen.append(query)
+            body = f"hello {query} note={self.headers.get('X-Note')}\n".encode()
+            extra = [("X-Echo", query)]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        for k, v in extra:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *a):
+        pass
+
+
+def test_http_debug_hides_secret_variables_wherever_they_show(tmp_path):
+    """A secret variable's value is known only at run time; the server may
+    echo it anywhere. Variables are secret when listed, named like a
+    credential (access_token), or filled from a cookie or a credential
+    header; --http-debug=full hides their values in every head and body."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), RtEcho)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(RT_PLAN.format(target=f"http://127.0.0.1:{srv.server_address[1]}"))
+        p = subprocess.run([STRAIN, "run", str(plan), "--http-debug=full", "--quiet"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert p.returncode == 0, p.stderr[-3000:]
+    # The values were extracted and sent: the server saw every one of them.
+    assert RtEcho.seen and all(v in RtEcho.seen[-1] for v in RT.values()), RtEcho.seen
+    err = p.stderr
+    assert [v for v in RT.values() if v in err] == [], err[-3000:]
+    # Where they were: the request line, a header no rule names, the echo's
+    # header and its plain-text body.
+    assert f"GET /echo?a={MARK}&b={MARK}&c={MARK}&d={MARK}" in err, err[-3000:]
+    assert f"X-Echo: a={MARK}&b={MARK}&c={MARK}&d={MARK}" in err, err[-3000:]
+    assert f"hello a={MARK}&b={MARK}&c={MARK}&d={MARK} note={MARK} {MARK}" in err, err[-3000:]
+    # In the login's own answer too (extraction comes before its body is printed).
+    assert f"grant={MARK}" in err, err[-3000:]
