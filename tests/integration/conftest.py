@@ -43,6 +43,13 @@ SERIAL = {
     "test_plan_run::test_scale_scales_the_load_not_its_shape": "request counts of a scaled rate",
     "test_run::test_delay_shows_in_waiting_not_connecting": "connecting under 100 ms",
     "test_web::test_chromium_shows_the_run_live_then_the_final_report": "the browser sees the run live",
+    # These failed in the parallel pass under ASan (load average 9): the
+    # run must have written to InfluxDB within the 1.3 s before it is
+    # killed; 40,000 modules validate in 180 s of a core's time.
+    "test_output_influx::test_influx_down_mid_run_finishes_on_time_and_counts_drops": "writes within 1.3 s",
+    "test_output_influx::test_influx_restarted_writes_resume": "writes within 1.3 s, again after 1.2 s",
+    "test_plan_limits::test_forty_thousand_modules_validate": "CPU-bound, 180 s bound under ASan",
+    "test_plan_limits::test_forty_thousand_modules_with_a_misspelt_reference": "CPU-bound, 180 s bound under ASan",
 }
 
 # The longest tests of the parallel pass go first, so that none of them
