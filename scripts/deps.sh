@@ -6,7 +6,7 @@ set -eu
 want="gcc make pkg-config libcmocka-dev libjansson-dev libyaml-dev libpcre2-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev python3 python3-pytest libjs-chart.js"
 case "${1:-build}" in
 build) ;;
-test) want="$want curl influxdb nginx-light dnsmasq-base tinyproxy openssl python3-yaml python3-jsonschema chromium chromium-driver python3-selenium python3-brotli python3-zstandard python3-kubernetes yamllint" ;;
+test) want="$want python3-pytest-xdist curl influxdb nginx-light dnsmasq-base tinyproxy openssl python3-yaml python3-jsonschema chromium chromium-driver python3-selenium python3-brotli python3-zstandard python3-kubernetes yamllint" ;;
 bench) want="$want nginx-light wrk curl" ;;
 fuzz) want="$want clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$1' (build, test, bench, fuzz)" >&2; exit 2 ;;

@@ -112,15 +112,34 @@ def test_a_fifo_without_a_reader_is_refused_at_once(target, tmp_path):
     assert p.returncode == 104, p.stderr
     assert "FIFO with no reader" in p.stderr and str(fifo) in p.stderr
     assert fifo.is_fifo()  # refused, and left as it was
-    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    # The reader is open before strain starts (a `cat` started beside it
+    # may not be yet, on a loaded machine, and then strain rightly refuses).
+    import select
+    import time
+    from conftest import STRAIN
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    proc = subprocess.Popen([STRAIN, "run", "--url", target.url + "/health", "--iterations", "3", "--quiet",
+                             "--out", f"json={fifo}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, deadline = b"", time.monotonic() + 20
     try:
-        p = run_strain("run", "--url", target.url + "/health", "--iterations", "3", "--quiet",
-                       "--out", f"json={fifo}", timeout=20)
-        out, _ = reader.communicate(timeout=20)
+        while time.monotonic() < deadline:
+            select.select([fd], [], [], 0.1)
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            out += data
+            if not data:     # no writer: before strain opened it, or after it closed it
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.01)
+        _, err = proc.communicate(timeout=20)
     finally:
-        if reader.poll() is None:
-            reader.kill()
-    assert p.returncode == 0, p.stderr
+        os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
     assert out.count(b'"metric":"http_reqs"') >= 3
 
 
