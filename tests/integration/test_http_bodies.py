@@ -28,6 +28,7 @@ import brotli
 import zstandard
 
 from conftest import STRAIN, free_port, run_strain, summary, count
+from nginx_lib import conf_head
 
 NGINX = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -450,28 +451,8 @@ modules:
 # ---------------------------------------------------------------- nginx
 
 def nginx_conf(d, port):
-    user = ""
-    if os.geteuid() == 0:
-        import grp
-        import pwd
-        user = f"user {pwd.getpwuid(0).pw_name} {grp.getgrgid(0).gr_name};"
-    tmp = os.path.join(d, "tmp")
-    return f"""{user}
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    types {{ application/json json; }}
-    log_format b escape=json '{{"uri":"$request_uri","sent":"$bytes_sent","ce":"$sent_http_content_encoding","conn":"$connection"}}';
-    access_log {d}/access.log b;
-    keepalive_requests 100000;
-    gzip on;
+    fmt = '{"uri":"$request_uri","sent":"$bytes_sent","ce":"$sent_http_content_encoding","conn":"$connection"}'
+    return conf_head(d, fmt, mime="types { application/json json; }") + f"""    gzip on;
     gzip_types application/json;
     gzip_min_length 1;
     server {{

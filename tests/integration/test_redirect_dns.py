@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from nginx_lib import conf_head
 from conftest import STRAIN
 from test_dns_net import Dnsmasq, Target, Tinyproxy, clean_env, free_port
 from test_redirects_cookies import NGINX, make_cert
@@ -24,30 +25,9 @@ ASAN_OPTS = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")}
 
 
 def nginx_conf(d, a, c, names):
-    user = ""
-    if os.geteuid() == 0:
-        import grp
-        import pwd
-        user = f"user {pwd.getpwuid(0).pw_name} {grp.getgrgid(0).gr_name};"
-    tmp = os.path.join(d, "tmp")
     fmt = '{"port":"$server_port","uri":"$request_uri","host":"$http_host"}'
     routes = "\n".join(f"        location = /to/{k} {{ return 302 {v}; }}" for k, v in names.items())
-    return f"""{user}
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type text/plain;
-    log_format j escape=json '{fmt}';
-    access_log {d}/access.log j;
-    keepalive_requests 100000;
-    server {{
+    return conf_head(d, fmt) + f"""    server {{
         listen 127.0.0.1:{a};
 {routes}
         location / {{ return 200 "landed\\n"; }}

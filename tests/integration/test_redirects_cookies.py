@@ -21,23 +21,11 @@ import time
 
 import pytest
 
+from nginx_lib import conf_head, free_ports
 from conftest import run_strain
 
 NGINX = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
 
-
-def free_ports(n):
-    socks, ports = [], []
-    try:
-        while len(ports) < n:
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
 
 
 def make_cert(d):
@@ -52,33 +40,12 @@ def make_cert(d):
 
 
 def nginx_conf(d, a, b, c, cert, key):
-    user = ""
-    if os.geteuid() == 0:
-        import grp
-        import pwd
-        user = f"user {pwd.getpwuid(0).pw_name} {grp.getgrgid(0).gr_name};"
-    tmp = os.path.join(d, "tmp")
     fields = {"port": "$server_port", "uri": "$request_uri", "method": "$request_method",
               "status": "$status", "req_len": "$request_length", "clen": "$content_length",
               "ctype": "$content_type", "cookie": "$http_cookie", "host": "$http_host",
               "reused": "$ssl_session_reused", "proto": "$ssl_protocol"}
     fmt = "{" + ",".join(f'"{k}":"{v}"' for k, v in fields.items()) + "}"
-    return f"""{user}
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type text/plain;
-    log_format j escape=json '{fmt}';
-    access_log {d}/access.log j;
-    keepalive_requests 100000;
-    absolute_redirect off;
+    return conf_head(d, fmt) + f"""    absolute_redirect off;
     server {{
         listen 127.0.0.1:{a};
         # A chain: absolute-path, relative, dot segments, another port

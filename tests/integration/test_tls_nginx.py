@@ -22,6 +22,7 @@ import uuid
 import pytest
 
 from conftest import run_strain
+from nginx_lib import conf_head, free_ports
 
 NGINX = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -161,31 +162,8 @@ class Certs:
 
 # ---------------------------------------------------------------- nginx
 
-def free_ports(n):
-    """n distinct free ports on 127.0.0.1 (held open together while chosen)."""
-    socks, ports = [], []
-    try:
-        while len(ports) < n:
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
-    return ports
-
 
 def nginx_conf(d, certs, ports):
-    user = ""
-    if os.geteuid() == 0:
-        # As root nginx switches its workers to `user`, by default
-        # nobody:nobody, and Debian has no group "nobody". Run them as
-        # root's own user and group: names that exist wherever root does.
-        import grp
-        import pwd
-        user = (f"user {pwd.getpwuid(0).pw_name} {grp.getgrgid(0).gr_name};")
-    tmp = os.path.join(d, "tmp")
     fields = {
         "port": "$server_port", "addr": "$server_addr", "uri": "$request_uri",
         "status": "$status", "proto": "$ssl_protocol", "cipher": "$ssl_cipher",
@@ -231,22 +209,7 @@ def nginx_conf(d, certs, ports):
                f"ssl_protocols TLSv1.2; ssl_verify_client on; "
                f"ssl_client_certificate {certs.client_ca}; ssl_conf_command VerifyMode Require;"),
     ])
-    return f"""{user}
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type text/plain;
-    log_format tlsjson escape=json '{fmt}';
-    access_log {d}/access.log tlsjson;
-    keepalive_requests 100000;
-    # nginx 1.22's default leaves TLS 1.3 out (1.23.4 added it).
+    return conf_head(d, fmt, workers=2, connections=1024) + f"""    # nginx 1.22's default leaves TLS 1.3 out (1.23.4 added it).
     ssl_protocols TLSv1.2 TLSv1.3;
 {servers}
 }}
