@@ -36,7 +36,7 @@ typedef struct expect {
 
 static void feed(timeline *tl, met_registry *reg, met_shard *iv, uint64_t tick)
 {
-	met_snapshot snap = {reg, 0, (tick + 1) * NS_PER_SEC, NS_PER_SEC, iv, iv, 0};
+	met_snapshot snap = {.reg = reg, .elapsed_ns = (tick + 1) * NS_PER_SEC, .interval_ns = NS_PER_SEC, .interval = iv, .total = iv};
 	met_output o = timeline_output(tl);
 
 	o.snapshot(o.self, &snap);

@@ -84,7 +84,7 @@ static web_server *start(const char *description)
 static void snapshot(web_server *w, uint64_t elapsed_ns)
 {
 	met_output o = web_output(w);
-	met_snapshot snap = {NULL, 0, elapsed_ns, NS_PER_SEC, NULL, NULL, 0};
+	met_snapshot snap = {.elapsed_ns = elapsed_ns, .interval_ns = NS_PER_SEC};
 
 	o.snapshot(o.self, &snap);
 }
