@@ -7,9 +7,11 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import textwrap
 
 import pytest
@@ -370,9 +372,12 @@ thresholds:
 
 
 def browser(profile):
-    """Chromium under selenium with its profile in `profile` (a directory
-    the test owns, e.g. under tmp_path); its TMPDIR points there too, so
-    the org.chromium.Chromium.* files it makes go with it."""
+    """Chromium under selenium with its profile in `profile`, a directory
+    the caller removes; its TMPDIR points there too, so the
+    org.chromium.Chromium.* files it makes go with it. Keep the path short
+    (tempfile.mkdtemp under /tmp, not under pytest's tmp_path): Chromium's
+    singleton socket is made in TMPDIR, and a Unix socket's path holds at
+    most 107 bytes, past which Chromium exits at start."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
@@ -412,7 +417,8 @@ def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_pat
     resp, page = run.get("/")
     assert resp.status == 200 and b'data-live="1"' in page  # the report page, live
     os.makedirs(ARTIFACTS, exist_ok=True)
-    drv = browser(tmp_path / "chromium")
+    profile = tempfile.mkdtemp(prefix="strain-chr-")
+    drv = browser(profile)
     try:
         drv.get(f"http://{run.host}:{run.port}/")
         # While the run goes: a chart per module, with points, and the badge says live.
@@ -431,6 +437,7 @@ def test_chromium_shows_the_run_live_then_the_final_report(target, runs, tmp_pat
         console = [e for e in drv.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
     finally:
         drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
     assert badge == "live"
     assert {m for m, k in seen_live if k == "rps"} == {"jobs", "shop"}
     for m in ("jobs", "shop"):
