@@ -18,52 +18,10 @@
 #include "core/buf.h"
 #include "engine/run.h"
 #include "plan/plan.h"
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		if (!(cond))                                                                                           \
-			abort();                                                                                       \
-	} while (0)
+#include "fuzz_files.h"
 
 static char plan_path[300], csv_path[300];
-static const char *const files[] = {"plan.yaml", "data.csv"};
-
-static void write_file(const char *path, const void *data, size_t size)
-{
-	FILE *fp = fopen(path, "wb");
-
-	CHECK(fp != NULL);
-	CHECK(fwrite(data, 1, size, fp) == size);
-	CHECK(fclose(fp) == 0);
-}
-
-/* The private directory, on tmpfs (/dev/shm) when there is one: rewriting
- * a file per input on a disk file system costs more than the load (ext4
- * flushes a file truncated and rewritten when it is closed). */
-static char dir[256];
-
-/* atexit: the directory and what the driver wrote in it, so no run leaves
- * a directory behind. */
-static void remove_dir(void)
-{
-	char path[300];
-	size_t i;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-static void make_dir(const char *name)
-{
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
-	snprintf(dir, sizeof(dir), "%s/strain-fuzz-%s-XXXXXX", base, name);
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(atexit(remove_dir) == 0);
-}
+static const char *const files[] = {"plan.yaml", "data.csv", NULL};
 
 static void setup(void)
 {
@@ -76,7 +34,7 @@ static void setup(void)
 				   "    flow:\n"
 				   "      - get: /x\n";
 
-	make_dir("csv");
+	make_dir("csv", files);
 	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", dir);
 	snprintf(csv_path, sizeof(csv_path), "%s/data.csv", dir);
 	write_file(plan_path, plan, sizeof(plan) - 1);

@@ -1,0 +1,58 @@
+/* What the drivers that feed the loader files share (fuzz_plan, fuzz_csv):
+ * CHECK, a private directory made once per process and removed at exit
+ * with the files the driver names, and writing one of them. The directory
+ * is on tmpfs (/dev/shm) when there is one: rewriting a file per input on
+ * a disk file system costs more than the load (ext4 flushes a file
+ * truncated and rewritten when it is closed). A header of static
+ * functions: each driver is its own program. */
+#ifndef STRAIN_FUZZ_FILES_H
+#define STRAIN_FUZZ_FILES_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (!(cond))                                                                                           \
+			abort();                                                                                       \
+	} while (0)
+
+static char dir[256];
+static const char *const *dir_files; /* the names fuzz_make_dir was given, NULL-terminated */
+
+static void write_file(const char *path, const void *data, size_t size)
+{
+	FILE *fp = fopen(path, "wb");
+
+	CHECK(fp != NULL);
+	CHECK(fwrite(data, 1, size, fp) == size);
+	CHECK(fclose(fp) == 0);
+}
+
+/* atexit: the directory and what the driver wrote in it, so no run leaves
+ * a directory behind. */
+static void remove_dir(void)
+{
+	char path[300];
+	size_t i;
+
+	for (i = 0; dir_files && dir_files[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dir_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* files: every name the driver writes in it, NULL-terminated (static). */
+static void make_dir(const char *name, const char *const *files)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+	dir_files = files;
+	snprintf(dir, sizeof(dir), "%s/strain-fuzz-%s-XXXXXX", base, name);
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(atexit(remove_dir) == 0);
+}
+
+#endif
