@@ -1,0 +1,41 @@
+/* Page-backed storage for the large buffers that are refilled interval
+ * after interval: the raw sample logs and their copies in the output
+ * queues. With malloc, what one bigger interval touches stays resident for
+ * the rest of the run (a grown block keeps its pages; a freed one is a
+ * hole in a heap that later, smaller allocations pin), so RSS steps up
+ * every time the collector runs late on a loaded machine. An anonymous
+ * mapping grows without copying (mremap) and gives the pages past what the
+ * recent intervals needed back to the system (madvise), so RSS follows the
+ * steady state, not the busiest interval ever seen. Not thread-safe: one
+ * owner at a time. */
+#ifndef STRAIN_CORE_PAGEBUF_H
+#define STRAIN_CORE_PAGEBUF_H
+
+#include <stddef.h>
+
+typedef struct pagebuf {
+	void *p;          /* NULL until first reserved */
+	size_t cap;       /* bytes mapped, whole pages */
+	size_t touched;   /* bytes that may be resident: the highest use since the last give-back */
+	size_t prev_used; /* what the round before the last one used */
+} pagebuf;
+
+/* Smallest mapping, and the least a give-back returns (below it, the
+ * syscall and the page faults that refill it cost more than it saves). */
+#define PAGEBUF_MIN (64 * 1024)
+
+void pagebuf_init(pagebuf *b);
+/* Unmaps; b is left empty (pagebuf_init) and may be reused. */
+void pagebuf_free(pagebuf *b);
+/* Makes cap at least n bytes (doubling from PAGEBUF_MIN), keeping the
+ * contents. The caller bounds n (every user has its own hard maximum);
+ * out of memory exits, as xmalloc does. */
+void pagebuf_reserve(pagebuf *b, size_t n);
+/* Ends a round (an interval) that used the first `used` bytes: the pages
+ * touched past what this round and the one before needed, plus a margin
+ * of 1/16 for a slightly late interval, go back to the system (they read
+ * as zeros if touched again). A spike is thus held for one more round and
+ * then given back; steady rounds make no system call. */
+void pagebuf_settle(pagebuf *b, size_t used);
+
+#endif
