@@ -60,16 +60,32 @@ void pagebuf_reserve(pagebuf *b, size_t n)
 	b->cap = cap;
 }
 
+static size_t median3(size_t a, size_t b, size_t c)
+{
+	if (a > b) {
+		size_t t = a;
+
+		a = b;
+		b = t;
+	}
+	/* Now a <= b: the median is b unless c falls below it. */
+	if (c < b)
+		b = c > a ? c : a;
+	return b;
+}
+
 void pagebuf_settle(pagebuf *b, size_t used)
 {
-	size_t need = used > b->prev_used ? used : b->prev_used, top = b->touched > used ? b->touched : used;
-	size_t keep;
+	size_t top = b->touched > used ? b->touched : used, need, keep;
+	size_t med = median3(used, b->last[0], b->last[1]);
 
-	b->prev_used = used;
+	b->last[1] = b->last[0];
+	b->last[0] = used;
+	need = used > med ? used : med;
 	if (top > b->cap)
 		top = b->cap;
-	keep = round_up(need + need / 16);
-	if (keep < top && top - keep >= PAGEBUF_MIN) {
+	keep = round_up(need + need / 64);
+	if (keep < top && top - keep >= PAGEBUF_SLACK) {
 		/* DONTNEED, not FREE: MADV_FREE pages stay counted in RSS until
 		 * the system is short of memory, and constant RSS is the point. */
 		madvise((char *)b->p + keep, round_up(top) - keep, MADV_DONTNEED);

@@ -17,12 +17,14 @@ typedef struct pagebuf {
 	void *p;          /* NULL until first reserved */
 	size_t cap;       /* bytes mapped, whole pages */
 	size_t touched;   /* bytes that may be resident: the highest use since the last give-back */
-	size_t prev_used; /* what the round before the last one used */
+	size_t last[2];   /* the two rounds before the last settle: what they used */
 } pagebuf;
 
-/* Smallest mapping, and the least a give-back returns (below it, the
- * syscall and the page faults that refill it cost more than it saves). */
+/* Smallest mapping. */
 #define PAGEBUF_MIN (64 * 1024)
+/* The least a give-back returns: below it, the system call and the page
+ * faults that refill it cost more than it saves. */
+#define PAGEBUF_SLACK (16 * 1024)
 
 void pagebuf_init(pagebuf *b);
 /* Unmaps; b is left empty (pagebuf_init) and may be reused. */
@@ -32,10 +34,13 @@ void pagebuf_free(pagebuf *b);
  * out of memory exits, as xmalloc does. */
 void pagebuf_reserve(pagebuf *b, size_t n);
 /* Ends a round (an interval) that used the first `used` bytes: the pages
- * touched past what this round and the one before needed, plus a margin
- * of 1/16 for a slightly late interval, go back to the system (they read
- * as zeros if touched again). A spike is thus held for one more round and
- * then given back; steady rounds make no system call. */
+ * touched past this round's use or the median of the last three rounds',
+ * whichever is more, plus 1/64 for the jitter of steady rounds, go back to
+ * the system when they are at least PAGEBUF_SLACK (they read as zeros if
+ * touched again). So a bigger round (a late interval) is given back at the
+ * next settle, while the short round that follows a late one keeps what
+ * the steady rounds need: RSS neither keeps a spike nor dips below the
+ * steady state. Steady rounds make no system call. */
 void pagebuf_settle(pagebuf *b, size_t used);
 
 #endif

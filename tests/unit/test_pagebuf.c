@@ -1,7 +1,7 @@
 /* Page-backed buffers (core/pagebuf): growth keeps the contents, and a
- * settle gives back, as the kernel sees it (mincore), exactly the pages a
- * bigger round touched once the two last rounds no longer need them; steady
- * rounds keep theirs resident. */
+ * settle gives back, as the kernel sees it (mincore), the pages a bigger
+ * round touched as soon as a round no longer needs them, without giving
+ * back what the steady rounds need; steady rounds keep theirs resident. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,44 +64,72 @@ static void test_settle_gives_back_a_spike(void **state)
 		pagebuf_settle(&b, steady);
 		assert_int_equal(resident(&b, 0, steady), steady / ps);
 	}
-	/* One bigger round (a late interval) touches four times as much... */
+	/* One bigger round (a late interval) touches four times as much, and
+	 * keeps it while it is the round just ended... */
 	memset(b.p, 2, spike);
 	pagebuf_settle(&b, spike);
 	assert_int_equal(resident(&b, 0, spike), spike / ps);
-	/* ...which the next round, the one after the spike, still keeps... */
+	/* ...and the next steady round gives it back: the steady need and its
+	 * margin stay, with their contents; the rest is not resident. */
 	memset(b.p, 3, steady);
 	pagebuf_settle(&b, steady);
-	assert_int_equal(resident(&b, 0, spike), spike / ps);
-	/* ...and the one after gives back: the steady need and its margin
-	 * stay, with their contents; the rest is not resident any more. */
-	memset(b.p, 4, steady);
-	pagebuf_settle(&b, steady);
-	keep = (steady + steady / 16 + ps - 1) / ps * ps;
+	keep = (steady + steady / 64 + ps - 1) / ps * ps;
 	assert_int_equal(resident(&b, 0, keep), keep / ps);
 	assert_int_equal(resident(&b, keep, spike - keep), 0);
-	assert_int_equal(((unsigned char *)b.p)[steady - 1], 4);
+	assert_int_equal(((unsigned char *)b.p)[steady - 1], 3);
 	/* The pages given back read as zeros and can be used again. */
 	assert_int_equal(((unsigned char *)b.p)[spike - 1], 0);
+	memset(b.p, 4, spike);
+	assert_int_equal(resident(&b, 0, spike), spike / ps);
+	pagebuf_free(&b);
+}
+
+/* A late interval is followed by a short one (ticks keep their grid): the
+ * short round gives back the late one's excess but keeps what the steady
+ * rounds need, so RSS does not dip either. */
+static void test_short_round_keeps_the_steady_need(void **state)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), steady = 1 << 20, keep, i;
+	pagebuf b;
+
+	(void)state;
+	pagebuf_init(&b);
+	pagebuf_reserve(&b, 2 * steady);
+	for (i = 0; i < 3; i++) {
+		memset(b.p, 1, steady);
+		pagebuf_settle(&b, steady);
+	}
+	memset(b.p, 2, steady + steady / 2);
+	pagebuf_settle(&b, steady + steady / 2);
+	memset(b.p, 3, steady / 2);
+	pagebuf_settle(&b, steady / 2);
+	keep = (steady + steady / 64 + ps - 1) / ps * ps;
+	assert_int_equal(resident(&b, 0, keep), keep / ps);
+	assert_int_equal(resident(&b, keep, 2 * steady - keep), 0);
+	/* Past the short round, steady rounds keep their pages. */
+	memset(b.p, 4, steady);
+	pagebuf_settle(&b, steady);
+	assert_int_equal(resident(&b, 0, steady), steady / ps);
 	pagebuf_free(&b);
 }
 
 static void test_small_excess_is_kept(void **state)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE), steady = 1 << 20;
+	size_t bigger = steady + steady / 64 + PAGEBUF_SLACK / 2;
 	pagebuf b;
 
 	(void)state;
 	pagebuf_init(&b);
 	pagebuf_reserve(&b, 2 * steady);
 	/* A round a little bigger than the margin, but by less than
-	 * PAGEBUF_MIN past it: not worth a system call and the faults that
+	 * PAGEBUF_SLACK past it: not worth a system call and the faults that
 	 * refill it, so it stays. */
-	memset(b.p, 1, steady + steady / 16 + PAGEBUF_MIN / 2);
-	pagebuf_settle(&b, steady + steady / 16 + PAGEBUF_MIN / 2);
+	memset(b.p, 1, bigger);
+	pagebuf_settle(&b, bigger);
 	pagebuf_settle(&b, steady);
 	pagebuf_settle(&b, steady);
-	assert_int_equal(resident(&b, 0, steady + steady / 16 + PAGEBUF_MIN / 2 - ps),
-			 (steady + steady / 16 + PAGEBUF_MIN / 2 - ps) / ps);
+	assert_int_equal(resident(&b, 0, bigger / ps * ps), bigger / ps);
 	pagebuf_free(&b);
 }
 
@@ -110,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserve_grows_keeping_contents),
 		cmocka_unit_test(test_settle_gives_back_a_spike),
+		cmocka_unit_test(test_short_round_keeps_the_steady_need),
 		cmocka_unit_test(test_small_excess_is_kept),
 	};
 
