@@ -60,28 +60,31 @@ void pagebuf_reserve(pagebuf *b, size_t n)
 	b->cap = cap;
 }
 
-static size_t median3(size_t a, size_t b, size_t c)
+/* The median of this round's use and the four before it. */
+static size_t median5(size_t used, const size_t last[4])
 {
-	if (a > b) {
-		size_t t = a;
+	size_t v[5] = {used, last[0], last[1], last[2], last[3]};
+	int i, j;
 
-		a = b;
-		b = t;
-	}
-	/* Now a <= b: the median is b unless c falls below it. */
-	if (c < b)
-		b = c > a ? c : a;
-	return b;
+	for (i = 1; i < 5; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			size_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[2];
 }
 
 void pagebuf_settle(pagebuf *b, size_t used)
 {
-	size_t top = b->touched > used ? b->touched : used, need, keep;
-	size_t med = median3(used, b->last[0], b->last[1]);
+	size_t top = b->touched > used ? b->touched : used, med = median5(used, b->last), need, keep;
 
-	b->last[1] = b->last[0];
+	memmove(b->last + 1, b->last, 3 * sizeof(b->last[0]));
 	b->last[0] = used;
-	need = used > med ? used : med;
+	/* Up at once with the median (three rounds of five), down slowly. */
+	b->floor = med > b->floor - b->floor / 256 ? med : b->floor - b->floor / 256;
+	need = used > b->floor ? used : b->floor;
 	if (top > b->cap)
 		top = b->cap;
 	keep = round_up(need + need / 64);

@@ -17,7 +17,8 @@ typedef struct pagebuf {
 	void *p;          /* NULL until first reserved */
 	size_t cap;       /* bytes mapped, whole pages */
 	size_t touched;   /* bytes that may be resident: the highest use since the last give-back */
-	size_t last[2];   /* the two rounds before the last settle: what they used */
+	size_t last[4];   /* what the four rounds before this one used, newest first */
+	size_t floor;     /* the steady need: pages below it are kept through a lull */
 } pagebuf;
 
 /* Smallest mapping. */
@@ -33,14 +34,16 @@ void pagebuf_free(pagebuf *b);
  * contents. The caller bounds n (every user has its own hard maximum);
  * out of memory exits, as xmalloc does. */
 void pagebuf_reserve(pagebuf *b, size_t n);
-/* Ends a round (an interval) that used the first `used` bytes: the pages
- * touched past this round's use or the median of the last three rounds',
- * whichever is more, plus 1/64 for the jitter of steady rounds, go back to
- * the system when they are at least PAGEBUF_SLACK (they read as zeros if
- * touched again). So a bigger round (a late interval) is given back at the
- * next settle, while the short round that follows a late one keeps what
- * the steady rounds need: RSS neither keeps a spike nor dips below the
- * steady state. Steady rounds make no system call. */
+/* Ends a round (an interval) that used the first `used` bytes. The pages
+ * touched past the larger of this round's use and the steady need (plus
+ * 1/64 for the jitter of steady rounds) go back to the system when they
+ * are at least PAGEBUF_SLACK; they read as zeros if touched again. The
+ * steady need is the median of the last five rounds, or, when that falls,
+ * the previous need less 1/256. So a bigger round (a late interval, or
+ * two) is given back at the next settle; a lull (the short interval after
+ * a late one, a few slow seconds) does not give back what the steady
+ * rounds will need again, while a lasting drop of load gives it back over
+ * minutes. Steady rounds make no system call. */
 void pagebuf_settle(pagebuf *b, size_t used);
 
 #endif

@@ -113,6 +113,36 @@ static void test_short_round_keeps_the_steady_need(void **state)
 	pagebuf_free(&b);
 }
 
+/* A lull of a few rounds keeps the steady need resident (it will be needed
+ * again); a lasting drop of load gives it back, a little each round. */
+static void test_lull_keeps_and_drop_gives_back(void **state)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), steady = 1 << 20, low = steady / 4, i;
+	size_t near = steady - steady / 32;
+	pagebuf b;
+
+	(void)state;
+	pagebuf_init(&b);
+	pagebuf_reserve(&b, steady);
+	for (i = 0; i < 5; i++) {
+		memset(b.p, 1, steady);
+		pagebuf_settle(&b, steady);
+	}
+	for (i = 0; i < 6; i++) {
+		memset(b.p, 2, low);
+		pagebuf_settle(&b, low);
+	}
+	assert_int_equal(resident(&b, 0, near / ps * ps), near / ps);
+	/* Ten minutes of the lower load: down to its need. */
+	for (i = 0; i < 600; i++) {
+		memset(b.p, 3, low);
+		pagebuf_settle(&b, low);
+	}
+	assert_true(resident(&b, 0, steady) <= (low + low / 64) / ps + 1 + PAGEBUF_SLACK / ps);
+	assert_true(resident(&b, 0, steady) >= low / ps);
+	pagebuf_free(&b);
+}
+
 static void test_small_excess_is_kept(void **state)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE), steady = 1 << 20;
@@ -139,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_grows_keeping_contents),
 		cmocka_unit_test(test_settle_gives_back_a_spike),
 		cmocka_unit_test(test_short_round_keeps_the_steady_need),
+		cmocka_unit_test(test_lull_keeps_and_drop_gives_back),
 		cmocka_unit_test(test_small_excess_is_kept),
 	};
 
