@@ -18,7 +18,7 @@ void met_shard_free(met_shard *s)
 		met_hist_destroy(s->cells[i].hist);
 	free(s->touched);
 	free(s->cells);
-	free(s->samples);
+	pagebuf_free(&s->log);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -38,7 +38,10 @@ int met_shard_log_slow(met_shard *s, size_t need)
 		cap = cap ? cap * 2 : 4096;
 	if (cap > max)
 		cap = max;
-	s->samples = xrealloc(s->samples, cap * sizeof(*s->samples));
+	pagebuf_reserve(&s->log, cap * sizeof(*s->samples));
+	s->samples = s->log.p;
+	/* The mapping is whole pages: what is past cap stays unused, so the
+	 * maximum holds exactly. */
 	s->samples_cap = cap;
 	return 0;
 }
@@ -65,6 +68,8 @@ void met_shard_clear(met_shard *s)
 			met_hist_reset(c->hist);
 	}
 	s->ntouched = 0;
+	if (s->log.p)
+		pagebuf_settle(&s->log, s->nsamples * sizeof(*s->samples));
 	s->nsamples = 0;
 	s->samples_lost = 0;
 	s->samples_full = 0;

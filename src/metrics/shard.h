@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pagebuf.h"
 #include "metrics/hist.h"
 #include "metrics/registry.h"
 
@@ -63,14 +64,18 @@ typedef struct met_shard {
 	uint32_t ntouched;
 	uint32_t touched_cap;
 	/* Raw sample log (keep_samples): grows to the busiest interval's size,
-	 * then is reused, so steady-state recording does not allocate. It
-	 * never holds more than samples_max (0: MET_SAMPLES_MAX): past it an
-	 * interval's further samples are counted in samples_lost, which the
-	 * sample outputs report as dropped points, and not kept. */
+	 * then is reused, so steady-state recording does not allocate. Its
+	 * pages (log) past what the last two intervals used are given back at
+	 * each clear, so one late, bigger interval does not raise RSS for the
+	 * rest of the run. It never holds more than samples_max (0:
+	 * MET_SAMPLES_MAX): past it an interval's further samples are counted
+	 * in samples_lost, which the sample outputs report as dropped points,
+	 * and not kept. */
 	int keep_samples;
 	int keep_arrivals;   /* log arrival records too (implies keep_samples) */
-	met_sample *samples;
+	met_sample *samples; /* log.p */
 	size_t nsamples, samples_cap, samples_max;
+	pagebuf log;
 	uint64_t samples_lost; /* this interval's samples not kept (arrival records not counted) */
 	int samples_full;      /* the log refused to grow: nothing more this interval */
 	met_sample ctx;      /* wall_ns / vu / iter stamped on the next samples */
@@ -79,7 +84,8 @@ typedef struct met_shard {
 void met_shard_init(met_shard *s);
 /* Frees all storage (histograms included). */
 void met_shard_free(met_shard *s);
-/* Zeroes every touched cell, keeping storage for reuse. */
+/* Zeroes every touched cell, keeping storage for reuse; the sample log
+ * keeps the pages the last two intervals needed (pagebuf_settle). */
 void met_shard_clear(met_shard *s);
 
 /* Slow path: makes room for series id and marks it touched. */

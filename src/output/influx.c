@@ -655,7 +655,7 @@ static void influx_snapshot(output *o, const met_snapshot *snap)
 			lost += n - room;
 			n = (size_t)room;
 		}
-		j = n ? outq_job_create(iv->samples, n, 0) : NULL;
+		j = n ? outq_job_samples(ix->q, iv->samples, n) : NULL;
 	} else {
 		int64_t n;
 

@@ -21,6 +21,8 @@ struct outq {
 	void *ctx;
 	unsigned nthreads;
 	pthread_t *threads;
+	pagebuf spare;      /* a job store not in use (outq_job_samples), under lock */
+	int has_spare;
 };
 
 typedef struct consumer_arg {
@@ -46,6 +48,28 @@ static uint64_t deadline_locked(const outq *q)
 	return c && (!d || c < d) ? c : d;
 }
 
+/* Under q's lock (when the job has a pool): the store goes back as the
+ * spare, settled to what the recent jobs needed, or is unmapped when there
+ * is a spare already. */
+static void job_free_locked(outq_job *j)
+{
+	outq *q = j->pool;
+
+	if (q) {
+		if (q->has_spare) {
+			pagebuf_free(&j->store);
+		} else {
+			pagebuf_settle(&j->store, j->nsamples * sizeof(*j->samples));
+			q->spare = j->store;
+			q->has_spare = 1;
+		}
+	} else {
+		free(j->samples);
+	}
+	buf_free(&j->text);
+	free(j);
+}
+
 static void *consumer_main(void *p)
 {
 	consumer_arg a = *(consumer_arg *)p;
@@ -69,7 +93,7 @@ static void *consumer_main(void *p)
 		q->fn(q->ctx, a.i, j);
 		pthread_mutex_lock(&q->lock);
 		q->held -= j->npoints;
-		outq_job_free(j);
+		job_free_locked(j);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
@@ -112,6 +136,7 @@ void outq_destroy(outq *q)
 		return;
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
+	pagebuf_free(&q->spare);
 	free(q->threads);
 	free(q);
 }
@@ -130,13 +155,40 @@ outq_job *outq_job_create(const met_sample *samples, size_t n, size_t text_max)
 	return j;
 }
 
+outq_job *outq_job_samples(outq *q, const met_sample *samples, size_t n)
+{
+	outq_job *j = xcalloc(1, sizeof(*j));
+
+	pthread_mutex_lock(&q->lock);
+	if (q->has_spare) {
+		j->store = q->spare;
+		q->has_spare = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	/* Outside the lock: growing and copying a second's samples must not
+	 * hold up a consumer. */
+	pagebuf_reserve(&j->store, n * sizeof(*samples));
+	j->samples = j->store.p;
+	memcpy(j->samples, samples, n * sizeof(*samples));
+	j->nsamples = n;
+	j->npoints = n;
+	j->pool = q;
+	buf_init(&j->text, 0, 0);
+	return j;
+}
+
 void outq_job_free(outq_job *j)
 {
+	outq *q;
+
 	if (!j)
 		return;
-	free(j->samples);
-	buf_free(&j->text);
-	free(j);
+	q = j->pool;
+	if (q)
+		pthread_mutex_lock(&q->lock);
+	job_free_locked(j);
+	if (q)
+		pthread_mutex_unlock(&q->lock);
 }
 
 uint64_t outq_room(outq *q)

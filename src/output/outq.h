@@ -12,7 +12,10 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/pagebuf.h"
 #include "metrics/shard.h"
+
+typedef struct outq outq;
 
 typedef struct outq_job {
 	struct outq_job *next;
@@ -20,13 +23,13 @@ typedef struct outq_job {
 	met_sample *samples;  /* raw samples (per-sample outputs), nsamples of them */
 	size_t nsamples;
 	buf text;             /* or pre-encoded lines */
+	outq *pool;           /* the queue whose spare store holds the samples, or NULL */
+	pagebuf store;        /* the samples, when pool is set */
 } outq_job;
 
 /* Consumes one job on consumer thread `thread` (0..n-1). The job is freed
  * by the queue after it returns. */
 typedef void (*outq_fn)(void *ctx, unsigned thread, outq_job *job);
-
-typedef struct outq outq;
 
 /* Starts nthreads consumers. Returns NULL if a thread cannot be created.
  * Stop with outq_close, then outq_destroy. */
@@ -36,6 +39,14 @@ void outq_destroy(outq *q);
 /* A job holding a copy of n samples, or text with room for `text_max`
  * bytes (0: none). Free with outq_job_free (accepts NULL). */
 outq_job *outq_job_create(const met_sample *samples, size_t n, size_t text_max);
+/* A job holding a copy of n samples (n > 0) in storage of q's: a whole
+ * interval's samples, every second, so the copy is not malloc'd (a heap
+ * keeps what the biggest copy touched) but made in a page-backed store
+ * that q keeps one spare of. Steady intervals reuse the spare's pages; a
+ * second store exists only while two jobs are out at once, and is unmapped
+ * when it comes back; what a bigger interval touched is given back
+ * (pagebuf_settle). Free with outq_job_free, before outq_destroy(q). */
+outq_job *outq_job_samples(outq *q, const met_sample *samples, size_t n);
 void outq_job_free(outq_job *j);
 
 /* Room left under the bound, in points. */

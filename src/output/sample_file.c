@@ -214,7 +214,7 @@ void sample_file_snapshot(output *o, const met_snapshot *snap)
 		       met_samples_arrivals(snap->interval->samples + n, snap->interval->nsamples - n);
 	}
 	if (n) {
-		j = outq_job_create(snap->interval->samples, n, 0);
+		j = outq_job_samples(sf->q, snap->interval->samples, n);
 		if (outq_push(sf->q, j) < 0) {
 			lost += n;
 			outq_job_free(j);

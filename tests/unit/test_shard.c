@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "metrics/query.h"
@@ -475,6 +477,65 @@ static void test_sample_log_is_bounded(void **state)
 	met_registry_destroy(reg);
 }
 
+/* Resident pages of the log's mapping from byte off on (mincore). */
+static size_t log_resident_from(const met_shard *s, size_t off)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), n, i, k = 0;
+	unsigned char *v;
+
+	off = (off + ps - 1) / ps * ps;
+	n = (s->log.cap - off) / ps;
+	v = malloc(n + 1);
+	assert_int_equal(mincore((char *)s->log.p + off, n * ps, v), 0);
+	for (i = 0; i < n; i++)
+		k += v[i] & 1;
+	free(v);
+	return k;
+}
+
+/* One interval far bigger than the others (a collector that ran late)
+ * grows the log, but its pages are given back at the next clear, and the
+ * short interval after a late one keeps what the steady ones need: the log
+ * holds what the steady intervals need, not the busiest one's. */
+static void test_sample_log_gives_back_a_spike(void **state)
+{
+	met_registry *reg = met_registry_create();
+	uint32_t reqs = met_series_intern(reg, MET_HTTP_REQS, 0), i;
+	enum { STEADY = 20000, SPIKE = 200000 };
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), steady_bytes = STEADY * sizeof(met_sample);
+	size_t keep = steady_bytes + steady_bytes / 64 + ps;
+	met_shard w;
+	int k;
+
+	(void)state;
+	met_shard_init(&w);
+	w.keep_samples = 1;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < STEADY; i++)
+			met_shard_add(&w, reg, reqs, 1);
+		met_shard_clear(&w);
+	}
+	for (i = 0; i < SPIKE; i++)
+		met_shard_add(&w, reg, reqs, 1);
+	assert_true(w.samples_cap >= SPIKE);
+	met_shard_clear(&w);
+	/* The short interval after the late one: the spike goes back, the
+	 * steady need stays resident. */
+	for (i = 0; i < STEADY / 2; i++)
+		met_shard_add(&w, reg, reqs, 1);
+	met_shard_clear(&w);
+	assert_int_equal(log_resident_from(&w, keep), 0);
+	assert_true(log_resident_from(&w, 0) >= steady_bytes / ps);
+	/* Recording goes on in the same log, at any size up to its cap. */
+	assert_true(w.samples_cap >= SPIKE);
+	for (i = 0; i < SPIKE; i++)
+		met_shard_add(&w, reg, reqs, (double)i);
+	assert_int_equal(w.nsamples, SPIKE);
+	assert_true(w.samples[SPIKE - 1].value == SPIKE - 1);
+	met_shard_free(&w);
+	met_registry_destroy(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_clear_keeps_storage_forgets_values),
 		cmocka_unit_test(test_samples_carry_stamp),
 		cmocka_unit_test(test_sample_log_is_bounded),
+		cmocka_unit_test(test_sample_log_gives_back_a_spike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
