@@ -26,6 +26,23 @@ int errors_full(const loader *L)
 	return L->errs->n >= PLAN_MAX_ERRORS;
 }
 
+size_t error_position_len(const loader *L, const char *msg)
+{
+	size_t plen = strlen(L->path);
+	const char *p = msg + plen;
+	int field;
+
+	if (strncmp(msg, L->path, plen) != 0)
+		return 0;
+	for (field = 0; field < 2; field++) {
+		if (*p != ':' || !isdigit((unsigned char)p[1]))
+			return 0;
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	}
+	return p[0] == ':' && p[1] == ' ' ? (size_t)(p + 2 - msg) : 0;
+}
+
 void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void err_at(loader *L, const ynode *n, const char *fmt, ...)
 {

@@ -78,6 +78,9 @@ void add_error(plan_errors *e, char *msg);
 /* Whether the list is full: callers skip composing messages that would
  * only be counted. */
 int errors_full(const loader *L);
+/* The length of msg's "PATH:LINE:COL: " prefix when it names the plan's
+ * file (L->path), else 0: what hiding secrets in a message leaves as is. */
+size_t error_position_len(const loader *L, const char *msg);
 /* Adds "FILE:LINE:COL: message" at n (1:1 when n is NULL). */
 void err_at(loader *L, const ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The allowed word nearest to key (NULL-terminated list), or NULL when

@@ -348,11 +348,20 @@ void plan_secrets(loader *L, const ynode *root)
 	for (i = 0; i < w.nown; i++)
 		if (env_lookup(L, w.own[i], &value) == 0)
 			redact_add_value(w.r, value);
-	/* What the load wrote before the secrets were known. */
+	/* What the load wrote before the secrets were known. The position
+	 * stays as it is: a secret that happens to occur in the plan's path
+	 * (a literal "Authorization: plan") must not take away where the
+	 * error is. */
 	for (i = 0; i < L->errs->n; i++) {
-		char *s = redact_strdup(w.r, L->errs->msgs[i], 0);
+		char *m = L->errs->msgs[i], *rest, *s;
+		size_t keep = error_position_len(L, m);
 
-		free(L->errs->msgs[i]);
+		rest = redact_strdup(w.r, m + keep, 0);
+		s = xmalloc(keep + strlen(rest) + 1);
+		memcpy(s, m, keep);
+		strcpy(s + keep, rest);
+		free(rest);
+		free(m);
 		L->errs->msgs[i] = s;
 	}
 	if (L->cfg->target) {

@@ -192,6 +192,33 @@ modules:
     assert p.returncode == 104 and "--secret EXTRA: EXTRA is not set" in p.stderr, p.stderr
 
 
+def test_a_secret_in_the_plans_path_leaves_the_error_position(tmp_path):
+    """A literal credential that also occurs in the plan's path (here its
+    directory) is hidden in the message, never in the FILE:LINE:COL that
+    says where the error is (a fuzz input found the position redacted)."""
+    secret = "hush-7a0b9c"
+    d = tmp_path / secret
+    d.mkdir()
+    plan = d / "plan.yaml"
+    plan.write_text(f"""
+target: http://127.0.0.1:9
+defaults:
+  headers: {{Authorization: "{secret}"}}
+modules:
+  m:
+    executor: {{vus: 1, iterations: 1}}
+    flow:
+      - get: /x
+        bogus: "{secret}"
+""")
+    p = subprocess.run([STRAIN, "validate", str(plan)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 104, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines and all(line.startswith(f"{plan}:") for line in lines), p.stderr
+    assert f"{plan}:10:9: unknown key 'bogus'" in p.stderr, p.stderr
+    assert secret not in p.stderr.replace(f"{plan}:", ""), p.stderr
+
+
 def test_quick_mode_hides_header_values_and_url_credentials(make_target, tmp_path):
     t = make_target()
     host = t.url.split("//", 1)[1]
