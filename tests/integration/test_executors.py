@@ -165,9 +165,9 @@ def stall_during(target, after_s, ms):
 
 def test_coordinated_omission_shows_in_queue_mode_not_in_closed_model(target, tmp_path):
     # Open model, queued: every iteration due during the 1 s stall waits for
-    # it, and is measured from when it was due.
-    th = stall_during(target, 3, 1000)
-    p, q = summary(tmp_path, "--url", target.url + "/health", "--rate", "200", "--duration", "10s",
+    # it, and is measured from when it was due (a fifth of the 1,000).
+    th = stall_during(target, 2, 1000)
+    p, q = summary(tmp_path, "--url", target.url + "/health", "--rate", "200", "--duration", "5s",
                    "--vus", "10", "--max-vus", "10", "--queue")
     th.join()
     assert p.returncode == 0, p.stderr
@@ -176,8 +176,8 @@ def test_coordinated_omission_shows_in_queue_mode_not_in_closed_model(target, tm
     assert qd["p(99)"] >= 800, qd
     # Closed model, same endpoint and stall: only the requests in flight
     # when it hit (one per VU) see it.
-    th = stall_during(target, 3, 1000)
-    p, c = summary(tmp_path, "--url", target.url + "/health", "--vus", "10", "--duration", "10s")
+    th = stall_during(target, 2, 1000)
+    p, c = summary(tmp_path, "--url", target.url + "/health", "--vus", "10", "--duration", "5s")
     th.join()
     assert p.returncode == 0, p.stderr
     cd = c["metrics"]["http_req_duration"]
