@@ -48,6 +48,7 @@ typedef struct loader {
 	uint64_t def_batch, def_batch_per_host; /* parallel blocks: k6's batch, batchPerHost */
 	int in_parallel;           /* compiling a parallel block's requests */
 	uint32_t caps[8]; /* array capacities */
+	const ynode **req_steps; /* the step each of cfg->reqs came from, for errors found after */
 	char **scratch;   /* expanded scalars, freed with the loader */
 	uint32_t nscratch;
 	/* Name indexes, so lookups stay linear however many names a plan has. */
@@ -57,7 +58,7 @@ typedef struct loader {
 	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
 } loader;
 
-enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS, CAP_PARALLELS };
+enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS, CAP_PARALLELS, CAP_REQ_STEPS };
 
 /* Makes room for element n of an array of cap elements of size bytes,
  * doubling it (from 16) and zeroing what it adds. Returns the array. */

@@ -391,9 +391,10 @@ static void plan_route(loader *L)
 		add_error(L->errs, xstrdup(err));
 		return;
 	}
+	/* Where the request is, though what failed is how it goes out. */
 	for (i = 0; i < L->cfg->nreqs; i++)
 		if (run_request_route(&L->cfg->reqs[i], L->cfg, err, sizeof(err)) < 0)
-			add_error(L->errs, xstrdup(err));
+			err_at(L, L->req_steps[i], "%s", err);
 }
 
 int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_errors *errs)
@@ -453,6 +454,7 @@ out:
 	 * included. */
 	if (L.doc.loaded)
 		plan_secrets(&L, ydoc_root(&L.doc));
+	free(L.req_steps);
 	for (i = 0; i < L.nscratch; i++)
 		free(L.scratch[i]);
 	free(L.scratch);

@@ -656,6 +656,8 @@ int compile_request(loader *L, const ynode *step)
 	if (check_keys(L, step, request_keys, "a request step") < 0)
 		bad = 1;
 	cfg->reqs = grow(cfg->reqs, cfg->nreqs, &L->caps[CAP_REQS], sizeof(run_request));
+	L->req_steps = grow(L->req_steps, cfg->nreqs, &L->caps[CAP_REQ_STEPS], sizeof(*L->req_steps));
+	L->req_steps[cfg->nreqs] = step;
 	idx = cfg->nreqs++;
 	r = &cfg->reqs[idx];
 	memset(r, 0, sizeof(*r));

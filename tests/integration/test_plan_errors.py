@@ -1,10 +1,11 @@
 """Malformed plans: every one is rejected before any traffic with exit 104
 and a message that names file:line:col and what was expected."""
+import subprocess
 import textwrap
 
 import pytest
 
-from conftest import run_strain
+from conftest import STRAIN, run_strain
 
 GOOD_MODULE = """
 modules:
@@ -166,3 +167,36 @@ def test_example_suite_is_valid():
     p = run_strain("validate", suite)
     assert p.returncode == 0, p.stderr
     assert "4 modules" in p.stdout
+
+
+def test_a_request_too_large_only_through_the_proxy_names_its_step(tmp_path):
+    """A request that fits alone but not with the proxy's absolute-form
+    request line fails when the loader routes it, after the steps were
+    compiled: the error still names the step (it used to have no position)."""
+    (tmp_path / "body.bin").write_bytes(b"\0" * (64 << 20))
+    plan = tmp_path / "plan.yaml"
+
+    def validate(pad, proxy):
+        # proxy: last, so the step stays on line 6 either way.
+        plan.write_text(textwrap.dedent(f"""\
+            target: http://127.0.0.1:9
+            modules:
+              m:
+                executor: {{type: shared-iterations, vus: 1, iterations: 1}}
+                flow:
+                  - post: /upload
+                    headers: {{X-Pad: "{'a' * pad}"}}
+                    file: body.bin
+            """) + ("proxy: http://127.0.0.1:3128\n" if proxy else ""))
+        return subprocess.run([STRAIN, "validate", str(plan)], capture_output=True, text=True, timeout=60)
+
+    # The longest header with which the request fits, found by bisection.
+    lo, hi = 0, 66000
+    assert validate(lo, False).returncode == 0
+    assert validate(hi, False).returncode == 104
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if validate(mid, False).returncode == 0 else (lo, mid)
+    p = validate(lo, True)
+    assert p.returncode == 104, p.stderr
+    assert p.stderr.strip() == f"{plan}:6:9: request too large (limit 64 MiB)", p.stderr
