@@ -35,7 +35,7 @@ static void setup(void)
 				   "      - get: /x\n";
 
 	make_dir("csv", files);
-	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", dir);
+	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", load_dir);
 	snprintf(csv_path, sizeof(csv_path), "%s/data.csv", dir);
 	write_file(plan_path, plan, sizeof(plan) - 1);
 }

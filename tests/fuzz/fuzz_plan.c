@@ -3,8 +3,9 @@
  * names resolve there, where users.csv exists) and loaded with every
  * strategy checked, then freed. Besides crashes and sanitizer reports
  * (LeakSanitizer included), it aborts when an invariant breaks: a failed
- * load reports at least one error, each starting FILE:LINE:COL: (the
- * project's rule for plan errors); a successful one reports none and has
+ * load reports at least one error, each starting PATH:LINE:COL: with
+ * plan.yaml's path as given (the project's rule for plan errors; hiding a
+ * secret never takes it away); a successful one reports none and has
  * at least one module and one phase.
  * Build and run: make fuzz (FUZZ_SECONDS=60). */
 #include <stddef.h>
@@ -51,7 +52,7 @@ static void setup(void)
 	make_dir("plan", files);
 	snprintf(path, sizeof(path), "%s/users.csv", dir);
 	write_file(path, csv, sizeof(csv) - 1);
-	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", dir);
+	snprintf(plan_path, sizeof(plan_path), "%s/plan.yaml", load_dir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,13 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (plan_load(plan_path, &po, &cfg, &errs) < 0) {
 		CHECK(errs.n > 0);
 		for (i = 0; i < errs.n; i++) {
-			if (errs.msgs[i] && has_position(errs.msgs[i]))
+			const char *m = errs.msgs[i];
+			size_t n = strlen(plan_path);
+
+			/* Every error of this plan is about plan.yaml (the driver
+			 * names no module or strategy), its path intact. */
+			if (m && !strncmp(m, plan_path, n) && has_position(m + n - 1))
 				continue;
 			/* Say which message broke the rule, so a crash
 			 * input explains itself. */
 			fprintf(stderr, "fuzz_plan: an error without FILE:LINE:COL: %s\n",
 				errs.msgs[i] ? errs.msgs[i] : "(null)");
-			abort();
+			CHECK(0);
 		}
 	} else {
 		CHECK(errs.n == 0);
