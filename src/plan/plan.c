@@ -448,7 +448,9 @@ int plan_load(const char *path, const plan_opts *opts, run_config *cfg, plan_err
 	if (!errs->n)
 		plan_strategies(&L, ymap_get(&L.doc, root, "strategies"));
 	plan_finish(cfg);
-	plan_route(&L);
+	/* Only requests that compiled have a URL to route by. */
+	if (!errs->n)
+		plan_route(&L);
 out:
 	/* Last, so that it hides secrets in whatever the load produced, errors
 	 * included. */

@@ -23,6 +23,13 @@ CASES = [
     ("no modules", "target: http://127.0.0.1:1\n", 1, 1, "no 'modules'"),
     ("unknown top key", "target: http://127.0.0.1:1\nmodulez: {}\n" + GOOD_MODULE, 2, 1, "did you mean 'modules'"),
     ("bad target", "target: ftp://x\n" + GOOD_MODULE, 1, 9, "http://"),
+    # Routing through a proxy runs only on a plan that compiled: a request
+    # without a URL to route by crashed the loader.
+    ("bad target behind a proxy", "target: http://127.0.0.1::080\nproxy: http://127.0.0.1:3128\n" + GOOD_MODULE,
+     1, 9, "invalid port"),
+    ("bad request URL behind a proxy", "proxy: http://127.0.0.1:3128\nmodules:\n  m:\n"
+     "    executor: {type: constant-vus, vus: 1, duration: 1s}\n    flow: [{get: 'http://127.0.0.1:x/'}]\n",
+     5, 18, "invalid port"),
     ("target with path", "target: http://127.0.0.1:1/api\n" + GOOD_MODULE, 1, 9, "only scheme, host and port"),
     ("module not a mapping", "target: http://127.0.0.1:1\nmodules:\n  m: 3\n", 3, 6, "expected a mapping"),
     ("missing executor", "target: http://127.0.0.1:1\nmodules:\n  m:\n    flow: [{get: /}]\n", 4, 5, "'executor' is required"),
