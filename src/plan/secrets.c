@@ -371,7 +371,9 @@ void plan_secrets(loader *L, const ynode *root)
 		L->cfg->target = s;
 	}
 	secret_thresholds(w.r, L->cfg);
-	secret_vars(&w, L->cfg);
+	/* Marks for run time, over compiled programs: none when the load failed. */
+	if (!L->errs->n)
+		secret_vars(&w, L->cfg);
 	for (i = 0; i < w.nown; i++)
 		free(w.own[i]);
 	free(w.own);
