@@ -81,8 +81,9 @@ const char *err_describe(int code)
 		return "dial: failed";
 	case ERR_DIAL_TIMEOUT:
 		/* On Linux a listener whose accept queue is full drops the SYN
-		 * (tcp_abort_on_overflow 0, the default): the client sees only
-		 * silence, as from a host or firewall that drops packets. */
+		 * (tcp_abort_on_overflow=1 resets only handshakes that complete
+		 * after it filled): the client sees only silence, as from a
+		 * host or firewall that drops packets. */
 		return "dial: i/o timeout (no answer to the SYN: the server's listen backlog is full or it does "
 		       "not accept: raise its backlog (somaxconn) or its accept rate; or a firewall drops it)";
 	case ERR_DIAL_REFUSED:

@@ -1,6 +1,8 @@
-"""A server whose listen backlog is full: on Linux (tcp_abort_on_overflow
-0, the default) the kernel drops the SYN of every new connection while the
-accept queue is full, so the client hears nothing: strain classifies each
+"""A server whose listen backlog is full: on Linux the kernel drops the SYN
+of every new connection while the accept queue is full (whatever
+tcp_abort_on_overflow says: that setting resets only a handshake that
+completes once the queue is full, not a SYN that finds it full), so the
+client hears nothing: strain classifies each
 such request as 1211 (dial: i/o timeout), whose description names the fix
 ("the server's listen backlog is full or it does not accept: raise its
 backlog (somaxconn) or its accept rate"). The live line says it once, the
@@ -15,14 +17,17 @@ listener that never accepts, and `strain target --backlog 1` held still by
 /fault/stall (it accepts again when the stall ends, and strain's later
 connections are served: the server saw exactly the requests strain counts
 as answered)."""
+import inspect
 import json
+import os
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Target, count, run_strain
+from conftest import STRAIN, Target, count, run_strain
 from test_tls import TlsTarget
 
 FIX = ("dial: i/o timeout (no answer to the SYN: the server's listen backlog is full or it does not accept: "
@@ -35,11 +40,6 @@ MODELS = {
     "queue": ("{type: constant-arrival-rate, rate: 5, timeUnit: 1s, duration: 3s, "
               "preAllocatedVUs: 2, maxVUs: 2, queue: true}"),
 }
-
-
-def abort_on_overflow():
-    with open("/proc/sys/net/ipv4/tcp_abort_on_overflow") as f:
-        return f.read().strip() != "0"
 
 
 def accept_queue(port):
@@ -102,7 +102,6 @@ def check_arrivals(s, model):
         assert count(s, "iterations") + dropped == 15, (count(s, "iterations"), dropped)
 
 
-@pytest.mark.skipif(abort_on_overflow(), reason="tcp_abort_on_overflow=1: the kernel resets instead")
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_a_listener_that_never_accepts(tmp_path, model):
     lsn = socket.socket()
@@ -149,7 +148,6 @@ def stalled_target(request):
     t.stop()
 
 
-@pytest.mark.skipif(abort_on_overflow(), reason="tcp_abort_on_overflow=1: the kernel resets instead")
 @pytest.mark.parametrize("model", sorted(MODELS))
 def test_a_target_that_stops_accepting_then_recovers(stalled_target, tmp_path, model):
     kind, t = stalled_target
@@ -190,3 +188,71 @@ def test_a_target_that_stops_accepting_then_recovers(stalled_target, tmp_path, m
     st = t.stats()
     assert st["routes"]["GET /health"]["total"] == reqs - dropped, (reqs, dropped, st["routes"])
     check_arrivals(s, model)
+
+
+# Runs in the namespace: a listener of backlog 1 that never accepts, its
+# queue filled (fill_queue reads the namespace's own /proc/net/tcp); prints
+# the port, waits for a line, then says what it was sent.
+LISTENER = inspect.getsource(accept_queue) + inspect.getsource(fill_queue) + """
+import json, sys
+lsn = socket.socket()
+lsn.bind(("127.0.0.1", 0))
+lsn.listen(1)
+ours = fill_queue(lsn.getsockname()[1], 1)
+print(lsn.getsockname()[1], flush=True)
+sys.stdin.readline()
+lsn.setblocking(False)
+accepted, sent = 0, 0
+try:
+    while True:
+        c = lsn.accept()[0]
+        accepted += 1
+        c.setblocking(False)
+        try:
+            sent += len(c.recv(65536))
+        except BlockingIOError:
+            pass
+except BlockingIOError:
+    pass
+print(json.dumps({"ours": len(ours), "accepted": accepted, "sent": sent}), flush=True)
+"""
+
+
+def test_abort_on_overflow_still_drops_the_syn_of_a_full_queue(tmp_path):
+    """With net.ipv4.tcp_abort_on_overflow=1 (set in a namespace the test
+    makes), a SYN that meets a full accept queue is still dropped: 1211, not
+    a reset, and the same fix is named."""
+    ns = f"bl{os.getpid() % 100000}"
+    if os.geteuid() != 0 or subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
+        pytest.skip("network namespaces need root")
+    lsn = None
+    try:
+        for cmd in (["ip", "-n", ns, "link", "set", "lo", "up"],
+                    ["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_abort_on_overflow=1"]):
+            subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+        lsn = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", "import socket\n" + LISTENER],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        port = int(lsn.stdout.readline())
+        plan = tmp_path / "plan.yaml"
+        out = tmp_path / "summary.json"
+        plan.write_text(plan_text(f"http://127.0.0.1:{port}", MODELS["closed"]))
+        p = subprocess.run(["ip", "netns", "exec", ns, STRAIN, "run", str(plan), "--no-connection-reuse",
+                            "--connect-timeout", "400ms", "--summary-export", str(out)],
+                           capture_output=True, text=True, timeout=60)
+        assert out.exists(), p.stderr
+        s = json.loads(out.read_text())
+        check_said_once(p, s)
+        reqs = count(s, "http_reqs")
+        assert reqs > 0 and set(s["errors"]) == {"1211"}, s["errors"]
+        assert s["errors"]["1211"]["count"] == reqs
+        assert s["metrics"].get("data_sent", {}).get("count", 0) == 0
+        lsn.stdin.write("done\n")
+        lsn.stdin.flush()
+        seen = json.loads(lsn.stdout.readline())
+        # The server has only the test's own connections, and nothing on them.
+        assert seen["accepted"] == seen["ours"] and seen["sent"] == 0, seen
+    finally:
+        if lsn:
+            lsn.kill()
+            lsn.wait()
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
