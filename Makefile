@@ -108,13 +108,17 @@ bench-tls: $(BIN)
 #                    $(BUILD)/fuzz/corpus_NAME, seeded from the checked-in one
 #                    (what the fuzzer adds stays in build/)
 #   make fuzz-smoke  each driver FUZZ_SMOKE_SECONDS from the checked-in corpus
-#                    alone (every input in it is run first): CI's check
+#                    alone (every input in it is run first): CI's check, with
+#                    a fixed FUZZ_SMOKE_SEED so that CI judges the change, not
+#                    the luck of a seed, and a failure can be replayed; new
+#                    inputs are the campaign's job (FUZZ_SMOKE_SEED=0: random)
 #   make fuzz-long   the campaign, FUZZ_TIME per driver, not CI (docs/hardening.md)
 # Any crash, leak, hang (FUZZ_TIMEOUT per input) or sanitizer report stops
 # the driver with a non-zero status and leaves the input in
 # $(BUILD)/fuzz/NAME-crash-* (or leak-, timeout-, oom-).
 FUZZ_SECONDS ?= 30
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SEED ?= 1
 FUZZ_TIME ?= 1800
 FUZZ_TIMEOUT ?= 10
 FUZZ_DRIVERS := http jsonpath tmpl plan summary threshold csv redact cookie
@@ -164,7 +168,7 @@ fuzz_run = rm -f $(FUZZ_DIR)/$(1)-crash-* $(FUZZ_DIR)/$(1)-leak-* $(FUZZ_DIR)/$(
 	mkdir -p $(3) && \
 	if [ -d tests/fuzz/corpus/fuzz_$(1) ]; then cp tests/fuzz/corpus/fuzz_$(1)/* $(3)/; fi && \
 	$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(2) -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=$(FUZZ_TIMEOUT) \
-		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$(1)- $(3)
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$(1)- $(4) $(3)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -185,7 +189,7 @@ fuzz-smoke: $(FUZZ_BINS)
 
 fuzz-smoke-%: $(FUZZ_DIR)/fuzz_%
 	@echo "fuzz-smoke: $*" && \
-	$(call fuzz_run,$*,$(FUZZ_SMOKE_SECONDS),$(FUZZ_DIR)/smoke/corpus_$*) 2>$(FUZZ_DIR)/smoke-$*.log || \
+	$(call fuzz_run,$*,$(FUZZ_SMOKE_SECONDS),$(FUZZ_DIR)/smoke/corpus_$*,-seed=$(FUZZ_SMOKE_SEED)) 2>$(FUZZ_DIR)/smoke-$*.log || \
 		{ tail -n 60 $(FUZZ_DIR)/smoke-$*.log; echo "fuzz-smoke: $* FAILED"; exit 1; }; \
 	grep -E '^stat::number_of_executed_units|^#[0-9]+[[:space:]]+DONE' $(FUZZ_DIR)/smoke-$*.log
 
