@@ -58,7 +58,7 @@ typedef struct loader {
 	uint64_t suggest_budget; /* edit-distance cells left for "did you mean" */
 } loader;
 
-enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS, CAP_PARALLELS, CAP_REQ_STEPS };
+enum { CAP_REQS, CAP_GROUPS, CAP_CHOICES, CAP_CHECKS, CAP_PARALLELS, CAP_REQ_STEPS, CAP_SCRATCH };
 
 /* Makes room for element n of an array of cap elements of size bytes,
  * doubling it (from 16) and zeroing what it adds. Returns the array. */

@@ -39,7 +39,12 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 {
 	run_phase *p;
 
-	cfg->phases = xrealloc(cfg->phases, (cfg->nphases + 1) * sizeof(*cfg->phases));
+	/* Doubling (16, 32, ...: the size is implied by nphases): one phase
+	 * per module of a sequential strategy would otherwise copy the array
+	 * once per module, which is quadratic wherever realloc cannot grow in
+	 * place (ASan's allocator always moves). */
+	if (cfg->nphases == 0 || (cfg->nphases >= 16 && (cfg->nphases & (cfg->nphases - 1)) == 0))
+		cfg->phases = xrealloc(cfg->phases, (size_t)(cfg->nphases ? cfg->nphases * 2 : 16) * sizeof(*cfg->phases));
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
 	p->strategy = run_strategy_parse(strategy);

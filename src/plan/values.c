@@ -210,7 +210,7 @@ const char *scalar_text(loader *L, const ynode *n)
 		return NULL;
 	}
 	tmpl_free(&t);
-	L->scratch = xrealloc(L->scratch, (L->nscratch + 1) * sizeof(char *));
+	L->scratch = grow(L->scratch, L->nscratch, &L->caps[CAP_SCRATCH], sizeof(char *));
 	L->scratch[L->nscratch++] = b.data;
 	return b.data;
 }
