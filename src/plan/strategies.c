@@ -43,8 +43,11 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 	 * per module of a sequential strategy would otherwise copy the array
 	 * once per module, which is quadratic wherever realloc cannot grow in
 	 * place (ASan's allocator always moves). */
-	if (cfg->nphases == 0 || (cfg->nphases >= 16 && (cfg->nphases & (cfg->nphases - 1)) == 0))
-		cfg->phases = xrealloc(cfg->phases, (size_t)(cfg->nphases ? cfg->nphases * 2 : 16) * sizeof(*cfg->phases));
+	if (cfg->nphases == 0 || (cfg->nphases >= 16 && (cfg->nphases & (cfg->nphases - 1)) == 0)) {
+		size_t cap = cfg->nphases ? (size_t)cfg->nphases * 2 : 16;
+
+		cfg->phases = xrealloc(cfg->phases, cap * sizeof(*cfg->phases));
+	}
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
 	p->strategy = run_strategy_parse(strategy);
