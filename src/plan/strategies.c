@@ -44,9 +44,9 @@ static run_phase *add_phase(run_config *cfg, const char *strategy, uint64_t paus
 	 * once per module, which is quadratic wherever realloc cannot grow in
 	 * place (ASan's allocator always moves). */
 	if (cfg->nphases == 0 || (cfg->nphases >= 16 && (cfg->nphases & (cfg->nphases - 1)) == 0)) {
-		size_t cap = cfg->nphases ? (size_t)cfg->nphases * 2 : 16;
+		size_t room = cfg->nphases ? (size_t)cfg->nphases * 2 : 16;
 
-		cfg->phases = xrealloc(cfg->phases, cap * sizeof(*cfg->phases));
+		cfg->phases = xrealloc(cfg->phases, room * sizeof(*cfg->phases));
 	}
 	p = &cfg->phases[cfg->nphases++];
 	memset(p, 0, sizeof(*p));
